@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { defineAction } from '../action.ts';
+import { DURATION_PATTERN } from '../../compiler/duration.ts';
+
+const request = {
+  url: z.url({ protocol: /^https?$/ }),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: z.string().regex(DURATION_PATTERN, 'a duration such as 5s').default('10s'),
+  /** Off only for endpoints with self-signed certificates on a private network. */
+  tls_verify: z.boolean().default(true),
+};
+
+/** Health and readiness checks: read-only, so they run in every mode. */
+export const httpCheck = defineAction({
+  name: 'http.check',
+  summary: 'Request a URL and check its status, body or a JSON field',
+  kind: 'activity',
+  backend: 'http',
+  impact: 'read',
+  input: z.strictObject({
+    ...request,
+    method: z.enum(['GET', 'HEAD', 'POST', 'PUT']).default('GET'),
+    body: z.string().optional(),
+    expect_status: z.union([z.number().int(), z.array(z.number().int())]).default(200),
+    expect_body: z.string().optional(),
+    expect_json: z
+      .strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) })
+      .optional(),
+  }),
+  output: z.object({ status: z.number(), latency_ms: z.number(), body_excerpt: z.string() }),
+});
+
+/**
+ * A request that changes something (a load balancer's API, a webhook that fails over a
+ * service). Production impact: a drill reports the request instead of sending it.
+ */
+export const httpRequest = defineAction({
+  name: 'http.request',
+  summary: 'Send a request that changes something (production impact: simulated in drills)',
+  kind: 'activity',
+  backend: 'http',
+  impact: 'production',
+  input: z.strictObject({
+    ...request,
+    method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    body: z.string().optional(),
+    expect_status: z.union([z.number().int(), z.array(z.number().int())]).default([200, 201, 202, 204]),
+  }),
+  output: z.object({ status: z.number(), body_excerpt: z.string(), simulated: z.boolean() }),
+});

@@ -1,0 +1,10 @@
+import { defineImpl } from '../runtime/wrap.ts';
+import { log as spec } from './schema.ts';
+
+export const log = defineImpl({
+  spec,
+  async run(input, ctx) {
+    ctx.log(input.level, input.message, { runbook: ctx.runbook });
+    return { message: ctx.mask(input.message) };
+  },
+});

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { defineAction } from '../action.ts';
+
+/** A line in the worker's log and the run's report: "failover done, RTO so far 4m". */
+export const log = defineAction({
+  name: 'log',
+  summary: 'Write a message to the worker log and the run report',
+  kind: 'activity',
+  backend: 'log',
+  impact: 'read',
+  input: z.strictObject({
+    message: z.string(),
+    level: z.enum(['info', 'warn', 'error']).default('info'),
+  }),
+  output: z.object({ message: z.string() }),
+});

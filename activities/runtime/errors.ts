@@ -1,0 +1,14 @@
+/**
+ * An action failure with what a person needs at 3 a.m.: the backend, a code, and whether
+ * retrying can help. The activity wrapper adds the step and the retry verdict.
+ */
+export class ActionError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {
+    super(message, options.cause ? { cause: options.cause } : undefined);
+    this.name = 'ActionError';
+    this.code = code;
+    this.retryable = options.retryable;
+  }
+}

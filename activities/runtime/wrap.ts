@@ -1,0 +1,89 @@
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { z } from 'zod';
+import type { ActionSpec } from '../action.ts';
+import type { ActionInput, ActionResult } from '../../workflows/definitions.ts';
+import { ActionError } from './errors.ts';
+import { mask, resolveSecrets, SecretUnavailableError } from './secrets.ts';
+
+/** What an action implementation gets besides its input. */
+export interface ActionContext {
+  step: string;
+  runbook: string;
+  runId: string;
+  /** Aborted when Temporal cancels the activity (it must heartbeat to learn of it). */
+  signal: AbortSignal;
+  heartbeat(progress?: Record<string, unknown>): void;
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  /** Masks the secrets this run resolved out of any text. */
+  mask(text: string): string;
+}
+
+export interface ActionImpl<S extends ActionSpec = ActionSpec> {
+  spec: S;
+  run(input: z.output<S['input']>, ctx: ActionContext): Promise<z.input<S['output']>>;
+  /** Checks preconditions and reports the change it would make, changing nothing. */
+  simulate?(input: z.output<S['input']>, ctx: ActionContext): Promise<z.input<S['output']>>;
+}
+
+export function defineImpl<S extends ActionSpec>(impl: ActionImpl<S>): ActionImpl<S> {
+  return impl;
+}
+
+function failure(input: ActionInput, attempt: number, error: unknown, secrets: Set<string>): ApplicationFailure {
+  const retryable = error instanceof ActionError ? error.retryable : !(error instanceof SecretUnavailableError);
+  const code = error instanceof ActionError ? error.code : error instanceof SecretUnavailableError ? error.code : 'unexpected';
+  const raw = error instanceof Error ? error.message : String(error);
+  const last = input.max_attempts > 0 && attempt >= input.max_attempts;
+  const verdict = !retryable ? `not retryable (attempt ${attempt})`
+    : last ? `no attempts left (${attempt} of ${input.max_attempts})`
+    : `will retry (attempt ${attempt} of ${input.max_attempts || 'unlimited'})`;
+  return ApplicationFailure.create({
+    message: `${input.backend}: step "${input.step}": ${mask(raw, secrets)} — ${verdict}`,
+    type: code,
+    nonRetryable: !retryable,
+    details: [{ attempt, backend: input.backend, step: input.step, code }],
+  });
+}
+
+/**
+ * Turns an action implementation into a Temporal activity: resolves secrets on the worker,
+ * validates `with:` after evaluation, simulates in drills, and reports failures with the
+ * backend, the step and the retry verdict — with every secret value masked.
+ */
+export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<ActionResult> {
+  return async (input: ActionInput): Promise<ActionResult> => {
+    const activity = Context.current();
+    const attempt = activity.info.attempt;
+    const secrets = new Set<string>();
+    try {
+      const resolved = await resolveSecrets(input.with, input.secrets, secrets);
+      const parsed = impl.spec.input.safeParse(resolved.value);
+      if (!parsed.success) {
+        const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
+        throw new ActionError('invalid_input', `with: ${detail}`, { retryable: false });
+      }
+      const ctx: ActionContext = {
+        step: input.step,
+        runbook: input.runbook,
+        runId: input.run_id,
+        signal: activity.cancellationSignal,
+        heartbeat: (progress) => activity.heartbeat(progress),
+        log: (level, message, fields) => activity.log[level](mask(message, secrets), { step: input.step, ...fields }),
+        mask: (text) => mask(text, secrets),
+      };
+      const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;
+      const outputs = await run.call(impl, parsed.data, ctx);
+      return { outputs: outputs as Record<string, unknown>, attempt };
+    } catch (error) {
+      if (error instanceof CancelledFailure) throw error;
+      if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`);
+      throw failure(input, attempt, error, secrets);
+    }
+  };
+}
+
+function defaultSimulation(impl: ActionImpl): ActionImpl['run'] {
+  return async () => {
+    throw new ActionError('no_simulation', `${impl.spec.name} cannot be simulated; use drill: skip or give drill-safe overrides`, { retryable: false });
+  };
+}

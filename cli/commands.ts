@@ -1,0 +1,115 @@
+import { writeFileSync } from 'node:fs';
+import logUpdate from 'log-update';
+import type { Client } from '@temporalio/client';
+import { parseParamArgs, resolveParams, ParameterError, type Plan } from '../compiler/index.ts';
+import { connectConfig, taskQueueFor, webUiUrl } from '../worker/connection.ts';
+import { approveSignal, rejectSignal, WORKFLOW_TYPE, type RunStatus } from '../workflows/definitions.ts';
+import { CommandFailed, UsageError } from './errors.ts';
+import { renderStatus } from './render.ts';
+import { fetchStatus, followRun, MODE_KEY, RUNBOOK_KEY, startRun } from './runs.ts';
+
+export interface RunOptions {
+  param: string[];
+  json?: boolean;
+  site?: string;
+  id?: string;
+  wait?: boolean;
+}
+
+function params(plan: Plan, pairs: string[]): Record<string, string | number | boolean> {
+  try {
+    return resolveParams(plan, parseParamArgs(pairs));
+  } catch (error) {
+    if (error instanceof ParameterError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function uiUrl(workflowId?: string): string {
+  const { connectionOptions, namespace } = connectConfig();
+  return webUiUrl(String(connectionOptions.address), namespace, workflowId);
+}
+
+/** Prints a live table on a terminal, or a line per change when piped (CI logs, scripts). */
+function progressPrinter(json: boolean): { update(status: RunStatus): void; done(): void } {
+  if (json) return { update() {}, done() {} };
+  if (process.stdout.isTTY) return { update: (s) => logUpdate(renderStatus(s)), done: () => logUpdate.done() };
+  const seen = new Map<string, string>();
+  return {
+    update(status) {
+      for (const step of status.steps) {
+        const key = `${step.status}|${step.attempt}|${step.reason ?? ''}`;
+        if (seen.get(step.id) === key || step.status === 'pending') continue;
+        seen.set(step.id, key);
+        console.log(`${step.id}: ${step.status}${step.attempt > 1 ? ` (attempt ${step.attempt})` : ''}${step.reason ? ` — ${step.reason}` : ''}`);
+      }
+    },
+    done() {},
+  };
+}
+
+export async function runCommand(client: Client, plan: Plan, options: RunOptions): Promise<RunStatus | undefined> {
+  const values = params(plan, options.param);
+  const handle = await startRun(client, plan, values, { taskQueue: taskQueueFor(options.site), workflowId: options.id });
+  const url = uiUrl(handle.workflowId);
+  if (!options.json) console.log(`run ${handle.workflowId} started (${plan.mode} mode)\n  ${url}`);
+  if (options.wait === false) {
+    if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, url }));
+    return undefined;
+  }
+  const printer = progressPrinter(!!options.json);
+  const status = await followRun(client, handle, (s) => printer.update(s));
+  printer.done();
+  if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, url, ...status }, null, 2));
+  else console.log(`\n${renderStatus(status)}\n\n${status.state === 'succeeded' ? 'run succeeded' : `run ${status.state}`}: ${url}`);
+  if (status.state !== 'succeeded') throw new CommandFailed(`run ${status.state}${status.error ? `: ${status.error}` : ''}`);
+  return status;
+}
+
+export async function statusCommand(client: Client, run: string, json: boolean): Promise<void> {
+  const status = await fetchStatus(client, run);
+  console.log(json ? JSON.stringify(status, null, 2) : renderStatus(status));
+}
+
+export async function decideCommand(client: Client, run: string, step: string, decision: 'approve' | 'reject', options: { by?: string; reason?: string }): Promise<void> {
+  const status = await fetchStatus(client, run);
+  const state = status.steps.find((s) => s.id === step);
+  if (!state) throw new UsageError(`run ${run} has no step "${step}"; its steps are ${status.steps.map((s) => s.id).join(', ')}`);
+  if (state.uses !== 'approval') throw new UsageError(`step "${step}" is a ${state.uses} step, not an approval`);
+  if (state.status !== 'running') throw new CommandFailed(`step "${step}" is not waiting for a decision (it is ${state.status})`);
+  const by = options.by ?? process.env.USER ?? 'cli';
+  await client.workflow.getHandle(run).signal(decision === 'approve' ? approveSignal : rejectSignal, { step, by, reason: options.reason ?? '' });
+  console.log(`${decision === 'approve' ? 'approved' : 'rejected'} ${run} ${step} as ${by}`);
+}
+
+export async function cancelCommand(client: Client, run: string): Promise<void> {
+  await client.workflow.getHandle(run).cancel();
+  console.log(`cancellation requested for ${run}; on_failure and finally steps will run`);
+}
+
+export async function listCommand(client: Client, options: { limit: number; json?: boolean }): Promise<void> {
+  const rows: Array<Record<string, string>> = [];
+  for await (const run of client.workflow.list({ query: `WorkflowType = '${WORKFLOW_TYPE}'` })) {
+    rows.push({
+      workflow_id: run.workflowId,
+      runbook: run.typedSearchAttributes.get(RUNBOOK_KEY) ?? '',
+      mode: run.typedSearchAttributes.get(MODE_KEY) ?? '',
+      status: run.status.name.toLowerCase(),
+      started: run.startTime.toISOString(),
+      ended: run.closeTime?.toISOString() ?? '',
+    });
+    if (rows.length >= options.limit) break;
+  }
+  if (options.json) return void console.log(JSON.stringify(rows, null, 2));
+  if (!rows.length) return void console.log('no runs yet');
+  const cols = ['workflow_id', 'runbook', 'mode', 'status', 'started'];
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
+  console.log(cols.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  '));
+  for (const r of rows) console.log(cols.map((c, i) => r[c]!.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+export function writeSchema(path: string | undefined, schema: unknown): void {
+  const text = `${JSON.stringify(schema, null, 2)}\n`;
+  if (path) writeFileSync(path, text);
+  else process.stdout.write(text);
+}

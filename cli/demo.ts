@@ -1,0 +1,63 @@
+import { createServer, type Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { relative } from 'node:path';
+import { connectClient } from '../worker/connection.ts';
+import { CommandFailed } from './errors.ts';
+import { loadPlan } from './load.ts';
+import { runCommand } from './commands.ts';
+import { startStack } from './stack.ts';
+
+export const DEMO_RUNBOOK = relative(process.cwd(), fileURLToPath(new URL('../runbooks/dr-failover.yaml', import.meta.url)));
+
+/**
+ * Local stand-ins for the services the example runbook checks: a primary that is down
+ * (503) and a standby that answers healthy, so the drill has a real outage to detect.
+ */
+export async function startDemoEndpoints(): Promise<{ primary: string; standby: string; lb: string; close(): Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    if (req.url?.startsWith('/primary')) {
+      res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"down"}');
+    } else if (req.url?.startsWith('/standby')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","role":"standby","replication_lag_s":2}');
+    } else if (req.url?.startsWith('/lb')) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"pool":"orders","active":"standby"}');
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    primary: `${base}/primary/health`,
+    standby: `${base}/standby/health`,
+    lb: `${base}/lb/pools/orders`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+/** `rebound demo`: the example DR drill, end to end, on the embedded default stack. */
+export async function demoCommand(options: { keep?: boolean; file?: string }): Promise<void> {
+  const file = options.file ?? DEMO_RUNBOOK;
+  const plan = loadPlan(file, 'drill');
+  // The stand-in load balancer takes any token; a real one reads it from the worker's env.
+  process.env.ORDERS_LB_TOKEN ??= 'demo-token-not-secret';
+  console.log('starting the embedded stack (Temporal dev server + worker)…');
+  const stack = await startStack({ log: (line) => console.log(line) });
+  const endpoints = await startDemoEndpoints();
+  console.log(`Temporal ${stack.server.address}, Web UI ${stack.server.uiUrl}`);
+  try {
+    const client = await connectClient();
+    await runCommand(client, plan, {
+      param: [`primary_url=${endpoints.primary}`, `standby_url=${endpoints.standby}`, `lb_url=${endpoints.lb}`, 'approval_timeout=3s'],
+    }).catch((error) => {
+      if (error instanceof CommandFailed) console.error(error.message);
+      throw error;
+    });
+    console.log(`\nWeb UI: ${stack.server.uiUrl}`);
+    if (options.keep) {
+      console.log('--keep: the stack stays up until Ctrl-C');
+      await new Promise((r) => process.once('SIGINT', r));
+    }
+  } finally {
+    await endpoints.close();
+    await stack.stop();
+  }
+}

@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { compileFile, type Mode, type Plan } from '../compiler/index.ts';
+import { CommandFailed, UsageError } from './errors.ts';
+
+export function parseMode(value: string | undefined): Mode {
+  if (value === undefined || value === 'run' || value === 'drill') return value ?? 'run';
+  throw new UsageError(`--mode must be run or drill, not "${value}"`);
+}
+
+/** Compiles a runbook file or prints one `FILE:LINE:COL: message` line per error and fails. */
+export function loadPlan(file: string, mode: Mode): Plan {
+  if (!existsSync(file)) throw new UsageError(`${file}: no such file`);
+  const { plan, errors } = compileFile(file, mode);
+  if (!plan) {
+    for (const error of errors) process.stderr.write(`${error.format()}\n`);
+    throw new CommandFailed(`${file}: ${errors.length} error(s)`);
+  }
+  return plan;
+}

@@ -1,0 +1,65 @@
+import type { Plan, PlanStep } from '../compiler/plan.ts';
+import { formatDuration } from '../compiler/duration.ts';
+import type { RunStatus, StepState } from '../workflows/definitions.ts';
+
+const ICON: Record<StepState['status'], string> = {
+  pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+}
+
+function elapsed(step: StepState, now: number): string {
+  if (!step.started_at) return '';
+  const end = step.ended_at ? Date.parse(step.ended_at) : now;
+  return formatDuration(end - Date.parse(step.started_at));
+}
+
+/** The live step table `rebound run` and `rebound status` show. */
+export function renderStatus(status: RunStatus, now = Date.now()): string {
+  const rows = [['', 'STEP', 'ACTION', 'PHASE', 'STATUS', 'TRY', 'TIME', 'NOTE']];
+  for (const s of status.steps) {
+    if (s.phase !== 'main' && s.status === 'pending' && status.state !== 'running') continue;
+    const note = s.reason ?? (s.execution !== 'run' ? s.execution : '');
+    rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), note.slice(0, 100)]);
+  }
+  const head = `${status.runbook} [${status.mode}] — ${status.state}${status.error ? `: ${status.error}` : ''}`;
+  return `${head}\n${table(rows)}${status.report ? `\n${renderReport(status)}` : ''}`;
+}
+
+export function renderReport(status: RunStatus): string {
+  const { rto, rpo } = status.report!;
+  const line = (name: string, o: { objective_ms?: number; measured_ms?: number; met?: boolean; note?: string }) =>
+    `${name}: measured ${o.measured_ms !== undefined ? formatDuration(o.measured_ms) : 'n/a'}` +
+    (o.objective_ms !== undefined ? `, objective ${formatDuration(o.objective_ms)}` : '') +
+    (o.met === undefined ? '' : o.met ? ' — met' : ' — MISSED') + (o.note ? ` (${o.note})` : '');
+  return `drill report: ${line('RTO', rto)}; ${line('RPO', rpo)}`;
+}
+
+function edges(step: PlanStep): string {
+  if (step.needs.length) return `needs ${step.needs.join(', ')}`;
+  if (step.after.length) return `after ${step.after.join(', ')}`;
+  return 'at once';
+}
+
+/** `rebound plan`: the graph, with both kinds of edge, and what a run would change. */
+export function renderPlan(plan: Plan): string {
+  const out = [`${plan.name} (${plan.mode} mode, plan ${plan.hash.slice(0, 12)})`];
+  if (plan.objectives.rto_ms || plan.objectives.rpo_ms) {
+    out.push(`objectives: RTO ${plan.objectives.rto_ms ? formatDuration(plan.objectives.rto_ms) : '-'}, RPO ${plan.objectives.rpo_ms ? formatDuration(plan.objectives.rpo_ms) : '-'}`);
+  }
+  for (const [phase, steps] of [['steps', plan.steps], ['on_failure', plan.on_failure], ['finally', plan.finally]] as const) {
+    if (!steps.length) continue;
+    out.push('', `${phase}:`);
+    const rows = [['STEP', 'ACTION', 'IMPACT', 'DOES', 'ORDER', 'IF']];
+    for (const s of steps) rows.push([s.id, s.uses, s.impact, s.execution, edges(s), s.if ?? '']);
+    out.push(table(rows).replace(/^/gm, '  '));
+  }
+  const changes = [...plan.steps, ...plan.on_failure, ...plan.finally].filter((s) => s.impact !== 'read' && s.execution !== 'skip');
+  out.push('', changes.length ? 'changes a run would make:' : 'changes a run would make: none (every step only reads)');
+  for (const s of changes) out.push(`  ${s.id}: ${s.execution === 'simulate' ? 'simulated — ' : ''}${s.uses} ${JSON.stringify(s.with)}`);
+  out.push('', 'needs: a skipped or failed need skips the step; after: order only.');
+  return out.join('\n');
+}

@@ -1,0 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import {
+  WorkflowFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '@temporalio/common';
+import type { Plan } from '../compiler/plan.ts';
+import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../workflows/definitions.ts';
+
+export const RUNBOOK_KEY = defineSearchAttributeKey('ReboundRunbook', SearchAttributeType.KEYWORD);
+export const MODE_KEY = defineSearchAttributeKey('ReboundMode', SearchAttributeType.KEYWORD);
+
+export function newRunId(plan: Plan): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  return `${plan.name}-${plan.mode}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export async function startRun(client: Client, plan: Plan, params: Record<string, string | number | boolean>, options: { taskQueue: string; workflowId?: string }): Promise<WorkflowHandle> {
+  return client.workflow.start(WORKFLOW_TYPE, {
+    taskQueue: options.taskQueue,
+    workflowId: options.workflowId ?? newRunId(plan),
+    args: [{ plan, params }],
+    typedSearchAttributes: [
+      { key: RUNBOOK_KEY, value: plan.name },
+      { key: MODE_KEY, value: plan.mode },
+    ],
+    staticSummary: `${plan.name} (${plan.mode})`,
+  });
+}
+
+/** The status a closed run left behind: its result, or the details of its failure. */
+function statusFromError(error: unknown): RunStatus | undefined {
+  let current: unknown = error instanceof WorkflowFailedError ? error.cause : error;
+  while (current instanceof TemporalFailure) {
+    const details = (current as { details?: unknown[] }).details;
+    if (details?.[0] && typeof details[0] === 'object' && 'steps' in (details[0] as object)) return details[0] as RunStatus;
+    current = current.cause;
+  }
+  return undefined;
+}
+
+export async function finalStatus(handle: WorkflowHandle): Promise<RunStatus> {
+  try {
+    return (await handle.result()) as RunStatus;
+  } catch (error) {
+    const status = statusFromError(error);
+    if (status) return status;
+    throw error;
+  }
+}
+
+/** Live status of a run, with attempt counts and last failures of steps still retrying. */
+export async function fetchStatus(client: Client, workflowId: string): Promise<RunStatus> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  if (description.status.name !== 'RUNNING') return finalStatus(handle);
+  const status = await handle.query(statusQuery);
+  for (const pending of description.raw.pendingActivities ?? []) {
+    const type = pending.activityType?.name;
+    const running = status.steps.filter((s) => s.status === 'running' && s.uses === type);
+    if (running.length !== 1) continue;
+    running[0]!.attempt = pending.attempt ?? running[0]!.attempt;
+    const last = pending.lastFailure?.message;
+    if (last) running[0]!.reason = `retrying: ${last}`;
+  }
+  return status;
+}
+
+/** Follows a run to its end, calling `onUpdate` with its status as it changes. */
+export async function followRun(client: Client, handle: WorkflowHandle, onUpdate: (status: RunStatus) => void, intervalMs = 500): Promise<RunStatus> {
+  let done = false;
+  const result = finalStatus(handle).finally(() => {
+    done = true;
+  });
+  while (!done) {
+    try {
+      onUpdate(await fetchStatus(client, handle.workflowId));
+    } catch {
+      // The worker may be restarting; the run goes on and so do we.
+    }
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  const status = await result;
+  onUpdate(status);
+  return status;
+}

@@ -1,0 +1,174 @@
+import { createHash } from 'node:crypto';
+import { CronExpressionParser } from 'cron-parser';
+import { parseDuration } from './duration.ts';
+import { CompileError, type Location } from './errors.ts';
+import { issuesToErrors } from './issues.ts';
+import { PLAN_VERSION, type Mode, type Plan, type PlanParameter, type PlanSecret } from './plan.ts';
+import { ParameterSchema, RunbookSchema, SecretSchema } from './schema.ts';
+import { RunbookSource } from './source.ts';
+import { compileSteps, type StepContext } from './steps.ts';
+
+export interface LoadedFile {
+  file: string;
+  text: string;
+}
+
+export interface CompileOptions {
+  /** Name used in error locations and the plan's `source`. */
+  file: string;
+  mode?: Mode;
+  /** Reads a runbook named by `uses: runbook` (relative to `from`); undefined if missing. */
+  load?: (path: string, from: string) => LoadedFile | undefined;
+  /** Files being compiled above this one, to catch runbooks that run themselves. */
+  stack?: string[];
+}
+
+export interface CompileResult {
+  plan?: Plan;
+  errors: CompileError[];
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+export function hashPlan(plan: Omit<Plan, 'hash'>): string {
+  return createHash('sha256').update(JSON.stringify(sortKeys(plan))).digest('hex');
+}
+
+function checkParameters(raw: unknown, source: RunbookSource, errors: CompileError[]): Record<string, PlanParameter> {
+  const out: Record<string, PlanParameter> = {};
+  if (!raw || typeof raw !== 'object') return out;
+  for (const [name, value] of Object.entries(raw)) {
+    const path = ['spec', 'parameters', name];
+    const parsed = ParameterSchema.safeParse(value);
+    if (!parsed.success) continue; // reported by the document schema
+    const p = parsed.data;
+    const at = (field: string): Location => source.locate([...path, field]);
+    if (p.default !== undefined) {
+      const wrongType = p.type === 'duration' ? typeof p.default !== 'string' || parseDuration(p.default) === undefined : typeof p.default !== p.type;
+      if (wrongType) errors.push(new CompileError('parameter', `parameter "${name}": default ${JSON.stringify(p.default)} is not a ${p.type}`, at('default')));
+      if (p.required) errors.push(new CompileError('parameter', `parameter "${name}": a parameter with a default is never required; remove one of them`, at('required')));
+    }
+    out[name] = { type: p.type, required: p.required ?? false, ...(p.default !== undefined ? { default: p.default } : {}), ...(p.description ? { description: p.description } : {}) };
+  }
+  return out;
+}
+
+/** YAML text → Plan, or every error found, each located. Pure but for `load`. */
+export function compile(text: string, options: CompileOptions): CompileResult {
+  const mode = options.mode ?? 'run';
+  const source = new RunbookSource(options.file, text);
+  const syntax = source.syntaxErrors();
+  if (syntax.length) return { errors: syntax };
+
+  const errors: CompileError[] = [];
+  const doc = source.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null;
+  const checked = RunbookSchema.safeParse(doc);
+  if (!checked.success) {
+    // Step-level issues are reported by compileSteps, with more context; keep the rest here.
+    const stepIssue = (path: PropertyKey[]): boolean =>
+      path[0] === 'spec' && ['steps', 'on_failure', 'finally'].includes(String(path[1])) && typeof path[2] === 'number';
+    const issues = checked.error.issues.filter((i) => !stepIssue(i.path));
+    errors.push(...issuesToErrors(source, issues, [], 'schema', 'runbook', RunbookSchema));
+  }
+  const spec = ((doc && typeof doc === 'object' ? doc.spec : undefined) ?? {}) as Record<string, unknown>;
+  const metadata = ((doc && typeof doc === 'object' ? doc.metadata : undefined) ?? {}) as Record<string, unknown>;
+
+  const parameters = checkParameters(spec.parameters, source, errors);
+  const secrets: Record<string, PlanSecret> = {};
+  for (const [name, value] of Object.entries((spec.secrets as object) ?? {})) {
+    const parsed = SecretSchema.safeParse(value);
+    if (parsed.success) secrets[name] = parsed.data;
+  }
+  const triggers = checked.success ? checked.data.spec.triggers : undefined;
+  if (triggers?.schedule) {
+    try {
+      CronExpressionParser.parse(triggers.schedule.cron, triggers.schedule.timezone ? { tz: triggers.schedule.timezone } : {});
+    } catch (error) {
+      errors.push(new CompileError('schema', `triggers.schedule.cron: ${(error as Error).message}`, source.locate(['spec', 'triggers', 'schedule', 'cron'])));
+    }
+  }
+
+  const children: Record<string, Plan> = {};
+  const stack = [...(options.stack ?? []), options.file];
+  const ctx: StepContext = {
+    source,
+    mode,
+    params: new Set(Object.keys((spec.parameters as object) ?? {})),
+    secrets: new Set(Object.keys((spec.secrets as object) ?? {})),
+    errors,
+    child: (path, at) => {
+      const location = source.locate(at);
+      const loaded = options.load?.(path, options.file);
+      if (!loaded) {
+        errors.push(new CompileError('child_runbook', `runbook "${path}" not found (paths are relative to ${options.file})`, location));
+        return undefined;
+      }
+      if (stack.includes(loaded.file)) {
+        errors.push(new CompileError('child_runbook', `runbook "${path}" would run itself: ${[...stack, loaded.file].join(' → ')}`, location));
+        return undefined;
+      }
+      const result = compile(loaded.text, { ...options, file: loaded.file, stack });
+      if (!result.plan) {
+        errors.push(new CompileError('child_runbook', `runbook "${path}" does not compile (${result.errors.length} error(s) below)`, location));
+        errors.push(...result.errors);
+        return undefined;
+      }
+      children[path] = result.plan;
+      return path;
+    },
+  };
+
+  const allIds = new Set<string>();
+  for (const list of ['steps', 'on_failure', 'finally']) {
+    for (const step of (Array.isArray(spec[list]) ? spec[list] : []) as Array<{ id?: unknown }>) {
+      if (typeof step?.id === 'string') allIds.add(step.id);
+    }
+  }
+  const ids = new Set<string>();
+  const steps = compileSteps(spec.steps, ['spec', 'steps'], 'main', ctx, ids, allIds, new Map());
+  // Compensation and cleanup may read any main step: they run after the main phase ended.
+  const mainVisible = new Map(steps.map((s) => [s.id, undefined]));
+  const onFailure = compileSteps(spec.on_failure, ['spec', 'on_failure'], 'on_failure', ctx, ids, allIds, mainVisible);
+  const afterFailure = new Map([...mainVisible, ...onFailure.map((s) => [s.id, undefined] as const)]);
+  const final = compileSteps(spec.finally, ['spec', 'finally'], 'finally', ctx, ids, allIds, afterFailure);
+
+  if (errors.length || !checked.success) return { errors: dedupe(errors) };
+  const data = checked.data;
+  const objectives = data.spec.objectives ?? {};
+  const body: Omit<Plan, 'hash'> = {
+    version: PLAN_VERSION,
+    name: data.metadata.name,
+    ...(data.metadata.description ? { description: data.metadata.description } : {}),
+    labels: (metadata.labels as Record<string, string>) ?? {},
+    source: options.file,
+    mode,
+    objectives: {
+      ...(objectives.rto ? { rto_ms: parseDuration(objectives.rto) } : {}),
+      ...(objectives.rpo ? { rpo_ms: parseDuration(objectives.rpo) } : {}),
+    },
+    parameters,
+    secrets,
+    triggers: { ...(triggers?.alert ? { alert: triggers.alert } : {}), ...(triggers?.schedule ? { schedule: triggers.schedule } : {}), manual: triggers?.manual ?? true },
+    steps,
+    on_failure: onFailure,
+    finally: final,
+    children,
+  };
+  return { plan: { ...body, hash: hashPlan(body) }, errors: [] };
+}
+
+function dedupe(errors: CompileError[]): CompileError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = e.format();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  }).sort((a, b) => (a.location.file === b.location.file ? a.location.line - b.location.line || a.location.col - b.location.col : 0));
+}

@@ -1,0 +1,48 @@
+/** A place in a runbook file. Lines and columns are 1-based, as editors show them. */
+export interface Location {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export type CompileErrorCode =
+  | 'yaml_syntax'
+  | 'schema'
+  | 'unknown_action'
+  | 'action_input'
+  | 'duplicate_step'
+  | 'unknown_need'
+  | 'cycle'
+  | 'expression'
+  | 'parameter'
+  | 'drill'
+  | 'child_runbook';
+
+/** One problem in a runbook, located so an editor (or a person at 3 a.m.) can jump to it. */
+export class CompileError extends Error {
+  readonly code: CompileErrorCode;
+  readonly location: Location;
+
+  constructor(code: CompileErrorCode, message: string, location: Location) {
+    super(message);
+    this.name = 'CompileError';
+    this.code = code;
+    this.location = location;
+  }
+
+  /** `FILE:LINE:COL: message`, the form compilers and editors understand. */
+  format(): string {
+    const { file, line, col } = this.location;
+    return `${file}:${line}:${col}: ${this.message}`;
+  }
+}
+
+/** Thrown by the API entry points when a runbook does not compile; carries every error. */
+export class RunbookInvalidError extends Error {
+  readonly errors: CompileError[];
+  constructor(errors: CompileError[]) {
+    super(errors.map((e) => e.format()).join('\n'));
+    this.name = 'RunbookInvalidError';
+    this.errors = errors;
+  }
+}

@@ -1,0 +1,23 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { compile, type CompileResult } from './compile.ts';
+import type { Mode } from './plan.ts';
+
+export { compile } from './compile.ts';
+export { CompileError, RunbookInvalidError } from './errors.ts';
+export { resolveParams, parseParamArgs, ParameterError } from './params.ts';
+export type { Plan, PlanStep, Mode } from './plan.ts';
+
+/** Compiles a runbook file; child runbooks are read relative to the file that names them. */
+export function compileFile(path: string, mode: Mode = 'run'): CompileResult {
+  const display = relative(process.cwd(), path) || path;
+  return compile(readFileSync(path, 'utf8'), {
+    file: display,
+    mode,
+    load: (child, from) => {
+      const full = resolve(dirname(resolve(from)), child);
+      if (!existsSync(full)) return undefined;
+      return { file: relative(process.cwd(), full), text: readFileSync(full, 'utf8') };
+    },
+  });
+}

@@ -1,0 +1,80 @@
+/**
+ * The Plan: a compiled runbook. It is the workflow's input, so each run's history pins the
+ * exact runbook it ran. Plain JSON types only: the workflow bundle imports this file.
+ */
+export const PLAN_VERSION = 'rebound.plan/v1';
+
+export type Mode = 'run' | 'drill';
+export type Phase = 'main' | 'on_failure' | 'finally';
+
+/** What a step does in this plan's mode. */
+export type Execution = 'run' | 'simulate' | 'skip';
+
+export interface PlanRetry {
+  maximum_attempts: number;
+  initial_interval_ms: number;
+  backoff: number;
+  maximum_interval_ms?: number;
+  non_retryable: string[];
+}
+
+export interface PlanStep {
+  id: string;
+  name?: string;
+  uses: string;
+  kind: 'activity' | 'workflow';
+  backend: string;
+  impact: 'read' | 'write' | 'production';
+  phase: Phase;
+  /** `with:` as written (after drill overrides), `${{ }}` templates evaluated at run time. */
+  with: Record<string, unknown>;
+  /** Explicit `needs:`: a skipped or failed need skips this step. */
+  needs: string[];
+  /** The implicit order edge (the step above): orders only, never skips. */
+  after: string[];
+  /** A CEL expression, already rewritten for hyphenated ids. */
+  if?: string;
+  retry: PlanRetry;
+  timeout_ms: number;
+  heartbeat_timeout_ms?: number;
+  continue_on_error: boolean;
+  execution: Execution;
+  /** Child runbook plan key, for `uses: runbook`. */
+  child?: string;
+  line: number;
+  col: number;
+}
+
+export interface PlanParameter {
+  type: 'string' | 'number' | 'boolean' | 'duration';
+  default?: string | number | boolean;
+  required: boolean;
+  description?: string;
+}
+
+/** A reference to a secret: the plan names where the value lives, never the value. */
+export type PlanSecret = { env: string } | { file: string };
+
+export interface Plan {
+  version: typeof PLAN_VERSION;
+  /** sha256 of the plan's content (without this field). */
+  hash: string;
+  name: string;
+  description?: string;
+  labels: Record<string, string>;
+  source: string;
+  mode: Mode;
+  objectives: { rto_ms?: number; rpo_ms?: number };
+  parameters: Record<string, PlanParameter>;
+  secrets: Record<string, PlanSecret>;
+  triggers: {
+    alert?: { match: Record<string, string> };
+    schedule?: { cron: string; timezone?: string };
+    manual: boolean;
+  };
+  steps: PlanStep[];
+  on_failure: PlanStep[];
+  finally: PlanStep[];
+  /** Plans of the runbooks this one runs with `uses: runbook`, keyed by their path. */
+  children: Record<string, Plan>;
+}

@@ -1,0 +1,115 @@
+import { parseExpression, rewriteHyphenatedNames, secretReference, type AstNode } from './expression.ts';
+import { didYouMean } from './suggest.ts';
+
+/** What an expression at one place in a runbook may read. */
+export interface ReferenceScope {
+  params: ReadonlySet<string>;
+  secrets: ReadonlySet<string>;
+  /** Steps certain to have finished here, with the outputs their action declares. */
+  visible: ReadonlyMap<string, readonly string[] | undefined>;
+  /** Every step id in the runbook, to tell "unknown" from "not finished yet". */
+  all: ReadonlySet<string>;
+  /** Secrets are only allowed as a whole `${{ secrets.x }}` inside `with:`. */
+  allowSecrets: boolean;
+}
+
+const RUN_FIELDS = ['id', 'mode', 'started_at', 'runbook'];
+const STEP_FIELDS = ['outputs', 'outcome'];
+const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+
+function isNode(value: unknown): value is AstNode {
+  return !!value && typeof value === 'object' && typeof (value as AstNode).op === 'string';
+}
+
+/** `steps.a["b"].c` → ['steps', 'a', 'b', 'c']; stops at the first computed index. */
+function chainOf(node: AstNode): string[] | undefined {
+  if (node.op === 'id') return [String(node.args)];
+  const [target, field] = node.args as [unknown, unknown];
+  if (!isNode(target)) return undefined;
+  const head = chainOf(target);
+  if (!head) return undefined;
+  if (node.op === '.' && typeof field === 'string') return [...head, field];
+  if (node.op === '[]' && isNode(field) && field.op === 'value' && typeof field.args === 'string') return [...head, field.args];
+  return head;
+}
+
+function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<string>): string | undefined {
+  const [root, name, field, output] = chain;
+  if (bound.has(root!)) return undefined;
+  switch (root) {
+    case 'params':
+      if (name === undefined) return undefined;
+      return scope.params.has(name) ? undefined : `unknown parameter "${name}"${didYouMean(name, scope.params)}; declare it under spec.parameters`;
+    case 'secrets':
+      if (!scope.allowSecrets) return 'secrets can only be used as a whole "${{ secrets.NAME }}" value inside with:, so the worker resolves them';
+      if (name === undefined) return undefined;
+      return scope.secrets.has(name) ? undefined : `unknown secret "${name}"${didYouMean(name, scope.secrets)}; declare it under spec.secrets`;
+    case 'run':
+      if (name === undefined || RUN_FIELDS.includes(name)) return undefined;
+      return `unknown field run.${name}; run has ${RUN_FIELDS.join(', ')}`;
+    case 'steps': {
+      if (name === undefined) return undefined;
+      if (!scope.all.has(name)) return `unknown step "${name}"${didYouMean(name, scope.all)}`;
+      if (!scope.visible.has(name)) {
+        return `step "${name}" is not certain to have finished here; add it to this step's needs`;
+      }
+      if (field === undefined) return undefined;
+      if (!STEP_FIELDS.includes(field)) return `unknown field steps.${name}.${field}; a step has ${STEP_FIELDS.join(' and ')}`;
+      const outputs = scope.visible.get(name);
+      if (field === 'outputs' && output !== undefined && outputs && !outputs.includes(output)) {
+        return `step "${name}" has no output "${output}"${didYouMean(output, outputs)}; it has ${outputs.join(', ') || 'none'}`;
+      }
+      return undefined;
+    }
+    default:
+      return `unknown name "${root}"; expressions read params, steps, run and secrets`;
+  }
+}
+
+function walk(node: AstNode, scope: ReferenceScope, bound: ReadonlySet<string>, problems: string[]): void {
+  if (node.op === 'id' || node.op === '.' || node.op === '[]') {
+    const chain = chainOf(node);
+    if (chain) {
+      const problem = checkChain(chain, scope, bound);
+      if (problem) problems.push(problem);
+    }
+    // Computed indexes (`steps.a.outputs[params.i]`) are expressions of their own.
+    if (node.op !== 'id') for (const arg of node.args as unknown[]) if (isNode(arg) && arg.op !== 'value') walk(arg, scope, bound, problems);
+    if (chain) return;
+  }
+  if (node.op === 'rcall' && Array.isArray(node.args) && MACROS.has(node.args[0] as string)) {
+    const [, target, params] = node.args as [string, unknown, unknown[]];
+    const variable = isNode(params?.[0]) && params[0].op === 'id' ? String(params[0].args) : undefined;
+    const inner = variable ? new Set([...bound, variable]) : bound;
+    if (isNode(target)) walk(target, scope, bound, problems);
+    for (const arg of params?.slice(1) ?? []) if (isNode(arg)) walk(arg, scope, inner, problems);
+    return;
+  }
+  const visit = (value: unknown): void => {
+    if (isNode(value)) walk(value, scope, bound, problems);
+    else if (Array.isArray(value)) value.forEach(visit);
+  };
+  visit(node.args);
+}
+
+/** Checks one expression (the text inside `${{ }}`); returns messages, empty when fine. */
+export function checkExpression(text: string, scope: ReferenceScope): { source: string; problems: string[] } {
+  const source = rewriteHyphenatedNames(text.trim());
+  if (source === '') return { source, problems: ['empty expression'] };
+  // A bare secret reference is resolved on the worker, never evaluated in the workflow.
+  if (secretReference(source) !== undefined) {
+    const problems: string[] = [];
+    walk(parseExpression(source), scope, new Set(), problems);
+    return { source, problems };
+  }
+  let ast: AstNode;
+  try {
+    ast = parseExpression(source);
+  } catch (error) {
+    const first = (error as Error).message.split('\n')[0];
+    return { source, problems: [`invalid expression: ${first}`] };
+  }
+  const problems: string[] = [];
+  walk(ast, { ...scope, allowSecrets: false }, new Set(), problems);
+  return { source, problems };
+}

@@ -1,0 +1,33 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+
+/**
+ * Connection settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TEMPORAL_TLS_*, TEMPORAL_API_KEY) or a Temporal config profile, as the temporal CLI reads them.
+ */
+export function connectConfig() {
+  const config = loadClientConnectConfig();
+  return {
+    connectionOptions: { address: '127.0.0.1:7233', ...config.connectionOptions },
+    namespace: config.namespace ?? 'default',
+  };
+}
+
+export async function connectClient(): Promise<Client> {
+  const { connectionOptions, namespace } = connectConfig();
+  const connection = await Connection.connect(connectionOptions as Parameters<typeof Connection.connect>[0]);
+  return new Client({ connection, namespace });
+}
+
+/** One task queue per site, so a worker in dc2 runs dc2's steps. */
+export function taskQueueFor(site?: string): string {
+  return site && site !== 'default' ? `rebound-${site}` : 'rebound';
+}
+
+/** The Web UI: $REBOUND_UI_URL, else the dev server's convention (gRPC port + 1000). */
+export function webUiUrl(address: string, namespace: string, workflowId?: string): string {
+  const [host, port] = address.split(':');
+  const root = process.env.REBOUND_UI_URL ?? `http://${host}:${Number(port) + 1000}`;
+  const base = `${root.replace(/\/$/, '')}/namespaces/${namespace}/workflows`;
+  return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
+}

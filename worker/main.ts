@@ -1,0 +1,13 @@
+import { createWorker } from './worker.ts';
+import { taskQueueFor } from './connection.ts';
+
+/**
+ * `rebound worker`: runs until SIGINT/SIGTERM, then stops polling and lets running
+ * activities finish (Temporal's graceful shutdown).
+ */
+export async function runWorker(options: { site?: string; bundle?: string }): Promise<void> {
+  const worker = await createWorker({ site: options.site, bundlePath: options.bundle });
+  console.log(`rebound worker: polling task queue ${taskQueueFor(options.site)}`);
+  await worker.run();
+  console.log('rebound worker: stopped');
+}

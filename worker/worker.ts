@@ -1,0 +1,32 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.ts';
+import { connectConfig, taskQueueFor } from './connection.ts';
+import { installLogger } from './logger.ts';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface ReboundWorkerOptions {
+  site?: string;
+  taskQueue?: string;
+  /** A prebuilt workflow bundle (`npm run build:workflows`); without one, bundles at start. */
+  bundlePath?: string;
+  extra?: Partial<WorkerOptions>;
+}
+
+export async function createWorker(options: ReboundWorkerOptions = {}): Promise<Worker> {
+  installLogger();
+  const { connectionOptions, namespace } = connectConfig();
+  const connection = await NativeConnection.connect(connectionOptions as Parameters<typeof NativeConnection.connect>[0]);
+  const bundlePath = options.bundlePath ?? process.env.REBOUND_WORKFLOW_BUNDLE;
+  if (bundlePath && !existsSync(bundlePath)) throw new Error(`workflow bundle ${bundlePath} does not exist; run npm run build:workflows`);
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue: options.taskQueue ?? taskQueueFor(options.site),
+    activities: createActivities(),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...options.extra,
+  });
+}

@@ -1,0 +1,96 @@
+import {
+  ActivityCancellationType,
+  condition,
+  executeChild,
+  proxyActivities,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { parseDuration } from '../compiler/duration.ts';
+import type { Plan, PlanStep } from '../compiler/plan.ts';
+import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from './definitions.ts';
+
+/** Raised by a step that ends in a failure decided inside the workflow (rejected approval). */
+export class StepRejected extends Error {}
+
+export interface Approvals {
+  decisions: Map<string, { decision: 'approved' | 'rejected' } & Decision>;
+}
+
+export interface Ctx {
+  plan: Plan;
+  runId: string;
+  approvals: Approvals;
+}
+
+type Outputs = { outputs: Record<string, unknown>; attempt: number };
+
+async function runActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+  const activities = proxyActivities<Record<string, (input: ActionInput) => Promise<ActionResult>>>({
+    startToCloseTimeout: step.timeout_ms,
+    ...(step.heartbeat_timeout_ms ? { heartbeatTimeout: step.heartbeat_timeout_ms } : {}),
+    // Compensation must not start while a cancelled change is still in flight.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: {
+      maximumAttempts: step.retry.maximum_attempts,
+      initialInterval: step.retry.initial_interval_ms,
+      backoffCoefficient: step.retry.backoff,
+      ...(step.retry.maximum_interval_ms ? { maximumInterval: step.retry.maximum_interval_ms } : {}),
+      nonRetryableErrorTypes: step.retry.non_retryable,
+    },
+    summary: `${step.id} (${step.uses})`,
+  });
+  return activities[step.uses]!({
+    runbook: ctx.plan.name,
+    run_id: ctx.runId,
+    step: step.id,
+    backend: step.backend,
+    simulate: step.execution === 'simulate',
+    max_attempts: step.retry.maximum_attempts,
+    with: input,
+    secrets: ctx.plan.secrets,
+  });
+}
+
+async function runApproval(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+  const timeout = parseDuration(String(input.timeout ?? '1h')) ?? 3_600_000;
+  const decided = await condition(() => ctx.approvals.decisions.has(step.id), timeout);
+  const decision = ctx.approvals.decisions.get(step.id);
+  const outcome = decided && decision
+    ? { decision: decision.decision, by: decision.by ?? 'unknown', reason: decision.reason ?? '', timed_out: false }
+    : { decision: input.on_timeout === 'approve' ? 'approved' : 'rejected', by: 'timeout', reason: `no decision within ${String(input.timeout ?? '1h')}`, timed_out: true };
+  if (outcome.decision === 'rejected') {
+    throw new StepRejected(`rejected by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`);
+  }
+  return { outputs: outcome, attempt: 1 };
+}
+
+async function runChild(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+  const plan = ctx.plan.children[step.child ?? ''];
+  if (!plan) throw new StepRejected(`child runbook "${step.child}" is missing from the plan`);
+  const workflowId = `${workflowInfo().workflowId}.${step.id}`;
+  const status = await executeChild<(input: RunInput) => Promise<RunStatus>>(WORKFLOW_TYPE, {
+    workflowId,
+    args: [{ plan, params: (input.params ?? {}) as RunInput['params'] }],
+  });
+  const outputs = Object.fromEntries(status.steps.filter((s) => s.outputs).map((s) => [s.id, s.outputs!]));
+  return { outputs: { status: status.state, workflow_id: workflowId, outputs }, attempt: 1 };
+}
+
+/** Runs the work of one step, by the kind of action it uses. */
+export async function perform(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+  if (step.kind === 'activity') return runActivity(step, input, ctx);
+  switch (step.uses) {
+    case 'approval':
+      return runApproval(step, input, ctx);
+    case 'sleep': {
+      const millis = parseDuration(String(input.duration)) ?? 0;
+      await sleep(millis);
+      return { outputs: { slept_ms: millis }, attempt: 1 };
+    }
+    case 'runbook':
+      return runChild(step, input, ctx);
+    default:
+      throw new StepRejected(`action "${step.uses}" is not built into this interpreter`);
+  }
+}

@@ -1,0 +1,83 @@
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { Plan, Phase, Execution } from '../compiler/plan.ts';
+
+/** Shared between the workflow and its clients (CLI, tests): names are part of the API. */
+export const WORKFLOW_TYPE = 'runbook';
+
+export interface RunInput {
+  plan: Plan;
+  /** Already checked against plan.parameters by the client; checked again in the workflow. */
+  params: Record<string, string | number | boolean>;
+}
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type RunState = 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface StepState {
+  id: string;
+  uses: string;
+  phase: Phase;
+  execution: Execution;
+  status: StepStatus;
+  /** Attempts the last activity took (1 for steps that are not activities). */
+  attempt: number;
+  started_at?: string;
+  ended_at?: string;
+  outputs?: Record<string, unknown>;
+  /** Why it failed, or why it was skipped or cancelled. */
+  reason?: string;
+  continue_on_error: boolean;
+}
+
+export interface Objective {
+  objective_ms?: number;
+  measured_ms?: number;
+  met?: boolean;
+}
+
+export interface DrillReport {
+  rto: Objective;
+  rpo: Objective & { note?: string };
+}
+
+export interface RunStatus {
+  runbook: string;
+  plan_hash: string;
+  mode: Plan['mode'];
+  state: RunState;
+  started_at: string;
+  ended_at?: string;
+  error?: string;
+  steps: StepState[];
+  report?: DrillReport;
+}
+
+export interface Decision {
+  step: string;
+  by?: string;
+  reason?: string;
+}
+
+export const approveSignal = defineSignal<[Decision]>('approve');
+export const rejectSignal = defineSignal<[Decision]>('reject');
+export const statusQuery = defineQuery<RunStatus>('status');
+
+/** What an action activity receives: a reference-only view of the run. */
+export interface ActionInput {
+  runbook: string;
+  run_id: string;
+  step: string;
+  backend: string;
+  simulate: boolean;
+  /** The step's retry limit, so a failure can say whether another attempt will come. */
+  max_attempts: number;
+  /** `with:` after expressions, secrets still as references. */
+  with: Record<string, unknown>;
+  /** Where each secret lives (env var or file name), never its value. */
+  secrets: Plan['secrets'];
+}
+
+export interface ActionResult {
+  outputs: Record<string, unknown>;
+  attempt: number;
+}

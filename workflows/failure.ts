@@ -1,0 +1,33 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
+  TimeoutFailure,
+  isCancellation,
+} from '@temporalio/workflow';
+
+/** The innermost failure's message: what went wrong, as the action reported it. */
+export function describeFailure(error: unknown): string {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure || current instanceof ChildWorkflowFailure) {
+    if (!current.cause) break;
+    current = current.cause;
+  }
+  if (current instanceof TimeoutFailure) return `timed out (${String(current.timeoutType).replace('TIMEOUT_TYPE_', '').toLowerCase()})`;
+  if (current instanceof TemporalFailure || current instanceof Error) return current.message;
+  return String(current);
+}
+
+/** Attempts an activity took, as our action wrapper records in its failure details. */
+export function attemptsOf(error: unknown): number | undefined {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  if (current instanceof ApplicationFailure) {
+    const detail = current.details?.[0] as { attempt?: number } | undefined;
+    return typeof detail?.attempt === 'number' ? detail.attempt : undefined;
+  }
+  return undefined;
+}
+
+export { isCancellation };

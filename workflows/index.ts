@@ -1,0 +1,1 @@
+export { runbook } from './runbook.ts';

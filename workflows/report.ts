@@ -1,0 +1,25 @@
+import type { Plan } from '../compiler/plan.ts';
+import type { DrillReport, RunStatus } from './definitions.ts';
+
+/**
+ * RTO as measured by a drill: from the run's start to the end of the last main step that
+ * succeeded (the last validation, in a well-written runbook). RPO: the age of the oldest
+ * restore point a step used, for steps that report `restore_point_age_ms`.
+ */
+export function drillReport(plan: Plan, status: RunStatus): DrillReport {
+  const start = Date.parse(status.started_at);
+  const main = status.steps.filter((s) => s.phase === 'main' && s.status === 'succeeded' && s.ended_at);
+  const lastEnd = Math.max(...main.map((s) => Date.parse(s.ended_at!)), start);
+  const rtoMeasured = status.state === 'running' || main.length === 0 ? undefined : lastEnd - start;
+  const ages = main.map((s) => s.outputs?.restore_point_age_ms).filter((a): a is number => typeof a === 'number');
+  const rpoMeasured = ages.length ? Math.max(...ages) : undefined;
+  const judge = (objective?: number, measured?: number) => ({
+    ...(objective !== undefined ? { objective_ms: objective } : {}),
+    ...(measured !== undefined ? { measured_ms: measured } : {}),
+    ...(objective !== undefined && measured !== undefined ? { met: measured <= objective } : {}),
+  });
+  return {
+    rto: judge(plan.objectives.rto_ms, rtoMeasured),
+    rpo: { ...judge(plan.objectives.rpo_ms, rpoMeasured), ...(rpoMeasured === undefined ? { note: 'no step used a restore point' } : {}) },
+  };
+}
