@@ -67,7 +67,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   if (syntax.length) return { errors: syntax };
 
   const errors: CompileError[] = [];
-  const doc = source.doc.toJS({ maxAliasCount: 100 }) as Record<string, unknown> | null;
+  const { data: raw, error } = source.toData();
+  if (error) return { errors: [error] };
+  const doc = raw as Record<string, unknown> | null;
   const checked = RunbookSchema.safeParse(doc);
   if (!checked.success) {
     // Step-level issues are reported by compileSteps, with more context; keep the rest here.

@@ -1,23 +1,67 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import { CompileError, type Location } from './errors.ts';
 
 /** A parsed runbook file that can say where any path of its content was written. */
 export class RunbookSource {
   readonly file: string;
+  readonly text: string;
   readonly doc: Document.Parsed;
   private readonly lines = new LineCounter();
 
   constructor(file: string, text: string) {
     this.file = file;
+    this.text = text;
     this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
   }
 
   syntaxErrors(): CompileError[] {
-    return this.doc.errors.map((error) => {
-      const [line, col] = error.linePos?.[0] ? [error.linePos[0].line, error.linePos[0].col] : [1, 1];
-      const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      return new CompileError('yaml_syntax', `YAML: ${message}`, { file: this.file, line, col });
+    const seen = new Set<string>();
+    return this.doc.errors.flatMap((error) => {
+      const location = this.at(error.pos[0]);
+      const line = this.text.split('\n')[location.line - 1] ?? '';
+      // The classic trap: `{url: ${{ x }}}` — YAML reads the braces as a flow mapping.
+      const hint = /[{[][^'"]*\$\{\{/.test(line) ? ' — an unquoted ${{ … }} inside {…} or […]? Quote it: "${{ … }}"' : '';
+      const message = `YAML: ${error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${hint}`;
+      const key = `${location.line}:${message}`;
+      if (seen.has(key)) return [];
+      seen.add(key);
+      return [new CompileError('yaml_syntax', message, location)];
     });
+  }
+
+  /**
+   * The document as plain data, or an error for what YAML only finds while resolving
+   * (an alias to an anchor not yet set, alias bombs).
+   */
+  toData(): { data?: unknown; error?: CompileError } {
+    let collectionKey: CompileError | undefined;
+    visit(this.doc, {
+      Pair: (_, pair) => {
+        const key = pair.key as Node | null;
+        if (key && (isMap(key) || isSeq(key))) {
+          const hint = String(key).includes('{') ? ' — an unquoted ${{ … }} inside {…}? Quote it: "${{ … }}"' : '';
+          collectionKey = new CompileError('yaml_syntax', `YAML: a mapping key cannot be a collection${hint}`, this.at(key.range?.[0] ?? 0));
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    if (collectionKey) return { error: collectionKey };
+    try {
+      return { data: this.doc.toJS({ maxAliasCount: 100 }) };
+    } catch (error) {
+      let offset = 0;
+      visit(this.doc, {
+        Alias: (_, node) => {
+          if (isAlias(node) && !node.resolve(this.doc)) {
+            offset = node.range?.[0] ?? 0;
+            return visit.BREAK;
+          }
+          return undefined;
+        },
+      });
+      return { error: new CompileError('yaml_syntax', `YAML: ${(error as Error).message}`, this.at(offset)) };
+    }
   }
 
   at(offset: number): Location {

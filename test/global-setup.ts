@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { buildWorkflowBundle } from '../scripts/build-workflows.ts';
+import { startTemporal, type TemporalServer } from '../scripts/temporal.ts';
+import { DATA } from '../scripts/tools.ts';
+
+let server: TemporalServer | undefined;
+
+/** One real Temporal dev server and one prebuilt workflow bundle for the whole run. */
+export async function setup(project: TestProject): Promise<void> {
+  const dir = join(DATA, `test-${process.pid}`);
+  const [started, bundle] = await Promise.all([
+    startTemporal({ dir, log: (line) => console.log(`[setup] ${line}`) }),
+    buildWorkflowBundle(join(dir, 'workflow-bundle.js')),
+  ]);
+  server = started;
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundle', bundle);
+  project.provide('dataDir', dir);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundle: string;
+    dataDir: string;
+  }
+}

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { compile, type Mode, type Plan } from '../../compiler/index.ts';
+import { finalStatus, startRun } from '../../cli/runs.ts';
+import { statusQuery, type RunStatus } from '../../workflows/definitions.ts';
+
+export function uniqueSite(name: string): string {
+  return `${name}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Compiles runbook text (children from `files`), failing the test with located errors. */
+export function planOf(text: string, options: { mode?: Mode; files?: Record<string, string> } = {}): Plan {
+  const { plan, errors } = compile(text, {
+    file: 'test.yaml',
+    mode: options.mode ?? 'run',
+    load: (path) => (options.files?.[path] !== undefined ? { file: path, text: options.files[path]! } : undefined),
+  });
+  if (!plan) throw new Error(errors.map((e) => e.format()).join('\n'));
+  return plan;
+}
+
+export async function connect(address: string): Promise<Client> {
+  return new Client({ connection: await Connection.connect({ address }) });
+}
+
+export async function start(client: Client, plan: Plan, site: string, params: Record<string, string | number | boolean> = {}): Promise<WorkflowHandle> {
+  return startRun(client, plan, params, { taskQueue: `rebound-${site}` });
+}
+
+export async function runToEnd(client: Client, plan: Plan, site: string, params: Record<string, string | number | boolean> = {}): Promise<RunStatus> {
+  return finalStatus(await start(client, plan, site, params));
+}
+
+/** Polls the status query until `predicate` holds (e.g. a step is running). */
+export async function waitFor(handle: WorkflowHandle, predicate: (s: RunStatus) => boolean, timeoutMs = 30_000): Promise<RunStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RunStatus | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+      if (predicate(last)) return last;
+    } catch {
+      // no worker answering yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`condition not reached within ${timeoutMs}ms; last status: ${JSON.stringify(last?.steps.map((s) => [s.id, s.status]))}`);
+}
+
+export const stepOf = (status: RunStatus, id: string) => {
+  const step = status.steps.find((s) => s.id === id);
+  if (!step) throw new Error(`no step ${id}`);
+  return step;
+};

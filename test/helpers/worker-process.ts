@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REBOUND_BIN = fileURLToPath(new URL('../../bin/rebound.mjs', import.meta.url));
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  /** Everything the worker wrote, stdout and stderr. */
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `rebound worker` as a separate process and waits until it polls its queue. */
+export async function startWorkerProcess(options: { address: string; site: string; bundle: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, [REBOUND_BIN, 'worker', '--site', options.site, '--bundle', options.bundle], {
+    env: { ...process.env, TEMPORAL_ADDRESS: options.address, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start within 30s:\n${output}`)), 30_000);
+    const check = () => {
+      if (output.includes('polling task queue')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}:\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    child,
+    output: () => output,
+    kill: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill(signal);
+      await exited;
+    },
+  };
+}

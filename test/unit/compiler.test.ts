@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { compile, resolveParams, ParameterError } from '../../compiler/index.ts';
+
+const head = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: t}
+`;
+
+function errorsOf(text: string, options: { mode?: 'run' | 'drill'; files?: Record<string, string> } = {}) {
+  const result = compile(text, {
+    file: 'rb.yaml',
+    mode: options.mode,
+    load: (p) => (options.files?.[p] ? { file: p, text: options.files[p]! } : undefined),
+  });
+  expect(result.plan).toBeUndefined();
+  return result.errors.map((e) => ({ code: e.code, line: e.location.line, col: e.location.col, text: e.format() }));
+}
+
+function planOf(text: string, mode: 'run' | 'drill' = 'run') {
+  const result = compile(text, { file: 'rb.yaml', mode });
+  expect(result.errors.map((e) => e.format())).toEqual([]);
+  return result.plan!;
+}
+
+describe('compiler: the design sketch', () => {
+  it('accepts DESIGN.md\'s runbook as written, but for the actions later issues add', () => {
+    const sketch = readFileSync(new URL('../fixtures/design-sketch.yaml', import.meta.url), 'utf8');
+    const errors = errorsOf(sketch);
+    expect(errors.map((e) => e.code)).toEqual(['unknown_action', 'unknown_action', 'unknown_action']);
+    expect(errors.map((e) => e.text).join('\n')).toMatch(/postgres\.restore[\s\S]*dns\.switch[\s\S]*dns\.switch/);
+  });
+
+  it('compiles the sketch with those actions swapped for built-in ones', () => {
+    const sketch = readFileSync(new URL('../fixtures/design-sketch.yaml', import.meta.url), 'utf8')
+      .replace('uses: postgres.restore', 'uses: log')
+      .replace(/      with:\n        restore_point:[^\n]*\n        target:[^\n]*\n/, '      with: {message: "${{ secrets.standby_pg }}"}\n')
+      .replaceAll('uses: dns.switch', 'uses: log')
+      .replace(/      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \["\$\{\{ params.standby_ip \}\}"\]\n/, '      with: {message: "${{ params.standby_ip }}"}\n')
+      .replace(/      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \$\{\{ steps.switch-dns.outputs.previous \}\}\n/, '      with: {message: "${{ steps.switch-dns.outputs.message }}"}\n');
+    const plan = planOf(sketch);
+    expect(plan.steps.map((s) => [s.id, s.needs, s.after])).toEqual([
+      ['detect', [], []],
+      ['approve', [], ['detect']],
+      ['restore-db', ['approve'], []],
+      ['switch-dns', ['approve'], []],
+      ['validate', ['restore-db', 'switch-dns'], []],
+    ]);
+    expect(plan.on_failure[0]!.with.message).toBe('${{ steps["switch-dns"].outputs.message }}');
+    expect(plan.secrets).toEqual({ standby_pg: { env: 'ORDERS_STANDBY_PG_URL' } });
+    expect(plan.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('compiler: one located error per class', () => {
+  it('YAML syntax', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps: [\n`);
+    expect(e!.code).toBe('yaml_syntax');
+    expect(e!.text).toMatch(/^rb\.yaml:\d+:\d+: YAML: /);
+  });
+
+  it('schema: unknown field with a suggestion, at the key', () => {
+    const [e] = errorsOf(`${head}spec:\n  stepz: []\n  steps: [{id: a, uses: log, with: {message: hi}}]\n`);
+    expect(e).toMatchObject({ code: 'schema', line: 5, col: 3 });
+    expect(e!.text).toContain('unknown field "stepz"; did you mean "steps"?');
+  });
+
+  it('schema: a step field misspelt', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - id: a\n      uses: log\n      width: {message: hi}\n`);
+    expect(e).toMatchObject({ code: 'schema', line: 8, col: 7 });
+    expect(e!.text).toContain('did you mean "with"?');
+  });
+
+  it('unknown action, with did-you-mean', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - id: a\n      uses: http.chek\n`);
+    expect(e).toMatchObject({ code: 'unknown_action', line: 7, col: 13 });
+    expect(e!.text).toContain('unknown action "http.chek"; did you mean "http.check"?');
+  });
+
+  it('with: not matching the action schema (typo and wrong type)', () => {
+    const errors = errorsOf(`${head}spec:\n  steps:\n    - id: a\n      uses: http.check\n      with:\n        url: http://127.0.0.1/\n        expect_stauts: 200\n        timeout: 5\n`);
+    expect(errors.map((e) => e.code)).toEqual(['action_input', 'action_input']);
+    expect(errors[0]).toMatchObject({ line: 10, col: 9 });
+    expect(errors[0]!.text).toContain('unknown field "expect_stauts"; did you mean "expect_status"?');
+    expect(errors[1]).toMatchObject({ line: 11, col: 18 });
+    expect(errors[1]!.text).toContain('timeout');
+  });
+
+  it('a missing required with: field', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - id: a\n      uses: http.check\n      with: {timeout: 5s}\n`);
+    expect(e!.code).toBe('action_input');
+    expect(e!.text).toContain('missing required field "url"');
+  });
+
+  it('duplicate step ids', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: log, with: {message: x}}\n    - {id: a, uses: log, with: {message: y}}\n`);
+    expect(e).toMatchObject({ code: 'duplicate_step', line: 7 });
+  });
+
+  it('unknown needs', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: fetch, uses: log, with: {message: x}}\n    - {id: b, uses: log, needs: [fetc], with: {message: y}}\n`);
+    expect(e).toMatchObject({ code: 'unknown_need', line: 7 });
+    expect(e!.text).toContain('did you mean "fetch"?');
+  });
+
+  it('cycles, naming the steps', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: log, needs: [c], with: {message: x}}\n    - {id: b, uses: log, needs: [a], with: {message: y}}\n    - {id: c, uses: log, needs: [b], with: {message: z}}\n`);
+    expect(e!.code).toBe('cycle');
+    expect(e!.text).toContain('a → c → b → a');
+  });
+
+  it('expressions: unknown parameter, step, output, secret, and bad syntax', () => {
+    const text = `${head}spec:
+  parameters: {region: {type: string, default: eu}}
+  secrets: {token: {env: TOKEN}}
+  steps:
+    - id: probe
+      uses: http.check
+      with: {url: "http://127.0.0.1/\${{ params.regoin }}"}
+    - id: b
+      uses: log
+      with: {message: "\${{ steps.prob.outcome }} \${{ steps.probe.outputs.statuz }} \${{ secrets.tokn }}"}
+    - id: c
+      uses: log
+      if: \${{ steps.probe.outcome == }}
+      with: {message: x}
+`;
+    const errors = errorsOf(text);
+    expect(errors.every((e) => e.code === 'expression')).toBe(true);
+    const texts = errors.map((e) => e.text).join('\n');
+    expect(texts).toContain('unknown parameter "regoin"; did you mean "region"?');
+    expect(texts).toContain('unknown step "prob"; did you mean "probe"?');
+    expect(texts).toContain('step "probe" has no output "statuz"; did you mean "status"?');
+    expect(texts).toContain('unknown secret "tokn"');
+    expect(texts).toContain('invalid expression');
+    // The column points into the string at the expression, not at the start of the value.
+    expect(errors[0]).toMatchObject({ line: 10, col: 37 }); // the "$" of "${{"
+  });
+
+  it('expressions: a step that may still be running is not readable', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: log, needs: [], with: {message: x}}\n    - {id: b, uses: log, needs: [], with: {message: "\${{ steps.a.outputs.message }}"}}\n`);
+    expect(e!.text).toContain('step "a" is not certain to have finished here; add it to this step\'s needs');
+  });
+
+  it('expressions: secrets only as a whole value in with:', () => {
+    const errors = errorsOf(`${head}spec:\n  secrets: {t: {env: T}}\n  steps:\n    - id: a\n      uses: log\n      if: secrets.t == 'x'\n      with: {message: "\${{ secrets.t + 'x' }}"}\n`);
+    expect(errors).toHaveLength(2);
+    for (const e of errors) expect(e.text).toContain('secrets can only be used as a whole');
+  });
+
+  it('parameter defaults of the wrong type', () => {
+    const [e] = errorsOf(`${head}spec:\n  parameters: {replicas: {type: number, default: three}}\n  steps: [{id: a, uses: log, with: {message: x}}]\n`);
+    expect(e).toMatchObject({ code: 'parameter', line: 5 });
+    expect(e!.text).toContain('default "three" is not a number');
+  });
+
+  it('run-time --param values: undeclared or of the wrong type', () => {
+    const plan = planOf(`${head}spec:\n  parameters: {replicas: {type: number, default: 1}, wait: {type: duration, required: true}}\n  steps: [{id: a, uses: log, with: {message: x}}]\n`);
+    expect(resolveParams(plan, { replicas: '3', wait: '5m' })).toEqual({ replicas: 3, wait: '5m' });
+    expect(() => resolveParams(plan, { replica: '3', wait: '5m' })).toThrow(/has no parameter "replica"; it declares replicas, wait/);
+    expect(() => resolveParams(plan, { replicas: 'three', wait: '5m' })).toThrow(/must be a number, got "three"/);
+    expect(() => resolveParams(plan, { wait: 'soon' })).toThrow(ParameterError);
+    expect(() => resolveParams(plan, {})).toThrow(/"wait" is required/);
+  });
+
+  it('drill mode: production steps are simulated, running them is an error', () => {
+    const text = `${head}spec:\n  steps:\n    - id: lb\n      uses: http.request\n      with: {url: "http://127.0.0.1/lb"}\n`;
+    expect(planOf(text, 'drill').steps[0]!.execution).toBe('simulate');
+    expect(planOf(text, 'run').steps[0]!.execution).toBe('run');
+    const [e] = errorsOf(text.replace('      uses:', '      drill: run\n      uses:'), { mode: 'drill' });
+    expect(e).toMatchObject({ code: 'drill', line: 7 });
+    expect(e!.text).toContain('a drill would touch production');
+    const overridden = planOf(text.replace('      uses:', '      drill: {with: {url: "http://127.0.0.1/scratch-lb"}}\n      uses:'), 'drill');
+    expect(overridden.steps[0]).toMatchObject({ execution: 'run', with: { url: 'http://127.0.0.1/scratch-lb' } });
+  });
+
+  it('child runbooks: missing, recursive and invalid ones', () => {
+    const step = (path: string) => `${head}spec:\n  steps:\n    - {id: child, uses: runbook, with: {path: ${path}}}\n`;
+    expect(errorsOf(step('nope.yaml'))[0]!.text).toContain('runbook "nope.yaml" not found');
+    expect(errorsOf(step('self.yaml'), { files: { 'self.yaml': step('self.yaml') } }).map((e) => e.text).join('\n')).toContain('would run itself');
+    const bad = errorsOf(step('bad.yaml'), { files: { 'bad.yaml': `${head}spec:\n  steps: [{id: x, uses: nope}]\n` } });
+    expect(bad.map((e) => e.text)).toEqual(expect.arrayContaining([expect.stringContaining('bad.yaml:5:')]));
+  });
+
+  it('collects every error instead of stopping at the first', () => {
+    const errors = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: nope}\n    - {id: a, uses: log, with: {message: x}}\n    - {id: b, uses: log, needs: [zz], with: {mesage: x}}\n`);
+    expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['unknown_action', 'duplicate_step', 'unknown_need', 'action_input']));
+  });
+});
+
+describe('compiler: plans', () => {
+  const text = `${head}spec:\n  steps:\n    - {id: a, uses: log, with: {message: x}, retry: {max_attempts: 5, initial_interval: 2s, backoff: 3}, timeout: 30s}\n    - {id: b, uses: sleep, with: {duration: 1s}}\n`;
+
+  it('maps retry and timeouts to activity options', () => {
+    const plan = planOf(text);
+    expect(plan.steps[0]).toMatchObject({ retry: { maximum_attempts: 5, initial_interval_ms: 2000, backoff: 3 }, timeout_ms: 30_000 });
+  });
+
+  it('hashes content: same text, same hash; any change, another', () => {
+    expect(planOf(text).hash).toBe(planOf(text).hash);
+    expect(planOf(text.replace('1s', '2s')).hash).not.toBe(planOf(text).hash);
+  });
+
+  it('validates cron triggers', () => {
+    const [e] = errorsOf(`${head}spec:\n  triggers: {schedule: {cron: "61 * * * *"}}\n  steps: [{id: a, uses: log, with: {message: x}}]\n`);
+    expect(e!.text).toContain('triggers.schedule.cron');
+  });
+});
+
+describe('compiler: YAML traps', () => {
+  it('an unquoted expression inside a flow mapping gets an actionable error', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: log, with: {message: \${{ run.id }}}}\n`);
+    expect(e).toMatchObject({ code: 'yaml_syntax', line: 6 });
+    expect(e!.text).toContain('Quote it');
+  });
+
+  it('an alias to a missing anchor is located, not thrown', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps: *nothing\n`);
+    expect(e!.code).toBe('yaml_syntax');
+  });
+});
