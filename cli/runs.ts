@@ -46,7 +46,13 @@ export async function finalStatus(handle: WorkflowHandle): Promise<RunStatus> {
   } catch (error) {
     const status = statusFromError(error);
     if (status) return status;
-    throw error;
+    // A cancelled workflow's failure carries no details; a worker can still answer the
+    // status query of a closed run by replaying its history.
+    try {
+      return await handle.query(statusQuery);
+    } catch {
+      throw error;
+    }
   }
 }
 

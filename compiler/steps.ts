@@ -13,6 +13,9 @@ import type { RunbookSource } from './source.ts';
 import { didYouMean } from './suggest.ts';
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** Activities heartbeat on their own (see activities/runtime/wrap.ts), so a worker that
+ * dies mid-step is noticed after this long rather than after the step's whole timeout. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RETRY = { maximum_attempts: 3, initial_interval_ms: 1000, backoff: 2, maximum_interval_ms: 60_000 };
 
 export interface StepContext {
@@ -208,7 +211,7 @@ export function compileSteps(
       ...(condition !== undefined ? { if: condition } : {}),
       retry: retryOf(doc),
       timeout_ms: (doc.timeout && parseDuration(doc.timeout)) || DEFAULT_TIMEOUT_MS,
-      ...(doc.heartbeat_timeout ? { heartbeat_timeout_ms: parseDuration(doc.heartbeat_timeout) } : {}),
+      ...(spec?.kind !== 'workflow' ? { heartbeat_timeout_ms: (doc.heartbeat_timeout && parseDuration(doc.heartbeat_timeout)) || DEFAULT_HEARTBEAT_TIMEOUT_MS } : {}),
       continue_on_error: doc.continue_on_error ?? false,
       execution: mode.execution,
       ...(child ? { child } : {}),

@@ -55,6 +55,11 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
     const activity = Context.current();
     const attempt = activity.info.attempt;
     const secrets = new Set<string>();
+    // Every action heartbeats, progress or not: cancellation only reaches an activity
+    // that heartbeats, and a dead worker is noticed after one heartbeat timeout.
+    let progress: Record<string, unknown> | undefined;
+    const interval = Math.max(200, Math.min(5_000, (activity.info.heartbeatTimeoutMs ?? 15_000) / 3));
+    const ticker = setInterval(() => activity.heartbeat(progress), interval);
     try {
       const resolved = await resolveSecrets(input.with, input.secrets, secrets);
       const parsed = impl.spec.input.safeParse(resolved.value);
@@ -67,7 +72,10 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
         runbook: input.runbook,
         runId: input.run_id,
         signal: activity.cancellationSignal,
-        heartbeat: (progress) => activity.heartbeat(progress),
+        heartbeat: (details) => {
+          progress = details;
+          activity.heartbeat(details);
+        },
         log: (level, message, fields) => activity.log[level](mask(message, secrets), { step: input.step, ...fields }),
         mask: (text) => mask(text, secrets),
       };
@@ -78,6 +86,8 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
       if (error instanceof CancelledFailure) throw error;
       if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`);
       throw failure(input, attempt, error, secrets);
+    } finally {
+      clearInterval(ticker);
     }
   };
 }
