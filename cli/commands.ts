@@ -16,7 +16,7 @@ export interface RunOptions {
   wait?: boolean;
 }
 
-function params(plan: Plan, pairs: string[]): Record<string, string | number | boolean> {
+export function params(plan: Plan, pairs: string[]): Record<string, string | number | boolean> {
   try {
     return resolveParams(plan, parseParamArgs(pairs));
   } catch (error) {
@@ -48,8 +48,10 @@ function progressPrinter(json: boolean): { update(status: RunStatus): void; done
   };
 }
 
-export async function runCommand(client: Client, plan: Plan, options: RunOptions): Promise<RunStatus | undefined> {
+export async function runCommand(connectTo: () => Promise<Client>, plan: Plan, options: RunOptions): Promise<RunStatus | undefined> {
+  // Parameters are checked before connecting: a typo is a usage error, not a network one.
   const values = params(plan, options.param);
+  const client = await connectTo();
   const handle = await startRun(client, plan, values, { taskQueue: taskQueueFor(options.site), workflowId: options.id });
   const url = uiUrl(handle.workflowId);
   if (!options.json) console.log(`run ${handle.workflowId} started (${plan.mode} mode)\n  ${url}`);

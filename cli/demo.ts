@@ -44,8 +44,7 @@ export async function demoCommand(options: { keep?: boolean; file?: string }): P
   const endpoints = await startDemoEndpoints();
   console.log(`Temporal ${stack.server.address}, Web UI ${stack.server.uiUrl}`);
   try {
-    const client = await connectClient();
-    await runCommand(client, plan, {
+    await runCommand(connectClient, plan, {
       param: [`primary_url=${endpoints.primary}`, `standby_url=${endpoints.standby}`, `lb_url=${endpoints.lb}`, 'approval_timeout=3s'],
     }).catch((error) => {
       if (error instanceof CommandFailed) console.error(error.message);

@@ -50,7 +50,7 @@ export function program(): Command {
     .description('run a runbook; exit 0 when it succeeds, 1 when it fails')
     .action(async (file: string, o) => {
       const plan = loadPlan(file, parseMode(o.mode));
-      await runCommand(await connectClient(), plan, o);
+      await runCommand(connectClient, plan, o);
     });
 
   cli.command('status').argument('<run>').option('--json').description("show a run's steps: status, attempt, times, outputs")
