@@ -1,0 +1,54 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { compile } from '../compiler/index.ts';
+import { finalStatus, startRun } from '../cli/runs.ts';
+import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitions.ts';
+import { connectClient } from '../worker/connection.ts';
+import { createWorker } from '../worker/worker.ts';
+import { startTemporal } from './temporal.ts';
+import { DATA, ensureTemporalCli } from './tools.ts';
+import { SCENARIOS } from '../test/replay/scenarios.ts';
+
+/**
+ * Records the histories the replay tests run (test/replay/histories/). Run it once per
+ * interpreter version, keep the old files: they are what in-flight runs look like.
+ */
+const out = resolve(process.argv[2] ?? 'test/replay/histories');
+mkdirSync(out, { recursive: true });
+const server = await startTemporal({ dir: join(DATA, 'record') });
+process.env.TEMPORAL_ADDRESS = server.address;
+const worker = await createWorker({ taskQueue: 'record' });
+const running = worker.run();
+const client = await connectClient();
+try {
+  for (const scenario of SCENARIOS) {
+    const { plan, errors } = compile(scenario.runbook, { file: `${scenario.name}.yaml`, mode: scenario.mode, load: (p) => (scenario.files?.[p] ? { file: p, text: scenario.files[p]! } : undefined) });
+    if (!plan) throw new Error(errors.map((e) => e.format()).join('\n'));
+    const handle = await startRun(client, plan, scenario.params ?? {}, { taskQueue: 'record', workflowId: `replay-${scenario.name}-${Date.now()}` });
+    const waitRunning = async (step: string) => {
+      for (;;) {
+        const status = await handle.query(statusQuery);
+        if (status.steps.find((s) => s.id === step)?.status === 'running') return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    if (scenario.approve) {
+      await waitRunning(scenario.approve.step);
+      await handle.signal(scenario.approve.decision === 'approve' ? approveSignal : rejectSignal, { step: scenario.approve.step, by: 'recorder', reason: 'replay scenario' });
+    }
+    if (scenario.cancelWhenRunning) {
+      await waitRunning(scenario.cancelWhenRunning);
+      await handle.cancel();
+    }
+    const status = await finalStatus(handle);
+    // The temporal CLI's JSON is the format the SDK's replayer reads (historyFromJSON).
+    const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, '--output', 'json'], { encoding: 'utf8' });
+    writeFileSync(join(out, `${scenario.name}.json`), json);
+    console.log(`${scenario.name}: ${status.state}, ${JSON.parse(json).events.length} events`);
+  }
+} finally {
+  worker.shutdown();
+  await running;
+  await server.stop();
+}

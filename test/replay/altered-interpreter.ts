@@ -1,0 +1,13 @@
+import { sleep } from '@temporalio/workflow';
+import { runbook as current } from '../../workflows/runbook.ts';
+import type { RunInput } from '../../workflows/definitions.ts';
+
+/**
+ * The interpreter with an unguarded change (an extra timer before the first step), as a
+ * careless edit would make it. Replaying old histories against it must fail: that is
+ * what proves the replay test would catch such an edit.
+ */
+export async function runbook(input: RunInput) {
+  await sleep(1);
+  return current(input);
+}

@@ -1,0 +1,80 @@
+/**
+ * Runs whose histories are recorded (scripts/record-histories.ts) and replayed against the
+ * current interpreter (replay.test.ts). They use only loopback URLs that refuse
+ * connections, so recording needs no other server. Add a scenario when the interpreter
+ * gains a behaviour; never edit a recorded history to make a replay pass.
+ */
+const head = (name: string) => `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${name}}\nspec:\n`;
+const refused = 'http://127.0.0.1:9/refused';
+
+export interface Scenario {
+  name: string;
+  runbook: string;
+  files?: Record<string, string>;
+  params?: Record<string, string | number | boolean>;
+  mode?: 'run' | 'drill';
+  /** Signals sent once the named approval step is running. */
+  approve?: { step: string; decision: 'approve' | 'reject' };
+  cancelWhenRunning?: string;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'parallel-needs-if',
+    runbook: `${head('parallel')}  parameters: {go: {type: boolean, default: true}}
+  steps:
+    - {id: a, uses: log, with: {message: a}}
+    - {id: left, uses: sleep, needs: [a], with: {duration: 1s}}
+    - {id: right, uses: log, needs: [a], if: "\${{ params.go }}", with: {message: "\${{ steps.a.outputs.message }}"}}
+    - {id: skipped, uses: log, needs: [a], if: "!params.go", with: {message: x}}
+    - {id: join, uses: log, needs: [left, right, skipped], with: {message: join}}
+    - {id: below, uses: log, with: {message: below}}
+`,
+  },
+  {
+    name: 'failure-compensation',
+    runbook: `${head('failure')}  steps:
+    - {id: long, uses: sleep, needs: [], with: {duration: 1m}}
+    - {id: broken, uses: http.check, needs: [], retry: {max_attempts: 2, initial_interval: 100ms}, with: {url: "${refused}", timeout: 1s}}
+    - {id: probe, uses: http.check, continue_on_error: true, retry: {max_attempts: 1}, with: {url: "${refused}"}}
+  on_failure:
+    - {id: undo, uses: log, with: {message: "undo \${{ steps.broken.outcome }}"}}
+  finally:
+    - {id: cleanup, uses: log, with: {message: cleanup}}
+`,
+  },
+  {
+    name: 'approval-approved',
+    runbook: `${head('approval')}  steps:
+    - {id: gate, uses: approval, with: {timeout: 5m}}
+    - {id: act, uses: log, needs: [gate], with: {message: "\${{ steps.gate.outputs.by }}"}}
+`,
+    approve: { step: 'gate', decision: 'approve' },
+  },
+  {
+    name: 'approval-timeout-child',
+    runbook: `${head('child-parent')}  steps:
+    - {id: gate, uses: approval, with: {timeout: 1s, on_timeout: approve}}
+    - {id: sub, uses: runbook, with: {path: child.yaml, params: {who: parent}}}
+`,
+    files: { 'child.yaml': `${head('child')}  parameters: {who: {type: string, required: true}}\n  steps:\n    - {id: hello, uses: log, with: {message: "hi \${{ params.who }}"}}\n` },
+  },
+  {
+    name: 'cancelled',
+    runbook: `${head('cancel')}  steps:
+    - {id: wait, uses: sleep, with: {duration: 1h}}
+  finally:
+    - {id: cleanup, uses: log, with: {message: cleanup}}
+`,
+    cancelWhenRunning: 'wait',
+  },
+  {
+    name: 'drill-simulated',
+    mode: 'drill',
+    runbook: `${head('drill')}  objectives: {rto: 1m}
+  steps:
+    - {id: switch, uses: http.request, with: {url: "${refused}", method: PUT}}
+    - {id: report, uses: log, with: {message: "\${{ steps.switch.outputs.body_excerpt }}"}}
+`,
+  },
+];
