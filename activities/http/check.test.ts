@@ -1,0 +1,112 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHttpServer } from '../../test/helpers/http-server.ts';
+import type { ActionInput } from '../../workflows/definitions.ts';
+import { toActivity } from '../runtime/wrap.ts';
+import { check, request } from './check.ts';
+
+// The activity runs for real against real HTTP(S) servers on loopback; only the Temporal
+// activity context around it is the SDK's test environment.
+let http: Awaited<ReturnType<typeof startHttpServer>>;
+beforeAll(async () => {
+  http = await startHttpServer({
+    '/health': (_q, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok","db":{"lag":2}}'),
+    '/down': (_q, res) => void res.writeHead(503).end('maintenance'),
+    '/bad-request': (_q, res) => void res.writeHead(400).end('no such pool'),
+    '/hang': () => undefined,
+  });
+});
+afterAll(() => http.close());
+
+const input = (w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
+  runbook: 'rb', run_id: 'run-1', step: 'probe', backend: 'http', simulate: false, max_attempts: 3, with: w, secrets: {}, ...extra,
+});
+
+async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    return error as ApplicationFailure;
+  }
+  throw new Error('expected the action to fail');
+}
+
+describe('http.check', () => {
+  const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>) => new MockActivityEnvironment().run(toActivity(check), input(w, extra));
+
+  it('checks status, body and a JSON field', async () => {
+    const result = await run({ url: http.url('/health'), expect_body: '"ok"', expect_json: { path: 'db.lag', equals: 2 } });
+    expect(result.outputs).toMatchObject({ status: 200, body_excerpt: expect.stringContaining('ok') });
+  });
+
+  it('a wrong status is retryable and says backend, step and attempt', async () => {
+    const failure = await failureOf(run({ url: http.url('/down') }));
+    expect(failure.message).toMatch(/^http: step "probe": GET http:\/\/127\.0\.0\.1:\d+\/down answered 503, expected 200 — will retry \(attempt 1 of 3\)$/);
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.type).toBe('unexpected_status');
+  });
+
+  it('a JSON field with another value fails with both values', async () => {
+    const failure = await failureOf(run({ url: http.url('/health'), expect_json: { path: 'status', equals: 'degraded' } }));
+    expect(failure.message).toContain('status is "ok", expected "degraded"');
+  });
+
+  it('times out per request', async () => {
+    const failure = await failureOf(run({ url: http.url('/hang'), timeout: '300ms' }));
+    expect(failure.message).toContain('no answer within 300ms');
+  });
+
+  it('invalid input after evaluation is not retryable', async () => {
+    const failure = await failureOf(run({ url: 'not a url' }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('with: url');
+  });
+
+  it('a missing secret is not retryable and names the variable, not a value', async () => {
+    const failure = await failureOf(run({ url: http.url('/health'), headers: { Authorization: { $secret: 'token' } } }, { secrets: { token: { env: 'REBOUND_TEST_UNSET_VAR' } } }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('environment variable REBOUND_TEST_UNSET_VAR is not set on this worker');
+  });
+
+  it('verifies TLS unless told not to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rebound-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_q, res) => res.writeHead(200).end('tls ok'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`;
+    try {
+      const failure = await failureOf(run({ url }));
+      expect(failure.message).toMatch(/SELF_SIGNED|self.signed/i);
+      expect((await run({ url, tls_verify: false })).outputs).toMatchObject({ status: 200 });
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe('http.request', () => {
+  const run = (w: Record<string, unknown>, simulate = false) => new MockActivityEnvironment().run(toActivity(request), input(w, { simulate }));
+
+  it('sends the change; a 4xx is not retryable', async () => {
+    const before = http.count('/pool');
+    expect((await run({ url: http.url('/pool'), method: 'PUT', body: '{}' })).outputs).toMatchObject({ status: 200, simulated: false });
+    expect(http.count('/pool')).toBe(before + 1);
+    const failure = await failureOf(run({ url: http.url('/bad-request') }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('answered 400: no such pool');
+  });
+
+  it('simulated, it reports the request and sends nothing', async () => {
+    const before = http.count('/pool');
+    const result = await run({ url: `${http.url('/pool')}?token=abc`, method: 'DELETE' }, true);
+    expect(result.outputs).toMatchObject({ simulated: true, body_excerpt: expect.stringMatching(/^would send DELETE http:\/\/127\.0\.0\.1:\d+\/pool\?…$/) });
+    expect(http.count('/pool')).toBe(before);
+  });
+});
