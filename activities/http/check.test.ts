@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../test/helpers/http-server.ts';
-import type { ActionInput } from '../../workflows/definitions.ts';
+import type { ActionInput, ActionResult } from '../../workflows/definitions.ts';
 import { toActivity } from '../runtime/wrap.ts';
 import { check, request } from './check.ts';
 
@@ -39,7 +39,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describe('http.check', () => {
-  const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>) => new MockActivityEnvironment().run(toActivity(check), input(w, extra));
+  const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(check), input(w, extra));
 
   it('checks status, body and a JSON field', async () => {
     const result = await run({ url: http.url('/health'), expect_body: '"ok"', expect_json: { path: 'db.lag', equals: 2 } });
@@ -92,7 +92,7 @@ describe('http.check', () => {
 });
 
 describe('http.request', () => {
-  const run = (w: Record<string, unknown>, simulate = false) => new MockActivityEnvironment().run(toActivity(request), input(w, { simulate }));
+  const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(request), input(w, { simulate }));
 
   it('sends the change; a 4xx is not retryable', async () => {
     const before = http.count('/pool');
