@@ -8,6 +8,7 @@ export default defineConfig({
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 90_000,
     hookTimeout: 120_000,
-    reporters: ['default', './test/summary-reporter.ts'],
+    reporters: ['default', 'json'],
+    outputFile: { json: '.data/vitest-results.json' },
   },
 });
