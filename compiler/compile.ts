@@ -28,16 +28,17 @@ export interface CompileResult {
   errors: CompileError[];
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
+/** JSON with object keys in sorted order, written directly (no sorted copies to collect). */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
 export function hashPlan(plan: Omit<Plan, 'hash'>): string {
-  return createHash('sha256').update(JSON.stringify(sortKeys(plan))).digest('hex');
+  return createHash('sha256').update(canonicalJson(plan)).digest('hex');
 }
 
 function checkParameters(raw: unknown, source: RunbookSource, errors: CompileError[]): Record<string, PlanParameter> {
@@ -133,12 +134,13 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     }
   }
   const ids = new Set<string>();
-  const steps = compileSteps(spec.steps, ['spec', 'steps'], 'main', ctx, ids, allIds, new Map());
+  const outputs = new Map<string, readonly string[] | undefined>();
+  const steps = compileSteps(spec.steps, ['spec', 'steps'], 'main', ctx, ids, allIds, new Set(), outputs);
   // Compensation and cleanup may read any main step: they run after the main phase ended.
-  const mainVisible = new Map(steps.map((s) => [s.id, undefined]));
-  const onFailure = compileSteps(spec.on_failure, ['spec', 'on_failure'], 'on_failure', ctx, ids, allIds, mainVisible);
-  const afterFailure = new Map([...mainVisible, ...onFailure.map((s) => [s.id, undefined] as const)]);
-  const final = compileSteps(spec.finally, ['spec', 'finally'], 'finally', ctx, ids, allIds, afterFailure);
+  const mainDone = new Set(steps.map((s) => s.id));
+  const onFailure = compileSteps(spec.on_failure, ['spec', 'on_failure'], 'on_failure', ctx, ids, allIds, mainDone, outputs);
+  const afterFailure = new Set([...mainDone, ...onFailure.map((s) => s.id)]);
+  const final = compileSteps(spec.finally, ['spec', 'finally'], 'finally', ctx, ids, allIds, afterFailure, outputs);
 
   if (errors.length || !checked.success) return { errors: dedupe(errors) };
   const data = checked.data;

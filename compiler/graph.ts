@@ -23,15 +23,19 @@ export function findCycle(edges: ReadonlyMap<string, readonly string[]>): string
   return undefined;
 }
 
-/** Every step that has certainly finished before `id` starts: its transitive predecessors. */
-export function predecessors(id: string, edges: ReadonlyMap<string, readonly string[]>): Set<string> {
+/**
+ * Whether `ancestor` certainly finished before `id` starts: reachable over the edges.
+ * Asked only when an expression names a step, so runbooks pay for what they reference.
+ */
+export function precedes(ancestor: string, id: string, edges: ReadonlyMap<string, readonly string[]>): boolean {
   const seen = new Set<string>();
-  const queue = [...(edges.get(id) ?? [])];
-  while (queue.length) {
-    const next = queue.pop()!;
+  const stack = [...(edges.get(id) ?? [])];
+  while (stack.length) {
+    const next = stack.pop()!;
+    if (next === ancestor) return true;
     if (seen.has(next) || next === id) continue;
     seen.add(next);
-    queue.push(...(edges.get(next) ?? []));
+    stack.push(...(edges.get(next) ?? []));
   }
-  return seen;
+  return false;
 }

@@ -5,8 +5,10 @@ import { didYouMean } from './suggest.ts';
 export interface ReferenceScope {
   params: ReadonlySet<string>;
   secrets: ReadonlySet<string>;
-  /** Steps certain to have finished here, with the outputs their action declares. */
-  visible: ReadonlyMap<string, readonly string[] | undefined>;
+  /** Whether a step is certain to have finished here (undefined outputs: not declared). */
+  visible(id: string): boolean;
+  /** The outputs a step's action declares, when it declares them. */
+  outputs(id: string): readonly string[] | undefined;
   /** Every step id in the runbook, to tell "unknown" from "not finished yet". */
   all: ReadonlySet<string>;
   /** Secrets are only allowed as a whole `${{ secrets.x }}` inside `with:`. */
@@ -50,12 +52,12 @@ function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<s
     case 'steps': {
       if (name === undefined) return undefined;
       if (!scope.all.has(name)) return `unknown step "${name}"${didYouMean(name, scope.all)}`;
-      if (!scope.visible.has(name)) {
+      if (!scope.visible(name)) {
         return `step "${name}" is not certain to have finished here; add it to this step's needs`;
       }
       if (field === undefined) return undefined;
       if (!STEP_FIELDS.includes(field)) return `unknown field steps.${name}.${field}; a step has ${STEP_FIELDS.join(' and ')}`;
-      const outputs = scope.visible.get(name);
+      const outputs = scope.outputs(name);
       if (field === 'outputs' && output !== undefined && outputs && !outputs.includes(output)) {
         return `step "${name}" has no output "${output}"${didYouMean(output, outputs)}; it has ${outputs.join(', ') || 'none'}`;
       }

@@ -3,7 +3,7 @@ import type { ActionSpec } from '../activities/action.ts';
 import { parseDuration } from './duration.ts';
 import { CompileError } from './errors.ts';
 import { hasTemplate, scanTemplate, unwrapCondition } from './expression.ts';
-import { findCycle, predecessors } from './graph.ts';
+import { findCycle, precedes } from './graph.ts';
 import { checkInput, mergeWith } from './inputs.ts';
 import { issuesToErrors } from './issues.ts';
 import type { Execution, Mode, Phase, PlanStep } from './plan.ts';
@@ -93,6 +93,8 @@ function checkTemplates(value: unknown, path: (string | number)[], scope: Refere
   return value;
 }
 
+const pick = ({ line, col }: { line: number; col: number }) => ({ line, col });
+
 function retryOf(doc: StepDocument): PlanStep['retry'] {
   const r = doc.retry ?? {};
   return {
@@ -115,7 +117,8 @@ export function compileSteps(
   ctx: StepContext,
   ids: Set<string>,
   allIds: ReadonlySet<string>,
-  earlier: ReadonlyMap<string, readonly string[] | undefined>,
+  earlier: ReadonlySet<string>,
+  outputsOf: Map<string, readonly string[] | undefined>,
 ): PlanStep[] {
   if (!Array.isArray(raw)) return [];
   const parsed: Parsed[] = [];
@@ -167,11 +170,16 @@ export function compileSteps(
     ctx.errors.push(new CompileError('cycle', `steps form a cycle: ${cycle.join(' → ')}; remove one of these needs`, ctx.source.locate([...first.path, 'needs'])));
   }
 
-  const outputsOf = new Map(parsed.map((p) => [p.doc.id, declaredOutputs(p.spec)]));
+  for (const p of parsed) outputsOf.set(p.doc.id, declaredOutputs(p.spec));
   return parsed.map(({ doc, path, spec }) => {
-    const visible = new Map(earlier);
-    if (!cycle) for (const id of predecessors(doc.id, edges)) visible.set(id, outputsOf.get(id));
-    const scope: ReferenceScope = { params: ctx.params, secrets: ctx.secrets, visible, all: allIds, allowSecrets: true };
+    const scope: ReferenceScope = {
+      params: ctx.params,
+      secrets: ctx.secrets,
+      all: allIds,
+      allowSecrets: true,
+      visible: (id) => earlier.has(id) || (!cycle && local.has(id) && precedes(id, doc.id, edges)),
+      outputs: (id) => outputsOf.get(id),
+    };
     const what = `step "${doc.id}"`;
 
     let condition: string | undefined;
@@ -215,8 +223,7 @@ export function compileSteps(
       continue_on_error: doc.continue_on_error ?? false,
       execution: mode.execution,
       ...(child ? { child } : {}),
-      line: ctx.source.locate(path).line,
-      col: ctx.source.locate(path).col,
+      ...pick(ctx.source.locate(path)),
     };
   });
 }

@@ -1,0 +1,95 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { Worker, NativeConnection } from '@temporalio/worker';
+import { compile } from '../compiler/index.ts';
+import { createActivities } from '../activities/index.ts';
+import { finalStatus } from '../cli/runs.ts';
+import { startTemporal } from '../scripts/temporal.ts';
+import { DATA } from '../scripts/tools.ts';
+import { installLogger } from '../worker/logger.ts';
+import { WORKFLOW_TYPE } from '../workflows/definitions.ts';
+import { chainRunbook, wideRunbook } from './generate.ts';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const rows: Array<{ id: string; what: string; value: string; goal: string; met: boolean }> = [];
+const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
+
+// P6: compiling a generated 1,000-step runbook.
+{
+  const text = wideRunbook(1000);
+  for (let i = 0; i < 3; i++) compile(text, { file: 'p6.yaml' });
+  const times: number[] = [];
+  for (let i = 0; i < 15; i++) {
+    const t = performance.now();
+    const { plan, errors } = compile(text, { file: 'p6.yaml' });
+    times.push(performance.now() - t);
+    if (!plan) throw new Error(errors.slice(0, 3).map((e) => e.format()).join('\n'));
+  }
+  results.p6 = { steps: 1000, median_ms: median(times), min_ms: Math.min(...times), max_ms: Math.max(...times), runs: times.length };
+  rows.push({ id: 'P6', what: 'compile a 1,000-step runbook (median of 15)', value: `${median(times).toFixed(1)} ms`, goal: '< 200 ms', met: median(times) < 200 });
+}
+
+// P1: 200 no-op steps through the interpreter vs a hand-written workflow, same server.
+{
+  installLogger('WARN');
+  const steps = Number(process.env.BENCH_P1_STEPS ?? 200);
+  const rounds = Number(process.env.BENCH_P1_ROUNDS ?? 5);
+  const server = await startTemporal({ dir: join(DATA, `bench-${process.pid}`) });
+  const worker = await Worker.create({
+    connection: await NativeConnection.connect({ address: server.address }),
+    taskQueue: 'bench',
+    workflowsPath: fileURLToPath(new URL('./workflows.ts', import.meta.url)),
+    activities: createActivities(),
+  });
+  const running = worker.run();
+  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+  const { plan } = compile(chainRunbook(steps), { file: 'p1.yaml' });
+  const interpreter: number[] = [];
+  const hand: number[] = [];
+  try {
+    const once = async (kind: 'interpreter' | 'hand', round: number) => {
+      const t = performance.now();
+      const id = `p1-${kind}-${round}-${Date.now()}`;
+      if (kind === 'interpreter') {
+        const status = await finalStatus(await client.workflow.start(WORKFLOW_TYPE, { taskQueue: 'bench', workflowId: id, args: [{ plan: plan!, params: {} }] }));
+        if (status.state !== 'succeeded') throw new Error(`interpreter run ${status.state}`);
+      } else {
+        const done = await client.workflow.execute('handwritten', { taskQueue: 'bench', workflowId: id, args: [steps] });
+        if (done !== steps) throw new Error('hand-written run did not finish');
+      }
+      return performance.now() - t;
+    };
+    await once('interpreter', -1);
+    await once('hand', -1);
+    for (let round = 0; round < rounds; round++) {
+      // Alternate which goes first so drift on the machine hits both alike.
+      if (round % 2 === 0) {
+        interpreter.push(await once('interpreter', round));
+        hand.push(await once('hand', round));
+      } else {
+        hand.push(await once('hand', round));
+        interpreter.push(await once('interpreter', round));
+      }
+      console.error(`P1 round ${round + 1}/${rounds}: interpreter ${interpreter.at(-1)!.toFixed(0)} ms, hand-written ${hand.at(-1)!.toFixed(0)} ms`);
+    }
+  } finally {
+    worker.shutdown();
+    await running;
+    await server.stop();
+  }
+  const ratio = median(interpreter) / median(hand);
+  results.p1 = { steps, rounds, interpreter_ms: interpreter, handwritten_ms: hand, ratio, ms_per_step: median(interpreter) / steps, handwritten_ms_per_step: median(hand) / steps };
+  rows.push({ id: 'P1', what: `${steps} no-op steps: interpreter / hand-written (median of ${rounds})`, value: `${ratio.toFixed(3)}× (${(median(interpreter) / steps).toFixed(2)} vs ${(median(hand) / steps).toFixed(2)} ms/step)`, goal: '≤ 1.10×', met: ratio <= 1.1 });
+}
+
+const width = (k: keyof (typeof rows)[number]) => Math.max(String(k).length, ...rows.map((r) => String(r[k]).length));
+const cols = ['id', 'what', 'value', 'goal', 'met'] as const;
+console.log(cols.map((c) => c.toUpperCase().padEnd(width(c))).join('  '));
+for (const r of rows) console.log(cols.map((c) => String(r[c]).padEnd(width(c))).join('  '));
+mkdirSync('bench/results', { recursive: true });
+const file = `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+writeFileSync(file, JSON.stringify({ ...results, table: rows }, null, 2));
+console.log(`results written to ${file}`);
+process.exit(0);
