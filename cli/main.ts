@@ -8,6 +8,7 @@ import { devCommand } from './dev.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { loadPlan, parseMode } from './load.ts';
 import { renderPlan } from './render.ts';
+import { restorePointCommands } from './restore-points.ts';
 
 const modeOption = () => new Option('--mode <mode>', 'run (for real) or drill (scratch targets, simulated production changes)').default('run');
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -76,6 +77,7 @@ export function program(): Command {
   cli.command('demo').option('--keep', 'leave the stack running afterwards').option('--file <runbook>', 'another runbook to drill')
     .description('run the example DR drill end to end on the embedded default stack')
     .action(async (o) => demoCommand(o));
+  restorePointCommands(cli);
   return cli;
 }
 

@@ -12,6 +12,7 @@ const run = (cmd, args, { exitOnFailure = true } = {}) => {
 
 if (!existsSync('node_modules/.package-lock.json')) run('npm', ['ci', '--no-audit', '--no-fund']);
 run('npx', ['tsc', '-p', 'tsconfig.json']);
+run(process.execPath, ['bin/run-ts.mjs', 'scripts/ensure-tools.ts']);
 const results = '.data/vitest-results.json';
 rmSync(results, { force: true });
 const status = run('npx', ['vitest', 'run', ...process.argv.slice(2)], { exitOnFailure: false });

@@ -1,0 +1,177 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { scanPoints, type PointStatus, type RestorePoint } from '../restore-points/manifest.ts';
+import type { ObjectStore } from '../storage/store.ts';
+
+export interface PointQuery {
+  service?: string;
+  before?: string;
+  status?: PointStatus[];
+  limit?: number;
+}
+
+/** Answers restore-point queries: from the PostgreSQL index, or by listing storage. */
+export interface PointIndex {
+  readonly kind: 'catalog' | 'storage';
+  list(query: PointQuery): Promise<RestorePoint[]>;
+  get(id: string): Promise<RestorePoint | undefined>;
+  latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined>;
+  /** The newest set (points of one run) with no failed point, completed before `before`. */
+  newestSet(before?: string): Promise<RestorePoint[]>;
+  record(point: RestorePoint): Promise<void>;
+  remove(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));
+
+function toPoint(row: { manifest: RestorePoint; status: PointStatus; verified_at: Date | null }): RestorePoint {
+  return { ...row.manifest, status: row.status, ...(row.verified_at ? { verified_at: row.verified_at.toISOString() } : {}) };
+}
+
+export class CatalogIndex implements PointIndex {
+  readonly kind = 'catalog';
+  private readonly pool: pg.Pool;
+  private migrated?: Promise<void>;
+
+  constructor(url: string) {
+    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    // A dropped idle connection (the catalog restarting) must not crash the worker.
+    this.pool.on('error', () => undefined);
+  }
+
+  /** Applies the SQL files in migrations/ once each, in order, under an advisory lock. */
+  migrate(): Promise<void> {
+    this.migrated ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('select pg_advisory_lock(727274)');
+        await client.query('create table if not exists rebound_migrations (name text primary key, applied_at timestamptz not null default now())');
+        const done = new Set((await client.query<{ name: string }>('select name from rebound_migrations')).rows.map((r) => r.name));
+        for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+          if (done.has(file)) continue;
+          await client.query('begin');
+          await client.query(readFileSync(`${MIGRATIONS}${file}`, 'utf8'));
+          await client.query('insert into rebound_migrations (name) values ($1)', [file]);
+          await client.query('commit');
+        }
+      } finally {
+        await client.query('select pg_advisory_unlock(727274)').catch(() => undefined);
+        client.release();
+      }
+    })();
+    return this.migrated;
+  }
+
+  private async rows(sql: string, params: unknown[]): Promise<RestorePoint[]> {
+    await this.migrate();
+    return (await this.pool.query(sql, params)).rows.map(toPoint);
+  }
+
+  list(query: PointQuery): Promise<RestorePoint[]> {
+    return this.rows(
+      `select manifest, status, verified_at from restore_points
+       where ($1::text is null or service = $1) and ($2::timestamptz is null or completed_at < $2)
+         and ($3::text[] is null or status = any($3))
+       order by completed_at desc, id desc limit $4`,
+      [query.service ?? null, query.before ?? null, query.status ?? null, query.limit ?? 50],
+    );
+  }
+
+  async get(id: string): Promise<RestorePoint | undefined> {
+    return (await this.rows('select manifest, status, verified_at from restore_points where id = $1', [id]))[0];
+  }
+
+  async latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined> {
+    return (await this.list({ service, before: options.before, status: options.verified ? ['verified'] : ['verified', 'unverified'], limit: 1 }))[0];
+  }
+
+  async newestSet(before?: string): Promise<RestorePoint[]> {
+    return this.rows(
+      `with sets as (
+         select set_id from restore_points group by set_id
+         having bool_and(status <> 'failed') and ($1::timestamptz is null or max(completed_at) < $1)
+         order by max(completed_at) desc limit 1)
+       select manifest, status, verified_at from restore_points where set_id in (select set_id from sets) order by service`,
+      [before ?? null],
+    );
+  }
+
+  async record(point: RestorePoint, db: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
+    await this.migrate();
+    const { status, verified_at, ...manifest } = point;
+    await db.query(
+      `insert into restore_points (id, service, kind, status, started_at, completed_at, verified_at, size, sha256, set_id, run_id, storage, object, manifest)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       on conflict (id) do update set status = excluded.status, verified_at = excluded.verified_at, completed_at = excluded.completed_at,
+         size = excluded.size, sha256 = excluded.sha256, manifest = excluded.manifest`,
+      [point.id, point.service, point.kind, status, point.started_at, point.completed_at, verified_at ?? null, point.size, point.sha256, point.set_id, point.run_id, point.storage, point.object, manifest],
+    );
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.migrate();
+    await this.pool.query('delete from restore_points where id = $1', [id]);
+  }
+
+  /** Replaces the index entries of one store with what it holds, in one transaction. */
+  async replaceAll(points: RestorePoint[], storage: string): Promise<void> {
+    await this.migrate();
+    const client = await this.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('delete from restore_points where storage = $1', [storage]);
+      for (const point of points) await this.record(point, client);
+      await client.query('commit');
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.end();
+  }
+}
+
+/** Without a catalog database, queries list the store itself: slower, never stale. */
+export class StorageIndex implements PointIndex {
+  readonly kind = 'storage';
+  constructor(private readonly store: ObjectStore) {}
+
+  async list(query: PointQuery): Promise<RestorePoint[]> {
+    return (await scanPoints(this.store, query.service))
+      .filter((p) => (!query.before || p.completed_at < query.before) && (!query.status || query.status.includes(p.status)))
+      .slice(0, query.limit ?? 50);
+  }
+
+  async get(id: string): Promise<RestorePoint | undefined> {
+    return (await scanPoints(this.store)).find((p) => p.id === id);
+  }
+
+  async latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined> {
+    return (await this.list({ service, before: options.before, status: options.verified ? ['verified'] : ['verified', 'unverified'], limit: 1 }))[0];
+  }
+
+  async newestSet(before?: string): Promise<RestorePoint[]> {
+    const bySet = new Map<string, RestorePoint[]>();
+    for (const p of await scanPoints(this.store)) bySet.set(p.set_id, [...(bySet.get(p.set_id) ?? []), p]);
+    const complete = [...bySet.values()]
+      .filter((set) => set.every((p) => p.status !== 'failed') && (!before || set.every((p) => p.completed_at < before)))
+      .sort((a, b) => Math.max(...b.map((p) => Date.parse(p.completed_at))) - Math.max(...a.map((p) => Date.parse(p.completed_at))));
+    return (complete[0] ?? []).sort((a, b) => a.service.localeCompare(b.service));
+  }
+
+  async record(): Promise<void> {}
+  async remove(): Promise<void> {}
+  async close(): Promise<void> {}
+}
+
+/** The catalog named by $REBOUND_CATALOG_URL on this worker, else the store itself. */
+export function openIndex(store: ObjectStore): PointIndex {
+  const url = process.env.REBOUND_CATALOG_URL;
+  return url ? new CatalogIndex(url) : new StorageIndex(store);
+}

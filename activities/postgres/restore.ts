@@ -1,0 +1,80 @@
+import { pipeline } from 'node:stream/promises';
+import { openIndex } from '../catalog/index.ts';
+import { pointPrefix, type RestorePoint } from '../restore-points/manifest.ts';
+import { findPoint } from '../restore-points/resolve.ts';
+import { ActionError } from '../runtime/errors.ts';
+import { runTool } from '../runtime/tool.ts';
+import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
+import { Digest } from '../storage/digest.ts';
+import { defaultStorage, openStore, type ObjectStore } from '../storage/store.ts';
+import { pgTool, retryablePgError, toolConnection, withClient, withDatabase } from './connection.ts';
+import { postgresRestore } from './schema.ts';
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * Streams a restore point's object into pg_restore, hashing it on the way; a hash that
+ * does not match the manifest fails the step (not retryable: the object is corrupt).
+ */
+export async function restoreInto(store: ObjectStore, point: RestorePoint, targetUrl: string, database: string, options: { clean: boolean }, ctx: ActionContext): Promise<number> {
+  const conn = toolConnection(targetUrl, database);
+  const tool = runTool({
+    command: pgTool('pg_restore'),
+    args: [...conn.args, '--dbname', database, '--no-owner', '--no-privileges', '--exit-on-error', '--no-password', ...(options.clean ? ['--clean', '--if-exists'] : [])],
+    env: conn.env,
+    signal: ctx.signal,
+    mask: ctx.mask,
+    retryable: retryablePgError,
+    backend: 'postgres',
+  });
+  let last = 0;
+  const digest = new Digest((bytes) => {
+    if (Date.now() - last < 1000) return;
+    last = Date.now();
+    ctx.heartbeat({ bytes, of: point.size });
+  });
+  const source = await store.get(`${pointPrefix(point.service, point.kind, point.id)}/${point.object}`);
+  try {
+    await Promise.all([pipeline(source, digest, tool.stdin, { signal: ctx.signal }), tool.done]);
+  } catch (error) {
+    tool.child.kill('SIGKILL');
+    if (digest.bytes === point.size && digest.sha256 !== point.sha256) {
+      throw new ActionError('corrupt_restore_point', `restore point ${point.id}: sha256 ${digest.sha256} does not match the manifest's ${point.sha256}`, { retryable: false });
+    }
+    throw error;
+  }
+  if (digest.sha256 !== point.sha256 || digest.bytes !== point.size) {
+    throw new ActionError('corrupt_restore_point', `restore point ${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size} bytes, ${point.sha256}`, { retryable: false });
+  }
+  return digest.bytes;
+}
+
+export async function ensureDatabase(url: string, database: string, ctx: ActionContext): Promise<void> {
+  await withClient(withDatabase(url, 'postgres'), async (client) => {
+    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (!exists.rowCount) await client.query(`create database ${quoteIdent(database)}`);
+  }, ctx.mask);
+}
+
+export async function dropDatabase(url: string, database: string, ctx: ActionContext): Promise<void> {
+  await withClient(withDatabase(url, 'postgres'), (client) => client.query(`drop database if exists ${quoteIdent(database)} with (force)`), ctx.mask);
+}
+
+export const restore = defineImpl({
+  spec: postgresRestore,
+  async run(input, ctx) {
+    const store = openStore(input.storage ?? defaultStorage());
+    const index = openIndex(store);
+    let point: RestorePoint;
+    try {
+      point = await findPoint(index, input.restore_point);
+    } finally {
+      await index.close();
+    }
+    if (point.kind !== 'postgres') throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not postgres`, { retryable: false });
+    const database = input.database ?? toolConnection(input.target).database;
+    if (input.create_database) await ensureDatabase(input.target, database, ctx);
+    const bytes = await restoreInto(store, point, input.target, database, { clean: input.clean }, ctx);
+    return { restore_point_id: point.id, database, restored_bytes: bytes, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
+  },
+});

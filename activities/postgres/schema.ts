@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { defineAction } from '../action.ts';
+import { StorageSchema } from '../storage/schema.ts';
+import { RestorePointRefSchema } from '../restore-points/schema.ts';
+
+const pointOutput = {
+  restore_point_id: z.string(),
+  service: z.string(),
+  object: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  storage: z.string(),
+  completed_at: z.string(),
+};
+
+/** pg_dump in custom format, streamed to storage; the manifest commits the restore point. */
+export const postgresDump = defineAction({
+  name: 'postgres.dump',
+  summary: 'Dump a PostgreSQL database (pg_dump -Fc) into a restore point',
+  kind: 'activity',
+  backend: 'postgres',
+  impact: 'write',
+  input: z.strictObject({
+    source: z.string().describe('connection URL, from a secret: ${{ secrets.orders_pg }}'),
+    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    database: z.string().optional(),
+    schemas: z.array(z.string()).default([]),
+    tables: z.array(z.string()).default([]),
+    exclude_tables: z.array(z.string()).default([]),
+    compress: z.number().int().min(0).max(9).default(6),
+    storage: StorageSchema.optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+  }),
+  output: z.object(pointOutput),
+});
+
+/** pg_restore from a restore point, streamed; checks the object's sha256 on the way. */
+export const postgresRestore = defineAction({
+  name: 'postgres.restore',
+  summary: 'Restore a PostgreSQL restore point into a target database',
+  kind: 'activity',
+  backend: 'postgres',
+  impact: 'write',
+  input: z.strictObject({
+    restore_point: RestorePointRefSchema,
+    target: z.string().describe('connection URL of the target server, from a secret'),
+    database: z.string().optional().describe('target database (default: the one in the URL)'),
+    create_database: z.boolean().default(false).describe('create the target database if it does not exist (a scratch target)'),
+    clean: z.boolean().default(false).describe('drop objects before recreating them (--clean --if-exists)'),
+    storage: StorageSchema.optional(),
+  }),
+  output: z.object({ restore_point_id: z.string(), database: z.string(), restored_bytes: z.number(), restore_point_age_ms: z.number() }),
+});

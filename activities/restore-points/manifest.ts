@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { ObjectStore } from '../storage/store.ts';
+
+/**
+ * A restore point's manifest. Storage is the source of truth: a point exists when its
+ * manifest does, and the manifest is written last, after the data object is complete.
+ */
+export const ManifestSchema = z.object({
+  format: z.literal('rebound.restore-point/v1'),
+  id: z.string(),
+  service: z.string(),
+  kind: z.string(),
+  object: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  started_at: z.string(),
+  completed_at: z.string(),
+  set_id: z.string(),
+  run_id: z.string(),
+  step: z.string(),
+  /** Where it was taken from, without credentials. */
+  source: z.record(z.string(), z.unknown()),
+  tool: z.object({ name: z.string(), version: z.string() }),
+  server_version: z.string(),
+  labels: z.record(z.string(), z.string()),
+  storage: z.string(),
+});
+export type Manifest = z.infer<typeof ManifestSchema>;
+
+export const VerificationSchema = z.object({
+  status: z.enum(['verified', 'failed']),
+  at: z.string(),
+  detail: z.string(),
+  checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+});
+export type Verification = z.infer<typeof VerificationSchema>;
+
+export type PointStatus = 'unverified' | 'verified' | 'failed';
+
+/** A restore point as listed: its manifest and its verification state. */
+export interface RestorePoint extends Manifest {
+  status: PointStatus;
+  verified_at?: string;
+}
+
+export const SERVICE_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/i;
+
+export function pointPrefix(service: string, kind: string, id: string): string {
+  return `${service}/${kind}/${id}`;
+}
+
+/**
+ * The same id on every attempt of a step, so a retry after a crash overwrites the partial
+ * object of the attempt before instead of leaving a second one.
+ */
+export function restorePointId(firstScheduledMs: number, runId: string, step: string): string {
+  const stamp = new Date(firstScheduledMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${createHash('sha256').update(`${runId}/${step}`).digest('hex').slice(0, 8)}`;
+}
+
+export async function readPoint(store: ObjectStore, prefix: string): Promise<RestorePoint | undefined> {
+  const text = await store.getText(`${prefix}/manifest.json`);
+  if (!text) return undefined;
+  const manifest = ManifestSchema.parse(JSON.parse(text));
+  const verification = await store.getText(`${prefix}/verification.json`);
+  const v = verification ? VerificationSchema.parse(JSON.parse(verification)) : undefined;
+  return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}) };
+}
+
+/** Every restore point in a store: what `rebound restore-points sync` rebuilds the index from. */
+export async function scanPoints(store: ObjectStore, service?: string): Promise<RestorePoint[]> {
+  const points: RestorePoint[] = [];
+  for await (const key of store.list(service ? `${service}/` : '')) {
+    if (!key.endsWith('/manifest.json')) continue;
+    const point = await readPoint(store, key.slice(0, -'/manifest.json'.length));
+    if (point) points.push(point);
+  }
+  return points.sort((a, b) => b.completed_at.localeCompare(a.completed_at) || b.id.localeCompare(a.id));
+}

@@ -1,0 +1,22 @@
+import type { z } from 'zod';
+import { ActionError } from '../runtime/errors.ts';
+import type { PointIndex } from '../catalog/index.ts';
+import type { RestorePoint } from './manifest.ts';
+import type { RestorePointRefSchema } from './schema.ts';
+
+export type RestorePointRef = z.output<typeof RestorePointRefSchema>;
+
+/** Finds the restore point a step names; not finding one is not retryable. */
+export async function findPoint(index: PointIndex, ref: RestorePointRef): Promise<RestorePoint> {
+  if (typeof ref === 'string') {
+    const point = await index.get(ref);
+    if (!point) throw new ActionError('no_restore_point', `no restore point with id ${ref}`, { retryable: false });
+    return point;
+  }
+  const point = await index.latest(ref.service, { before: ref.before, verified: ref.latest === 'verified' });
+  if (!point) {
+    const what = `${ref.latest === 'verified' ? 'verified ' : ''}restore point of ${ref.service}${ref.before ? ` before ${ref.before}` : ''}`;
+    throw new ActionError('no_restore_point', `no ${what}`, { retryable: false });
+  }
+  return point;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { defineAction } from '../action.ts';
+import { StorageSchema } from '../storage/schema.ts';
+
+/** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
+export const RestorePointRefSchema = z.union([
+  z.string().min(1).describe('a restore point id'),
+  z.strictObject({
+    service: z.string(),
+    latest: z.enum(['any', 'verified']).default('verified'),
+    before: z.string().datetime({ offset: true }).optional(),
+  }),
+]);
+
+export const catalogResolve = defineAction({
+  name: 'catalog.resolve',
+  summary: 'Find a restore point: by id, the latest, the latest verified, or the latest before a time',
+  kind: 'activity',
+  backend: 'catalog',
+  impact: 'read',
+  input: z.strictObject({ restore_point: RestorePointRefSchema, storage: StorageSchema.optional() }),
+  output: z.object({
+    restore_point_id: z.string(),
+    service: z.string(),
+    kind: z.string(),
+    status: z.string(),
+    completed_at: z.string(),
+    restore_point_age_ms: z.number(),
+    object: z.string(),
+    sha256: z.string(),
+  }),
+});
+
+export const restorePointsPrune = defineAction({
+  name: 'restore_points.prune',
+  summary: 'Delete restore points outside a retention policy (objects first, then index entries)',
+  kind: 'activity',
+  backend: 'storage',
+  impact: 'write',
+  input: z.strictObject({
+    service: z.string().optional(),
+    keep_last: z.number().int().min(0).default(0),
+    keep_daily: z.number().int().min(0).default(0),
+    keep_weekly: z.number().int().min(0).default(0),
+    keep_monthly: z.number().int().min(0).default(0),
+    min_keep: z.number().int().min(1).default(1).describe('never fewer points than this per service; the newest verified point is always kept'),
+    dry_run: z.boolean().default(false),
+    storage: StorageSchema.optional(),
+  }),
+  output: z.object({ kept: z.array(z.string()), deleted: z.array(z.string()), dry_run: z.boolean() }),
+});
+
+export const backupVerify = defineAction({
+  name: 'backup.verify',
+  summary: "Check a restore point's sha256, test-restore it into a scratch database and run checks",
+  kind: 'activity',
+  backend: 'postgres',
+  impact: 'read',
+  input: z.strictObject({
+    restore_point: RestorePointRefSchema,
+    scratch: z.string().describe('connection URL (from a secret) of a server where a scratch database may be created and dropped'),
+    checks: z.strictObject({
+      tables: z.array(z.string()).default([]),
+      min_rows: z.record(z.string(), z.number().int().min(0)).default({}),
+      sql: z.array(z.strictObject({ query: z.string(), min_rows: z.number().int().min(0).default(1) })).default([]),
+    }).default({ tables: [], min_rows: {}, sql: [] }),
+    storage: StorageSchema.optional(),
+  }),
+  output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })) }),
+});

@@ -1,0 +1,81 @@
+import { openIndex } from '../catalog/index.ts';
+import { dropDatabase, ensureDatabase, restoreInto } from '../postgres/restore.ts';
+import { withClient, withDatabase } from '../postgres/connection.ts';
+import { ActionError } from '../runtime/errors.ts';
+import { defineImpl } from '../runtime/wrap.ts';
+import { Digest } from '../storage/digest.ts';
+import { defaultStorage, openStore } from '../storage/store.ts';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { pointPrefix, type Verification } from './manifest.ts';
+import { findPoint } from './resolve.ts';
+import { backupVerify } from './schema.ts';
+
+type Check = Verification['checks'][number];
+
+/**
+ * Re-reads the object (sha256), test-restores it into a scratch database, runs the
+ * declared checks, records the verdict in storage (verification.json) and the index, and
+ * drops the scratch database whatever happened.
+ */
+export const verify = defineImpl({
+  spec: backupVerify,
+  async run(input, ctx) {
+    const store = openStore(input.storage ?? defaultStorage());
+    const index = openIndex(store);
+    try {
+      const point = await findPoint(index, input.restore_point);
+      if (point.kind !== 'postgres') throw new ActionError('unsupported_kind', `backup.verify cannot test-restore ${point.kind} restore points yet`, { retryable: false });
+      const prefix = pointPrefix(point.service, point.kind, point.id);
+      const checks: Check[] = [];
+
+      const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'checksum', bytes }));
+      await pipeline(await store.get(`${prefix}/${point.object}`), digest, new Writable({ write: (_c, _e, done) => done() }), { signal: ctx.signal });
+      const intact = digest.sha256 === point.sha256 && digest.bytes === point.size;
+      checks.push({ check: 'sha256', ok: intact, detail: intact ? `${digest.bytes} bytes match the manifest` : `read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${point.size} bytes, ${point.sha256}` });
+
+      if (intact) {
+        const scratch = `rebound_verify_${point.id.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 63);
+        await dropDatabase(input.scratch, scratch, ctx);
+        await ensureDatabase(input.scratch, scratch, ctx);
+        try {
+          await restoreInto(store, point, input.scratch, scratch, { clean: false }, ctx);
+          checks.push({ check: 'restore', ok: true, detail: `restored into scratch database ${scratch}` });
+          await withClient(withDatabase(input.scratch, scratch), async (client) => {
+            for (const table of input.checks.tables) {
+              const found = await client.query('select to_regclass($1) as t', [table]);
+              checks.push({ check: `table ${table}`, ok: found.rows[0].t !== null, detail: found.rows[0].t !== null ? 'exists' : 'missing' });
+            }
+            for (const [table, min] of Object.entries(input.checks.min_rows)) {
+              const exists = (await client.query('select to_regclass($1) as t', [table])).rows[0].t;
+              const count = exists ? Number((await client.query(`select count(*)::bigint as n from ${exists}`)).rows[0].n) : -1;
+              checks.push({ check: `rows in ${table} ≥ ${min}`, ok: count >= min, detail: exists ? `${count} rows` : 'table missing' });
+            }
+            for (const { query, min_rows } of input.checks.sql) {
+              try {
+                const rows = (await client.query(query)).rowCount ?? 0;
+                checks.push({ check: `sql: ${query}`, ok: rows >= min_rows, detail: `${rows} rows (need ${min_rows})` });
+              } catch (error) {
+                checks.push({ check: `sql: ${query}`, ok: false, detail: ctx.mask((error as Error).message) });
+              }
+            }
+          }, ctx.mask);
+        } catch (error) {
+          if (!(error instanceof ActionError) || error.code !== 'tool_failed' || error.retryable) throw error;
+          checks.push({ check: 'restore', ok: false, detail: error.message });
+        } finally {
+          await dropDatabase(input.scratch, scratch, ctx).catch(() => undefined);
+        }
+      }
+
+      const ok = checks.every((c) => c.ok);
+      const verification: Verification = { status: ok ? 'verified' : 'failed', at: new Date().toISOString(), detail: checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`).join('; ') || 'all checks passed', checks };
+      await store.putText(`${prefix}/verification.json`, `${JSON.stringify(verification, null, 2)}\n`);
+      await index.record({ ...point, status: verification.status, verified_at: verification.at });
+      if (!ok) throw new ActionError('verification_failed', `restore point ${point.id} of ${point.service} failed verification: ${verification.detail}`, { retryable: false });
+      return { restore_point_id: point.id, status: verification.status, checks };
+    } finally {
+      await index.close();
+    }
+  },
+});

@@ -1,0 +1,19 @@
+import { z } from 'zod';
+
+/**
+ * Where restore points live: `s3://bucket/prefix` (MinIO, Ceph, S3) or `file:///dir`.
+ * Credentials are secrets references, resolved on the worker; without them the worker's
+ * AWS environment (AWS_ACCESS_KEY_ID …) is used. Omitted: $REBOUND_STORAGE_URL, else
+ * `file://<project>/.data/storage`, the embedded default.
+ */
+export const StorageSchema = z.strictObject({
+  url: z.string().regex(/^(s3:\/\/[a-z0-9.-]+(\/.*)?|file:\/\/\/.+)$/, 'an s3://bucket/prefix or file:///dir URL'),
+  endpoint: z.url().optional().describe('S3 endpoint, e.g. http://minio.internal:9000'),
+  region: z.string().default('us-east-1'),
+  force_path_style: z.boolean().default(true),
+  server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
+  access_key: z.string().optional(),
+  secret_key: z.string().optional(),
+});
+
+export type StorageConfig = z.output<typeof StorageSchema>;

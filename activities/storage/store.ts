@@ -1,0 +1,215 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import {
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  CreateBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { StorageConfig } from './schema.ts';
+
+/** An object store holding restore points. Keys are relative to the store's prefix. */
+export interface ObjectStore {
+  /** The store's URL, without credentials: safe for manifests, logs and errors. */
+  readonly url: string;
+  /** Streams `body` to `key`; aborting `signal` stops and leaves no object to trust. */
+  put(key: string, body: Readable, signal?: AbortSignal): Promise<void>;
+  get(key: string): Promise<Readable>;
+  putText(key: string, text: string): Promise<void>;
+  getText(key: string): Promise<string | undefined>;
+  list(prefix: string): AsyncIterable<string>;
+  /** Deletes every object under a prefix; returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+}
+
+class FileStore implements ObjectStore {
+  constructor(readonly url: string, private readonly root: string) {}
+
+  private path(key: string): string {
+    const full = join(this.root, key);
+    if (relative(this.root, full).startsWith('..')) throw new Error(`key ${key} escapes the store`);
+    return full;
+  }
+
+  async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
+    await mkdir(dirname(this.path(key)), { recursive: true });
+    await pipeline(body, createWriteStream(this.path(key)), { signal });
+  }
+
+  async get(key: string): Promise<Readable> {
+    await stat(this.path(key)).catch((e: NodeJS.ErrnoException) => {
+      throw e.code === 'ENOENT' ? new Error(`no object ${key} in ${this.url}`) : e;
+    });
+    return createReadStream(this.path(key), { highWaterMark: 1 << 20 });
+  }
+
+  async putText(key: string, text: string): Promise<void> {
+    await mkdir(dirname(this.path(key)), { recursive: true });
+    // Written whole, then renamed: a reader never sees half a manifest.
+    const temp = `${this.path(key)}.tmp-${process.pid}`;
+    await writeFile(temp, text);
+    await rename(temp, this.path(key));
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.path(key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    const start = this.path(prefix);
+    const walk = async function* (dir: string, root: string): AsyncIterable<string> {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') return;
+        // A prefix naming one object, not a folder.
+        if (code === 'ENOTDIR') return void (yield relative(root, dir));
+        throw error;
+      }
+      for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) yield* walk(full, root);
+        else yield relative(root, full);
+      }
+    };
+    yield* walk(start, this.root);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    let count = 0;
+    for await (const _ of this.list(prefix)) count++;
+    await rm(this.path(prefix), { recursive: true, force: true });
+    return count;
+  }
+}
+
+class S3Store implements ObjectStore {
+  private readonly client: S3Client;
+  private bucketChecked = false;
+
+  constructor(readonly url: string, private readonly bucket: string, private readonly prefix: string, private readonly config: StorageConfig) {
+    this.client = new S3Client({
+      region: config.region,
+      forcePathStyle: config.force_path_style,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(config.access_key && config.secret_key ? { credentials: { accessKeyId: config.access_key, secretAccessKey: config.secret_key } } : {}),
+    });
+  }
+
+  private key(key: string): string {
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private async ensureBucket(): Promise<void> {
+    if (this.bucketChecked) return;
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    }
+    this.bucketChecked = true;
+  }
+
+  async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
+    await this.ensureBucket();
+    // Multipart, streamed: memory stays at queueSize × partSize whatever the dump's size.
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key: this.key(key), Body: body, ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}) },
+      partSize: 16 * 1024 * 1024,
+      queueSize: 4,
+      leavePartsOnError: false,
+    });
+    const abort = () => void upload.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      await upload.done();
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+    return result.Body as Readable;
+  }
+
+  async putText(key: string, text: string): Promise<void> {
+    await this.ensureBucket();
+    await this.client.send(new PutObjectCommand({
+      Bucket: this.bucket,
+      Key: this.key(key),
+      Body: text,
+      ContentType: 'application/json',
+      ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
+    }));
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    try {
+      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
+      return await result.Body!.transformToString();
+    } catch (error) {
+      const name = (error as Error).name;
+      if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket') return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
+      } catch (error) {
+        if ((error as Error).name === 'NoSuchBucket') return;
+        throw error;
+      }
+      for (const object of page.Contents ?? []) {
+        if (object.Key) yield this.prefix ? object.Key.slice(this.prefix.length + 1) : object.Key;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const keys: string[] = [];
+    for await (const key of this.list(prefix)) keys.push(key);
+    for (let i = 0; i < keys.length; i += 1000) {
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: this.key(k) })) } }));
+    }
+    return keys.length;
+  }
+}
+
+const DEFAULT_ROOT = fileURLToPath(new URL('../../.data/storage', import.meta.url));
+
+export function defaultStorage(): StorageConfig {
+  return { url: process.env.REBOUND_STORAGE_URL ?? `file://${DEFAULT_ROOT}`, region: 'us-east-1', force_path_style: true };
+}
+
+export function openStore(config: StorageConfig = defaultStorage()): ObjectStore {
+  if (config.url.startsWith('file://')) return new FileStore(config.url, fileURLToPath(config.url));
+  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(config.url);
+  if (!match) throw new Error(`unsupported storage URL ${config.url}`);
+  return new S3Store(config.url, match[1]!, match[2]!.replace(/\/$/, ''), config);
+}
+
+export { Readable };

@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { CatalogIndex, openIndex, type PointIndex } from '../activities/catalog/index.ts';
+import { scanPoints, type RestorePoint } from '../activities/restore-points/manifest.ts';
+import { pointsToKeep } from '../activities/restore-points/retention.ts';
+import { defaultStorage, openStore, type ObjectStore } from '../activities/storage/store.ts';
+import { CommandFailed, UsageError } from './errors.ts';
+
+/** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */
+function store(url?: string): ObjectStore {
+  const config = defaultStorage();
+  return openStore(url ? { ...config, url, ...(process.env.REBOUND_S3_ENDPOINT ? { endpoint: process.env.REBOUND_S3_ENDPOINT } : {}) } : config);
+}
+
+function time(value: string | undefined, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new UsageError(`${flag} expects a time such as 2026-11-24T10:00:00Z, not "${value}"`);
+  return new Date(ms).toISOString();
+}
+
+function print(points: RestorePoint[], json: boolean): void {
+  if (json) return void console.log(JSON.stringify(points, null, 2));
+  if (!points.length) return void console.log('no restore points');
+  const rows = [['ID', 'SERVICE', 'KIND', 'STATUS', 'COMPLETED', 'SIZE', 'SET'], ...points.map((p) => [p.id, p.service, p.kind, p.status, p.completed_at, String(p.size), p.set_id])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+}
+
+async function withIndex<T>(storage: string | undefined, fn: (index: PointIndex, store: ObjectStore) => Promise<T>): Promise<T> {
+  const s = store(storage);
+  const index = openIndex(s);
+  try {
+    return await fn(index, s);
+  } finally {
+    await index.close();
+  }
+}
+
+export function restorePointCommands(cli: Command): void {
+  const rp = cli.command('restore-points').description('list, find, verify and prune restore points ($REBOUND_CATALOG_URL, else storage is listed)');
+  const common = (c: Command) => c.option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)').option('--json');
+
+  common(rp.command('list').option('--service <s>').option('--before <time>').option('--status <status...>', 'unverified, verified, failed').option('--limit <n>', 'rows', (v) => Number(v), 50))
+    .description('restore points, newest first')
+    .action(async (o) => withIndex(o.storage, async (index) => print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json)));
+
+  common(rp.command('show').argument('<id>')).description('one restore point, with its manifest')
+    .action(async (id: string, o) => withIndex(o.storage, async (index) => {
+      const point = await index.get(id);
+      if (!point) throw new CommandFailed(`no restore point ${id}`);
+      console.log(JSON.stringify(point, null, 2));
+    }));
+
+  common(rp.command('latest').requiredOption('--service <s>').option('--before <time>').option('--verified', 'only verified points'))
+    .description('the latest restore point of a service (before a time)')
+    .action(async (o) => withIndex(o.storage, async (index) => {
+      const point = await index.latest(o.service, { before: time(o.before, '--before'), verified: !!o.verified });
+      if (!point) throw new CommandFailed(`no ${o.verified ? 'verified ' : ''}restore point of ${o.service}${o.before ? ` before ${o.before}` : ''}`);
+      print([point], !!o.json);
+    }));
+
+  common(rp.command('sets').option('--before <time>')).description('the newest complete set: points one run took of several services, none failed')
+    .action(async (o) => withIndex(o.storage, async (index) => print(await index.newestSet(time(o.before, '--before')), !!o.json)));
+
+  common(rp.command('sync')).description('rebuild the catalog index from storage, the source of truth')
+    .action(async (o) => {
+      const url = process.env.REBOUND_CATALOG_URL;
+      if (!url) throw new UsageError('sync needs REBOUND_CATALOG_URL (the catalog database)');
+      const s = store(o.storage);
+      const points = await scanPoints(s);
+      const catalog = new CatalogIndex(url);
+      try {
+        await catalog.replaceAll(points, s.url);
+      } finally {
+        await catalog.close();
+      }
+      console.log(o.json ? JSON.stringify({ synced: points.length, storage: s.url }) : `indexed ${points.length} restore point(s) from ${s.url}`);
+    });
+
+  common(rp.command('prune').option('--service <s>').option('--keep-last <n>', '', Number, 0).option('--keep-daily <n>', '', Number, 0)
+    .option('--keep-weekly <n>', '', Number, 0).option('--keep-monthly <n>', '', Number, 0).option('--min-keep <n>', '', Number, 1).option('--dry-run', 'only show what would go'))
+    .description('show what a retention policy would delete (deleting is the restore_points.prune action, run as a runbook)')
+    .action(async (o) => {
+      if (!o.dryRun) throw new UsageError('the CLI only previews retention: pass --dry-run, and run restore_points.prune from a runbook to delete');
+      const points = await scanPoints(store(o.storage), o.service);
+      const services = [...new Set(points.map((p) => p.service))];
+      const policy = { keep_last: o.keepLast, keep_daily: o.keepDaily, keep_weekly: o.keepWeekly, keep_monthly: o.keepMonthly, min_keep: o.minKeep };
+      const deleted = services.flatMap((s) => {
+        const group = points.filter((p) => p.service === s);
+        const keep = pointsToKeep(group, policy);
+        return group.filter((p) => !keep.has(p.id));
+      });
+      if (o.json) console.log(JSON.stringify({ would_delete: deleted.map((p) => p.id), keep: points.length - deleted.length }));
+      else print(deleted, false);
+    });
+}

@@ -1,0 +1,110 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort } from './ports.ts';
+import { DATA } from './tools.ts';
+
+/** Debian's PostgreSQL (pinned to the distribution's major version, 15 on bookworm). */
+export const POSTGRES_MAJOR = '15';
+
+function binDir(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(root, versions[0], 'bin') : undefined;
+}
+
+/** The server binaries, installed from Debian's packages when missing. */
+export function ensurePostgres(log: (line: string) => void = () => {}): string {
+  const found = process.env.REBOUND_PG_BIN ?? binDir();
+  if (found) return found;
+  log(`installing postgresql-${POSTGRES_MAJOR} from Debian's packages`);
+  spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+  const install = spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', `postgresql-${POSTGRES_MAJOR}`], {
+    encoding: 'utf8',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  const dir = binDir();
+  if (!dir) throw new Error(`cannot install PostgreSQL (apt-get exited ${install.status}): ${install.stderr}`);
+  return dir;
+}
+
+/** initdb refuses to run as root, so the cluster belongs to the `postgres` system user. */
+function serverUser(): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
+  const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
+  if (id.status !== 0) throw new Error('running as root and there is no "postgres" user to own the cluster');
+  return { uid: Number(id.stdout), gid: Number(gid.stdout) };
+}
+
+export interface PostgresServer {
+  port: number;
+  /** Superuser URL, password included: for tests and the worker's environment only. */
+  url(database?: string): string;
+  password: string;
+  dataDir: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+}
+
+/** A throwaway cluster (initdb) on a free loopback port, with password authentication. */
+export async function startPostgres(options: { dir?: string; log?: (line: string) => void } = {}): Promise<PostgresServer> {
+  const bin = ensurePostgres(options.log);
+  const dir = options.dir ?? join(DATA, `pg-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dataDir = join(dir, 'data');
+  const user = serverUser();
+  mkdirSync(dir, { recursive: true });
+  const password = randomBytes(12).toString('hex');
+  const pwfile = join(dir, 'pwfile');
+  writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+  if (user) chownSync(dir, user.uid, user.gid), chownSync(pwfile, user.uid, user.gid);
+  const initdb = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'rebound', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync', '--locale=C'], { encoding: 'utf8', ...user });
+  if (initdb.status !== 0) throw new Error(`initdb failed: ${initdb.stderr}`);
+  const port = await freePort();
+  const logFile = join(dir, 'postgres.log');
+  let child: ChildProcess | undefined;
+
+  const server: PostgresServer = {
+    port,
+    password,
+    dataDir,
+    url: (database = 'postgres') => `postgres://rebound:${password}@127.0.0.1:${port}/${database}`,
+    async start() {
+      const out = openSync(logFile, 'a');
+      child = spawn(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'], { stdio: ['ignore', out, out], ...user });
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          await server.query('select 1');
+          return;
+        } catch (error) {
+          if (child.exitCode !== null || Date.now() > deadline) {
+            throw new Error(`PostgreSQL did not start on port ${port}: ${(error as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
+          }
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    },
+    async stop() {
+      if (!child || child.exitCode !== null || child.signalCode) return;
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGINT'); // fast shutdown: disconnects clients, as a crash of the backend would look to them
+      await exited;
+    },
+    async query(sql, params, database) {
+      const client = new pg.Client({ connectionString: server.url(database), connectionTimeoutMillis: 2000 });
+      await client.connect();
+      try {
+        return (await client.query(sql, params as unknown[])).rows;
+      } finally {
+        await client.end();
+      }
+    },
+  };
+  await server.start();
+  return server;
+}
