@@ -34,14 +34,14 @@ function worker(site: string): Promise<WorkerProcess> {
   });
 }
 
-const dumpPlan = (service: string, retry: string) => planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
+const dumpPlan = (service: string, retry: string, compress = 0) => planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
   secrets: {big: {env: BIG_PG}}
   steps:
     - id: dump
       uses: postgres.dump
       heartbeat_timeout: 3s
       retry: ${retry}
-      with: {source: "\${{ secrets.big }}", service: ${service}, compress: 0, storage: {url: "file://${root}"}}
+      with: {source: "\${{ secrets.big }}", service: ${service}, compress: ${compress}, storage: {url: "file://${root}"}}
 `);
 
 /** Waits until a dump of `service` is being written: its data object exists, no manifest yet. */
@@ -101,5 +101,20 @@ describe('faults during a dump', () => {
     expect(status.state).toBe('succeeded');
     expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
     onlyPoint('fault-pg');
+  });
+
+  it('cancelling a dump kills pg_dump and removes the partial object', async () => {
+    const site = uniqueSite('pgcancel');
+    await worker(site);
+    // Compressed: slow enough that the cancel lands while pg_dump is still writing.
+    const handle = await start(client, dumpPlan('cancel-pg', '{initial_interval: 500ms}', 9), site);
+    const id = await midUpload('cancel-pg', 1_000_000);
+    await handle.cancel();
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('cancelled');
+    expect(stepOf(status, 'dump').status).toBe('cancelled');
+    expect(existsSync(join(root, 'cancel-pg', 'postgres', id))).toBe(false);
+    const dumps = await pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
+    expect(dumps).toEqual([{ n: 0 }]);
   });
 });
