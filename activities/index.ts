@@ -2,12 +2,13 @@ import { check, request } from './http/check.ts';
 import { log } from './log/log.ts';
 import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
+import { check as postgresCheck } from './postgres/check.ts';
 import { prune, resolve } from './restore-points/actions.ts';
 import { verify } from './restore-points/verify.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
-export const IMPLEMENTATIONS: ActionImpl[] = [check, request, log, dump, restore, verify, resolve, prune] as ActionImpl[];
+export const IMPLEMENTATIONS: ActionImpl[] = [check, request, log, dump, restore, postgresCheck, verify, resolve, prune] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {
   return Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)]));

@@ -4,6 +4,7 @@ import { connectClient } from '../worker/connection.ts';
 import { runWorker } from '../worker/main.ts';
 import { cancelCommand, decideCommand, listCommand, runCommand, statusCommand, writeSchema } from './commands.ts';
 import { demoCommand } from './demo.ts';
+import { demoBackupCommand } from './demo-backup.ts';
 import { devCommand } from './dev.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { loadPlan, parseMode } from './load.ts';
@@ -74,9 +75,14 @@ export function program(): Command {
     .action(async (o) => runWorker(o));
   cli.command('dev').description('start the embedded default stack: Temporal dev server + worker, with the Web UI')
     .action(async () => devCommand());
-  cli.command('demo').option('--keep', 'leave the stack running afterwards').option('--file <runbook>', 'another runbook to drill')
-    .description('run the example DR drill end to end on the embedded default stack')
-    .action(async (o) => demoCommand(o));
+  cli.command('demo').argument('[which]', 'failover (the DR drill) or backup (nightly backup, then a restore drill)', 'failover')
+    .option('--keep', 'leave the stack running afterwards').option('--file <runbook>', 'another runbook to drill')
+    .description('run an example end to end on the embedded default stack')
+    .action(async (which: string, o) => {
+      if (which === 'backup') return demoBackupCommand(o);
+      if (which !== 'failover') throw new UsageError(`demo is failover or backup, not "${which}"`);
+      return demoCommand(o);
+    });
   restorePointCommands(cli);
   return cli;
 }

@@ -33,7 +33,14 @@ export function checkInput(schema: z.ZodType, value: unknown): z.core.$ZodIssue[
   const { value: stripped, templated } = withoutTemplates(value ?? {});
   const result = schema.safeParse(stripped);
   if (result.success) return [];
-  return result.error.issues.filter((issue) => !templated.some((t) => startsWith(issue.path, t)));
+  const known = (issue: z.core.$ZodIssue, base: PropertyKey[] = []): boolean => {
+    const path = [...base, ...issue.path];
+    if (templated.some((t) => startsWith(path, t))) return true;
+    // A union fails as a whole; it is fine if one branch failed only on templated fields.
+    if (issue.code === 'invalid_union') return issue.errors.some((branch) => branch.every((inner) => known(inner, path)));
+    return false;
+  };
+  return result.error.issues.filter((issue) => !known(issue));
 }
 
 /** Drill overrides replace whole top-level `with:` fields. */

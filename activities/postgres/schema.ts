@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { StorageSchema } from '../storage/schema.ts';
 import { RestorePointRefSchema } from '../restore-points/schema.ts';
+import { ChecksSchema, CheckResultSchema } from './checks.ts';
 
 const pointOutput = {
   restore_point_id: z.string(),
@@ -51,4 +52,19 @@ export const postgresRestore = defineAction({
     storage: StorageSchema.optional(),
   }),
   output: z.object({ restore_point_id: z.string(), database: z.string(), restored_bytes: z.number(), restore_point_age_ms: z.number() }),
+});
+
+/** Validates a database after a restore: tables exist, row counts, custom queries. */
+export const postgresCheck = defineAction({
+  name: 'postgres.check',
+  summary: 'Check a database: tables exist, minimum row counts, custom queries',
+  kind: 'activity',
+  backend: 'postgres',
+  impact: 'read',
+  input: z.strictObject({
+    target: z.string().describe('connection URL, from a secret'),
+    database: z.string().optional(),
+    checks: ChecksSchema,
+  }),
+  output: z.object({ checks: z.array(CheckResultSchema) }),
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { StorageSchema } from '../storage/schema.ts';
+import { ChecksSchema, CheckResultSchema } from '../postgres/checks.ts';
 
 /** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
 export const RestorePointRefSchema = z.union([
@@ -59,12 +60,8 @@ export const backupVerify = defineAction({
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z.string().describe('connection URL (from a secret) of a server where a scratch database may be created and dropped'),
-    checks: z.strictObject({
-      tables: z.array(z.string()).default([]),
-      min_rows: z.record(z.string(), z.number().int().min(0)).default({}),
-      sql: z.array(z.strictObject({ query: z.string(), min_rows: z.number().int().min(0).default(1) })).default([]),
-    }).default({ tables: [], min_rows: {}, sql: [] }),
+    checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [] }),
     storage: StorageSchema.optional(),
   }),
-  output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })) }),
+  output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(CheckResultSchema) }),
 });

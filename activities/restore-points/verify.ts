@@ -1,6 +1,7 @@
 import { openIndex } from '../catalog/index.ts';
 import { dropDatabase, ensureDatabase, restoreInto } from '../postgres/restore.ts';
 import { withClient, withDatabase } from '../postgres/connection.ts';
+import { runChecks, type CheckResult } from '../postgres/checks.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { Digest } from '../storage/digest.ts';
@@ -11,7 +12,7 @@ import { pointPrefix, type Verification } from './manifest.ts';
 import { findPoint } from './resolve.ts';
 import { backupVerify } from './schema.ts';
 
-type Check = Verification['checks'][number];
+type Check = CheckResult;
 
 /**
  * Re-reads the object (sha256), test-restores it into a scratch database, runs the
@@ -41,25 +42,7 @@ export const verify = defineImpl({
         try {
           await restoreInto(store, point, input.scratch, scratch, { clean: false }, ctx);
           checks.push({ check: 'restore', ok: true, detail: `restored into scratch database ${scratch}` });
-          await withClient(withDatabase(input.scratch, scratch), async (client) => {
-            for (const table of input.checks.tables) {
-              const found = await client.query('select to_regclass($1) as t', [table]);
-              checks.push({ check: `table ${table}`, ok: found.rows[0].t !== null, detail: found.rows[0].t !== null ? 'exists' : 'missing' });
-            }
-            for (const [table, min] of Object.entries(input.checks.min_rows)) {
-              const exists = (await client.query('select to_regclass($1) as t', [table])).rows[0].t;
-              const count = exists ? Number((await client.query(`select count(*)::bigint as n from ${exists}`)).rows[0].n) : -1;
-              checks.push({ check: `rows in ${table} ≥ ${min}`, ok: count >= min, detail: exists ? `${count} rows` : 'table missing' });
-            }
-            for (const { query, min_rows } of input.checks.sql) {
-              try {
-                const rows = (await client.query(query)).rowCount ?? 0;
-                checks.push({ check: `sql: ${query}`, ok: rows >= min_rows, detail: `${rows} rows (need ${min_rows})` });
-              } catch (error) {
-                checks.push({ check: `sql: ${query}`, ok: false, detail: ctx.mask((error as Error).message) });
-              }
-            }
-          }, ctx.mask);
+          checks.push(...(await withClient(withDatabase(input.scratch, scratch), (client) => runChecks(client, input.checks, ctx.mask), ctx.mask)));
         } catch (error) {
           if (!(error instanceof ActionError) || error.code !== 'tool_failed' || error.retryable) throw error;
           checks.push({ check: 'restore', ok: false, detail: error.message });

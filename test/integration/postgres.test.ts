@@ -7,6 +7,8 @@ import type { Client } from '@temporalio/client';
 import { scanPoints } from '../../activities/restore-points/manifest.ts';
 import { openStore } from '../../activities/storage/store.ts';
 import { startBackends, fingerprint, seedOrders } from '../helpers/backends.ts';
+import { seedInventory } from '../../scripts/demo-data.ts';
+import { compileFile } from '../../compiler/index.ts';
 import { rebound } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
@@ -34,6 +36,7 @@ beforeAll(async () => {
   backends = await startBackends();
   const { pg, minio } = backends;
   await seedOrders(pg, 'orders');
+  await seedInventory(pg, 'inventory');
   await pg.query('create database rebound_catalog');
   s3Storage = `{url: "s3://backups/rebound", endpoint: "${minio.endpoint}", access_key: "\${{ secrets.minio_key }}", secret_key: "\${{ secrets.minio_secret }}"}`;
   env = {
@@ -42,6 +45,11 @@ beforeAll(async () => {
     MINIO_KEY: minio.accessKey,
     MINIO_SECRET: minio.secretKey,
     REBOUND_CATALOG_URL: pg.url('rebound_catalog'),
+    // The example runbooks' secrets.
+    ORDERS_PG_URL: pg.url('orders'),
+    INVENTORY_PG_URL: pg.url('inventory'),
+    SCRATCH_PG_URL: pg.url('postgres'),
+    RESTORE_TARGET_PG_URL: pg.url('postgres'),
   };
   worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), env });
   client = await connect(inject('temporalAddress'));
@@ -197,3 +205,22 @@ describe('secrets', () => {
   });
 });
 
+
+describe('the example runbooks', () => {
+  it('nightly-backup.yaml makes a verified set; restore.yaml drills a restore from it', async () => {
+    const storage = `file://${join(fileRoot, 'examples')}`;
+    const nightly = compileFile('runbooks/nightly-backup.yaml', 'run').plan!;
+    const backup = await runToEnd(client, nightly, site, { storage_url: storage });
+    expect(backup.state).toBe('succeeded');
+    const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
+    expect(points.map((p) => [p.service, p.status]).sort()).toEqual([['inventory-pg', 'verified'], ['orders-pg', 'verified']]);
+    expect(new Set(points.map((p) => p.set_id)).size).toBe(1);
+
+    const drill = compileFile('runbooks/restore.yaml', 'drill').plan!;
+    const restored = await runToEnd(client, drill, site, { storage_url: storage, drill_database: 'orders_drill_example' });
+    expect(restored.state).toBe('succeeded');
+    expect(await fingerprint(backends.pg, 'orders_drill_example')).toEqual(await fingerprint(backends.pg, 'orders'));
+    expect(restored.report?.rpo).toMatchObject({ objective_ms: 86_400_000, met: true });
+    expect(restored.report!.rpo.measured_ms).toBeGreaterThan(0);
+  });
+});
