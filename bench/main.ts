@@ -11,13 +11,18 @@ import { DATA } from '../scripts/tools.ts';
 import { installLogger } from '../worker/logger.ts';
 import { WORKFLOW_TYPE } from '../workflows/definitions.ts';
 import { chainRunbook, wideRunbook } from './generate.ts';
+import { p2 } from './p2.ts';
+import { p3 } from './p3.ts';
+import { median, printTable, type Row } from './report.ts';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const rows: Array<{ id: string; what: string; value: string; goal: string; met: boolean }> = [];
+const rows: Row[] = [];
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
+// `npm run bench -- p1 p3` runs a selection; no arguments runs all.
+const selected = new Set(process.argv.slice(2).map((a) => a.toLowerCase()));
+const wants = (id: string) => selected.size === 0 || selected.has(id);
 
 // P6: compiling a generated 1,000-step runbook.
-{
+if (wants('p6')) {
   const text = wideRunbook(1000);
   for (let i = 0; i < 3; i++) compile(text, { file: 'p6.yaml' });
   const times: number[] = [];
@@ -32,7 +37,7 @@ const results: Record<string, unknown> = { date: new Date().toISOString(), node:
 }
 
 // P1: 200 no-op steps through the interpreter vs a hand-written workflow, same server.
-{
+if (wants('p1')) {
   installLogger('WARN');
   const steps = Number(process.env.BENCH_P1_STEPS ?? 200);
   const rounds = Number(process.env.BENCH_P1_ROUNDS ?? 5);
@@ -84,10 +89,10 @@ const results: Record<string, unknown> = { date: new Date().toISOString(), node:
   rows.push({ id: 'P1', what: `${steps} no-op steps: interpreter / hand-written (median of ${rounds})`, value: `${ratio.toFixed(3)}× (${(median(interpreter) / steps).toFixed(2)} vs ${(median(hand) / steps).toFixed(2)} ms/step)`, goal: '≤ 1.10×', met: ratio <= 1.1 });
 }
 
-const width = (k: keyof (typeof rows)[number]) => Math.max(String(k).length, ...rows.map((r) => String(r[k]).length));
-const cols = ['id', 'what', 'value', 'goal', 'met'] as const;
-console.log(cols.map((c) => c.toUpperCase().padEnd(width(c))).join('  '));
-for (const r of rows) console.log(cols.map((c) => String(r[c]).padEnd(width(c))).join('  '));
+if (wants('p2')) rows.push(...(await p2(results)));
+if (wants('p3')) rows.push(...(await p3(results)));
+
+printTable(rows);
 mkdirSync('bench/results', { recursive: true });
 const file = `bench/results/bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
 writeFileSync(file, JSON.stringify({ ...results, table: rows }, null, 2));
