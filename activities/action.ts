@@ -24,6 +24,8 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   impact: Impact;
   input: I;
   output: O;
+  /** `with:` fields that carry credentials: the compiler accepts only a secret reference there. */
+  secret_inputs?: string[];
 }
 
 export function defineAction<I extends z.ZodType, O extends z.ZodType>(spec: ActionSpec<I, O>): ActionSpec<I, O> {

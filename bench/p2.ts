@@ -25,7 +25,7 @@ function peakRssMb(pid: number): number {
  * worker's peak RSS.
  */
 export async function p2(results: Record<string, unknown>): Promise<Row[]> {
-  const rows = Number(process.env.BENCH_P2_ROWS ?? 7_000_000);
+  const rows = Number(process.env.BENCH_P2_ROWS ?? 8_000_000);
   const rounds = Number(process.env.BENCH_P2_ROUNDS ?? 3);
   const pg = await startPostgres();
   const minio = await startMinio();

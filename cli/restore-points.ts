@@ -4,6 +4,9 @@ import { scanPoints, type RestorePoint } from '../activities/restore-points/mani
 import { pointsToKeep } from '../activities/restore-points/retention.ts';
 import { defaultStorage, openStore, type ObjectStore } from '../activities/storage/store.ts';
 import { CommandFailed, UsageError } from './errors.ts';
+import { compile } from '../compiler/index.ts';
+import { connectClient } from '../worker/connection.ts';
+import { runCommand } from './commands.ts';
 
 /** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */
 function store(url?: string): ObjectStore {
@@ -75,6 +78,20 @@ export function restorePointCommands(cli: Command): void {
         await catalog.close();
       }
       console.log(o.json ? JSON.stringify({ synced: points.length, storage: s.url }) : `indexed ${points.length} restore point(s) from ${s.url}`);
+    });
+
+  common(rp.command('verify').argument('<id>').requiredOption('--scratch-env <VAR>', "the worker's environment variable holding the scratch server's URL")
+    .option('--site <site>', 'run on the workers of this site'))
+    .description('verify a restore point now: a one-step run of backup.verify on a worker')
+    .action(async (id: string, o) => {
+      const storage = o.storage ? `, storage: {url: ${JSON.stringify(o.storage)}}` : '';
+      const { plan, errors } = compile(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: verify-restore-point}\nspec:
+  secrets: {scratch: {env: ${o.scratchEnv}}}
+  steps:
+    - {id: verify, uses: backup.verify, with: {restore_point: ${JSON.stringify(id)}, scratch: "\${{ secrets.scratch }}"${storage}}}
+`, { file: '(restore-points verify)' });
+      if (!plan) throw new UsageError(errors.map((e) => e.message).join('; '));
+      await runCommand(connectClient, plan, { param: [], json: o.json, site: o.site });
     });
 
   common(rp.command('prune').option('--service <s>').option('--keep-last <n>', '', Number, 0).option('--keep-daily <n>', '', Number, 0)

@@ -2,7 +2,7 @@ import { ACTIONS } from '../activities/catalog.ts';
 import type { ActionSpec } from '../activities/action.ts';
 import { parseDuration } from './duration.ts';
 import { CompileError } from './errors.ts';
-import { hasTemplate, scanTemplate, unwrapCondition } from './expression.ts';
+import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from './expression.ts';
 import { findCycle, precedes } from './graph.ts';
 import { checkInput, mergeWith } from './inputs.ts';
 import { issuesToErrors } from './issues.ts';
@@ -191,6 +191,15 @@ export function compileSteps(
 
     const mode = execution({ doc, path, spec }, ctx);
     const merged = mergeWith(doc.with ?? {}, mode.overrides);
+    for (const field of spec?.secret_inputs ?? []) {
+      const value = merged[field];
+      const segments = typeof value === 'string' ? scanTemplate(value) : [];
+      const isSecret = segments.length === 1 && segments[0]!.kind === 'expr' && secretReference(rewriteHyphenatedNames(segments[0]!.value)) !== undefined;
+      if (value !== undefined && !isSecret) {
+        const at = mode.overrides && field in mode.overrides ? [...path, 'drill', 'with', field] : [...path, 'with', field];
+        ctx.errors.push(new CompileError('action_input', `${what} (${spec!.name}) with: ${field} carries credentials; give it as "\${{ secrets.NAME }}" and declare NAME under spec.secrets`, ctx.source.locate(at)));
+      }
+    }
     if (spec) {
       const issues = checkInput(spec.input, merged);
       ctx.errors.push(...issuesToErrors(ctx.source, issues, [...path, 'with'], 'action_input', `${what} (${spec.name}) with`, spec.input));

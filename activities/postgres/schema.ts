@@ -21,6 +21,7 @@ export const postgresDump = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'write',
+  secret_inputs: ['source'],
   input: z.strictObject({
     source: z.string().describe('connection URL, from a secret: ${{ secrets.orders_pg }}'),
     service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
@@ -43,6 +44,7 @@ export const postgresRestore = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'write',
+  secret_inputs: ['target'],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     target: z.string().describe('connection URL of the target server, from a secret'),
@@ -61,6 +63,7 @@ export const postgresCheck = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'read',
+  secret_inputs: ['target'],
   input: z.strictObject({
     target: z.string().describe('connection URL, from a secret'),
     database: z.string().optional(),

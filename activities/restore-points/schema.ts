@@ -57,6 +57,7 @@ export const backupVerify = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'read',
+  secret_inputs: ['scratch'],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z.string().describe('connection URL (from a secret) of a server where a scratch database may be created and dropped'),

@@ -118,6 +118,11 @@ describe('backup.verify', () => {
     // No scratch database is left behind.
     expect(await backends.pg.query("select datname from pg_database where datname like 'rebound_verify_%'")).toEqual([]);
 
+    // The CLI runs the same verification as a one-step run on the worker.
+    const cli = await rebound(['restore-points', 'verify', id, '--scratch-env', 'SCRATCH_PG', '--storage', `file://${fileRoot}`, '--site', site, '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress') });
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout).steps[0].outputs).toMatchObject({ restore_point_id: id, status: 'verified' });
+
     const object = join(fileRoot, 'verify-pg', 'postgres', id, 'data.pgdump');
     const fd = openSync(object, 'r+');
     const at = Math.floor(statSync(object).size / 2);
