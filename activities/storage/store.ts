@@ -105,6 +105,10 @@ class S3Store implements ObjectStore {
   constructor(readonly url: string, private readonly bucket: string, private readonly prefix: string, private readonly config: StorageConfig) {
     this.client = new S3Client({
       region: config.region,
+      // Rebound hashes every object itself (sha256, in the manifest); the SDK's default
+      // CRC32 of each part would be a second full pass over the dump for nothing.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
       forcePathStyle: config.force_path_style,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.access_key && config.secret_key ? { credentials: { accessKeyId: config.access_key, secretAccessKey: config.secret_key } } : {}),
@@ -128,12 +132,12 @@ class S3Store implements ObjectStore {
 
   async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
     await this.ensureBucket();
-    // Multipart, streamed: memory stays at queueSize × partSize whatever the dump's size.
+    // Multipart, streamed: memory stays near queueSize × partSize whatever the dump's size.
     const upload = new Upload({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.key(key), Body: body, ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}) },
-      partSize: 16 * 1024 * 1024,
-      queueSize: 4,
+      partSize: 8 * 1024 * 1024,
+      queueSize: 3,
       leavePartsOnError: false,
     });
     const abort = () => void upload.abort();
