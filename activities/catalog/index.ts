@@ -36,7 +36,8 @@ export class CatalogIndex implements PointIndex {
   private migrated?: Promise<void>;
 
   constructor(url: string) {
-    this.pool = new pg.Pool({ connectionString: url, max: 4 });
+    // allowExitOnIdle: an idle catalog connection must not keep a stopping worker alive.
+    this.pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
     // A dropped idle connection (the catalog restarting) must not crash the worker.
     this.pool.on('error', () => undefined);
   }
@@ -170,8 +171,30 @@ export class StorageIndex implements PointIndex {
   async close(): Promise<void> {}
 }
 
-/** The catalog named by $REBOUND_CATALOG_URL on this worker, else the store itself. */
+const shared = new Map<string, CatalogIndex>();
+
+/**
+ * The catalog named by $REBOUND_CATALOG_URL on this worker, else the store itself. The
+ * catalog's pool (and its migration check) is shared by every activity of the process;
+ * closing it is left to process exit.
+ */
 export function openIndex(store: ObjectStore): PointIndex {
   const url = process.env.REBOUND_CATALOG_URL;
-  return url ? new CatalogIndex(url) : new StorageIndex(store);
+  if (!url) return new StorageIndex(store);
+  let index = shared.get(url);
+  if (!index) {
+    index = new CatalogIndex(url);
+    shared.set(url, index);
+  }
+  // Activities close what they open; the shared catalog outlives them.
+  return {
+    kind: index.kind,
+    list: (q) => index.list(q),
+    get: (id) => index.get(id),
+    latest: (service, options) => index.latest(service, options),
+    newestSet: (before) => index.newestSet(before),
+    record: (point) => index.record(point),
+    remove: (id) => index.remove(id),
+    close: async () => {},
+  };
 }

@@ -34,14 +34,14 @@ export async function restoreInto(store: ObjectStore, point: RestorePoint, targe
     ctx.heartbeat({ bytes, of: point.size });
   });
   const source = await store.get(`${pointPrefix(point.service, point.kind, point.id)}/${point.object}`);
-  try {
-    await Promise.all([pipeline(source, digest, tool.stdin, { signal: ctx.signal }), tool.done]);
-  } catch (error) {
+  const [fed, restored] = await Promise.allSettled([pipeline(source, digest, tool.stdin, { signal: ctx.signal }), tool.done]);
+  if (fed.status === 'rejected' || restored.status === 'rejected') {
     tool.child.kill('SIGKILL');
     if (digest.bytes === point.size && digest.sha256 !== point.sha256) {
       throw new ActionError('corrupt_restore_point', `restore point ${point.id}: sha256 ${digest.sha256} does not match the manifest's ${point.sha256}`, { retryable: false });
     }
-    throw error;
+    // pg_restore's own error says why; the broken pipe that follows it does not.
+    throw restored.status === 'rejected' ? restored.reason : (fed as PromiseRejectedResult).reason;
   }
   if (digest.sha256 !== point.sha256 || digest.bytes !== point.size) {
     throw new ActionError('corrupt_restore_point', `restore point ${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size} bytes, ${point.sha256}`, { retryable: false });

@@ -27,6 +27,15 @@ async function readSecret(name: string, ref: PlanSecret | undefined): Promise<st
   }
 }
 
+function urlPassword(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    return url.password ? decodeURIComponent(url.password) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const isRef = (v: unknown): v is SecretRef => !!v && typeof v === 'object' && typeof (v as SecretRef).$secret === 'string' && Object.keys(v).length === 1;
 const isInterpolation = (v: unknown): v is SecretInterpolation => !!v && typeof v === 'object' && Array.isArray((v as SecretInterpolation).$interpolate);
 
@@ -39,6 +48,9 @@ export async function resolveSecrets(value: unknown, refs: Record<string, PlanSe
     if (isRef(v)) {
       const secret = await readSecret(v.$secret, refs[v.$secret]);
       seen.add(secret);
+      // A tool may print the password of a connection URL on its own; mask that too.
+      const password = urlPassword(secret);
+      if (password) seen.add(password);
       return secret;
     }
     if (isInterpolation(v)) return (await Promise.all(v.$interpolate.map(walk))).join('');
