@@ -35,7 +35,8 @@ export class CatalogIndex implements PointIndex {
   private readonly pool: pg.Pool;
   private migrated?: Promise<void>;
 
-  constructor(url: string) {
+  /** `storage`: only points of this store (a store's URL); undefined: every store. */
+  constructor(url: string, private readonly storage?: string) {
     // allowExitOnIdle: an idle catalog connection must not keep a stopping worker alive.
     this.pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
     // A dropped idle connection (the catalog restarting) must not crash the worker.
@@ -44,7 +45,16 @@ export class CatalogIndex implements PointIndex {
 
   /** Applies the SQL files in migrations/ once each, in order, under an advisory lock. */
   migrate(): Promise<void> {
-    this.migrated ??= (async () => {
+    // A failed attempt (the catalog down mid-incident) is not remembered: the next call retries.
+    this.migrated ??= this.applyMigrations().catch((error) => {
+      this.migrated = undefined;
+      throw error;
+    });
+    return this.migrated;
+  }
+
+  private async applyMigrations(): Promise<void> {
+    await (async () => {
       const client = await this.pool.connect();
       try {
         await client.query('select pg_advisory_lock(727274)');
@@ -62,7 +72,6 @@ export class CatalogIndex implements PointIndex {
         client.release();
       }
     })();
-    return this.migrated;
   }
 
   private async rows(sql: string, params: unknown[]): Promise<RestorePoint[]> {
@@ -74,14 +83,14 @@ export class CatalogIndex implements PointIndex {
     return this.rows(
       `select manifest, status, verified_at from restore_points
        where ($1::text is null or service = $1) and ($2::timestamptz is null or completed_at < $2)
-         and ($3::text[] is null or status = any($3))
+         and ($3::text[] is null or status = any($3)) and ($5::text is null or storage = $5)
        order by completed_at desc, id desc limit $4`,
-      [query.service ?? null, query.before ?? null, query.status ?? null, query.limit ?? 50],
+      [query.service ?? null, query.before ?? null, query.status ?? null, query.limit ?? 50, this.storage ?? null],
     );
   }
 
   async get(id: string): Promise<RestorePoint | undefined> {
-    return (await this.rows('select manifest, status, verified_at from restore_points where id = $1', [id]))[0];
+    return (await this.rows('select manifest, status, verified_at from restore_points where id = $1 and ($2::text is null or storage = $2)', [id, this.storage ?? null]))[0];
   }
 
   async latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined> {
@@ -91,11 +100,11 @@ export class CatalogIndex implements PointIndex {
   async newestSet(before?: string): Promise<RestorePoint[]> {
     return this.rows(
       `with sets as (
-         select set_id from restore_points group by set_id
+         select set_id from restore_points where ($2::text is null or storage = $2) group by set_id
          having bool_and(status <> 'failed') and ($1::timestamptz is null or max(completed_at) < $1)
          order by max(completed_at) desc limit 1)
-       select manifest, status, verified_at from restore_points where set_id in (select set_id from sets) order by service`,
-      [before ?? null],
+       select manifest, status, verified_at from restore_points where set_id in (select set_id from sets) and ($2::text is null or storage = $2) order by service`,
+      [before ?? null, this.storage ?? null],
     );
   }
 
@@ -145,7 +154,7 @@ export class StorageIndex implements PointIndex {
 
   async list(query: PointQuery): Promise<RestorePoint[]> {
     return (await scanPoints(this.store, query.service))
-      .filter((p) => (!query.before || p.completed_at < query.before) && (!query.status || query.status.includes(p.status)))
+      .filter((p) => (!query.before || Date.parse(p.completed_at) < Date.parse(query.before)) && (!query.status || query.status.includes(p.status)))
       .slice(0, query.limit ?? 50);
   }
 
@@ -161,7 +170,7 @@ export class StorageIndex implements PointIndex {
     const bySet = new Map<string, RestorePoint[]>();
     for (const p of await scanPoints(this.store)) bySet.set(p.set_id, [...(bySet.get(p.set_id) ?? []), p]);
     const complete = [...bySet.values()]
-      .filter((set) => set.every((p) => p.status !== 'failed') && (!before || set.every((p) => p.completed_at < before)))
+      .filter((set) => set.every((p) => p.status !== 'failed') && (!before || set.every((p) => Date.parse(p.completed_at) < Date.parse(before))))
       .sort((a, b) => Math.max(...b.map((p) => Date.parse(p.completed_at))) - Math.max(...a.map((p) => Date.parse(p.completed_at))));
     return (complete[0] ?? []).sort((a, b) => a.service.localeCompare(b.service));
   }
@@ -172,6 +181,7 @@ export class StorageIndex implements PointIndex {
 }
 
 const shared = new Map<string, CatalogIndex>();
+const key = (url: string, storage: string) => `${storage}\u0000${url}`;
 
 /**
  * The catalog named by $REBOUND_CATALOG_URL on this worker, else the store itself. The
@@ -181,10 +191,10 @@ const shared = new Map<string, CatalogIndex>();
 export function openIndex(store: ObjectStore): PointIndex {
   const url = process.env.REBOUND_CATALOG_URL;
   if (!url) return new StorageIndex(store);
-  let index = shared.get(url);
+  let index = shared.get(key(url, store.url));
   if (!index) {
-    index = new CatalogIndex(url);
-    shared.set(url, index);
+    index = new CatalogIndex(url, store.url);
+    shared.set(key(url, store.url), index);
   }
   // Activities close what they open; the shared catalog outlives them.
   return {

@@ -103,6 +103,16 @@ describe('http.request', () => {
     expect(failure.message).toContain('answered 400: no such pool');
   });
 
+  it('a URL that is a secret is masked in the outputs, simulated or not', async () => {
+    process.env.REBOUND_TEST_HOOK = http.url('/hooks/T0KEN-abc123');
+    const env = new MockActivityEnvironment();
+    const secretInput = (simulate: boolean) => input({ url: { $secret: 'hook' }, method: 'POST' }, { simulate, secrets: { hook: { env: 'REBOUND_TEST_HOOK' } } });
+    const simulated: ActionResult = await env.run(toActivity(request), secretInput(true));
+    expect(JSON.stringify(simulated.outputs)).not.toContain('T0KEN-abc123');
+    expect(simulated.outputs.body_excerpt).toBe('would send POST ***');
+    delete process.env.REBOUND_TEST_HOOK;
+  });
+
   it('simulated, it reports the request and sends nothing', async () => {
     const before = http.count('/pool');
     const result = await run({ url: `${http.url('/pool')}?token=abc`, method: 'DELETE' }, true);

@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { openIndex } from '../catalog/index.ts';
-import { pointPrefix, restorePointId, type RestorePoint } from '../restore-points/manifest.ts';
+import { pointPrefix, readPoint, restorePointId, type RestorePoint } from '../restore-points/manifest.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { runTool } from '../runtime/tool.ts';
 import { Digest } from '../storage/digest.ts';
@@ -27,6 +27,15 @@ export const dump = defineImpl({
     const store = openStore(storage);
     const prefix = pointPrefix(input.service, 'postgres', id);
     const object = `${prefix}/data.pgdump`;
+    const index = openIndex(store);
+    // An earlier attempt may have committed this point and died before reporting it:
+    // converge on it rather than truncate a good object under its manifest.
+    const committed = await readPoint(store, prefix);
+    if (committed) {
+      await index.record(committed);
+      ctx.log('info', `restore point ${id} was committed by an earlier attempt; reusing it`);
+      return { restore_point_id: id, service: input.service, object, size: committed.size, sha256: committed.sha256, storage: store.url, completed_at: committed.completed_at };
+    }
     const conn = toolConnection(input.source, input.database);
     const serverVersion = await withClient(withDatabase(input.source, conn.database), async (c) => (await c.query('show server_version')).rows[0].server_version as string, ctx.mask);
     const started = new Date().toISOString();
@@ -72,12 +81,7 @@ export const dump = defineImpl({
     const { status: _status, ...manifest } = point;
     // The manifest is written last: it is what makes the object a restore point.
     await store.putText(`${prefix}/manifest.json`, `${JSON.stringify(manifest, null, 2)}\n`);
-    const index = openIndex(store);
-    try {
-      await index.record(point);
-    } finally {
-      await index.close();
-    }
+    await index.record(point);
     ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes`, { restore_point: id });
     return { restore_point_id: id, service: input.service, object: `${prefix}/data.pgdump`, size: digest.bytes, sha256: digest.sha256, storage: store.url, completed_at: point.completed_at };
   },

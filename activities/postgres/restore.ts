@@ -18,6 +18,8 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  */
 export async function restoreInto(store: ObjectStore, point: RestorePoint, targetUrl: string, database: string, options: { clean: boolean }, ctx: ActionContext): Promise<number> {
   const conn = toolConnection(targetUrl, database);
+  // Opened first: if the object cannot be read, no pg_restore is left waiting on stdin.
+  const source = await store.get(`${pointPrefix(point.service, point.kind, point.id)}/${point.object}`);
   const tool = runTool({
     command: pgTool('pg_restore'),
     args: [...conn.args, '--dbname', database, '--no-owner', '--no-privileges', '--exit-on-error', '--no-password', ...(options.clean ? ['--clean', '--if-exists'] : [])],
@@ -33,7 +35,6 @@ export async function restoreInto(store: ObjectStore, point: RestorePoint, targe
     last = Date.now();
     ctx.heartbeat({ bytes, of: point.size });
   });
-  const source = await store.get(`${pointPrefix(point.service, point.kind, point.id)}/${point.object}`);
   const [fed, restored] = await Promise.allSettled([pipeline(source, digest, tool.stdin, { signal: ctx.signal }), tool.done]);
   if (fed.status === 'rejected' || restored.status === 'rejected') {
     tool.child.kill('SIGKILL');

@@ -36,6 +36,21 @@ function urlPassword(value: string): string | undefined {
   }
 }
 
+function urlForms(value: string): string[] {
+  try {
+    const url = new URL(value);
+    if (!url.host) return [];
+    const bare = new URL(url);
+    bare.username = '';
+    bare.password = '';
+    bare.search = '';
+    bare.hash = '';
+    return [url.toString(), bare.toString()].filter((f) => f.length >= 8);
+  } catch {
+    return [];
+  }
+}
+
 const isRef = (v: unknown): v is SecretRef => !!v && typeof v === 'object' && typeof (v as SecretRef).$secret === 'string' && Object.keys(v).length === 1;
 const isInterpolation = (v: unknown): v is SecretInterpolation => !!v && typeof v === 'object' && Array.isArray((v as SecretInterpolation).$interpolate);
 
@@ -51,6 +66,8 @@ export async function resolveSecrets(value: unknown, refs: Record<string, PlanSe
       // A tool may print the password of a connection URL on its own; mask that too.
       const password = urlPassword(secret);
       if (password) seen.add(password);
+      // Tools and messages print URLs normalised or without credentials and query.
+      for (const form of urlForms(secret)) seen.add(form);
       return secret;
     }
     if (isInterpolation(v)) return (await Promise.all(v.$interpolate.map(walk))).join('');

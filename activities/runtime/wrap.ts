@@ -81,7 +81,8 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
       };
       const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;
       const outputs = await run.call(impl, parsed.data, ctx);
-      return { outputs: outputs as Record<string, unknown>, attempt };
+      // Outputs land in the history and in reports: no secret value may ride along.
+      return { outputs: maskValue(outputs, secrets) as Record<string, unknown>, attempt };
     } catch (error) {
       if (error instanceof CancelledFailure) throw error;
       if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`);
@@ -90,6 +91,13 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
       clearInterval(ticker);
     }
   };
+}
+
+function maskValue(value: unknown, secrets: Set<string>): unknown {
+  if (typeof value === 'string') return mask(value, secrets);
+  if (Array.isArray(value)) return value.map((v) => maskValue(v, secrets));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskValue(v, secrets)]));
+  return value;
 }
 
 function defaultSimulation(impl: ActionImpl): ActionImpl['run'] {

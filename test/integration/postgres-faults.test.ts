@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { finalStatus } from '../../cli/runs.ts';
+import { CatalogIndex } from '../../activities/catalog/index.ts';
 import { startPostgres, type PostgresServer } from '../../scripts/postgres.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
@@ -116,5 +117,15 @@ describe('faults during a dump', () => {
     expect(existsSync(join(root, 'cancel-pg', 'postgres', id))).toBe(false);
     const dumps = await pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
     expect(dumps).toEqual([{ n: 0 }]);
+  });
+
+  it('a catalog that was down at first use works once it is back', async () => {
+    await pg.query('create database late_catalog');
+    await pg.stop();
+    const catalog = new CatalogIndex(pg.url('late_catalog'));
+    await expect(catalog.list({})).rejects.toThrow();
+    await pg.start();
+    expect(await catalog.list({})).toEqual([]);
+    await catalog.close();
   });
 });

@@ -9,6 +9,10 @@ import { openStore } from '../../activities/storage/store.ts';
 import { startBackends, fingerprint, seedOrders } from '../helpers/backends.ts';
 import { seedInventory } from '../../scripts/demo-data.ts';
 import { compileFile } from '../../compiler/index.ts';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { dump } from '../../activities/postgres/dump.ts';
+import { toActivity } from '../../activities/runtime/wrap.ts';
+import type { ActionInput, ActionResult } from '../../workflows/definitions.ts';
 import { rebound } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
@@ -94,6 +98,24 @@ describe('postgres.dump / postgres.restore round trips', () => {
   });
 });
 
+describe('retries converge', () => {
+  it('an attempt after the manifest was committed reuses the point instead of dumping again', async () => {
+    process.env.RETRY_TEST_PG = backends.pg.url('orders');
+    const info = { scheduledTimestampMs: Date.parse('2026-11-24T01:00:00Z') };
+    const input: ActionInput = {
+      runbook: 'retry', run_id: 'retry-run', step: 'dump', backend: 'postgres', simulate: false, max_attempts: 3,
+      with: { source: { $secret: 'pg' }, service: 'retry-pg', storage: { url: `file://${fileRoot}` } }, secrets: { pg: { env: 'RETRY_TEST_PG' } },
+    };
+    const first: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 1 }).run(toActivity(dump), input);
+    const object = join(fileRoot, 'retry-pg', 'postgres', String(first.outputs.restore_point_id), 'data.pgdump');
+    const written = statSync(object).mtimeMs;
+    const second: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 2 }).run(toActivity(dump), input);
+    expect(second.outputs).toEqual(first.outputs);
+    expect(statSync(object).mtimeMs).toBe(written);
+    delete process.env.RETRY_TEST_PG;
+  });
+});
+
 describe('backup.verify', () => {
   const verifyPlan = (ref: string) => planOf(`${head('verify')}  steps:
     - id: verify
@@ -163,6 +185,9 @@ describe('catalog: resolve, retention, sync', () => {
     const fromStorage = JSON.parse((await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], { REBOUND_CATALOG_URL: '' })).stdout);
     expect(fromIndex.map((p: { id: string }) => p.id)).toEqual([ids[2], ids[1], ids[0]]);
     expect(fromIndex).toEqual(fromStorage);
+    // The index answers for one store at a time: another store has none of these points.
+    const elsewhere = JSON.parse((await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'elsewhere')}`, '--json'], cliEnv)).stdout);
+    expect(elsewhere).toEqual([]);
 
     // Sync into an empty catalog database rebuilds the same list from storage alone.
     await backends.pg.query('create database rebound_catalog_rebuilt');

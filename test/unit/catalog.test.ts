@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { StorageIndex } from '../../activities/catalog/index.ts';
+import { openStore } from '../../activities/storage/store.ts';
 import { ACTIONS } from '../../activities/catalog.ts';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { mask, resolveSecrets } from '../../activities/runtime/secrets.ts';
@@ -32,5 +36,21 @@ describe('masking', () => {
     expect(value).toBe('postgres://app:s%40fe-Pa55@db.internal:5432/orders');
     expect(mask('tool said: bad password s@fe-Pa55 for app', secrets)).toBe('tool said: bad password *** for app');
     delete process.env.REBOUND_TEST_PG_URL;
+  });
+});
+
+describe('the storage index', () => {
+  it('compares times as times, whatever their offset', async () => {
+    const store = openStore({ url: `file://${mkdtempSync(`${tmpdir()}/rebound-index-`)}`, region: 'us-east-1', force_path_style: true });
+    const manifest = (id: string, completed: string) => JSON.stringify({
+      format: 'rebound.restore-point/v1', id, service: 's', kind: 'postgres', object: 'data.pgdump', size: 1, sha256: 'x',
+      started_at: completed, completed_at: completed, set_id: id, run_id: id, step: 'dump', source: {}, tool: { name: 'pg_dump', version: '15' },
+      server_version: '15', labels: {}, storage: store.url,
+    });
+    await store.putText('s/postgres/early/manifest.json', manifest('early', '2026-11-24T07:30:00.000Z'));
+    await store.putText('s/postgres/late/manifest.json', manifest('late', '2026-11-24T09:30:00.000Z'));
+    // 10:00 at +02:00 is 08:00Z: only the 07:30Z point is before it.
+    const point = await new StorageIndex(store).latest('s', { before: '2026-11-24T10:00:00+02:00' });
+    expect(point?.id).toBe('early');
   });
 });
