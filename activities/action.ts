@@ -24,9 +24,19 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   impact: Impact;
   input: I;
   output: O;
-  /** `with:` fields that carry credentials: the compiler accepts only a secret reference there. */
+  /** `with:` fields (dotted paths) that carry credentials: only a secret reference is accepted there. */
   secret_inputs?: string[];
+  /**
+   * For write and production actions: the `with:` fields that say where the change lands.
+   * Drill overrides must replace at least one of them, or the drill would touch production.
+   */
+  drill_targets?: string[];
+  /** Whether the action can report the change it would make without making it. */
+  simulates?: boolean;
 }
+
+/** Credentials inside a `storage:` block, for actions that take one. */
+export const STORAGE_SECRETS = ['storage.access_key', 'storage.secret_key'];
 
 export function defineAction<I extends z.ZodType, O extends z.ZodType>(spec: ActionSpec<I, O>): ActionSpec<I, O> {
   return spec;

@@ -49,18 +49,25 @@ function execution(step: Parsed, ctx: StepContext): { execution: Execution; over
     return { execution: 'skip' };
   };
   if (drill === 'skip') return { execution: 'skip' };
-  if (typeof drill === 'object') return { execution: 'run', overrides: drill.with };
+  if (typeof drill === 'object') {
+    const targets = spec.drill_targets ?? [];
+    if (spec.impact !== 'read' && targets.length && !targets.some((t) => t in drill.with)) {
+      return fail(`drill overrides must replace where the change lands (${targets.join(' or ')}); otherwise the drill would touch production`);
+    }
+    return { execution: 'run', overrides: drill.with };
+  }
   if (drill === 'simulate') {
-    return spec.kind === 'workflow' ? fail('only actions that run on a worker can be simulated; use drill: skip or run') : { execution: 'simulate' };
+    return spec.simulates ? { execution: 'simulate' } : fail(`${spec.name} cannot report a change without making it; use drill: skip, or drill: {with: {…}} scratch targets`);
   }
   if (drill === 'run') {
     return spec.impact === 'production'
       ? fail('a drill would touch production; give drill-safe targets with drill: {with: {…}}, or drill: simulate')
       : { execution: 'run' };
   }
-  if (spec.impact === 'production') return { execution: 'simulate' };
-  if (spec.impact === 'write') {
-    return fail('a drill must not write to the targets of a real run; give drill: {with: {…}} scratch targets, or drill: simulate or skip');
+  if (spec.impact === 'production' && spec.simulates) return { execution: 'simulate' };
+  if (spec.impact !== 'read') {
+    const targets = spec.drill_targets?.length ? ` (${spec.drill_targets.join(', ')})` : '';
+    return fail(`a drill must not write to the targets of a real run; give drill: {with: {…}} scratch targets${targets}${spec.simulates ? ', or drill: simulate' : ''}, or drill: skip`);
   }
   return { execution: 'run' };
 }
@@ -97,11 +104,13 @@ const pick = ({ line, col }: { line: number; col: number }) => ({ line, col });
 
 function retryOf(doc: StepDocument): PlanStep['retry'] {
   const r = doc.retry ?? {};
+  const initial = (r.initial_interval && parseDuration(r.initial_interval)) || DEFAULT_RETRY.initial_interval_ms;
   return {
     maximum_attempts: r.max_attempts ?? DEFAULT_RETRY.maximum_attempts,
-    initial_interval_ms: (r.initial_interval && parseDuration(r.initial_interval)) || DEFAULT_RETRY.initial_interval_ms,
+    initial_interval_ms: initial,
     backoff: r.backoff ?? DEFAULT_RETRY.backoff,
-    maximum_interval_ms: (r.max_interval && parseDuration(r.max_interval)) || DEFAULT_RETRY.maximum_interval_ms,
+    // Temporal rejects a maximum below the initial interval; the default grows to fit.
+    maximum_interval_ms: (r.max_interval && parseDuration(r.max_interval)) || Math.max(DEFAULT_RETRY.maximum_interval_ms, initial),
     non_retryable: r.non_retryable ?? [],
   };
 }
@@ -182,6 +191,11 @@ export function compileSteps(
     };
     const what = `step "${doc.id}"`;
 
+    const retry = retryOf(doc);
+    if (retry.maximum_interval_ms !== undefined && retry.maximum_interval_ms < retry.initial_interval_ms) {
+      ctx.errors.push(new CompileError('schema', `${what} retry: max_interval is shorter than initial_interval; Temporal would refuse it`, ctx.source.locate([...path, 'retry', 'max_interval'])));
+    }
+
     let condition: string | undefined;
     if (doc.if !== undefined) {
       const { source, problems } = checkExpression(unwrapCondition(doc.if), { ...scope, allowSecrets: false });
@@ -192,11 +206,12 @@ export function compileSteps(
     const mode = execution({ doc, path, spec }, ctx);
     const merged = mergeWith(doc.with ?? {}, mode.overrides);
     for (const field of spec?.secret_inputs ?? []) {
-      const value = merged[field];
+      const value = field.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), merged);
       const segments = typeof value === 'string' ? scanTemplate(value) : [];
       const isSecret = segments.length === 1 && segments[0]!.kind === 'expr' && secretReference(rewriteHyphenatedNames(segments[0]!.value)) !== undefined;
       if (value !== undefined && !isSecret) {
-        const at = mode.overrides && field in mode.overrides ? [...path, 'drill', 'with', field] : [...path, 'with', field];
+        const top = field.split('.')[0]!;
+        const at = mode.overrides && top in mode.overrides ? [...path, 'drill', 'with', ...field.split('.')] : [...path, 'with', ...field.split('.')];
         ctx.errors.push(new CompileError('action_input', `${what} (${spec!.name}) with: ${field} carries credentials; give it as "\${{ secrets.NAME }}" and declare NAME under spec.secrets`, ctx.source.locate(at)));
       }
     }
@@ -226,7 +241,7 @@ export function compileSteps(
       needs: doc.needs ? [...edges.get(doc.id)!] : [],
       after: after.get(doc.id) ?? [],
       ...(condition !== undefined ? { if: condition } : {}),
-      retry: retryOf(doc),
+      retry,
       timeout_ms: (doc.timeout && parseDuration(doc.timeout)) || DEFAULT_TIMEOUT_MS,
       ...(spec?.kind !== 'workflow' ? { heartbeat_timeout_ms: (doc.heartbeat_timeout && parseDuration(doc.heartbeat_timeout)) || DEFAULT_HEARTBEAT_TIMEOUT_MS } : {}),
       continue_on_error: doc.continue_on_error ?? false,

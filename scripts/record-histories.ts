@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { compile } from '../compiler/index.ts';
@@ -15,6 +15,8 @@ import { SCENARIOS } from '../test/replay/scenarios.ts';
  * interpreter version, keep the old files: they are what in-flight runs look like.
  */
 const out = resolve(process.argv[2] ?? 'test/replay/histories');
+// Old histories are what runs in flight look like: never overwrite one, add new scenarios.
+const force = process.argv.includes('--force');
 mkdirSync(out, { recursive: true });
 const server = await startTemporal({ dir: join(DATA, 'record') });
 process.env.TEMPORAL_ADDRESS = server.address;
@@ -23,6 +25,7 @@ const running = worker.run();
 const client = await connectClient();
 try {
   for (const scenario of SCENARIOS) {
+    if (!force && existsSync(join(out, `${scenario.name}.json`))) continue;
     const { plan, errors } = compile(scenario.runbook, { file: `${scenario.name}.yaml`, mode: scenario.mode, load: (p) => (scenario.files?.[p] ? { file: p, text: scenario.files[p]! } : undefined) });
     if (!plan) throw new Error(errors.map((e) => e.format()).join('\n'));
     const handle = await startRun(client, plan, scenario.params ?? {}, { taskQueue: 'record', workflowId: `replay-${scenario.name}-${Date.now()}` });

@@ -2,10 +2,13 @@ import {
   ActivityCancellationType,
   condition,
   executeChild,
+  patched,
   proxyActivities,
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { z } from 'zod';
+import { approval, runbook, sleep as sleepSpec } from '../activities/builtin/schema.ts';
 import { parseDuration } from '../compiler/duration.ts';
 import type { Plan, PlanStep } from '../compiler/plan.ts';
 import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from './definitions.ts';
@@ -77,9 +80,24 @@ async function runChild(step: PlanStep, input: Record<string, unknown>, ctx: Ctx
   return { outputs: { status: status.state, workflow_id: workflowId, outputs }, attempt: 1 };
 }
 
+/**
+ * Built-in actions run here, not in an activity, so this is where their `with:` is checked
+ * once templates are filled in ("5 minutes" must not become a 0 ms sleep). Guarded by
+ * patched(): runs recorded before the check replay as they ran.
+ */
+function checked(step: PlanStep, input: Record<string, unknown>, schema: z.ZodType): Record<string, unknown> {
+  if (!patched('validate-builtin-inputs')) return input;
+  const result = schema.safeParse(input);
+  if (result.success) return result.data as Record<string, unknown>;
+  throw new StepRejected(`with: ${result.error.issues.map((i) => `${i.path.join('.') || step.uses}: ${i.message}`).join('; ')}`);
+}
+
+const BUILTIN_SCHEMAS: Record<string, z.ZodType> = { approval: approval.input, sleep: sleepSpec.input, runbook: runbook.input };
+
 /** Runs the work of one step, by the kind of action it uses. */
-export async function perform(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
-  if (step.kind === 'activity') return runActivity(step, input, ctx);
+export async function perform(step: PlanStep, raw: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+  if (step.kind === 'activity') return runActivity(step, raw, ctx);
+  const input = BUILTIN_SCHEMAS[step.uses] ? checked(step, raw, BUILTIN_SCHEMAS[step.uses]!) : raw;
   switch (step.uses) {
     case 'approval':
       return runApproval(step, input, ctx);

@@ -40,6 +40,8 @@ export const httpRequest = defineAction({
   kind: 'activity',
   backend: 'http',
   impact: 'production',
+  drill_targets: ['url'],
+  simulates: true,
   input: z.strictObject({
     ...request,
     method: z.enum(['POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),

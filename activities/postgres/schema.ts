@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAction } from '../action.ts';
+import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage/schema.ts';
 import { RestorePointRefSchema } from '../restore-points/schema.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
@@ -21,7 +21,8 @@ export const postgresDump = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'write',
-  secret_inputs: ['source'],
+  secret_inputs: ['source', ...STORAGE_SECRETS],
+  drill_targets: ['storage'],
   input: z.strictObject({
     source: z.string().describe('connection URL, from a secret: ${{ secrets.orders_pg }}'),
     service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
@@ -44,7 +45,8 @@ export const postgresRestore = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'write',
-  secret_inputs: ['target'],
+  secret_inputs: ['target', ...STORAGE_SECRETS],
+  drill_targets: ['target', 'database'],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     target: z.string().describe('connection URL of the target server, from a secret'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineAction } from '../action.ts';
+import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage/schema.ts';
 import { ChecksSchema, CheckResultSchema } from '../postgres/checks.ts';
 
@@ -19,6 +19,7 @@ export const catalogResolve = defineAction({
   kind: 'activity',
   backend: 'catalog',
   impact: 'read',
+  secret_inputs: STORAGE_SECRETS,
   input: z.strictObject({ restore_point: RestorePointRefSchema, storage: StorageSchema.optional() }),
   output: z.object({
     restore_point_id: z.string(),
@@ -38,6 +39,8 @@ export const restorePointsPrune = defineAction({
   kind: 'activity',
   backend: 'storage',
   impact: 'write',
+  secret_inputs: STORAGE_SECRETS,
+  drill_targets: ['storage'],
   input: z.strictObject({
     service: z.string().optional(),
     keep_last: z.number().int().min(0).default(0),
@@ -57,7 +60,7 @@ export const backupVerify = defineAction({
   kind: 'activity',
   backend: 'postgres',
   impact: 'read',
-  secret_inputs: ['scratch'],
+  secret_inputs: ['scratch', ...STORAGE_SECRETS],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z.string().describe('connection URL (from a secret) of a server where a scratch database may be created and dropped'),

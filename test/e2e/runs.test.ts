@@ -197,4 +197,14 @@ describe('runs on a real Temporal server and worker process', () => {
     expect(status.report?.rto).toMatchObject({ objective_ms: 900_000, met: true });
     expect(status.report!.rto.measured_ms).toBeGreaterThanOrEqual(0);
   });
+
+  it('built-in inputs are checked after templates are filled in', async () => {
+    const plan = planOf(`${head}  parameters: {wait: {type: string, default: "5 minutes"}}
+  steps:
+    - {id: nap, uses: sleep, with: {duration: "\${{ params.wait }}"}}
+`);
+    const status = await runToEnd(client, plan, site);
+    expect(status.state).toBe('failed');
+    expect(stepOf(status, 'nap').reason).toMatch(/^with: duration: a duration such as 30s/);
+  });
 });

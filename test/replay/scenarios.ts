@@ -77,4 +77,14 @@ export const SCENARIOS: Scenario[] = [
     - {id: report, uses: log, with: {message: "\${{ steps.switch.outputs.body_excerpt }}"}}
 `,
   },
+  {
+    // Recorded after built-in inputs were validated in the workflow (patch validate-builtin-inputs).
+    name: 'builtin-inputs-validated',
+    params: { wait: '1s' },
+    runbook: `${head('validated')}  parameters: {wait: {type: duration, default: 1s}}
+  steps:
+    - {id: gate, uses: approval, with: {timeout: "\${{ params.wait }}", on_timeout: approve}}
+    - {id: nap, uses: sleep, with: {duration: "\${{ params.wait }}"}}
+`,
+  },
 ];

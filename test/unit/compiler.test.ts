@@ -228,3 +228,31 @@ describe('compiler: credentials only from secrets', () => {
     expect(planOf(step('${{ secrets.pg }}')).steps[0]!.with.source).toBe('${{ secrets.pg }}');
   });
 });
+
+describe('compiler: drills and retries that would go wrong at run time', () => {
+  const restore = (drill: string) => `${head}spec:\n  secrets: {pg: {env: PG}}\n  steps:\n    - id: restore\n      uses: postgres.restore\n${drill}      with: {restore_point: rp-1, target: "\${{ secrets.pg }}", clean: true}\n`;
+
+  it('drill overrides must replace where a write lands', () => {
+    const [e] = errorsOf(restore('      drill: {with: {}}\n'), { mode: 'drill' });
+    expect(e).toMatchObject({ code: 'drill' });
+    expect(e!.text).toContain('must replace where the change lands (target or database)');
+    const plan = compile(restore('      drill: {with: {database: scratch, create_database: true}}\n'), { file: 'rb.yaml', mode: 'drill' }).plan!;
+    expect(plan.steps[0]).toMatchObject({ execution: 'run', with: { database: 'scratch', target: '${{ secrets.pg }}' } });
+  });
+
+  it('drill: simulate only for actions that can simulate', () => {
+    const [e] = errorsOf(restore('      drill: simulate\n'), { mode: 'drill' });
+    expect(e!.text).toContain('postgres.restore cannot report a change without making it');
+  });
+
+  it('a long initial_interval raises the default max_interval; a shorter max is an error', () => {
+    const step = (retry: string) => `${head}spec:\n  steps:\n    - {id: a, uses: log, retry: ${retry}, with: {message: x}}\n`;
+    expect(planOf(step('{initial_interval: 2m}')).steps[0]!.retry).toMatchObject({ initial_interval_ms: 120_000, maximum_interval_ms: 120_000 });
+    expect(errorsOf(step('{initial_interval: 2m, max_interval: 1m}'))[0]!.text).toContain('max_interval is shorter than initial_interval');
+  });
+
+  it('storage credentials must be secrets too', () => {
+    const [e] = errorsOf(`${head}spec:\n  steps:\n    - id: prune\n      uses: restore_points.prune\n      with: {storage: {url: "s3://b/p", access_key: AKIA, secret_key: hunter2}}\n`);
+    expect(e!.text).toContain('storage.access_key carries credentials');
+  });
+});
