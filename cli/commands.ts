@@ -30,8 +30,11 @@ function uiUrl(workflowId?: string): string {
   return webUiUrl(String(connectionOptions.address), namespace, workflowId);
 }
 
-/** Prints a live table on a terminal, or a line per change when piped (CI logs, scripts). */
-function progressPrinter(json: boolean): { update(status: RunStatus): void; done(): void } {
+/**
+ * Prints a live table on a terminal (its last frame stays as the summary), or a line per
+ * change when piped (CI logs, scripts), followed by the table.
+ */
+function progressPrinter(json: boolean): { update(status: RunStatus): void; done(status: RunStatus): void } {
   if (json) return { update() {}, done() {} };
   if (process.stdout.isTTY) return { update: (s) => logUpdate(renderStatus(s)), done: () => logUpdate.done() };
   const seen = new Map<string, string>();
@@ -44,7 +47,7 @@ function progressPrinter(json: boolean): { update(status: RunStatus): void; done
         console.log(`${step.id}: ${step.status}${step.attempt > 1 ? ` (attempt ${step.attempt})` : ''}${step.reason ? ` — ${step.reason}` : ''}`);
       }
     },
-    done() {},
+    done: (status) => console.log(`\n${renderStatus(status)}`),
   };
 }
 
@@ -61,9 +64,9 @@ export async function runCommand(connectTo: () => Promise<Client>, plan: Plan, o
   }
   const printer = progressPrinter(!!options.json);
   const status = await followRun(client, handle, (s) => printer.update(s));
-  printer.done();
+  printer.done(status);
   if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, url, ...status }, null, 2));
-  else console.log(`\n${renderStatus(status)}\n\n${status.state === 'succeeded' ? 'run succeeded' : `run ${status.state}`}: ${url}`);
+  else console.log(`\n${status.state === 'succeeded' ? 'run succeeded' : `run ${status.state}`}: ${url}`);
   if (status.state !== 'succeeded') throw new CommandFailed(`run ${status.state}${status.error ? `: ${status.error}` : ''}`);
   return status;
 }

@@ -17,16 +17,19 @@ function elapsed(step: StepState, now: number): string {
   return formatDuration(end - Date.parse(step.started_at));
 }
 
-/** The live step table `rebound run` and `rebound status` show. */
-export function renderStatus(status: RunStatus, now = Date.now()): string {
+/** The live step table `rebound run` and `rebound status` show, cut to the terminal's width. */
+export function renderStatus(status: RunStatus, now = Date.now(), width = process.stdout.columns || 160): string {
   const rows = [['', 'STEP', 'ACTION', 'PHASE', 'STATUS', 'TRY', 'TIME', 'NOTE']];
   for (const s of status.steps) {
     if (s.phase !== 'main' && s.status === 'pending' && status.state !== 'running') continue;
-    const note = s.reason ?? (s.execution !== 'run' ? s.execution : '');
-    rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), note.slice(0, 100)]);
+    const allowed = s.status === 'failed' && s.continue_on_error ? '(continue_on_error) ' : '';
+    const note = allowed + (s.reason ?? (s.execution !== 'run' ? s.execution : ''));
+    rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), note]);
   }
+  const fit = (line: string) => (line.length > width ? `${line.slice(0, Math.max(10, width - 1))}…` : line);
   const head = `${status.runbook} [${status.mode}] — ${status.state}${status.error ? `: ${status.error}` : ''}`;
-  return `${head}\n${table(rows)}${status.report ? `\n${renderReport(status)}` : ''}`;
+  const body = table(rows).split('\n').map(fit).join('\n');
+  return `${head}\n${body}${status.report ? `\n${renderReport(status)}` : ''}`;
 }
 
 export function renderReport(status: RunStatus): string {
