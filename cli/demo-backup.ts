@@ -8,6 +8,7 @@ import { connectClient } from '../worker/connection.ts';
 import { runCommand } from './commands.ts';
 import { loadPlan } from './load.ts';
 import { startStack } from './stack.ts';
+import { untilInterrupted } from './keep.ts';
 
 const runbook = (name: string) => relative(process.cwd(), fileURLToPath(new URL(`../runbooks/${name}`, import.meta.url)));
 
@@ -41,10 +42,7 @@ export async function demoBackupCommand(options: { keep?: boolean }): Promise<vo
     console.log('\n== restore drill ==');
     await runCommand(connectClient, restore, { param: [`storage_url=file://${storage}`] });
     console.log(`\nrestore points are in ${storage}; Web UI: ${stack.server.uiUrl}`);
-    if (options.keep) {
-      console.log('--keep: the stack stays up until Ctrl-C');
-      await new Promise((r) => process.once('SIGINT', r));
-    }
+    if (options.keep) await untilInterrupted();
   } finally {
     await stack.stop();
     await pg.stop();

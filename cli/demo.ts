@@ -6,6 +6,7 @@ import { CommandFailed } from './errors.ts';
 import { loadPlan } from './load.ts';
 import { runCommand } from './commands.ts';
 import { startStack } from './stack.ts';
+import { untilInterrupted } from './keep.ts';
 
 export const DEMO_RUNBOOK = relative(process.cwd(), fileURLToPath(new URL('../runbooks/dr-failover.yaml', import.meta.url)));
 
@@ -51,10 +52,7 @@ export async function demoCommand(options: { keep?: boolean; file?: string }): P
       throw error;
     });
     console.log(`\nWeb UI: ${stack.server.uiUrl}`);
-    if (options.keep) {
-      console.log('--keep: the stack stays up until Ctrl-C');
-      await new Promise((r) => process.once('SIGINT', r));
-    }
+    if (options.keep) await untilInterrupted();
   } finally {
     await endpoints.close();
     await stack.stop();

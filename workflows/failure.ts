@@ -4,7 +4,6 @@ import {
   ChildWorkflowFailure,
   TemporalFailure,
   TimeoutFailure,
-  isCancellation,
 } from '@temporalio/workflow';
 
 /** The innermost failure's message: what went wrong, as the action reported it. */
@@ -30,4 +29,3 @@ export function attemptsOf(error: unknown): number | undefined {
   return undefined;
 }
 
-export { isCancellation };

@@ -46,7 +46,7 @@ export const dump = defineImpl({
       ...input.tables.flatMap((t) => ['--table', t]),
       ...input.exclude_tables.flatMap((t) => ['--exclude-table', t]),
     ];
-    const tool = runTool({ command, args, env: conn.env, signal: ctx.signal, mask: ctx.mask, retryable: retryablePgError, backend: 'postgres' });
+    const tool = runTool({ command, args, env: conn.env, signal: ctx.signal, mask: ctx.mask, retryable: retryablePgError });
     const digest = new Digest(progress(ctx));
     const upload = store.put(object, tool.stdout.pipe(digest), ctx.signal);
     try {

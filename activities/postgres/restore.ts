@@ -27,7 +27,6 @@ export async function restoreInto(store: ObjectStore, point: RestorePoint, targe
     signal: ctx.signal,
     mask: ctx.mask,
     retryable: retryablePgError,
-    backend: 'postgres',
   });
   let last = 0;
   const digest = new Digest((bytes) => {

@@ -44,8 +44,6 @@ export interface RestorePoint extends Manifest {
   verified_at?: string;
 }
 
-export const SERVICE_PATTERN = /^[a-z0-9][a-z0-9_.-]*$/i;
-
 export function pointPrefix(service: string, kind: string, id: string): string {
   return `${service}/${kind}/${id}`;
 }

@@ -19,7 +19,6 @@ export interface ToolOptions {
   mask: (text: string) => string;
   /** Whether a failure with this stderr may succeed on retry. */
   retryable: (stderr: string, code: number | null) => boolean;
-  backend: string;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -216,4 +216,3 @@ export function openStore(config: StorageConfig = defaultStorage()): ObjectStore
   return new S3Store(config.url, match[1]!, match[2]!.replace(/\/$/, ''), config);
 }
 
-export { Readable };
