@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { pgTool } from '../activities/postgres/connection.ts';
 import { compile } from '../compiler/index.ts';
-import { finalStatus, startRun } from '../cli/runs.ts';
-import { buildWorkflowBundle } from '../scripts/build-workflows.ts';
-import { startMinio } from '../scripts/minio.ts';
-import { startPostgres } from '../scripts/postgres.ts';
-import { startTemporal } from '../scripts/temporal.ts';
-import { DATA } from '../scripts/tools.ts';
+import { finalStatus, startRun } from '../client/runs.ts';
+import { buildWorkflowBundle } from '../worker/bundle.ts';
+import { startMinio } from '../stack/minio.ts';
+import { startPostgres } from '../stack/postgres.ts';
+import { startTemporal } from '../stack/temporal.ts';
+import { DATA } from '../stack/tools.ts';
 import { startWorkerProcess } from '../test/helpers/worker-process.ts';
 import { median, type Row } from './report.ts';
 

@@ -1,5 +1,5 @@
-import { CatalogIndex } from '../activities/catalog/index.ts';
-import { startPostgres } from '../scripts/postgres.ts';
+import { CatalogIndex } from '../activities/restore-points/catalog.ts';
+import { startPostgres } from '../stack/postgres.ts';
 import { median, percentile, type Row } from './report.ts';
 
 /** P3: the catalog with 1,000,000 restore points (100 services × 10,000): latest-before and a list page. */

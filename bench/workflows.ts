@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ActionInput, ActionResult } from '../workflows/definitions.ts';
+import type { ActionInput, ActionResult } from '../contract/run.ts';
 
-export { runbook } from '../workflows/runbook.ts';
+export { runbook } from '../workflows/interpreter.ts';
 
 /**
  * What a person would write by hand instead of a runbook: the same activity, called n

@@ -2,11 +2,11 @@ import { writeFileSync } from 'node:fs';
 import logUpdate from 'log-update';
 import type { Client } from '@temporalio/client';
 import { parseParamArgs, resolveParams, ParameterError, type Plan } from '../compiler/index.ts';
-import { connectConfig, taskQueueFor, webUiUrl } from '../worker/connection.ts';
-import { approveSignal, rejectSignal, WORKFLOW_TYPE, type RunStatus } from '../workflows/definitions.ts';
+import { connectConfig, taskQueueFor, webUiUrl } from '../client/connection.ts';
+import { approveSignal, rejectSignal, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { renderStatus } from './render.ts';
-import { fetchStatus, followRun, MODE_KEY, RUNBOOK_KEY, startRun } from './runs.ts';
+import { fetchStatus, followRun, MODE_KEY, RUNBOOK_KEY, startRun } from '../client/runs.ts';
 
 export interface RunOptions {
   param: string[];

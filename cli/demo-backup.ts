@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { rmSync } from 'node:fs';
-import { seedInventory, seedOrders } from '../scripts/demo-data.ts';
-import { startPostgres } from '../scripts/postgres.ts';
-import { DATA } from '../scripts/tools.ts';
-import { connectClient } from '../worker/connection.ts';
+import { seedInventory, seedOrders } from '../stack/demo-data.ts';
+import { startPostgres } from '../stack/postgres.ts';
+import { DATA } from '../stack/tools.ts';
+import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
 import { loadPlan } from './load.ts';
-import { startStack } from './stack.ts';
+import { startStack } from '../stack/embedded.ts';
 import { untilInterrupted } from './keep.ts';
 
 const runbook = (name: string) => relative(process.cwd(), fileURLToPath(new URL(`../runbooks/${name}`, import.meta.url)));

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
-import { connectClient } from '../worker/connection.ts';
+import { connectClient } from '../client/connection.ts';
 import { CommandFailed } from './errors.ts';
 import { loadPlan } from './load.ts';
 import { runCommand } from './commands.ts';
-import { startStack } from './stack.ts';
+import { startStack } from '../stack/embedded.ts';
 import { untilInterrupted } from './keep.ts';
 
 export const DEMO_RUNBOOK = relative(process.cwd(), fileURLToPath(new URL('../runbooks/dr-failover.yaml', import.meta.url)));

@@ -1,4 +1,4 @@
-import { startStack } from './stack.ts';
+import { startStack } from '../stack/embedded.ts';
 
 /** `rebound dev`: the embedded default stack until Ctrl-C. */
 export async function devCommand(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runbookJsonSchema } from '../compiler/json-schema.ts';
-import { connectClient } from '../worker/connection.ts';
+import { connectClient } from '../client/connection.ts';
 import { runWorker } from '../worker/main.ts';
 import { cancelCommand, decideCommand, listCommand, runCommand, statusCommand, writeSchema } from './commands.ts';
 import { demoCommand } from './demo.ts';

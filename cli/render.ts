@@ -1,6 +1,6 @@
-import type { Plan, PlanStep } from '../compiler/plan.ts';
-import { formatDuration } from '../compiler/duration.ts';
-import type { RunStatus, StepState } from '../workflows/definitions.ts';
+import type { Plan, PlanStep } from '../contract/plan.ts';
+import { formatDuration } from '../contract/duration.ts';
+import type { RunStatus, StepState } from '../contract/run.ts';
 
 const ICON: Record<StepState['status'], string> = {
   pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { CatalogIndex, openIndex, type PointIndex } from '../activities/catalog/index.ts';
+import { CatalogIndex, openIndex, type PointIndex } from '../activities/restore-points/catalog.ts';
 import { scanPoints, type RestorePoint } from '../activities/restore-points/manifest.ts';
 import { pointsToKeep } from '../activities/restore-points/retention.ts';
-import { defaultStorage, openStore, type ObjectStore } from '../activities/storage/store.ts';
+import { defaultStorage, openStore, type ObjectStore } from '../activities/restore-points/object-store.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { compile } from '../compiler/index.ts';
-import { connectClient } from '../worker/connection.ts';
+import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
 
 /** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../contract/duration.ts';
 import { CompileError, type Location } from './errors.ts';
 import { issuesToErrors } from './issues.ts';
-import { PLAN_VERSION, type Mode, type Plan, type PlanParameter, type PlanSecret } from './plan.ts';
+import { PLAN_VERSION, type Mode, type Plan, type PlanParameter, type PlanSecret } from '../contract/plan.ts';
 import { ParameterSchema, RunbookSchema, SecretSchema } from './schema.ts';
 import { RunbookSource } from './source.ts';
 import { compileSteps, type StepContext } from './steps.ts';

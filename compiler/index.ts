@@ -1,12 +1,12 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { compile, type CompileResult } from './compile.ts';
-import type { Mode } from './plan.ts';
+import type { Mode } from '../contract/plan.ts';
 
 export { compile } from './compile.ts';
 export { CompileError, RunbookInvalidError } from './errors.ts';
-export { resolveParams, parseParamArgs, ParameterError } from './params.ts';
-export type { Plan, PlanStep, Mode } from './plan.ts';
+export { resolveParams, parseParamArgs, ParameterError } from '../contract/params.ts';
+export type { Plan, PlanStep, Mode } from '../contract/plan.ts';
 
 /** Compiles a runbook file; child runbooks are read relative to the file that names them. */
 export function compileFile(path: string, mode: Mode = 'run'): CompileResult {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { hasTemplate } from './expression.ts';
+import { hasTemplate } from '../contract/expression.ts';
 
 /**
  * Splits a `with:` value into what can be checked now and the paths that hold `${{ }}`

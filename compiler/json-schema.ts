@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIONS } from '../activities/catalog.ts';
+import { ACTIONS } from '../contract/actions/registry.ts';
 import { RunbookSchema } from './schema.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { parseExpression, rewriteHyphenatedNames, secretReference, type AstNode } from './expression.ts';
+import { parseExpression, rewriteHyphenatedNames, secretReference, type AstNode } from '../contract/expression.ts';
 import { didYouMean } from './suggest.ts';
 
 /** What an expression at one place in a runbook may read. */

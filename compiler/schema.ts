@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DURATION_PATTERN } from './duration.ts';
+import { DURATION_PATTERN } from '../contract/duration.ts';
 
 /**
  * The runbook document, format v1. This schema is the truth for the format: the compiler

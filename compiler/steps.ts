@@ -1,12 +1,12 @@
-import { ACTIONS } from '../activities/catalog.ts';
-import type { ActionSpec } from '../activities/action.ts';
-import { parseDuration } from './duration.ts';
+import { ACTIONS } from '../contract/actions/registry.ts';
+import type { ActionSpec } from '../contract/action.ts';
+import { parseDuration } from '../contract/duration.ts';
 import { CompileError } from './errors.ts';
-import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from './expression.ts';
+import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from '../contract/expression.ts';
 import { findCycle, precedes } from './graph.ts';
 import { checkInput, mergeWith } from './inputs.ts';
 import { issuesToErrors } from './issues.ts';
-import type { Execution, Mode, Phase, PlanStep } from './plan.ts';
+import type { Execution, Mode, Phase, PlanStep } from '../contract/plan.ts';
 import { checkExpression, type ReferenceScope } from './references.ts';
 import { StepSchema, type StepDocument } from './schema.ts';
 import type { RunbookSource } from './source.ts';

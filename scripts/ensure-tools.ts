@@ -1,6 +1,6 @@
-import { ensureMinio } from './minio.ts';
-import { ensurePostgres } from './postgres.ts';
-import { ensureTemporalCli } from './tools.ts';
+import { ensureMinio } from '../stack/minio.ts';
+import { ensurePostgres } from '../stack/postgres.ts';
+import { ensureTemporalCli } from '../stack/tools.ts';
 
 /** Installs (or finds) every server the suite runs, before any test starts its clock. */
 const log = (line: string) => console.log(`[tools] ${line}`);

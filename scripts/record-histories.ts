@@ -2,12 +2,12 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { compile } from '../compiler/index.ts';
-import { finalStatus, startRun } from '../cli/runs.ts';
-import { approveSignal, rejectSignal, statusQuery } from '../workflows/definitions.ts';
-import { connectClient } from '../worker/connection.ts';
+import { finalStatus, startRun } from '../client/runs.ts';
+import { approveSignal, rejectSignal, statusQuery } from '../contract/run.ts';
+import { connectClient } from '../client/connection.ts';
 import { createWorker } from '../worker/worker.ts';
-import { startTemporal } from './temporal.ts';
-import { DATA, ensureTemporalCli } from './tools.ts';
+import { startTemporal } from '../stack/temporal.ts';
+import { DATA, ensureTemporalCli } from '../stack/tools.ts';
 import { SCENARIOS } from '../test/replay/scenarios.ts';
 
 /**

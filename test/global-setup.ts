@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { buildWorkflowBundle } from '../scripts/build-workflows.ts';
-import { startTemporal, type TemporalServer } from '../scripts/temporal.ts';
-import { DATA } from '../scripts/tools.ts';
+import { buildWorkflowBundle } from '../worker/bundle.ts';
+import { startTemporal, type TemporalServer } from '../stack/temporal.ts';
+import { DATA } from '../stack/tools.ts';
 
 let server: TemporalServer | undefined;
 

@@ -1,5 +1,5 @@
 import { createWorker } from './worker.ts';
-import { taskQueueFor } from './connection.ts';
+import { taskQueueFor } from '../client/connection.ts';
 
 /**
  * `rebound worker`: runs until SIGINT/SIGTERM, then stops polling and lets running

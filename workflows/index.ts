@@ -1,1 +1,1 @@
-export { runbook } from './runbook.ts';
+export { runbook } from './interpreter.ts';

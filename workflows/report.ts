@@ -1,5 +1,5 @@
-import type { Plan } from '../compiler/plan.ts';
-import type { DrillReport, RunStatus } from './definitions.ts';
+import type { Plan } from '../contract/plan.ts';
+import type { DrillReport, RunStatus } from '../contract/run.ts';
 
 /**
  * RTO as measured by a drill: from the run's start to the end of the last main step that

@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../test/helpers/http-server.ts';
-import type { ActionInput, ActionResult } from '../../workflows/definitions.ts';
+import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { toActivity } from '../runtime/wrap.ts';
 import { check, request } from './check.ts';
 

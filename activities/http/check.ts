@@ -1,7 +1,7 @@
 import { defineImpl } from '../runtime/wrap.ts';
 import { ActionError } from '../runtime/errors.ts';
-import { httpCheck, httpRequest } from './schema.ts';
-import { redact, send, statusMatches } from './request.ts';
+import { httpCheck, httpRequest } from '../../contract/actions/http.ts';
+import { redact, send, statusMatches } from './transport.ts';
 
 function jsonField(body: string, path: string): unknown {
   let value: unknown = JSON.parse(body);

@@ -1,5 +1,5 @@
 import { defineImpl } from '../runtime/wrap.ts';
-import { log as spec } from './schema.ts';
+import { log as spec } from '../../contract/actions/log.ts';
 
 export const log = defineImpl({
   spec,

@@ -2,7 +2,7 @@ import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { runChecks } from './checks.ts';
 import { toolConnection, withClient, withDatabase } from './connection.ts';
-import { postgresCheck } from './schema.ts';
+import { postgresCheck } from '../../contract/actions/postgres.ts';
 
 /** A failed check is retryable: a validation right after a restore may race replication. */
 export const check = defineImpl({

@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
-import { openIndex } from '../catalog/index.ts';
+import { openIndex } from '../restore-points/catalog.ts';
 import { pointPrefix, readPoint, restorePointId, type RestorePoint } from '../restore-points/manifest.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { runTool } from '../runtime/tool.ts';
-import { Digest } from '../storage/digest.ts';
-import { defaultStorage, openStore } from '../storage/store.ts';
+import { Digest } from '../restore-points/digest.ts';
+import { defaultStorage, openStore } from '../restore-points/object-store.ts';
 import { pgTool, retryablePgError, toolConnection, toolVersion, withClient, withDatabase } from './connection.ts';
-import { postgresDump } from './schema.ts';
+import { postgresDump } from '../../contract/actions/postgres.ts';
 
 function progress(ctx: ActionContext) {
   let last = 0;

@@ -1,14 +1,14 @@
 import { pipeline } from 'node:stream/promises';
-import { openIndex } from '../catalog/index.ts';
+import { openIndex } from '../restore-points/catalog.ts';
 import { pointPrefix, type RestorePoint } from '../restore-points/manifest.ts';
 import { findPoint } from '../restore-points/resolve.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { runTool } from '../runtime/tool.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
-import { Digest } from '../storage/digest.ts';
-import { defaultStorage, openStore, type ObjectStore } from '../storage/store.ts';
+import { Digest } from '../restore-points/digest.ts';
+import { defaultStorage, openStore, type ObjectStore } from '../restore-points/object-store.ts';
 import { pgTool, retryablePgError, toolConnection, withClient, withDatabase } from './connection.ts';
-import { postgresRestore } from './schema.ts';
+import { postgresRestore } from '../../contract/actions/postgres.ts';
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 

@@ -1,10 +1,10 @@
-import { openIndex } from '../catalog/index.ts';
+import { openIndex } from './catalog.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { defaultStorage, openStore } from '../storage/store.ts';
+import { defaultStorage, openStore } from './object-store.ts';
 import { pointPrefix, scanPoints } from './manifest.ts';
 import { findPoint } from './resolve.ts';
 import { pointsToKeep } from './retention.ts';
-import { catalogResolve, restorePointsPrune } from './schema.ts';
+import { catalogResolve, restorePointsPrune } from '../../contract/actions/restore-points.ts';
 
 export const resolve = defineImpl({
   spec: catalogResolve,

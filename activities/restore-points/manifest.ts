@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { ObjectStore } from '../storage/store.ts';
+import type { ObjectStore } from './object-store.ts';
 
 /**
  * A restore point's manifest. Storage is the source of truth: a point exists when its

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
 import { ActionError } from '../runtime/errors.ts';
-import type { PointIndex } from '../catalog/index.ts';
+import type { PointIndex } from './catalog.ts';
 import type { RestorePoint } from './manifest.ts';
-import type { RestorePointRefSchema } from './schema.ts';
+import type { RestorePointRefSchema } from '../../contract/actions/restore-points.ts';
 
 export type RestorePointRef = z.output<typeof RestorePointRefSchema>;
 

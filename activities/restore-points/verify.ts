@@ -1,16 +1,16 @@
-import { openIndex } from '../catalog/index.ts';
+import { openIndex } from './catalog.ts';
 import { dropDatabase, ensureDatabase, restoreInto } from '../postgres/restore.ts';
 import { withClient, withDatabase } from '../postgres/connection.ts';
 import { runChecks, type CheckResult } from '../postgres/checks.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { Digest } from '../storage/digest.ts';
-import { defaultStorage, openStore } from '../storage/store.ts';
+import { Digest } from './digest.ts';
+import { defaultStorage, openStore } from './object-store.ts';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { pointPrefix, type Verification } from './manifest.ts';
 import { findPoint } from './resolve.ts';
-import { backupVerify } from './schema.ts';
+import { backupVerify } from '../../contract/actions/restore-points.ts';
 
 type Check = CheckResult;
 

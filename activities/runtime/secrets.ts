@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { PlanSecret } from '../../compiler/plan.ts';
-import type { SecretInterpolation, SecretRef } from '../../compiler/expression.ts';
+import type { PlanSecret } from '../../contract/plan.ts';
+import type { SecretInterpolation, SecretRef } from '../../contract/expression.ts';
 
 /** A secret reference that cannot be resolved on this worker. Not retryable: config is wrong. */
 export class SecretUnavailableError extends Error {

@@ -1,7 +1,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { z } from 'zod';
-import type { ActionSpec } from '../action.ts';
-import type { ActionInput, ActionResult } from '../../workflows/definitions.ts';
+import type { ActionSpec } from '../../contract/action.ts';
+import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { ActionError } from './errors.ts';
 import { mask, resolveSecrets, SecretUnavailableError } from './secrets.ts';
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { finalStatus } from '../../cli/runs.ts';
+import { finalStatus } from '../../client/runs.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { connect, planOf, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';

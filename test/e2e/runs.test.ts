@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { approveSignal, rejectSignal } from '../../workflows/definitions.ts';
+import { approveSignal, rejectSignal } from '../../contract/run.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';
-import { finalStatus } from '../../cli/runs.ts';
+import { finalStatus } from '../../client/runs.ts';
 
 const head = 'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: e2e}\nspec:\n';
 const site = uniqueSite('runs');

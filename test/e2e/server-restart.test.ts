@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { finalStatus } from '../../cli/runs.ts';
-import { startTemporal, type TemporalServer } from '../../scripts/temporal.ts';
+import { finalStatus } from '../../client/runs.ts';
+import { startTemporal, type TemporalServer } from '../../stack/temporal.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { connect, planOf, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';

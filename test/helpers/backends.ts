@@ -1,7 +1,7 @@
-import { startMinio, type MinioServer } from '../../scripts/minio.ts';
-import { startPostgres, type PostgresServer } from '../../scripts/postgres.ts';
+import { startMinio, type MinioServer } from '../../stack/minio.ts';
+import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
 
-export { seedOrders } from '../../scripts/demo-data.ts';
+export { seedOrders } from '../../stack/demo-data.ts';
 
 /** Row counts and a content checksum per table: what a round trip must preserve. */
 export async function fingerprint(pg: PostgresServer, database: string): Promise<Record<string, { rows: number; md5: string }>> {

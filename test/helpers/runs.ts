@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { compile, type Mode, type Plan } from '../../compiler/index.ts';
-import { finalStatus, startRun } from '../../cli/runs.ts';
-import { statusQuery, type RunStatus } from '../../workflows/definitions.ts';
+import { finalStatus, startRun } from '../../client/runs.ts';
+import { statusQuery, type RunStatus } from '../../contract/run.ts';
 
 export function uniqueSite(name: string): string {
   return `${name}-${randomBytes(3).toString('hex')}`;

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { finalStatus } from '../../cli/runs.ts';
-import { CatalogIndex } from '../../activities/catalog/index.ts';
-import { startPostgres, type PostgresServer } from '../../scripts/postgres.ts';
+import { finalStatus } from '../../client/runs.ts';
+import { CatalogIndex } from '../../activities/restore-points/catalog.ts';
+import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 

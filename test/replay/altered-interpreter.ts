@@ -1,6 +1,6 @@
 import { sleep } from '@temporalio/workflow';
-import { runbook as current } from '../../workflows/runbook.ts';
-import type { RunInput } from '../../workflows/definitions.ts';
+import { runbook as current } from '../../workflows/interpreter.ts';
+import type { RunInput } from '../../contract/run.ts';
 
 /**
  * The interpreter with an unguarded change (an extra timer before the first step), as a

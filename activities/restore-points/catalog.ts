@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { scanPoints, type PointStatus, type RestorePoint } from '../restore-points/manifest.ts';
-import type { ObjectStore } from '../storage/store.ts';
+import { scanPoints, type PointStatus, type RestorePoint } from './manifest.ts';
+import type { ObjectStore } from './object-store.ts';
 
 export interface PointQuery {
   service?: string;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
-import { DURATION_PATTERN } from '../../compiler/duration.ts';
+import { DURATION_PATTERN } from '../duration.ts';
 
 const duration = z.string().regex(DURATION_PATTERN, 'a duration such as 30s, 10m or 1h');
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile, resolveParams, ParameterError } from '../../compiler/index.ts';
+import { compile, resolveParams, ParameterError } from './index.ts';
 
 const head = `apiVersion: rebound/v1
 kind: Runbook
@@ -25,14 +25,14 @@ function planOf(text: string, mode: 'run' | 'drill' = 'run') {
 
 describe('compiler: the design sketch', () => {
   it('accepts DESIGN.md\'s runbook as written, but for dns.switch, which a later issue adds', () => {
-    const sketch = readFileSync(new URL('../fixtures/design-sketch.yaml', import.meta.url), 'utf8');
+    const sketch = readFileSync(new URL('../test/fixtures/design-sketch.yaml', import.meta.url), 'utf8');
     const errors = errorsOf(sketch);
     expect(errors.map((e) => e.code)).toEqual(['unknown_action', 'unknown_action']);
     expect(errors.map((e) => e.text)).toEqual([expect.stringContaining('unknown action "dns.switch"'), expect.stringContaining('unknown action "dns.switch"')]);
   });
 
   it('compiles the sketch with dns.switch swapped for a built-in action', () => {
-    const sketch = readFileSync(new URL('../fixtures/design-sketch.yaml', import.meta.url), 'utf8')
+    const sketch = readFileSync(new URL('../test/fixtures/design-sketch.yaml', import.meta.url), 'utf8')
       .replaceAll('uses: dns.switch', 'uses: log')
       .replace(/      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \["\$\{\{ params.standby_ip \}\}"\]\n/, '      with: {message: "${{ params.standby_ip }}"}\n')
       .replace(/      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \$\{\{ steps.switch-dns.outputs.previous \}\}\n/, '      with: {message: "${{ steps.switch-dns.outputs.message }}"}\n');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateExpression, renderValue, rewriteHyphenatedNames } from '../../compiler/expression.ts';
+import { evaluateExpression, renderValue, rewriteHyphenatedNames } from './expression.ts';
 
 const context = {
   params: { replicas: 3, ratio: 0.5, region: 'eu', ips: ['10.0.0.1'] },

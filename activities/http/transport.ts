@@ -1,5 +1,5 @@
 import { Agent } from 'undici';
-import { parseDuration } from '../../compiler/duration.ts';
+import { parseDuration } from '../../contract/duration.ts';
 import { ActionError } from '../runtime/errors.ts';
 
 let insecure: Agent | undefined;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
-import { StorageSchema } from '../storage/schema.ts';
-import { RestorePointRefSchema } from '../restore-points/schema.ts';
-import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { StorageSchema } from '../storage.ts';
+import { RestorePointRefSchema } from './restore-points.ts';
+import { ChecksSchema, CheckResultSchema } from '../../activities/postgres/checks.ts';
 
 const pointOutput = {
   restore_point_id: z.string(),

@@ -14,7 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { StorageConfig } from './schema.ts';
+import type { StorageConfig } from '../../contract/storage.ts';
 
 /** An object store holding restore points. Keys are relative to the store's prefix. */
 export interface ObjectStore {

@@ -8,10 +8,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { approval, runbook, sleep as sleepSpec } from '../activities/builtin/schema.ts';
-import { parseDuration } from '../compiler/duration.ts';
-import type { Plan, PlanStep } from '../compiler/plan.ts';
-import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from './definitions.ts';
+import { approval, runbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
+import { parseDuration } from '../contract/duration.ts';
+import type { Plan, PlanStep } from '../contract/plan.ts';
+import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from '../contract/run.ts';
 
 /** Raised by a step that ends in a failure decided inside the workflow (rejected approval). */
 export class StepRejected extends Error {}

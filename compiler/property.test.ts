@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compile } from '../../compiler/index.ts';
+import { compile } from './index.ts';
 
-const example = readFileSync(new URL('../../runbooks/dr-failover.yaml', import.meta.url), 'utf8');
+const example = readFileSync(new URL('../runbooks/dr-failover.yaml', import.meta.url), 'utf8');
 
 /** Whatever the input, the compiler answers with a plan or located errors — never a throw. */
 function answersCleanly(text: string): void {

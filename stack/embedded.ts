@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
-import { startTemporal, type TemporalServer } from '../scripts/temporal.ts';
-import { DATA } from '../scripts/tools.ts';
+import { startTemporal, type TemporalServer } from './temporal.ts';
+import { DATA } from './tools.ts';
 import { createWorker } from '../worker/worker.ts';
 
 export interface EmbeddedStack {

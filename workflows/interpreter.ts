@@ -6,10 +6,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import { evaluateExpression, renderValue, type ExpressionContext } from '../compiler/expression.ts';
-import { resolveParams } from '../compiler/params.ts';
-import type { PlanStep } from '../compiler/plan.ts';
-import { perform, StepRejected, type Ctx } from './actions.ts';
+import { evaluateExpression, renderValue, type ExpressionContext } from '../contract/expression.ts';
+import { resolveParams } from '../contract/params.ts';
+import type { PlanStep } from '../contract/plan.ts';
+import { perform, StepRejected, type Ctx } from './perform.ts';
 import {
   approveSignal,
   rejectSignal,
@@ -17,7 +17,7 @@ import {
   type RunInput,
   type RunStatus,
   type StepState,
-} from './definitions.ts';
+} from '../contract/run.ts';
 import { attemptsOf, describeFailure } from './failure.ts';
 import { drillReport } from './report.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RestorePoint } from '../../activities/restore-points/manifest.ts';
-import { pointsToKeep } from '../../activities/restore-points/retention.ts';
+import type { RestorePoint } from './manifest.ts';
+import { pointsToKeep } from './retention.ts';
 
 const point = (id: string, completed: string, status: RestorePoint['status'] = 'unverified'): RestorePoint => ({
   format: 'rebound.restore-point/v1', id, service: 's', kind: 'postgres', object: 'data', size: 1, sha256: 'x',

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../worker/worker.ts';
+import { WORKFLOWS_PATH } from './worker.ts';
 
 /** Prebuilds the workflow bundle so production workers (and tests) start without webpack. */
 export async function buildWorkflowBundle(out = resolve('dist/workflow-bundle.js'), workflowsPath = WORKFLOWS_PATH): Promise<string> {

@@ -5,8 +5,8 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '@temporalio/common';
-import type { Plan } from '../compiler/plan.ts';
-import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../workflows/definitions.ts';
+import type { Plan } from '../contract/plan.ts';
+import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
 
 export const RUNBOOK_KEY = defineSearchAttributeKey('ReboundRunbook', SearchAttributeType.KEYWORD);
 export const MODE_KEY = defineSearchAttributeKey('ReboundMode', SearchAttributeType.KEYWORD);

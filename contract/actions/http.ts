@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
-import { DURATION_PATTERN } from '../../compiler/duration.ts';
+import { DURATION_PATTERN } from '../duration.ts';
 
 const request = {
   url: z.url({ protocol: /^https?$/ }),

@@ -1,11 +1,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { StorageIndex } from '../../activities/catalog/index.ts';
-import { openStore } from '../../activities/storage/store.ts';
-import { ACTIONS } from '../../activities/catalog.ts';
-import { IMPLEMENTATIONS } from '../../activities/index.ts';
-import { mask, resolveSecrets } from '../../activities/runtime/secrets.ts';
+import { StorageIndex } from './restore-points/catalog.ts';
+import { openStore } from './restore-points/object-store.ts';
+import { ACTIONS } from '../contract/actions/registry.ts';
+import { IMPLEMENTATIONS } from './index.ts';
+import { mask, resolveSecrets } from './runtime/secrets.ts';
 
 describe('the action catalog', () => {
   it('every activity action has an implementation, and every implementation is in the catalog', () => {

@@ -1,5 +1,5 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { Plan, Phase, Execution } from '../compiler/plan.ts';
+import type { Plan, Phase, Execution } from './plan.ts';
 
 /** Shared between the workflow and its clients (CLI, tests): names are part of the API. */
 export const WORKFLOW_TYPE = 'runbook';
