@@ -4,8 +4,12 @@ import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
 import { check as postgresCheck } from './postgres/check.ts';
 import { prune, resolve } from './restore-points/actions.ts';
-import { verify } from './restore-points/verify.ts';
+import { defineVerify } from './restore-points/verify.ts';
+import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
+
+/** backup.verify test-restores each kind of point with its integration's restorer. */
+const verify = defineVerify({ postgres: postgresTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [check, request, log, dump, restore, postgresCheck, verify, resolve, prune] as ActionImpl[];

@@ -1,17 +1,17 @@
 import type { Command } from 'commander';
-import { CatalogIndex, openIndex, type PointIndex } from '../activities/restore-points/catalog.ts';
-import { scanPoints, type RestorePoint } from '../activities/restore-points/manifest.ts';
+import { CatalogIndex } from '../activities/restore-points/catalog.ts';
+import { closeCatalogs, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
 import { pointsToKeep } from '../activities/restore-points/retention.ts';
-import { defaultStorage, openStore, type ObjectStore } from '../activities/restore-points/object-store.ts';
+import { defaultStorage } from '../activities/restore-points/object-store.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { compile } from '../compiler/index.ts';
 import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
 
 /** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */
-function store(url?: string): ObjectStore {
+function store(url?: string): RestorePoints {
   const config = defaultStorage();
-  return openStore(url ? { ...config, url, ...(process.env.REBOUND_S3_ENDPOINT ? { endpoint: process.env.REBOUND_S3_ENDPOINT } : {}) } : config);
+  return openRestorePoints(url ? { ...config, url, ...(process.env.REBOUND_S3_ENDPOINT ? { endpoint: process.env.REBOUND_S3_ENDPOINT } : {}) } : config);
 }
 
 function time(value: string | undefined, flag: string): string | undefined {
@@ -29,13 +29,11 @@ function print(points: RestorePoint[], json: boolean): void {
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
 }
 
-async function withIndex<T>(storage: string | undefined, fn: (index: PointIndex, store: ObjectStore) => Promise<T>): Promise<T> {
-  const s = store(storage);
-  const index = openIndex(s);
+async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoints) => Promise<T>): Promise<T> {
   try {
-    return await fn(index, s);
+    return await fn(store(storage));
   } finally {
-    await index.close();
+    await closeCatalogs();
   }
 }
 
@@ -70,7 +68,7 @@ export function restorePointCommands(cli: Command): void {
       const url = process.env.REBOUND_CATALOG_URL;
       if (!url) throw new UsageError('sync needs REBOUND_CATALOG_URL (the catalog database)');
       const s = store(o.storage);
-      const points = await scanPoints(s);
+      const points = await s.scan();
       const catalog = new CatalogIndex(url);
       try {
         await catalog.replaceAll(points, s.url);
@@ -99,7 +97,7 @@ export function restorePointCommands(cli: Command): void {
     .description('show what a retention policy would delete (deleting is the restore_points.prune action, run as a runbook)')
     .action(async (o) => {
       if (!o.dryRun) throw new UsageError('the CLI only previews retention: pass --dry-run, and run restore_points.prune from a runbook to delete');
-      const points = await scanPoints(store(o.storage), o.service);
+      const points = await store(o.storage).scan(o.service);
       const services = [...new Set(points.map((p) => p.service))];
       const policy = { keep_last: o.keepLast, keep_daily: o.keepDaily, keep_weekly: o.keepWeekly, keep_monthly: o.keepMonthly, min_keep: o.minKeep };
       const deleted = services.flatMap((s) => {

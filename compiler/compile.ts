@@ -6,7 +6,8 @@ import { issuesToErrors } from './issues.ts';
 import { PLAN_VERSION, type Mode, type Plan, type PlanParameter, type PlanSecret } from '../contract/plan.ts';
 import { ParameterSchema, RunbookSchema, SecretSchema } from './schema.ts';
 import { RunbookSource } from './source.ts';
-import { compileSteps, type StepContext } from './steps.ts';
+import { compileSteps } from './steps.ts';
+import type { StepContext } from './step-context.ts';
 
 export interface LoadedFile {
   file: string;
@@ -37,7 +38,7 @@ function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
-export function hashPlan(plan: Omit<Plan, 'hash'>): string {
+function hashPlan(plan: Omit<Plan, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(plan)).digest('hex');
 }
 
@@ -60,14 +61,19 @@ function checkParameters(raw: unknown, source: RunbookSource, errors: CompileErr
   return out;
 }
 
-/** YAML text → Plan, or every error found, each located. Pure but for `load`. */
-export function compile(text: string, options: CompileOptions): CompileResult {
-  const mode = options.mode ?? 'run';
+interface CheckedDocument {
+  source: RunbookSource;
+  /** The document's schema check; the plan is assembled only when it passed. */
+  checked: ReturnType<typeof RunbookSchema.safeParse>;
+  spec: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+/** Syntax, then the document schema; step-level issues are left to the step compiler. */
+function checkDocument(text: string, options: CompileOptions, errors: CompileError[]): CheckedDocument | CompileResult {
   const source = new RunbookSource(options.file, text);
   const syntax = source.syntaxErrors();
   if (syntax.length) return { errors: syntax };
-
-  const errors: CompileError[] = [];
   const { data: raw, error } = source.toData();
   if (error) return { errors: [error] };
   const doc = raw as Record<string, unknown> | null;
@@ -81,67 +87,91 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   }
   const spec = ((doc && typeof doc === 'object' ? doc.spec : undefined) ?? {}) as Record<string, unknown>;
   const metadata = ((doc && typeof doc === 'object' ? doc.metadata : undefined) ?? {}) as Record<string, unknown>;
+  return { source, checked, spec, metadata };
+}
 
-  const parameters = checkParameters(spec.parameters, source, errors);
+function checkSecrets(raw: unknown): Record<string, PlanSecret> {
   const secrets: Record<string, PlanSecret> = {};
-  for (const [name, value] of Object.entries((spec.secrets as object) ?? {})) {
+  for (const [name, value] of Object.entries((raw as object) ?? {})) {
     const parsed = SecretSchema.safeParse(value);
     if (parsed.success) secrets[name] = parsed.data;
   }
-  const triggers = checked.success ? checked.data.spec.triggers : undefined;
-  if (triggers?.schedule) {
-    try {
-      CronExpressionParser.parse(triggers.schedule.cron, triggers.schedule.timezone ? { tz: triggers.schedule.timezone } : {});
-    } catch (error) {
-      errors.push(new CompileError('schema', `triggers.schedule.cron: ${(error as Error).message}`, source.locate(['spec', 'triggers', 'schedule', 'cron'])));
-    }
+  return secrets;
+}
+
+function checkSchedule(triggers: Partial<Plan['triggers']> | undefined, source: RunbookSource, errors: CompileError[]): void {
+  if (!triggers?.schedule) return;
+  try {
+    CronExpressionParser.parse(triggers.schedule.cron, triggers.schedule.timezone ? { tz: triggers.schedule.timezone } : {});
+  } catch (error) {
+    errors.push(new CompileError('schema', `triggers.schedule.cron: ${(error as Error).message}`, source.locate(['spec', 'triggers', 'schedule', 'cron'])));
   }
+}
 
-  const children: Record<string, Plan> = {};
+/** Compiles `uses: runbook` children into the parent's plan, refusing runbooks that run themselves. */
+function childCompiler(options: CompileOptions, source: RunbookSource, errors: CompileError[], children: Record<string, Plan>): StepContext['child'] {
   const stack = [...(options.stack ?? []), options.file];
-  const ctx: StepContext = {
-    source,
-    mode,
-    params: new Set(Object.keys((spec.parameters as object) ?? {})),
-    secrets: new Set(Object.keys((spec.secrets as object) ?? {})),
-    errors,
-    child: (path, at) => {
-      const location = source.locate(at);
-      const loaded = options.load?.(path, options.file);
-      if (!loaded) {
-        errors.push(new CompileError('child_runbook', `runbook "${path}" not found (paths are relative to ${options.file})`, location));
-        return undefined;
-      }
-      if (stack.includes(loaded.file)) {
-        errors.push(new CompileError('child_runbook', `runbook "${path}" would run itself: ${[...stack, loaded.file].join(' → ')}`, location));
-        return undefined;
-      }
-      const result = compile(loaded.text, { ...options, file: loaded.file, stack });
-      if (!result.plan) {
-        errors.push(new CompileError('child_runbook', `runbook "${path}" does not compile (${result.errors.length} error(s) below)`, location));
-        errors.push(...result.errors);
-        return undefined;
-      }
-      children[path] = result.plan;
-      return path;
-    },
+  return (path, at) => {
+    const location = source.locate(at);
+    const loaded = options.load?.(path, options.file);
+    if (!loaded) {
+      errors.push(new CompileError('child_runbook', `runbook "${path}" not found (paths are relative to ${options.file})`, location));
+      return undefined;
+    }
+    if (stack.includes(loaded.file)) {
+      errors.push(new CompileError('child_runbook', `runbook "${path}" would run itself: ${[...stack, loaded.file].join(' → ')}`, location));
+      return undefined;
+    }
+    const result = compile(loaded.text, { ...options, file: loaded.file, stack });
+    if (!result.plan) {
+      errors.push(new CompileError('child_runbook', `runbook "${path}" does not compile (${result.errors.length} error(s) below)`, location));
+      errors.push(...result.errors);
+      return undefined;
+    }
+    children[path] = result.plan;
+    return path;
   };
+}
 
+/** The three phases in order; later phases may read every step of the phases before them. */
+function compilePhases(spec: Record<string, unknown>, ctx: StepContext): Pick<Plan, 'steps' | 'on_failure' | 'finally'> {
   const allIds = new Set<string>();
   for (const list of ['steps', 'on_failure', 'finally']) {
     for (const step of (Array.isArray(spec[list]) ? spec[list] : []) as Array<{ id?: unknown }>) {
       if (typeof step?.id === 'string') allIds.add(step.id);
     }
   }
-  const ids = new Set<string>();
-  const outputs = new Map<string, readonly string[] | undefined>();
-  const steps = compileSteps(spec.steps, ['spec', 'steps'], 'main', ctx, ids, allIds, new Set(), outputs);
+  const shared = { ids: new Set<string>(), allIds, outputsOf: new Map<string, readonly string[] | undefined>() };
+  const steps = compileSteps(spec.steps, { ...shared, base: ['spec', 'steps'], phase: 'main', earlier: new Set() }, ctx);
   // Compensation and cleanup may read any main step: they run after the main phase ended.
   const mainDone = new Set(steps.map((s) => s.id));
-  const onFailure = compileSteps(spec.on_failure, ['spec', 'on_failure'], 'on_failure', ctx, ids, allIds, mainDone, outputs);
+  const onFailure = compileSteps(spec.on_failure, { ...shared, base: ['spec', 'on_failure'], phase: 'on_failure', earlier: mainDone }, ctx);
   const afterFailure = new Set([...mainDone, ...onFailure.map((s) => s.id)]);
-  const final = compileSteps(spec.finally, ['spec', 'finally'], 'finally', ctx, ids, allIds, afterFailure, outputs);
+  const final = compileSteps(spec.finally, { ...shared, base: ['spec', 'finally'], phase: 'finally', earlier: afterFailure }, ctx);
+  return { steps, on_failure: onFailure, finally: final };
+}
 
+/** YAML text → Plan, or every error found, each located. Pure but for `load`. */
+export function compile(text: string, options: CompileOptions): CompileResult {
+  const mode = options.mode ?? 'run';
+  const errors: CompileError[] = [];
+  const document = checkDocument(text, options, errors);
+  if (!('checked' in document)) return document;
+  const { source, checked, spec, metadata } = document;
+  const parameters = checkParameters(spec.parameters, source, errors);
+  const secrets = checkSecrets(spec.secrets);
+  const triggers = checked.success ? checked.data.spec.triggers : undefined;
+  checkSchedule(triggers, source, errors);
+  const children: Record<string, Plan> = {};
+  const ctx: StepContext = {
+    source,
+    mode,
+    params: new Set(Object.keys((spec.parameters as object) ?? {})),
+    secrets: new Set(Object.keys((spec.secrets as object) ?? {})),
+    errors,
+    child: childCompiler(options, source, errors, children),
+  };
+  const phases = compilePhases(spec, ctx);
   if (errors.length || !checked.success) return { errors: dedupe(errors) };
   const data = checked.data;
   const objectives = data.spec.objectives ?? {};
@@ -159,9 +189,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     parameters,
     secrets,
     triggers: { ...(triggers?.alert ? { alert: triggers.alert } : {}), ...(triggers?.schedule ? { schedule: triggers.schedule } : {}), manual: triggers?.manual ?? true },
-    steps,
-    on_failure: onFailure,
-    finally: final,
+    ...phases,
     children,
   };
   return { plan: { ...body, hash: hashPlan(body) }, errors: [] };

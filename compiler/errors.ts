@@ -36,13 +36,3 @@ export class CompileError extends Error {
     return `${file}:${line}:${col}: ${this.message}`;
   }
 }
-
-/** Thrown by the API entry points when a runbook does not compile; carries every error. */
-export class RunbookInvalidError extends Error {
-  readonly errors: CompileError[];
-  constructor(errors: CompileError[]) {
-    super(errors.map((e) => e.format()).join('\n'));
-    this.name = 'RunbookInvalidError';
-    this.errors = errors;
-  }
-}

@@ -4,7 +4,7 @@ import { compile, type CompileResult } from './compile.ts';
 import type { Mode } from '../contract/plan.ts';
 
 export { compile } from './compile.ts';
-export { CompileError, RunbookInvalidError } from './errors.ts';
+export { CompileError } from './errors.ts';
 export { resolveParams, parseParamArgs, ParameterError } from '../contract/params.ts';
 export type { Plan, PlanStep, Mode } from '../contract/plan.ts';
 

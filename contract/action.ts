@@ -33,7 +33,20 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   drill_targets?: string[];
   /** Whether the action can report the change it would make without making it. */
   simulates?: boolean;
+  /**
+   * For production actions: how `rebound failback` undoes what a succeeded step changed,
+   * from that step's `with:` (secrets still references) and recorded outputs. Absent: the
+   * change cannot be reverted automatically and failback lists it as manual work.
+   */
+  revert?: Revert;
 }
+
+/**
+ * Builds the reverting step's `with:`: back to the recorded `previous`, guarded by
+ * `expect_current` = what the run set, so a change made since stops the failback.
+ * Returns undefined when the step changed nothing (already at its target).
+ */
+export type Revert = (input: Record<string, unknown>, outputs: Record<string, unknown>) => Record<string, unknown> | undefined;
 
 /** Credentials inside a `storage:` block, for actions that take one. */
 export const STORAGE_SECRETS = ['storage.access_key', 'storage.secret_key'];

@@ -1,15 +1,8 @@
-import {
-  ApplicationFailure,
-  CancellationScope,
-  CancelledFailure,
-  isCancellation,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
-import { evaluateExpression, renderValue, type ExpressionContext } from '../contract/expression.ts';
+// The interpreter workflow: walks a Plan, answers status queries and approval signals.
+import { ApplicationFailure, CancellationScope, CancelledFailure, setHandler, workflowInfo } from '@temporalio/workflow';
 import { resolveParams } from '../contract/params.ts';
-import type { PlanStep } from '../contract/plan.ts';
-import { perform, StepRejected, type Ctx } from './perform.ts';
+import type { Ctx } from './perform.ts';
+import { runPhase, type Run } from './phases.ts';
 import {
   approveSignal,
   rejectSignal,
@@ -18,7 +11,6 @@ import {
   type RunStatus,
   type StepState,
 } from '../contract/run.ts';
-import { attemptsOf, describeFailure } from './failure.ts';
 import { drillReport } from './report.ts';
 
 const now = (): string => new Date(Date.now()).toISOString();
@@ -54,74 +46,11 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   setHandler(approveSignal, decide('approved'));
   setHandler(rejectSignal, decide('rejected'));
 
-  const context = (): ExpressionContext => ({
-    params,
-    run: { id: ctx.runId, mode: plan.mode, started_at: status.started_at, runbook: plan.name },
-    steps: Object.fromEntries(
-      [...states.values()].map((s) => [s.id, { outcome: outcomeOf(s), outputs: s.outputs ?? {} }]),
-    ),
-  });
-
-  async function runStep(step: PlanStep): Promise<StepState> {
-    const state = states.get(step.id)!;
-    const finish = (patch: Partial<StepState>): StepState => Object.assign(state, { ended_at: now() }, patch);
-    const blocked = step.needs.map((id) => states.get(id)!).find((s) => s.status === 'skipped' || s.status === 'cancelled' || (s.status === 'failed' && !s.continue_on_error));
-    if (blocked) return finish({ status: 'skipped', reason: `needs "${blocked.id}", which ${blocked.status === 'failed' ? 'failed' : `was ${blocked.status}`}` });
-    if (step.execution === 'skip') return finish({ status: 'skipped', reason: 'skipped in drills (drill: skip)' });
-    state.status = 'running';
-    state.started_at = now();
-    try {
-      if (step.if !== undefined && evaluateExpression(step.if, context()) !== true) {
-        return finish({ status: 'skipped', reason: `if: ${step.if} is false` });
-      }
-      const rendered = renderValue(step.with, context()) as Record<string, unknown>;
-      const result = await perform(step, rendered, ctx);
-      return finish({ status: 'succeeded', outputs: result.outputs, attempt: result.attempt });
-    } catch (error) {
-      if (isCancellation(error)) return finish({ status: 'cancelled', reason: 'cancelled' });
-      const reason = error instanceof StepRejected ? error.message : describeFailure(error);
-      return finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1) });
-    }
-  }
-
-  /** Runs one phase's steps as a graph; a failing step cancels its running siblings. */
-  async function runPhase(steps: PlanStep[]): Promise<StepState | undefined> {
-    const scope = new CancellationScope();
-    let failed: StepState | undefined;
-    await scope.run(async () => {
-      const started = new Set<string>();
-      const done = new Set<string>();
-      const running = new Map<string, Promise<void>>();
-      for (;;) {
-        if (!failed && !scope.consideredCancelled) {
-          for (const step of steps) {
-            if (started.has(step.id) || ![...step.needs, ...step.after].every((d) => done.has(d))) continue;
-            started.add(step.id);
-            running.set(step.id, runStep(step).then((state) => {
-              done.add(step.id);
-              running.delete(step.id);
-              if (state.status === 'failed' && !step.continue_on_error && !failed) {
-                failed = state;
-                scope.cancel();
-              }
-            }));
-          }
-        }
-        if (running.size === 0) break;
-        await Promise.race(running.values());
-      }
-    });
-    for (const step of steps) {
-      const state = states.get(step.id)!;
-      if (state.status === 'pending') Object.assign(state, { status: 'skipped', reason: failed ? `not started: step "${failed.id}" failed` : 'not started: the run was cancelled' });
-    }
-    return failed;
-  }
-
-  const failed = await runPhase(plan.steps);
+  const run: Run = { ctx, params, states, status };
+  const failed = await runPhase(run, plan.steps);
   const cancelled = !failed && CancellationScope.current().consideredCancelled;
-  if (failed || cancelled) await CancellationScope.nonCancellable(() => runPhase(plan.on_failure));
-  await CancellationScope.nonCancellable(() => runPhase(plan.finally));
+  if (failed || cancelled) await CancellationScope.nonCancellable(() => runPhase(run, plan.on_failure));
+  await CancellationScope.nonCancellable(() => runPhase(run, plan.finally));
 
   status.ended_at = now();
   status.state = failed ? 'failed' : cancelled ? 'cancelled' : 'succeeded';
@@ -131,18 +60,4 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   // Rethrowing a cancellation marks the workflow Canceled (not Failed) in Temporal.
   if (cancelled) throw new CancelledFailure('the run was cancelled', [status]);
   return status;
-}
-
-function outcomeOf(state: StepState): string {
-  switch (state.status) {
-    case 'succeeded':
-      return 'success';
-    case 'failed':
-      return 'failure';
-    case 'skipped':
-    case 'cancelled':
-      return state.status;
-    default:
-      return 'pending';
-  }
 }

@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { z } from 'zod';
-import { approval, runbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
+import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
 import { parseDuration } from '../contract/duration.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from '../contract/run.ts';
@@ -92,7 +92,7 @@ function checked(step: PlanStep, input: Record<string, unknown>, schema: z.ZodTy
   throw new StepRejected(`with: ${result.error.issues.map((i) => `${i.path.join('.') || step.uses}: ${i.message}`).join('; ')}`);
 }
 
-const BUILTIN_SCHEMAS: Record<string, z.ZodType> = { approval: approval.input, sleep: sleepSpec.input, runbook: runbook.input };
+const BUILTIN_SCHEMAS: Record<string, z.ZodType> = { approval: approval.input, sleep: sleepSpec.input, runbook: childRunbook.input };
 
 /** Runs the work of one step, by the kind of action it uses. */
 export async function perform(step: PlanStep, raw: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {

@@ -1,12 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { openIndex } from '../restore-points/catalog.ts';
-import { pointPrefix, type RestorePoint } from '../restore-points/manifest.ts';
-import { findPoint } from '../restore-points/resolve.ts';
+import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { runTool } from '../runtime/tool.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
-import { Digest } from '../restore-points/digest.ts';
-import { defaultStorage, openStore, type ObjectStore } from '../restore-points/object-store.ts';
 import { pgTool, retryablePgError, toolConnection, withClient, withDatabase } from './connection.ts';
 import { postgresRestore } from '../../contract/actions/postgres.ts';
 
@@ -16,10 +12,10 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * Streams a restore point's object into pg_restore, hashing it on the way; a hash that
  * does not match the manifest fails the step (not retryable: the object is corrupt).
  */
-export async function restoreInto(store: ObjectStore, point: RestorePoint, targetUrl: string, database: string, options: { clean: boolean }, ctx: ActionContext): Promise<number> {
+export async function restoreInto(points: RestorePoints, point: RestorePoint, targetUrl: string, database: string, options: { clean: boolean }, ctx: ActionContext): Promise<number> {
   const conn = toolConnection(targetUrl, database);
   // Opened first: if the object cannot be read, no pg_restore is left waiting on stdin.
-  const source = await store.get(`${pointPrefix(point.service, point.kind, point.id)}/${point.object}`);
+  const source = await points.open(point);
   const tool = runTool({
     command: pgTool('pg_restore'),
     args: [...conn.args, '--dbname', database, '--no-owner', '--no-privileges', '--exit-on-error', '--no-password', ...(options.clean ? ['--clean', '--if-exists'] : [])],
@@ -63,18 +59,12 @@ export async function dropDatabase(url: string, database: string, ctx: ActionCon
 export const restore = defineImpl({
   spec: postgresRestore,
   async run(input, ctx) {
-    const store = openStore(input.storage ?? defaultStorage());
-    const index = openIndex(store);
-    let point: RestorePoint;
-    try {
-      point = await findPoint(index, input.restore_point);
-    } finally {
-      await index.close();
-    }
+    const points = openRestorePoints(input.storage);
+    const point = await points.find(input.restore_point);
     if (point.kind !== 'postgres') throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not postgres`, { retryable: false });
     const database = input.database ?? toolConnection(input.target).database;
     if (input.create_database) await ensureDatabase(input.target, database, ctx);
-    const bytes = await restoreInto(store, point, input.target, database, { clean: input.clean }, ctx);
+    const bytes = await restoreInto(points, point, input.target, database, { clean: input.clean }, ctx);
     return { restore_point_id: point.id, database, restored_bytes: bytes, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
   },
 });

@@ -1,31 +1,24 @@
-import { openIndex } from './catalog.ts';
+// The restore-point actions that need no database: catalog.resolve and restore_points.prune.
 import { defineImpl } from '../runtime/wrap.ts';
-import { defaultStorage, openStore } from './object-store.ts';
-import { pointPrefix, scanPoints } from './manifest.ts';
-import { findPoint } from './resolve.ts';
+import { openRestorePoints } from './index.ts';
 import { pointsToKeep } from './retention.ts';
 import { catalogResolve, restorePointsPrune } from '../../contract/actions/restore-points.ts';
 
 export const resolve = defineImpl({
   spec: catalogResolve,
   async run(input) {
-    const store = openStore(input.storage ?? defaultStorage());
-    const index = openIndex(store);
-    try {
-      const point = await findPoint(index, input.restore_point);
-      return {
-        restore_point_id: point.id,
-        service: point.service,
-        kind: point.kind,
-        status: point.status,
-        completed_at: point.completed_at,
-        restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
-        object: `${pointPrefix(point.service, point.kind, point.id)}/${point.object}`,
-        sha256: point.sha256,
-      };
-    } finally {
-      await index.close();
-    }
+    const points = openRestorePoints(input.storage);
+    const point = await points.find(input.restore_point);
+    return {
+      restore_point_id: point.id,
+      service: point.service,
+      kind: point.kind,
+      status: point.status,
+      completed_at: point.completed_at,
+      restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
+      object: points.keyOf(point),
+      sha256: point.sha256,
+    };
   },
 });
 
@@ -37,32 +30,24 @@ export const resolve = defineImpl({
 export const prune = defineImpl({
   spec: restorePointsPrune,
   async run(input, ctx) {
-    const store = openStore(input.storage ?? defaultStorage());
-    const points = await scanPoints(store, input.service);
-    const byService = new Map<string, typeof points>();
-    for (const p of points) byService.set(p.service, [...(byService.get(p.service) ?? []), p]);
+    const points = openRestorePoints(input.storage);
+    const all = await points.scan(input.service);
+    const byService = new Map<string, typeof all>();
+    for (const p of all) byService.set(p.service, [...(byService.get(p.service) ?? []), p]);
     const kept: string[] = [];
     const deleted: string[] = [];
-    const index = openIndex(store);
-    try {
-      for (const group of byService.values()) {
-        const keep = pointsToKeep(group, input);
-        for (const p of group) {
-          if (keep.has(p.id)) {
-            kept.push(p.id);
-            continue;
-          }
-          deleted.push(p.id);
-          if (input.dry_run) continue;
-          // The manifest goes first, so a crash mid-delete never leaves a point half there.
-          await store.deletePrefix(`${pointPrefix(p.service, p.kind, p.id)}/manifest.json`);
-          await store.deletePrefix(`${pointPrefix(p.service, p.kind, p.id)}/`);
-          await index.remove(p.id);
-          ctx.heartbeat({ deleted: deleted.length });
+    for (const group of byService.values()) {
+      const keep = pointsToKeep(group, input);
+      for (const p of group) {
+        if (keep.has(p.id)) {
+          kept.push(p.id);
+          continue;
         }
+        deleted.push(p.id);
+        if (input.dry_run) continue;
+        await points.remove(p);
+        ctx.heartbeat({ deleted: deleted.length });
       }
-    } finally {
-      await index.close();
     }
     ctx.log('info', `retention ${input.dry_run ? '(dry run) would delete' : 'deleted'} ${deleted.length}, kept ${kept.length}`);
     return { kept, deleted, dry_run: input.dry_run };

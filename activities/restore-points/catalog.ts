@@ -1,6 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { applyMigrations } from './migrate.ts';
 import { scanPoints, type PointStatus, type RestorePoint } from './manifest.ts';
 import type { ObjectStore } from './object-store.ts';
 
@@ -21,10 +20,7 @@ export interface PointIndex {
   newestSet(before?: string): Promise<RestorePoint[]>;
   record(point: RestorePoint): Promise<void>;
   remove(id: string): Promise<void>;
-  close(): Promise<void>;
 }
-
-const MIGRATIONS = fileURLToPath(new URL('./migrations/', import.meta.url));
 
 function toPoint(row: { manifest: RestorePoint; status: PointStatus; verified_at: Date | null }): RestorePoint {
   return { ...row.manifest, status: row.status, ...(row.verified_at ? { verified_at: row.verified_at.toISOString() } : {}) };
@@ -43,35 +39,14 @@ export class CatalogIndex implements PointIndex {
     this.pool.on('error', () => undefined);
   }
 
-  /** Applies the SQL files in migrations/ once each, in order, under an advisory lock. */
+  /** The catalog's tables, created or brought up to date once per pool. */
   migrate(): Promise<void> {
     // A failed attempt (the catalog down mid-incident) is not remembered: the next call retries.
-    this.migrated ??= this.applyMigrations().catch((error) => {
+    this.migrated ??= applyMigrations(this.pool).catch((error) => {
       this.migrated = undefined;
       throw error;
     });
     return this.migrated;
-  }
-
-  private async applyMigrations(): Promise<void> {
-    await (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('select pg_advisory_lock(727274)');
-        await client.query('create table if not exists rebound_migrations (name text primary key, applied_at timestamptz not null default now())');
-        const done = new Set((await client.query<{ name: string }>('select name from rebound_migrations')).rows.map((r) => r.name));
-        for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
-          if (done.has(file)) continue;
-          await client.query('begin');
-          await client.query(readFileSync(`${MIGRATIONS}${file}`, 'utf8'));
-          await client.query('insert into rebound_migrations (name) values ($1)', [file]);
-          await client.query('commit');
-        }
-      } finally {
-        await client.query('select pg_advisory_unlock(727274)').catch(() => undefined);
-        client.release();
-      }
-    })();
   }
 
   private async rows(sql: string, params: unknown[]): Promise<RestorePoint[]> {
@@ -177,7 +152,6 @@ export class StorageIndex implements PointIndex {
 
   async record(): Promise<void> {}
   async remove(): Promise<void> {}
-  async close(): Promise<void> {}
 }
 
 const shared = new Map<string, CatalogIndex>();
@@ -185,8 +159,8 @@ const key = (url: string, storage: string) => `${storage}\u0000${url}`;
 
 /**
  * The catalog named by $REBOUND_CATALOG_URL on this worker, else the store itself. The
- * catalog's pool (and its migration check) is shared by every activity of the process;
- * closing it is left to process exit.
+ * catalog's pool (and its migration check) is shared by every activity of the process,
+ * and closed by closeCatalogs() when the worker stops.
  */
 export function openIndex(store: ObjectStore): PointIndex {
   const url = process.env.REBOUND_CATALOG_URL;
@@ -196,15 +170,12 @@ export function openIndex(store: ObjectStore): PointIndex {
     index = new CatalogIndex(url, store.url);
     shared.set(key(url, store.url), index);
   }
-  // Activities close what they open; the shared catalog outlives them.
-  return {
-    kind: index.kind,
-    list: (q) => index.list(q),
-    get: (id) => index.get(id),
-    latest: (service, options) => index.latest(service, options),
-    newestSet: (before) => index.newestSet(before),
-    record: (point) => index.record(point),
-    remove: (id) => index.remove(id),
-    close: async () => {},
-  };
+  return index;
+}
+
+/** Closes every shared catalog pool of this process (worker shutdown). */
+export async function closeCatalogs(): Promise<void> {
+  const pools = [...shared.values()];
+  shared.clear();
+  await Promise.all(pools.map((p) => p.close().catch(() => undefined)));
 }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from './object-store.ts';
+import { MANIFEST, VERIFICATION } from './layout.ts';
 
 /**
  * A restore point's manifest. Storage is the source of truth: a point exists when its
@@ -44,10 +45,6 @@ export interface RestorePoint extends Manifest {
   verified_at?: string;
 }
 
-export function pointPrefix(service: string, kind: string, id: string): string {
-  return `${service}/${kind}/${id}`;
-}
-
 /**
  * The same id on every attempt of a step, so a retry after a crash overwrites the partial
  * object of the attempt before instead of leaving a second one.
@@ -58,10 +55,10 @@ export function restorePointId(firstScheduledMs: number, runId: string, step: st
 }
 
 export async function readPoint(store: ObjectStore, prefix: string): Promise<RestorePoint | undefined> {
-  const text = await store.getText(`${prefix}/manifest.json`);
+  const text = await store.getText(`${prefix}/${MANIFEST}`);
   if (!text) return undefined;
   const manifest = ManifestSchema.parse(JSON.parse(text));
-  const verification = await store.getText(`${prefix}/verification.json`);
+  const verification = await store.getText(`${prefix}/${VERIFICATION}`);
   const v = verification ? VerificationSchema.parse(JSON.parse(verification)) : undefined;
   return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}) };
 }
@@ -70,8 +67,8 @@ export async function readPoint(store: ObjectStore, prefix: string): Promise<Res
 export async function scanPoints(store: ObjectStore, service?: string): Promise<RestorePoint[]> {
   const points: RestorePoint[] = [];
   for await (const key of store.list(service ? `${service}/` : '')) {
-    if (!key.endsWith('/manifest.json')) continue;
-    const point = await readPoint(store, key.slice(0, -'/manifest.json'.length));
+    if (!key.endsWith(`/${MANIFEST}`)) continue;
+    const point = await readPoint(store, key.slice(0, -(MANIFEST.length + 1)));
     if (point) points.push(point);
   }
   return points.sort((a, b) => b.completed_at.localeCompare(a.completed_at) || b.id.localeCompare(a.id));

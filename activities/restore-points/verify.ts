@@ -1,64 +1,46 @@
-import { openIndex } from './catalog.ts';
-import { dropDatabase, ensureDatabase, restoreInto } from '../postgres/restore.ts';
-import { withClient, withDatabase } from '../postgres/connection.ts';
-import { runChecks, type CheckResult } from '../postgres/checks.ts';
-import { ActionError } from '../runtime/errors.ts';
-import { defineImpl } from '../runtime/wrap.ts';
-import { Digest } from './digest.ts';
-import { defaultStorage, openStore } from './object-store.ts';
+// backup.verify: re-hash a point, test-restore it with its kind's restorer, record the verdict.
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
-import { pointPrefix, type Verification } from './manifest.ts';
-import { findPoint } from './resolve.ts';
+import type { z } from 'zod';
+import { ActionError } from '../runtime/errors.ts';
+import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
+import { Digest, openRestorePoints, type RestorePoint, type RestorePoints, type Verification } from './index.ts';
 import { backupVerify } from '../../contract/actions/restore-points.ts';
 
-type Check = CheckResult;
+export type CheckResult = Verification['checks'][number];
+export type VerifyInput = z.output<typeof backupVerify.input>;
+
+/** Restores a point into scratch targets, runs the declared checks and cleans up. */
+export type TestRestore = (points: RestorePoints, point: RestorePoint, input: VerifyInput, ctx: ActionContext) => Promise<CheckResult[]>;
+
+async function checksum(points: RestorePoints, point: RestorePoint, ctx: ActionContext): Promise<CheckResult> {
+  const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'checksum', bytes }));
+  await pipeline(await points.open(point), digest, new Writable({ write: (_c, _e, done) => done() }), { signal: ctx.signal });
+  const intact = digest.sha256 === point.sha256 && digest.bytes === point.size;
+  const detail = intact ? `${digest.bytes} bytes match the manifest` : `read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${point.size} bytes, ${point.sha256}`;
+  return { check: 'sha256', ok: intact, detail };
+}
 
 /**
- * Re-reads the object (sha256), test-restores it into a scratch database, runs the
- * declared checks, records the verdict in storage (verification.json) and the index, and
- * drops the scratch database whatever happened.
+ * backup.verify over the test-restorers of each kind (postgres/, mongodb/ …): the verdict
+ * is recorded in storage (verification.json) and the index whatever it is.
  */
-export const verify = defineImpl({
-  spec: backupVerify,
-  async run(input, ctx) {
-    const store = openStore(input.storage ?? defaultStorage());
-    const index = openIndex(store);
-    try {
-      const point = await findPoint(index, input.restore_point);
-      if (point.kind !== 'postgres') throw new ActionError('unsupported_kind', `backup.verify cannot test-restore ${point.kind} restore points yet`, { retryable: false });
-      const prefix = pointPrefix(point.service, point.kind, point.id);
-      const checks: Check[] = [];
-
-      const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'checksum', bytes }));
-      await pipeline(await store.get(`${prefix}/${point.object}`), digest, new Writable({ write: (_c, _e, done) => done() }), { signal: ctx.signal });
-      const intact = digest.sha256 === point.sha256 && digest.bytes === point.size;
-      checks.push({ check: 'sha256', ok: intact, detail: intact ? `${digest.bytes} bytes match the manifest` : `read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${point.size} bytes, ${point.sha256}` });
-
-      if (intact) {
-        const scratch = `rebound_verify_${point.id.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`.slice(0, 63);
-        await dropDatabase(input.scratch, scratch, ctx);
-        await ensureDatabase(input.scratch, scratch, ctx);
-        try {
-          await restoreInto(store, point, input.scratch, scratch, { clean: false }, ctx);
-          checks.push({ check: 'restore', ok: true, detail: `restored into scratch database ${scratch}` });
-          checks.push(...(await withClient(withDatabase(input.scratch, scratch), (client) => runChecks(client, input.checks, ctx.mask), ctx.mask)));
-        } catch (error) {
-          if (!(error instanceof ActionError) || error.code !== 'tool_failed' || error.retryable) throw error;
-          checks.push({ check: 'restore', ok: false, detail: error.message });
-        } finally {
-          await dropDatabase(input.scratch, scratch, ctx).catch(() => undefined);
-        }
-      }
-
+export function defineVerify(restorers: Record<string, TestRestore>) {
+  return defineImpl({
+    spec: backupVerify,
+    async run(input, ctx) {
+      const points = openRestorePoints(input.storage);
+      const point = await points.find(input.restore_point);
+      const restorer = restorers[point.kind];
+      if (!restorer) throw new ActionError('unsupported_kind', `backup.verify cannot test-restore ${point.kind} restore points`, { retryable: false });
+      const checks = [await checksum(points, point, ctx)];
+      if (checks[0]!.ok) checks.push(...(await restorer(points, point, input, ctx)));
       const ok = checks.every((c) => c.ok);
-      const verification: Verification = { status: ok ? 'verified' : 'failed', at: new Date().toISOString(), detail: checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`).join('; ') || 'all checks passed', checks };
-      await store.putText(`${prefix}/verification.json`, `${JSON.stringify(verification, null, 2)}\n`);
-      await index.record({ ...point, status: verification.status, verified_at: verification.at });
+      const failed = checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+      const verification: Verification = { status: ok ? 'verified' : 'failed', at: new Date().toISOString(), detail: failed.join('; ') || 'all checks passed', checks };
+      await points.recordVerification(point, verification);
       if (!ok) throw new ActionError('verification_failed', `restore point ${point.id} of ${point.service} failed verification: ${verification.detail}`, { retryable: false });
       return { restore_point_id: point.id, status: verification.status, checks };
-    } finally {
-      await index.close();
-    }
-  },
-});
+    },
+  });
+}

@@ -36,7 +36,7 @@ export const sleep = defineAction({
 });
 
 /** Runs another runbook as a child workflow; its plan is compiled into the parent's. */
-export const runbook = defineAction({
+export const childRunbook = defineAction({
   name: 'runbook',
   summary: 'Run another runbook as a child workflow',
   kind: 'workflow',

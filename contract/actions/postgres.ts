@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { RestorePointRefSchema } from './restore-points.ts';
-import { ChecksSchema, CheckResultSchema } from '../../activities/postgres/checks.ts';
+import { ChecksSchema, CheckResultSchema } from './checks.ts';
 
 const pointOutput = {
   restore_point_id: z.string(),

@@ -1,5 +1,5 @@
 import type { ActionSpec } from '../action.ts';
-import { approval, runbook, sleep } from './builtin.ts';
+import { approval, childRunbook, sleep } from './builtin.ts';
 import { httpCheck, httpRequest } from './http.ts';
 import { log } from './log.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
@@ -7,5 +7,5 @@ import { backupVerify, catalogResolve, restorePointsPrune } from './restore-poin
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
 export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
-  [approval, sleep, runbook, httpCheck, httpRequest, log, postgresDump, postgresRestore, postgresCheck, backupVerify, catalogResolve, restorePointsPrune].map((a) => [a.name, a as ActionSpec]),
+  [approval, sleep, childRunbook, httpCheck, httpRequest, log, postgresDump, postgresRestore, postgresCheck, backupVerify, catalogResolve, restorePointsPrune].map((a) => [a.name, a as ActionSpec]),
 );

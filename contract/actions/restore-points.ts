@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { ChecksSchema, CheckResultSchema } from '../../activities/postgres/checks.ts';
+import { ChecksSchema, CheckResultSchema } from './checks.ts';
 
 /** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
 export const RestorePointRefSchema = z.union([

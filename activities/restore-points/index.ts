@@ -1,0 +1,104 @@
+// The restore-point domain's one interface: database actions find, write and read points only through it.
+import type { Readable } from 'node:stream';
+import type { StorageConfig } from '../../contract/storage.ts';
+import { closeCatalogs, openIndex, type PointIndex, type PointQuery } from './catalog.ts';
+import { MANIFEST, objectKey, pointPrefix, VERIFICATION } from './layout.ts';
+import { readPoint, scanPoints, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
+import { defaultStorage, openStore, type ObjectStore } from './object-store.ts';
+import { findPoint, type RestorePointRef } from './resolve.ts';
+
+export type { RestorePoint, Verification } from './manifest.ts';
+export { restorePointId } from './manifest.ts';
+export { Digest } from './digest.ts';
+export { closeCatalogs };
+
+export type { RestorePointRef };
+
+/** What a backup action fills in; the domain adds the format, id, service, kind and storage. */
+export type ManifestFields = Omit<Manifest, 'format' | 'id' | 'service' | 'kind' | 'storage'>;
+
+/** A restore point being written: objects first, then `commit` writes the manifest. */
+export interface PointDraft {
+  readonly id: string;
+  /** The point an earlier attempt of the same step committed, re-indexed; undefined if none. */
+  committed(): Promise<RestorePoint | undefined>;
+  /** Streams one object of the point (e.g. `data.pgdump`, `app/orders.bson.gz`). */
+  put(object: string, body: Readable, signal?: AbortSignal): Promise<void>;
+  /** Removes whatever was uploaded: without a manifest it never was a restore point. */
+  discard(): Promise<void>;
+  /** Writes the manifest, last: this is what makes the objects a restore point. */
+  commit(fields: ManifestFields): Promise<RestorePoint>;
+}
+
+export interface RestorePoints {
+  /** The store's URL, without credentials. */
+  readonly url: string;
+  /** The point a step names (id, or latest/verified before a time); none is not retryable. */
+  find(ref: RestorePointRef): Promise<RestorePoint>;
+  list(query: PointQuery): Promise<RestorePoint[]>;
+  get(id: string): Promise<RestorePoint | undefined>;
+  latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined>;
+  newestSet(before?: string): Promise<RestorePoint[]>;
+  /** Every point in storage, the truth (what retention and sync read), newest first. */
+  scan(service?: string): Promise<RestorePoint[]>;
+  draft(service: string, kind: string, id: string): PointDraft;
+  /** Reads one object of a point (default: its main object). */
+  open(point: RestorePoint, object?: string): Promise<Readable>;
+  /** The object's key inside the store, for outputs and reports. */
+  keyOf(point: RestorePoint, object?: string): string;
+  recordVerification(point: RestorePoint, verification: Verification): Promise<RestorePoint>;
+  /** Deletes a point: manifest first, so a crash mid-delete never leaves half a point. */
+  remove(point: RestorePoint): Promise<void>;
+}
+
+/** Restore points in a store (default: $REBOUND_STORAGE_URL or the embedded file store). */
+export function openRestorePoints(storage: StorageConfig = defaultStorage()): RestorePoints {
+  const store = openStore(storage);
+  const index = openIndex(store);
+  return {
+    url: store.url,
+    find: (ref) => findPoint(index, ref),
+    list: (query) => index.list(query),
+    get: (id) => index.get(id),
+    latest: (service, options) => index.latest(service, options),
+    newestSet: (before) => index.newestSet(before),
+    scan: (service) => scanPoints(store, service),
+    draft: (service, kind, id) => draft(store, index, { service, kind, id }),
+    open: (point, object = point.object) => store.get(objectKey(point, object)),
+    keyOf: (point, object = point.object) => objectKey(point, object),
+    async recordVerification(point, verification) {
+      await store.putText(objectKey(point, VERIFICATION), `${JSON.stringify(verification, null, 2)}\n`);
+      const verified: RestorePoint = { ...point, status: verification.status, verified_at: verification.at };
+      await index.record(verified);
+      return verified;
+    },
+    async remove(point) {
+      await store.deletePrefix(objectKey(point, MANIFEST));
+      await store.deletePrefix(`${pointPrefix(point.service, point.kind, point.id)}/`);
+      await index.remove(point.id);
+    },
+  };
+}
+
+function draft(store: ObjectStore, index: PointIndex, at: { service: string; kind: string; id: string }): PointDraft {
+  const prefix = pointPrefix(at.service, at.kind, at.id);
+  return {
+    id: at.id,
+    async committed() {
+      const point = await readPoint(store, prefix);
+      if (point) await index.record(point);
+      return point;
+    },
+    put: (object, body, signal) => store.put(objectKey(at, object), body, signal),
+    async discard() {
+      await store.deletePrefix(`${prefix}/`);
+    },
+    async commit(fields) {
+      const manifest: Manifest = { format: 'rebound.restore-point/v1', ...at, storage: store.url, ...fields };
+      await store.putText(objectKey(at, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      const point: RestorePoint = { ...manifest, status: 'unverified' };
+      await index.record(point);
+      return point;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+// What compiling a step needs to know: the source, the mode, names in scope, and where errors go.
+import type { ActionSpec } from '../contract/action.ts';
+import type { Mode } from '../contract/plan.ts';
+import type { CompileError } from './errors.ts';
+import type { StepDocument } from './schema.ts';
+import type { RunbookSource } from './source.ts';
+
+export interface StepContext {
+  source: RunbookSource;
+  mode: Mode;
+  params: ReadonlySet<string>;
+  secrets: ReadonlySet<string>;
+  errors: CompileError[];
+  /** Compiles a child runbook; returns its plan key, or undefined after reporting errors. */
+  child(path: string, at: ReadonlyArray<PropertyKey>): string | undefined;
+}
+
+/** A step that passed the step schema, with the action it names (if known). */
+export interface ParsedStep {
+  doc: StepDocument;
+  path: (string | number)[];
+  spec?: ActionSpec;
+}

@@ -1,0 +1,141 @@
+// Compiles one step: its scope of names, retry, `if`, drill execution, inputs and templates.
+import type { ActionSpec } from '../contract/action.ts';
+import { parseDuration } from '../contract/duration.ts';
+import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from '../contract/expression.ts';
+import type { Phase, PlanStep } from '../contract/plan.ts';
+import { execution } from './drill.ts';
+import { CompileError } from './errors.ts';
+import { precedes } from './graph.ts';
+import { checkInput, mergeWith } from './inputs.ts';
+import { issuesToErrors } from './issues.ts';
+import { checkExpression, type ReferenceScope } from './references.ts';
+import type { StepDocument } from './schema.ts';
+import type { ParsedStep, StepContext } from './step-context.ts';
+import type { StepOrder } from './step-order.ts';
+import { checkTemplates } from './templates.ts';
+
+export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+/** Activities heartbeat on their own (see activities/runtime/wrap.ts), so a worker that
+ * dies mid-step is noticed after this long rather than after the step's whole timeout. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
+export const DEFAULT_RETRY = { maximum_attempts: 3, initial_interval_ms: 1000, backoff: 2, maximum_interval_ms: 60_000 };
+
+
+/** Outputs each step's action declares, for checking `steps.x.outputs.y`. */
+export function declaredOutputs(spec: ActionSpec | undefined): string[] | undefined {
+  const def = (spec?.output as { def?: { type: string; shape?: object } } | undefined)?.def;
+  return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
+}
+
+
+function retryOf(doc: StepDocument): PlanStep['retry'] {
+  const r = doc.retry ?? {};
+  const initial = (r.initial_interval && parseDuration(r.initial_interval)) || DEFAULT_RETRY.initial_interval_ms;
+  return {
+    maximum_attempts: r.max_attempts ?? DEFAULT_RETRY.maximum_attempts,
+    initial_interval_ms: initial,
+    backoff: r.backoff ?? DEFAULT_RETRY.backoff,
+    // Temporal rejects a maximum below the initial interval; the default grows to fit.
+    maximum_interval_ms: (r.max_interval && parseDuration(r.max_interval)) || Math.max(DEFAULT_RETRY.maximum_interval_ms, initial),
+    non_retryable: r.non_retryable ?? [],
+  };
+}
+
+const pick = ({ line, col }: { line: number; col: number }) => ({ line, col });
+
+/** What one step of a phase is compiled against. */
+export interface PhaseScope {
+  ctx: StepContext;
+  phase: Phase;
+  order: StepOrder;
+  earlier: ReadonlySet<string>;
+  allIds: ReadonlySet<string>;
+  outputsOf: ReadonlyMap<string, readonly string[] | undefined>;
+}
+
+/** Fields that carry credentials must be exactly `${{ secrets.NAME }}`, never a literal. */
+function checkSecretInputs({ doc, path, spec }: ParsedStep, merged: Record<string, unknown>, overrides: Record<string, unknown> | undefined, ctx: StepContext): void {
+  for (const field of spec?.secret_inputs ?? []) {
+    const value = field.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), merged);
+    const segments = typeof value === 'string' ? scanTemplate(value) : [];
+    const isSecret = segments.length === 1 && segments[0]!.kind === 'expr' && secretReference(rewriteHyphenatedNames(segments[0]!.value)) !== undefined;
+    if (value === undefined || isSecret) continue;
+    const top = field.split('.')[0]!;
+    const at = overrides && top in overrides ? [...path, 'drill', 'with', ...field.split('.')] : [...path, 'with', ...field.split('.')];
+    ctx.errors.push(new CompileError('action_input', `step "${doc.id}" (${spec!.name}) with: ${field} carries credentials; give it as "\${{ secrets.NAME }}" and declare NAME under spec.secrets`, ctx.source.locate(at)));
+  }
+}
+
+function checkRetry(doc: StepDocument, path: (string | number)[], ctx: StepContext): PlanStep['retry'] {
+  const retry = retryOf(doc);
+  if (retry.maximum_interval_ms !== undefined && retry.maximum_interval_ms < retry.initial_interval_ms) {
+    ctx.errors.push(new CompileError('schema', `step "${doc.id}" retry: max_interval is shorter than initial_interval; Temporal would refuse it`, ctx.source.locate([...path, 'retry', 'max_interval'])));
+  }
+  return retry;
+}
+
+function checkCondition(doc: StepDocument, path: (string | number)[], scope: ReferenceScope, ctx: StepContext): string | undefined {
+  if (doc.if === undefined) return undefined;
+  const { source, problems } = checkExpression(unwrapCondition(doc.if), { ...scope, allowSecrets: false });
+  for (const problem of problems) ctx.errors.push(new CompileError('expression', `step "${doc.id}" if: ${problem}`, ctx.source.locate([...path, 'if'])));
+  return source;
+}
+
+/** `uses: runbook` compiles the child into the parent's plan, so its path must be literal. */
+function childOf({ doc, path, spec }: ParsedStep, ctx: StepContext): string | undefined {
+  if (spec?.name !== 'runbook') return undefined;
+  if (typeof doc.with?.path === 'string' && !hasTemplate(doc.with.path)) return ctx.child(doc.with.path, [...path, 'with', 'path']);
+  ctx.errors.push(new CompileError('child_runbook', `step "${doc.id}": with.path must be a literal path to a runbook file`, ctx.source.locate([...path, 'with'])));
+  return undefined;
+}
+
+function scopeOf(doc: StepDocument, phase: PhaseScope): ReferenceScope {
+  const { ctx, order, earlier } = phase;
+  return {
+    params: ctx.params,
+    secrets: ctx.secrets,
+    all: phase.allIds,
+    allowSecrets: true,
+    visible: (id) => earlier.has(id) || (!order.cycle && order.local.has(id) && precedes(id, doc.id, order.edges)),
+    outputs: (id) => phase.outputsOf.get(id),
+  };
+}
+
+export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
+  const { doc, path, spec } = step;
+  const { ctx, order } = phase;
+  const scope = scopeOf(doc, phase);
+  const what = `step "${doc.id}"`;
+  const retry = checkRetry(doc, path, ctx);
+  const condition = checkCondition(doc, path, scope, ctx);
+  const mode = execution(step, ctx);
+  const merged = mergeWith(doc.with ?? {}, mode.overrides);
+  checkSecretInputs(step, merged, mode.overrides, ctx);
+  if (spec) {
+    const issues = checkInput(spec.input, merged);
+    ctx.errors.push(...issuesToErrors(ctx.source, issues, [...path, 'with'], 'action_input', `${what} (${spec.name}) with`, spec.input));
+  }
+  const rendered = checkTemplates(doc.with ?? {}, [...path, 'with'], scope, ctx, `${what} with`) as Record<string, unknown>;
+  const overrides = mode.overrides && (checkTemplates(mode.overrides, [...path, 'drill', 'with'], scope, ctx, `${what} drill.with`) as Record<string, unknown>);
+  const child = childOf(step, ctx);
+  return {
+    id: doc.id,
+    ...(doc.name ? { name: doc.name } : {}),
+    uses: doc.uses,
+    kind: spec?.kind ?? 'activity',
+    backend: spec?.backend ?? 'unknown',
+    impact: spec?.impact ?? 'read',
+    phase: phase.phase,
+    with: mergeWith(rendered, overrides),
+    needs: doc.needs ? [...order.edges.get(doc.id)!] : [],
+    after: order.after.get(doc.id) ?? [],
+    ...(condition !== undefined ? { if: condition } : {}),
+    retry,
+    timeout_ms: (doc.timeout && parseDuration(doc.timeout)) || DEFAULT_TIMEOUT_MS,
+    ...(spec?.kind !== 'workflow' ? { heartbeat_timeout_ms: (doc.heartbeat_timeout && parseDuration(doc.heartbeat_timeout)) || DEFAULT_HEARTBEAT_TIMEOUT_MS } : {}),
+    continue_on_error: doc.continue_on_error ?? false,
+    execution: mode.execution,
+    ...(child ? { child } : {}),
+    ...pick(ctx.source.locate(path)),
+  };
+}

@@ -1,0 +1,97 @@
+// Runs a Plan's phases: each step after its needs, in parallel where the graph allows.
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import { evaluateExpression, renderValue, type ExpressionContext } from '../contract/expression.ts';
+import type { PlanStep } from '../contract/plan.ts';
+import type { RunStatus, StepState } from '../contract/run.ts';
+import { perform, StepRejected, type Ctx } from './perform.ts';
+import { attemptsOf, describeFailure } from './failure.ts';
+
+const now = (): string => new Date(Date.now()).toISOString();
+
+/** One run's state, shared by its phases; the status query reads it. */
+export interface Run {
+  ctx: Ctx;
+  params: Record<string, string | number | boolean>;
+  states: Map<string, StepState>;
+  status: RunStatus;
+}
+
+function context(run: Run): ExpressionContext {
+  const { ctx, params, status, states } = run;
+  return {
+    params,
+    run: { id: ctx.runId, mode: ctx.plan.mode, started_at: status.started_at, runbook: ctx.plan.name },
+    steps: Object.fromEntries([...states.values()].map((s) => [s.id, { outcome: outcomeOf(s), outputs: s.outputs ?? {} }])),
+  };
+}
+
+async function runStep(run: Run, step: PlanStep): Promise<StepState> {
+  const { states } = run;
+  const state = states.get(step.id)!;
+  const finish = (patch: Partial<StepState>): StepState => Object.assign(state, { ended_at: now() }, patch);
+  const blocked = step.needs.map((id) => states.get(id)!).find((s) => s.status === 'skipped' || s.status === 'cancelled' || (s.status === 'failed' && !s.continue_on_error));
+  if (blocked) return finish({ status: 'skipped', reason: `needs "${blocked.id}", which ${blocked.status === 'failed' ? 'failed' : `was ${blocked.status}`}` });
+  if (step.execution === 'skip') return finish({ status: 'skipped', reason: 'skipped in drills (drill: skip)' });
+  state.status = 'running';
+  state.started_at = now();
+  try {
+    if (step.if !== undefined && evaluateExpression(step.if, context(run)) !== true) {
+      return finish({ status: 'skipped', reason: `if: ${step.if} is false` });
+    }
+    const rendered = renderValue(step.with, context(run)) as Record<string, unknown>;
+    const result = await perform(step, rendered, run.ctx);
+    return finish({ status: 'succeeded', outputs: result.outputs, attempt: result.attempt });
+  } catch (error) {
+    if (isCancellation(error)) return finish({ status: 'cancelled', reason: 'cancelled' });
+    const reason = error instanceof StepRejected ? error.message : describeFailure(error);
+    return finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1) });
+  }
+}
+
+/** Runs one phase's steps as a graph; a failing step cancels its running siblings. */
+export async function runPhase(run: Run, steps: PlanStep[]): Promise<StepState | undefined> {
+  const scope = new CancellationScope();
+  let failed: StepState | undefined;
+  await scope.run(async () => {
+    const started = new Set<string>();
+    const done = new Set<string>();
+    const running = new Map<string, Promise<void>>();
+    for (;;) {
+      if (!failed && !scope.consideredCancelled) {
+        for (const step of steps) {
+          if (started.has(step.id) || ![...step.needs, ...step.after].every((d) => done.has(d))) continue;
+          started.add(step.id);
+          running.set(step.id, runStep(run, step).then((state) => {
+            done.add(step.id);
+            running.delete(step.id);
+            if (state.status === 'failed' && !step.continue_on_error && !failed) {
+              failed = state;
+              scope.cancel();
+            }
+          }));
+        }
+      }
+      if (running.size === 0) break;
+      await Promise.race(running.values());
+    }
+  });
+  for (const step of steps) {
+    const state = run.states.get(step.id)!;
+    if (state.status === 'pending') Object.assign(state, { status: 'skipped', reason: failed ? `not started: step "${failed.id}" failed` : 'not started: the run was cancelled' });
+  }
+  return failed;
+}
+
+function outcomeOf(state: StepState): string {
+  switch (state.status) {
+    case 'succeeded':
+      return 'success';
+    case 'failed':
+      return 'failure';
+    case 'skipped':
+    case 'cancelled':
+      return state.status;
+    default:
+      return 'pending';
+  }
+}
