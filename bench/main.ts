@@ -38,7 +38,7 @@ if (wants('p6')) {
 
 // P1: 200 no-op steps through the interpreter vs a hand-written workflow, same server.
 if (wants('p1')) {
-  installLogger('WARN');
+  installLogger({ level: 'WARN' });
   const steps = Number(process.env.BENCH_P1_STEPS ?? 200);
   const rounds = Number(process.env.BENCH_P1_ROUNDS ?? 5);
   const server = await startTemporal({ dir: join(DATA, `bench-${process.pid}`) });

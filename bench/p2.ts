@@ -98,7 +98,7 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
   } finally {
     await temporal.stop();
     await minio.stop();
-    await pg.stop();
+    await pg.destroy();
     rmSync(join(DATA, `bench-p2-${process.pid}`), { recursive: true, force: true });
   }
 }

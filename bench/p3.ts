@@ -52,6 +52,6 @@ export async function p3(results: Record<string, unknown>): Promise<Row[]> {
       { id: 'P3', what: 'catalog 50-row list page (p50 / p99 of 500)', value: `${median(pages).toFixed(2)} / ${percentile(pages, 99).toFixed(2)} ms`, goal: '< 20 ms', met: percentile(pages, 99) < 20 },
     ];
   } finally {
-    await pg.stop();
+    await pg.destroy();
   }
 }

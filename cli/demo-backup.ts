@@ -8,6 +8,7 @@ import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
 import { loadPlan } from './load.ts';
 import { startStack } from '../stack/embedded.ts';
+import { StackOwner } from '../stack/owner.ts';
 import { untilInterrupted } from './keep.ts';
 
 const runbook = (name: string) => relative(process.cwd(), fileURLToPath(new URL(`../runbooks/${name}`, import.meta.url)));
@@ -23,7 +24,9 @@ export async function demoBackupCommand(options: { keep?: boolean }): Promise<vo
   const storage = join(DATA, 'demo-storage');
   rmSync(storage, { recursive: true, force: true });
   console.log('starting a throwaway PostgreSQL cluster with databases orders and inventory…');
+  const owner = new StackOwner();
   const pg = await startPostgres({ log: (line) => console.log(line) });
+  owner.own('PostgreSQL', () => pg.destroy());
   await seedOrders(pg, 'orders');
   await seedInventory(pg, 'inventory');
   await pg.query('create database rebound_catalog');
@@ -35,16 +38,18 @@ export async function demoBackupCommand(options: { keep?: boolean }): Promise<vo
     RESTORE_TARGET_PG_URL: pg.url('postgres'),
     REBOUND_CATALOG_URL: pg.url('rebound_catalog'),
   });
-  const stack = await startStack({ log: (line) => console.log(line) });
+  const stack = await startStack(owner, { log: (line) => console.log(line) }).catch(async (error) => {
+    await owner.stopAll();
+    throw error;
+  });
   try {
     console.log(`Temporal ${stack.server.address}, Web UI ${stack.server.uiUrl}\n\n== nightly backup ==`);
     await runCommand(connectClient, nightly, { param: [`storage_url=file://${storage}`] });
     console.log('\n== restore drill ==');
     await runCommand(connectClient, restore, { param: [`storage_url=file://${storage}`] });
     console.log(`\nrestore points are in ${storage}; Web UI: ${stack.server.uiUrl}`);
-    if (options.keep) await untilInterrupted();
+    if (options.keep) await untilInterrupted(owner);
   } finally {
-    await stack.stop();
-    await pg.stop();
+    await owner.stopAll();
   }
 }

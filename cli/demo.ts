@@ -6,6 +6,7 @@ import { CommandFailed } from './errors.ts';
 import { loadPlan } from './load.ts';
 import { runCommand } from './commands.ts';
 import { startStack } from '../stack/embedded.ts';
+import { StackOwner } from '../stack/owner.ts';
 import { untilInterrupted } from './keep.ts';
 
 export const DEMO_RUNBOOK = relative(process.cwd(), fileURLToPath(new URL('../runbooks/dr-failover.yaml', import.meta.url)));
@@ -41,7 +42,11 @@ export async function demoCommand(options: { keep?: boolean; file?: string }): P
   // The stand-in load balancer takes any token; a real one reads it from the worker's env.
   process.env.ORDERS_LB_TOKEN ??= 'demo-token-not-secret';
   console.log('starting the embedded stack (Temporal dev server + worker)…');
-  const stack = await startStack({ log: (line) => console.log(line) });
+  const owner = new StackOwner();
+  const stack = await startStack(owner, { log: (line) => console.log(line) }).catch(async (error) => {
+    await owner.stopAll();
+    throw error;
+  });
   const endpoints = await startDemoEndpoints();
   console.log(`Temporal ${stack.server.address}, Web UI ${stack.server.uiUrl}`);
   try {
@@ -52,9 +57,9 @@ export async function demoCommand(options: { keep?: boolean; file?: string }): P
       throw error;
     });
     console.log(`\nWeb UI: ${stack.server.uiUrl}`);
-    if (options.keep) await untilInterrupted();
+    if (options.keep) await untilInterrupted(owner);
   } finally {
     await endpoints.close();
-    await stack.stop();
+    await owner.stopAll();
   }
 }

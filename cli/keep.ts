@@ -1,5 +1,7 @@
-/** `--keep`: leave the embedded stack up until Ctrl-C. */
-export async function untilInterrupted(): Promise<void> {
+// `--keep`: leave the embedded stack up until Ctrl-C or SIGTERM.
+import type { StackOwner } from '../stack/owner.ts';
+
+export async function untilInterrupted(owner: StackOwner): Promise<void> {
   console.log('--keep: the stack stays up until Ctrl-C');
-  await new Promise((r) => process.once('SIGINT', r));
+  await owner.untilSignal();
 }

@@ -1,34 +1,35 @@
+// The embedded default stack: a Temporal dev server and a worker in this process (`rebound dev`, `demo`).
 import { join } from 'node:path';
 import type { Worker } from '@temporalio/worker';
+import { closeCatalogs } from '../activities/restore-points/index.ts';
+import { createWorker } from '../worker/worker.ts';
+import type { StackOwner } from './owner.ts';
 import { startTemporal, type TemporalServer } from './temporal.ts';
 import { DATA } from './tools.ts';
-import { createWorker } from '../worker/worker.ts';
 
 export interface EmbeddedStack {
   server: TemporalServer;
   worker: Worker;
+  /** Settles when the worker stops; rejects on a fatal worker error. */
   running: Promise<void>;
-  stop(): Promise<void>;
 }
 
 /**
- * The embedded default stack: a Temporal dev server (SQLite under .data/) and a worker in
- * this process. What `rebound dev` and `rebound demo` run on.
+ * Starts the server, then the worker, registering each with `owner` as soon as it runs,
+ * so a failed start or a signal stops what was started. The SDK's own signal handling is
+ * off here: the owner decides when the worker stops, and stops the server after it.
  */
-export async function startStack(options: { dir?: string; site?: string; log?: (line: string) => void } = {}): Promise<EmbeddedStack> {
+export async function startStack(owner: StackOwner, options: { dir?: string; site?: string; log?: (line: string) => void } = {}): Promise<EmbeddedStack> {
   const server = await startTemporal({ dir: options.dir ?? join(DATA, 'dev'), ui: true, log: options.log });
+  owner.own('Temporal dev server', () => server.stop(), () => server.pid);
   process.env.TEMPORAL_ADDRESS = server.address;
   if (server.uiUrl) process.env.REBOUND_UI_URL = server.uiUrl;
-  const worker = await createWorker({ site: options.site });
+  const worker = await createWorker({ site: options.site, shutdownSignals: [] });
   const running = worker.run();
-  return {
-    server,
-    worker,
-    running,
-    stop: async () => {
-      worker.shutdown();
-      await running.catch(() => undefined);
-      await server.stop();
-    },
-  };
+  owner.own('worker', async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => undefined);
+    await closeCatalogs();
+  });
+  return { server, worker, running };
 }

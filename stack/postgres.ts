@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.ts';
-import { DATA } from './tools.ts';
 
 /** Debian's PostgreSQL (pinned to the distribution's major version, 15 on bookworm). */
 export const POSTGRES_MAJOR = '15';
@@ -46,24 +46,35 @@ export interface PostgresServer {
   url(database?: string): string;
   password: string;
   dataDir: string;
+  /** Stops the server, keeping its data for start() (restart tests). */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stops the server and removes its private folder. */
+  destroy(): Promise<void>;
   query<T extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
 }
 
-/** A throwaway cluster (initdb) on a free loopback port, with password authentication. */
-export async function startPostgres(options: { dir?: string; log?: (line: string) => void } = {}): Promise<PostgresServer> {
+/**
+ * A throwaway cluster (initdb) on a free loopback port, with password authentication.
+ * Its data, socket and password file live in a private folder under the system temp
+ * directory, owned by the server's user: a checkout inside a mode-700 home directory is
+ * out of that user's reach, so nothing of the server's may live there or run from there.
+ */
+export async function startPostgres(options: { log?: (line: string) => void } = {}): Promise<PostgresServer> {
   const bin = ensurePostgres(options.log);
-  const dir = options.dir ?? join(DATA, `pg-${process.pid}-${randomBytes(3).toString('hex')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-pg-'));
   const dataDir = join(dir, 'data');
   const user = serverUser();
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const password = randomBytes(12).toString('hex');
   const pwfile = join(dir, 'pwfile');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
   if (user) chownSync(dir, user.uid, user.gid), chownSync(pwfile, user.uid, user.gid);
-  const initdb = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'rebound', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync', '--locale=C'], { encoding: 'utf8', ...user });
-  if (initdb.status !== 0) throw new Error(`initdb failed: ${initdb.stderr}`);
+  const initdb = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'rebound', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync', '--locale=C'], { encoding: 'utf8', cwd: dir, ...user });
+  if (initdb.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`initdb failed: ${initdb.stderr}`);
+  }
   const port = await freePort();
   const logFile = join(dir, 'postgres.log');
   let child: ChildProcess | undefined;
@@ -75,7 +86,7 @@ export async function startPostgres(options: { dir?: string; log?: (line: string
     url: (database = 'postgres') => `postgres://rebound:${password}@127.0.0.1:${port}/${database}`,
     async start() {
       const out = openSync(logFile, 'a');
-      child = spawn(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'], { stdio: ['ignore', out, out], ...user });
+      child = spawn(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'], { stdio: ['ignore', out, out], cwd: dir, ...user });
       const deadline = Date.now() + 30_000;
       for (;;) {
         try {
@@ -95,6 +106,10 @@ export async function startPostgres(options: { dir?: string; log?: (line: string
       child.kill('SIGINT'); // fast shutdown: disconnects clients, as a crash of the backend would look to them
       await exited;
     },
+    async destroy() {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
     async query(sql, params, database) {
       const client = new pg.Client({ connectionString: server.url(database), connectionTimeoutMillis: 2000 });
       await client.connect();
@@ -105,6 +120,11 @@ export async function startPostgres(options: { dir?: string; log?: (line: string
       }
     },
   };
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return server;
 }

@@ -1,3 +1,4 @@
+// The worker's log format: one readable line per entry, with the fields an operator needs.
 import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
 
 const KEEP = ['step', 'runbook', 'workflowId', 'activityType', 'attempt', 'taskQueue', 'state'];
@@ -7,14 +8,15 @@ let installed = false;
  * One readable line per log entry: time, level, message and the fields an operator needs
  * (step, runbook, run). Task tokens and SDK internals stay out of the log.
  */
-export function installLogger(level: 'DEBUG' | 'INFO' | 'WARN' = 'INFO'): void {
+export function installLogger(options: { level?: 'DEBUG' | 'INFO' | 'WARN'; shutdownSignals?: NodeJS.Signals[] } = {}): void {
   if (installed) return;
   installed = true;
-  const logger = new DefaultLogger(level, (entry: LogEntry) => {
+  const logger = new DefaultLogger(options.level ?? 'INFO', (entry: LogEntry) => {
     const meta = entry.meta ?? {};
     const fields = KEEP.filter((k) => meta[k] !== undefined).map((k) => `${k}=${String(meta[k])}`).join(' ');
     const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
     process.stderr.write(`${time} ${entry.level.padEnd(5)} ${entry.message}${fields ? ` (${fields})` : ''}\n`);
   });
-  Runtime.install({ logger });
+  // The embedded stack handles signals itself (stack/owner.ts); a bare worker leaves them to the SDK.
+  Runtime.install({ logger, ...(options.shutdownSignals ? { shutdownSignals: options.shutdownSignals } : {}) });
 }

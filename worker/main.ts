@@ -1,3 +1,4 @@
+import { closeCatalogs } from '../activities/restore-points/index.ts';
 import { createWorker } from './worker.ts';
 import { taskQueueFor } from '../client/connection.ts';
 
@@ -9,5 +10,6 @@ export async function runWorker(options: { site?: string; bundle?: string }): Pr
   const worker = await createWorker({ site: options.site, bundlePath: options.bundle });
   console.log(`rebound worker: polling task queue ${taskQueueFor(options.site)}`);
   await worker.run();
+  await closeCatalogs();
   console.log('rebound worker: stopped');
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { assertNamespaceReady } from '../client/setup.ts';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { installLogger } from './logger.ts';
 
@@ -13,12 +14,16 @@ export interface ReboundWorkerOptions {
   /** A prebuilt workflow bundle (`npm run build:workflows`); without one, bundles at start. */
   bundlePath?: string;
   extra?: Partial<WorkerOptions>;
+  /** Signals the SDK's runtime handles; [] when an embedding process owns them. */
+  shutdownSignals?: NodeJS.Signals[];
 }
 
 export async function createWorker(options: ReboundWorkerOptions = {}): Promise<Worker> {
-  installLogger();
+  installLogger({ shutdownSignals: options.shutdownSignals });
   const { connectionOptions, namespace } = connectConfig();
   const connection = await NativeConnection.connect(connectionOptions as Parameters<typeof NativeConnection.connect>[0]);
+  // Runs would fail to start without them; say so now, with the fix, not at the first run.
+  await assertNamespaceReady(connection, namespace);
   const bundlePath = options.bundlePath ?? process.env.REBOUND_WORKFLOW_BUNDLE;
   if (bundlePath && !existsSync(bundlePath)) throw new Error(`workflow bundle ${bundlePath} does not exist; run npm run build:workflows`);
   return Worker.create({

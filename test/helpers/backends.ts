@@ -13,7 +13,12 @@ export async function fingerprint(pg: PostgresServer, database: string): Promise
   return out;
 }
 
+/** PostgreSQL and MinIO; if either fails to start, the other is stopped before the error. */
 export async function startBackends(): Promise<{ pg: PostgresServer; minio: MinioServer; stop(): Promise<void> }> {
-  const [pg, minio] = await Promise.all([startPostgres(), startMinio()]);
-  return { pg, minio, stop: async () => void (await Promise.all([pg.stop(), minio.stop()])) };
+  const [pg, minio] = await Promise.allSettled([startPostgres(), startMinio()]);
+  if (pg.status === 'rejected' || minio.status === 'rejected') {
+    await Promise.all([pg.status === 'fulfilled' && pg.value.destroy(), minio.status === 'fulfilled' && minio.value.stop()]);
+    throw pg.status === 'rejected' ? pg.reason : (minio as PromiseRejectedResult).reason;
+  }
+  return { pg: pg.value, minio: minio.value, stop: async () => void (await Promise.all([pg.value.destroy(), minio.value.stop()])) };
 }

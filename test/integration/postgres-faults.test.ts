@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL');
-  await pg?.stop();
+  await pg?.destroy();
 });
 
 function worker(site: string): Promise<WorkerProcess> {
