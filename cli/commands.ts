@@ -7,6 +7,8 @@ import { approveSignal, rejectSignal, WORKFLOW_TYPE, type RunStatus } from '../c
 import { CommandFailed, UsageError } from './errors.ts';
 import { renderStatus } from './render.ts';
 import { fetchStatus, followRun, MODE_KEY, RUNBOOK_KEY, startRun } from '../client/runs.ts';
+import { hasPollers, noWorkerAdvice } from '../client/pollers.ts';
+import { missingSearchAttributes, NamespaceNotReadyError } from '../client/setup.ts';
 
 export interface RunOptions {
   param: string[];
@@ -55,7 +57,12 @@ export async function runCommand(connectTo: () => Promise<Client>, plan: Plan, o
   // Parameters are checked before connecting: a typo is a usage error, not a network one.
   const values = params(plan, options.param);
   const client = await connectTo();
-  const handle = await startRun(client, plan, values, { taskQueue: taskQueueFor(options.site), workflowId: options.id });
+  const taskQueue = taskQueueFor(options.site);
+  const handle = await startRun(client, plan, values, { taskQueue, workflowId: options.id }).catch(async (error) => {
+    // A bare "Failed to start Workflow" says nothing; an unprepared namespace is the usual cause.
+    const missing = await missingSearchAttributes(client.connection, client.options.namespace).catch(() => []);
+    throw missing.length ? new CommandFailed(new NamespaceNotReadyError(client.options.namespace, missing).message) : error;
+  });
   const url = uiUrl(handle.workflowId);
   if (!options.json) console.log(`run ${handle.workflowId} started (${plan.mode} mode)\n  ${url}`);
   if (options.wait === false) {
@@ -63,12 +70,22 @@ export async function runCommand(connectTo: () => Promise<Client>, plan: Plan, o
     return undefined;
   }
   const printer = progressPrinter(!!options.json);
-  const status = await followRun(client, handle, (s) => printer.update(s));
+  const watch = watchForWorker(client, taskQueue);
+  const status = await followRun(client, handle, (s) => printer.update(s)).finally(() => clearTimeout(watch));
   printer.done(status);
   if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, url, ...status }, null, 2));
   else console.log(`\n${status.state === 'succeeded' ? 'run succeeded' : `run ${status.state}`}: ${url}`);
   if (status.state !== 'succeeded') throw new CommandFailed(`run ${status.state}${status.error ? `: ${status.error}` : ''}`);
   return status;
+}
+
+/** After a few seconds, says once on stderr that no worker polls the run's queue (and keeps waiting). */
+function watchForWorker(client: Client, taskQueue: string, afterMs = Number(process.env.REBOUND_WORKER_WAIT_MS ?? 5000)): NodeJS.Timeout {
+  return setTimeout(() => {
+    hasPollers(client, taskQueue)
+      .then((polled) => polled || console.error(`rebound: ${noWorkerAdvice(taskQueue)}`))
+      .catch(() => undefined);
+  }, afterMs);
 }
 
 export async function statusCommand(client: Client, run: string, json: boolean): Promise<void> {

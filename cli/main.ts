@@ -10,6 +10,7 @@ import { CommandFailed, UsageError } from './errors.ts';
 import { loadPlan, parseMode } from './load.ts';
 import { renderPlan } from './render.ts';
 import { restorePointCommands } from './restore-points.ts';
+import { setupCommand } from './setup.ts';
 
 const modeOption = () => new Option('--mode <mode>', 'run (for real) or drill (scratch targets, simulated production changes)').default('run');
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -83,6 +84,9 @@ export function program(): Command {
       if (which !== 'failover') throw new UsageError(`demo is failover or backup, not "${which}"`);
       return demoCommand(o);
     });
+  cli.command('setup').option('--namespace <ns>', 'the namespace runs go to (default: $TEMPORAL_NAMESPACE or default)')
+    .description("prepare a Temporal namespace for Rebound: register its search attributes (idempotent)")
+    .action(async (o) => setupCommand(o.namespace));
   restorePointCommands(cli);
   return cli;
 }

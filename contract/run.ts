@@ -1,8 +1,12 @@
+// What the interpreter workflow and its clients share: input, status, signals, queries, activity input.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Plan, Phase, Execution } from './plan.ts';
 
 /** Shared between the workflow and its clients (CLI, tests): names are part of the API. */
 export const WORKFLOW_TYPE = 'runbook';
+
+/** Search attributes every run carries; a namespace needs them registered (`rebound setup`). */
+export const SEARCH_ATTRIBUTES = { ReboundRunbook: 'Keyword', ReboundMode: 'Keyword' } as const;
 
 export interface RunInput {
   plan: Plan;

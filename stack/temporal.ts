@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../contract/run.ts';
 import { freePorts } from './ports.ts';
 import { DATA, ensureTemporalCli } from './tools.ts';
 
-/** Search attributes Rebound sets on runs, registered when the dev server starts. */
-export const SEARCH_ATTRIBUTES = { ReboundRunbook: 'Keyword', ReboundMode: 'Keyword' } as const;
 
 export interface TemporalServer {
   address: string;
@@ -25,6 +24,8 @@ export interface StartOptions {
   port?: number;
   ui?: boolean;
   log?: (line: string) => void;
+  /** Register Rebound's search attributes at start (default); false: a bare server, as a real cluster starts. */
+  searchAttributes?: boolean;
 }
 
 async function waitReady(address: string, child: ChildProcess, logFile: string): Promise<void> {
@@ -61,7 +62,7 @@ export async function startTemporal(options: StartOptions = {}): Promise<Tempora
   const args = [
     'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort),
     '--metrics-port', String(metricsPort), '--db-filename', dbFile, '--log-level', 'warn',
-    ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
+    ...Object.entries(options.searchAttributes === false ? {} : SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
     ...(options.ui ? ['--ui-ip', '127.0.0.1', '--ui-port', String(uiPort)] : ['--headless']),
   ];
   const address = `127.0.0.1:${port}`;
