@@ -1,3 +1,4 @@
+import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
 import { log } from './log/log.ts';
 import { dump } from './postgres/dump.ts';
@@ -6,13 +7,14 @@ import { check as postgresCheck } from './postgres/check.ts';
 import { prune, resolve } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
+import { switchRouting } from './routing/switch.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
 const verify = defineVerify({ postgres: postgresTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
-export const IMPLEMENTATIONS: ActionImpl[] = [check, request, log, dump, restore, postgresCheck, verify, resolve, prune] as ActionImpl[];
+export const IMPLEMENTATIONS: ActionImpl[] = [check, request, log, dump, restore, postgresCheck, verify, resolve, prune, switchRouting, dnsSwitchImpl] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {
   return Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)]));

@@ -24,11 +24,16 @@ function planOf(text: string, mode: 'run' | 'drill' = 'run') {
 }
 
 describe('compiler: the design sketch', () => {
-  it('accepts DESIGN.md\'s runbook as written, but for dns.switch, which a later issue adds', () => {
+  it('accepts DESIGN.md\'s runbook as written, but for dns.switch\'s `to:`, which the action names `values:`', () => {
     const sketch = readFileSync(new URL('../test/fixtures/design-sketch.yaml', import.meta.url), 'utf8');
-    const errors = errorsOf(sketch);
-    expect(errors.map((e) => e.code)).toEqual(['unknown_action', 'unknown_action']);
-    expect(errors.map((e) => e.text)).toEqual([expect.stringContaining('unknown action "dns.switch"'), expect.stringContaining('unknown action "dns.switch"')]);
+    expect(errorsOf(sketch).map((e) => `${e.code} ${e.text}`)).toEqual([
+      'action_input rb.yaml:32:9: step "switch-dns" (dns.switch) with: values: missing required field "values" (expected array)',
+      expect.stringMatching(/^action_input rb.yaml:36:9: step "switch-dns" \(dns.switch\) with: unknown field "to"/),
+      'action_input rb.yaml:46:9: step "rollback-dns" (dns.switch) with: values: missing required field "values" (expected array)',
+    ]);
+    const renamed = sketch.replace('to: ["${{ params.standby_ip }}"]', 'values: ["${{ params.standby_ip }}"]')
+      .replace('to: ${{ steps.switch-dns.outputs.previous }}', 'values: ${{ steps.switch-dns.outputs.previous.values }}');
+    expect(planOf(renamed).steps.find((s) => s.id === 'switch-dns')!.uses).toBe('dns.switch');
   });
 
   it('compiles the sketch with dns.switch swapped for a built-in action', () => {

@@ -41,7 +41,8 @@ export function issuesToErrors(
   const errors: CompileError[] = [];
   for (const issue of issues) {
     const path = [...base, ...issue.path];
-    const where = describePath(path);
+    // `what` already says where the value sits (step, with:); the path inside it is enough.
+    const where = describePath(issue.path);
     if (issue.code === 'unrecognized_keys') {
       const known = knownKeys(schema, issue.path);
       for (const key of issue.keys) {

@@ -1,9 +1,15 @@
+// Installs (or finds) every server the suite runs, before any test starts its clock.
+import { ensureHaproxy } from '../stack/haproxy.ts';
 import { ensureMinio } from '../stack/minio.ts';
+import { ensureMoto } from '../stack/moto.ts';
 import { ensurePostgres } from '../stack/postgres.ts';
+import { ensurePowerDns } from '../stack/powerdns.ts';
 import { ensureTemporalCli } from '../stack/tools.ts';
 
-/** Installs (or finds) every server the suite runs, before any test starts its clock. */
 const log = (line: string) => console.log(`[tools] ${line}`);
 console.log(`[tools] temporal: ${ensureTemporalCli(log)}`);
 console.log(`[tools] postgres: ${ensurePostgres(log)}`);
 console.log(`[tools] minio: ${ensureMinio(log)}`);
+console.log(`[tools] powerdns: ${ensurePowerDns(log)}`);
+console.log(`[tools] haproxy: ${ensureHaproxy(log)}`);
+console.log(`[tools] moto: ${ensureMoto(log)}`);

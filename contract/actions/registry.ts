@@ -1,11 +1,13 @@
 import type { ActionSpec } from '../action.ts';
 import { approval, childRunbook, sleep } from './builtin.ts';
+import { dnsSwitch } from './dns.ts';
 import { httpCheck, httpRequest } from './http.ts';
 import { log } from './log.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
 import { backupVerify, catalogResolve, restorePointsPrune } from './restore-points.ts';
+import { routingSwitch } from './routing.ts';
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
 export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
-  [approval, sleep, childRunbook, httpCheck, httpRequest, log, postgresDump, postgresRestore, postgresCheck, backupVerify, catalogResolve, restorePointsPrune].map((a) => [a.name, a as ActionSpec]),
+  [approval, sleep, childRunbook, httpCheck, httpRequest, log, postgresDump, postgresRestore, postgresCheck, backupVerify, catalogResolve, restorePointsPrune, routingSwitch, dnsSwitch].map((a) => [a.name, a as ActionSpec]),
 );

@@ -1,0 +1,144 @@
+// The dns.switch action: read the record, check the guard, switch it idempotently and verify; in drills, a preflight that reports the change.
+import { Context } from '@temporalio/activity';
+import type { z } from 'zod';
+import { dnsSwitch, fqdn } from '../../contract/actions/dns.ts';
+import { parseDuration } from '../../contract/duration.ts';
+import { ActionError } from '../runtime/errors.ts';
+import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
+import { powerDnsProvider } from './powerdns.ts';
+import { route53Provider } from './route53.ts';
+import { describeSet, normalizeValues, sameSet, sameValues, type DnsProvider, type RecordSet, type Target, type Wait } from './records.ts';
+
+type Input = z.output<typeof dnsSwitch.input>;
+type Output = z.input<typeof dnsSwitch.output>;
+
+/** What reading found, and where the step wants the record to be. */
+interface Situation {
+  provider: DnsProvider;
+  target: Target;
+  zone: string;
+  sets: Map<string, RecordSet>;
+  current: RecordSet | null;
+  desired: RecordSet;
+}
+
+/** Kept in every heartbeat once writing starts, so a retry after a crash still knows what the record held before. */
+interface Switching {
+  name: string;
+  type: string;
+  to: RecordSet;
+  previous: RecordSet | null;
+}
+
+function providerFor(input: Input, signal: AbortSignal): DnsProvider {
+  if (input.provider === 'powerdns') return powerDnsProvider(input.powerdns!, signal);
+  return route53Provider(input.route53 ?? { region: 'us-east-1' }, signal);
+}
+
+async function survey(input: Input, ctx: ActionContext): Promise<Situation> {
+  const target: Target = { zone: fqdn(input.zone), name: fqdn(input.name), type: input.type };
+  const provider = providerFor(input, ctx.signal);
+  const { zone, sets } = await provider.read(target);
+  const found = sets.get(target.type);
+  const current = found ? { values: normalizeValues(target.type, found.values), ttl: found.ttl } : null;
+  return { provider, target, zone, sets, current, desired: { values: normalizeValues(target.type, input.values), ttl: input.ttl } };
+}
+
+/** Refuses a change the operator did not expect, or one DNS forbids (a CNAME beside other records). Returns what it proved. */
+function guard(input: Input, s: Situation): string[] {
+  const { name, type } = s.target;
+  const proved: string[] = [];
+  if (input.expect_current) {
+    if (!sameValues(type, input.expect_current, s.current?.values ?? [])) {
+      throw new ActionError('conflict', `${name} ${type} holds ${describeSet(s.current)}, but expect_current is [${input.expect_current.join(', ')}]; it changed since the plan was made, so it is left alone`, { retryable: false });
+    }
+    proved.push(`expect_current matches: ${name} ${type} holds ${describeSet(s.current)}`);
+  }
+  const others = [...s.sets.keys()].filter((t) => t !== type && (type === 'CNAME' || t === 'CNAME'));
+  if (others.length > 0) {
+    throw new ActionError('cname_conflict', `${name} already has ${others.join(', ')} records; a CNAME cannot share its name with other records`, { retryable: false });
+  }
+  proved.push(type === 'CNAME' ? `no other records at ${name} stop a CNAME` : `no CNAME at ${name} stops an ${type} record`);
+  return proved;
+}
+
+/** What the previous attempt of this step recorded before it wrote, if it was switching to the same target. */
+function earlierAttempt(s: Situation): RecordSet | null | undefined {
+  let details: { switching?: Switching } | undefined;
+  try {
+    details = Context.current().info.heartbeatDetails as { switching?: Switching } | undefined;
+  } catch {
+    return undefined; // not inside an activity
+  }
+  const switching = details?.switching;
+  if (!switching || switching.name !== s.target.name || switching.type !== s.target.type || !sameSet(s.target.type, switching.to, s.desired)) return undefined;
+  return switching.previous;
+}
+
+function waitFor(input: Input, ctx: ActionContext, switching: Switching): Wait {
+  return {
+    deadline: Date.now() + parseDuration(input.verify_timeout)!,
+    timeout: input.verify_timeout,
+    signal: ctx.signal,
+    heartbeat: (progress) => ctx.heartbeat({ ...progress, switching }),
+  };
+}
+
+/** Resolvers that cached the old answer keep it for up to its TTL; a record that did not exist converges at once (negative caching aside). */
+const convergedBy = (previous: RecordSet | null): string => new Date(Date.now() + (previous?.ttl ?? 0) * 1000).toISOString();
+
+function result(input: Input, s: Situation, fields: Pick<Output, 'previous' | 'changed' | 'simulated'> & Partial<Output>): Output {
+  return {
+    provider: input.provider,
+    name: s.target.name,
+    type: s.target.type,
+    current: s.desired,
+    converged_by: convergedBy(fields.changed ? fields.previous : null),
+    ...fields,
+  };
+}
+
+async function write(input: Input, s: Situation, previous: RecordSet | null, ctx: ActionContext): Promise<Output> {
+  const switching: Switching = { name: s.target.name, type: s.target.type, to: s.desired, previous };
+  ctx.heartbeat({ phase: 'writing', switching });
+  ctx.log('info', `setting ${s.target.name} ${s.target.type} from ${describeSet(previous)} to ${describeSet(s.desired)}`);
+  await s.provider.write(s.target, s.desired, waitFor(input, ctx, switching));
+  return result(input, s, { previous, changed: true, simulated: false });
+}
+
+/**
+ * UPSERT semantics: already at the target is success without a write. That check comes
+ * before expect_current, so a retry after a crash that had already switched converges
+ * instead of tripping over its own change; an earlier attempt's heartbeat supplies the
+ * `previous` it found, so failback still knows where to go back to.
+ */
+export const dnsSwitchImpl = defineImpl({
+  spec: dnsSwitch,
+  async run(input, ctx) {
+    const s = await survey(input, ctx);
+    if (sameSet(s.target.type, s.current, s.desired)) {
+      const earlier = earlierAttempt(s);
+      // Written by an earlier attempt that may not have seen it take effect: write again (a no-op) to verify.
+      if (earlier !== undefined && !sameSet(s.target.type, earlier, s.desired)) return write(input, s, earlier, ctx);
+      return result(input, s, { previous: s.current, changed: false, simulated: false });
+    }
+    guard(input, s);
+    return write(input, s, s.current, ctx);
+  },
+  async simulate(input, ctx) {
+    try {
+      const s = await survey(input, ctx);
+      const { name, type } = s.target;
+      const atTarget = sameSet(type, s.current, s.desired);
+      const preflight = [`${s.zone} exists and can be read`, `${name} ${type} holds ${describeSet(s.current)}`];
+      if (!atTarget) preflight.push(...guard(input, s));
+      preflight.push(...(await s.provider.preflight(s.target, s.current)));
+      preflight.push(atTarget ? `${name} ${type} is already ${describeSet(s.desired)}: a run would change nothing` : `would set ${name} ${type} from ${describeSet(s.current)} to ${describeSet(s.desired)}`);
+      ctx.log('info', preflight.at(-1)!);
+      return result(input, s, { previous: s.current, changed: !atTarget, simulated: true, preflight });
+    } catch (error) {
+      if (!(error instanceof ActionError)) throw error;
+      throw new ActionError(error.code, `preflight failed: ${error.message}`, { retryable: error.retryable, cause: error });
+    }
+  },
+});

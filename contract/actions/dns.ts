@@ -1,0 +1,117 @@
+// The `dns.switch` action's contract: point a DNS record at new values (PowerDNS or Route 53), guarded and revertible.
+import { z } from 'zod';
+import { defineAction } from '../action.ts';
+import { DURATION_PATTERN } from '../duration.ts';
+
+const LABEL = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
+/** An absolute DNS name; the trailing dot is optional here and added before use. */
+const DnsName = z
+  .string()
+  .max(254)
+  .regex(new RegExp(`^(\\*\\.)?(${LABEL}\\.)*${LABEL}\\.?$`, 'i'), 'a DNS name such as orders.example.org.');
+
+/** Lower case with the trailing dot: how both providers spell names, so comparisons are exact. */
+export function fqdn(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower : `${lower}.`;
+}
+
+const PowerDnsSchema = z.strictObject({
+  api_url: z.url({ protocol: /^https?$/ }).describe('the HTTP API, e.g. http://pdns.internal:8081'),
+  api_key: z.string().min(1).describe('X-API-Key, from a secret'),
+  server_id: z.string().min(1).default('localhost'),
+  resolver: z
+    .string()
+    .regex(/^(\[[0-9a-f:.]+\]|[^\s:[\]]+):\d{1,5}$/i, 'host:port of the authoritative DNS server')
+    .optional()
+    .describe("where the change is verified by a query (default: api_url's host, port 53)"),
+});
+
+const Route53Schema = z.strictObject({
+  hosted_zone_id: z.string().min(1).optional().describe('found by the zone name when not given'),
+  endpoint: z.url().optional().describe('another API endpoint (moto, a VPC endpoint)'),
+  region: z.string().default('us-east-1'),
+  access_key: z.string().optional().describe("from a secret; without it, the worker's AWS environment"),
+  secret_key: z.string().optional(),
+});
+
+const RecordSetSchema = z.object({ values: z.array(z.string()), ttl: z.number() });
+export type RecordSet = z.infer<typeof RecordSetSchema>;
+
+/** Checks that depend on more than one field: values of the record's type, a name inside the zone, the provider's block. */
+function checkSwitch(input: { provider: string; zone: string; name: string; type: string; values: string[]; powerdns?: unknown; route53?: { access_key?: string; secret_key?: string } }, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  input.values.forEach((value, i) => {
+    const ok = input.type === 'A' ? z.ipv4().safeParse(value).success
+      : input.type === 'AAAA' ? z.ipv6().safeParse(value).success
+      : DnsName.safeParse(value).success;
+    if (!ok) issue(['values', i], `not ${input.type === 'CNAME' ? 'a DNS name' : `an ${input.type === 'A' ? 'IPv4' : 'IPv6'} address`}: ${value}`);
+  });
+  if (input.type === 'CNAME' && input.values.length !== 1) issue(['values'], 'a CNAME has exactly one value');
+  const zone = fqdn(input.zone);
+  const name = fqdn(input.name);
+  if (name !== zone && !name.endsWith(`.${zone}`)) issue(['name'], `${name} is not inside the zone ${zone}`);
+  if (input.type === 'CNAME' && name === zone) issue(['name'], 'a CNAME cannot sit at the zone apex');
+  if (input.provider === 'powerdns' && !input.powerdns) issue(['powerdns'], 'provider powerdns needs powerdns: {api_url, api_key}');
+  if (input.provider === 'powerdns' && input.route53) issue(['route53'], 'given, but the provider is powerdns');
+  if (input.provider === 'route53' && input.powerdns) issue(['powerdns'], 'given, but the provider is route53');
+  if (!!input.route53?.access_key !== !!input.route53?.secret_key) issue(['route53'], 'access_key and secret_key go together');
+}
+
+/**
+ * Moves a record (a service's name) to new values — the traffic switch of a failover.
+ * Production impact: a drill runs it as a preflight with the real credentials instead.
+ */
+export const dnsSwitch = defineAction({
+  name: 'dns.switch',
+  summary: 'Point a DNS record at new values (PowerDNS, Route 53); production impact: a preflight in drills',
+  kind: 'activity',
+  backend: 'dns',
+  impact: 'production',
+  simulates: true,
+  secret_inputs: ['powerdns.api_key', 'route53.access_key', 'route53.secret_key'],
+  input: z
+    .strictObject({
+      provider: z.enum(['powerdns', 'route53']),
+      zone: DnsName.describe('the zone holding the record, e.g. example.org.'),
+      name: DnsName.describe('the record, e.g. orders.example.org.'),
+      type: z.enum(['A', 'AAAA', 'CNAME']),
+      values: z.array(z.string()).min(1),
+      ttl: z.number().int().min(0).max(2_147_483_647).default(60).describe('seconds'),
+      expect_current: z
+        .array(z.string())
+        .optional()
+        .describe('refuse to switch unless the record holds exactly these values ([] = the record must not exist)'),
+      powerdns: PowerDnsSchema.optional(),
+      route53: Route53Schema.optional(),
+      verify_timeout: z.string().regex(DURATION_PATTERN, 'a duration such as 60s').default('60s'),
+    })
+    .superRefine(checkSwitch),
+  output: z.object({
+    provider: z.enum(['powerdns', 'route53']),
+    name: z.string(),
+    type: z.string(),
+    /** null: the record did not exist before. */
+    previous: RecordSetSchema.nullable(),
+    /** What the record holds now (in a simulation: what it would hold). */
+    current: RecordSetSchema,
+    changed: z.boolean(),
+    /** When resolvers that cached the old answer have all expired it: the switch time plus the old TTL. */
+    converged_by: z.string(),
+    simulated: z.boolean(),
+    /** In a simulation: what the preflight proved, and the change it would make. */
+    preflight: z.array(z.string()).optional(),
+  }),
+  /**
+   * Failback puts back the values and TTL the run found, guarded by the values it set. A
+   * record the run created (previous null) is not deleted automatically — dns.switch only
+   * sets values — so failback lists it as manual work; the same when nothing changed.
+   */
+  revert(input, outputs) {
+    const previous = outputs.previous as RecordSet | null | undefined;
+    const current = outputs.current as RecordSet | undefined;
+    if (outputs.changed !== true || outputs.simulated === true || !previous || !current) return undefined;
+    const { expect_current: _ignored, ...rest } = input;
+    return { ...rest, values: previous.values, ttl: previous.ttl, expect_current: current.values };
+  },
+});
