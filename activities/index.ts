@@ -14,7 +14,19 @@ import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 const verify = defineVerify({ postgres: postgresTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
-export const IMPLEMENTATIONS: ActionImpl[] = [check, request, log, dump, restore, postgresCheck, verify, resolve, prune, switchRouting, dnsSwitchImpl] as ActionImpl[];
+export const IMPLEMENTATIONS: ActionImpl[] = [
+  check,
+  request,
+  log,
+  dump,
+  restore,
+  postgresCheck,
+  verify,
+  resolve,
+  prune,
+  switchRouting,
+  dnsSwitchImpl,
+] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {
   return Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)]));

@@ -9,7 +9,10 @@ import { mask, resolveSecrets } from './runtime/secrets.ts';
 
 describe('the action catalog', () => {
   it('every activity action has an implementation, and every implementation is in the catalog', () => {
-    const activityActions = [...ACTIONS.values()].filter((a) => a.kind === 'activity').map((a) => a.name).sort();
+    const activityActions = [...ACTIONS.values()]
+      .filter((a) => a.kind === 'activity')
+      .map((a) => a.name)
+      .sort();
     expect(IMPLEMENTATIONS.map((i) => i.spec.name).sort()).toEqual(activityActions);
     for (const impl of IMPLEMENTATIONS) expect(ACTIONS.get(impl.spec.name)).toBe(impl.spec);
   });
@@ -42,11 +45,26 @@ describe('masking', () => {
 describe('the storage index', () => {
   it('compares times as times, whatever their offset', async () => {
     const store = openStore({ url: `file://${mkdtempSync(`${tmpdir()}/rebound-index-`)}`, region: 'us-east-1', force_path_style: true });
-    const manifest = (id: string, completed: string) => JSON.stringify({
-      format: 'rebound.restore-point/v1', id, service: 's', kind: 'postgres', object: 'data.pgdump', size: 1, sha256: 'x',
-      started_at: completed, completed_at: completed, set_id: id, run_id: id, step: 'dump', source: {}, tool: { name: 'pg_dump', version: '15' },
-      server_version: '15', labels: {}, storage: store.url,
-    });
+    const manifest = (id: string, completed: string) =>
+      JSON.stringify({
+        format: 'rebound.restore-point/v1',
+        id,
+        service: 's',
+        kind: 'postgres',
+        object: 'data.pgdump',
+        size: 1,
+        sha256: 'x',
+        started_at: completed,
+        completed_at: completed,
+        set_id: id,
+        run_id: id,
+        step: 'dump',
+        source: {},
+        tool: { name: 'pg_dump', version: '15' },
+        server_version: '15',
+        labels: {},
+        storage: store.url,
+      });
     await store.putText('s/postgres/early/manifest.json', manifest('early', '2026-11-24T07:30:00.000Z'));
     await store.putText('s/postgres/late/manifest.json', manifest('late', '2026-11-24T09:30:00.000Z'));
     // 10:00 at +02:00 is 08:00Z: only the 07:30Z point is before it.

@@ -30,10 +30,22 @@ if (wants('p6')) {
     const t = performance.now();
     const { plan, errors } = compile(text, { file: 'p6.yaml' });
     times.push(performance.now() - t);
-    if (!plan) throw new Error(errors.slice(0, 3).map((e) => e.format()).join('\n'));
+    if (!plan)
+      throw new Error(
+        errors
+          .slice(0, 3)
+          .map((e) => e.format())
+          .join('\n'),
+      );
   }
   results.p6 = { steps: 1000, median_ms: median(times), min_ms: Math.min(...times), max_ms: Math.max(...times), runs: times.length };
-  rows.push({ id: 'P6', what: 'compile a 1,000-step runbook (median of 15)', value: `${median(times).toFixed(1)} ms`, goal: '< 200 ms', met: median(times) < 200 });
+  rows.push({
+    id: 'P6',
+    what: 'compile a 1,000-step runbook (median of 15)',
+    value: `${median(times).toFixed(1)} ms`,
+    goal: '< 200 ms',
+    met: median(times) < 200,
+  });
 }
 
 // P1: 200 no-op steps through the interpreter vs a hand-written workflow, same server.
@@ -58,7 +70,9 @@ if (wants('p1')) {
       const t = performance.now();
       const id = `p1-${kind}-${round}-${Date.now()}`;
       if (kind === 'interpreter') {
-        const status = await finalStatus(await client.workflow.start(WORKFLOW_TYPE, { taskQueue: 'bench', workflowId: id, args: [{ plan: plan!, params: {} }] }));
+        const status = await finalStatus(
+          await client.workflow.start(WORKFLOW_TYPE, { taskQueue: 'bench', workflowId: id, args: [{ plan: plan!, params: {} }] }),
+        );
         if (status.state !== 'succeeded') throw new Error(`interpreter run ${status.state}`);
       } else {
         const done = await client.workflow.execute('handwritten', { taskQueue: 'bench', workflowId: id, args: [steps] });
@@ -85,8 +99,22 @@ if (wants('p1')) {
     await server.stop();
   }
   const ratio = median(interpreter) / median(hand);
-  results.p1 = { steps, rounds, interpreter_ms: interpreter, handwritten_ms: hand, ratio, ms_per_step: median(interpreter) / steps, handwritten_ms_per_step: median(hand) / steps };
-  rows.push({ id: 'P1', what: `${steps} no-op steps: interpreter / hand-written (median of ${rounds})`, value: `${ratio.toFixed(3)}× (${(median(interpreter) / steps).toFixed(2)} vs ${(median(hand) / steps).toFixed(2)} ms/step)`, goal: '≤ 1.10×', met: ratio <= 1.1 });
+  results.p1 = {
+    steps,
+    rounds,
+    interpreter_ms: interpreter,
+    handwritten_ms: hand,
+    ratio,
+    ms_per_step: median(interpreter) / steps,
+    handwritten_ms_per_step: median(hand) / steps,
+  };
+  rows.push({
+    id: 'P1',
+    what: `${steps} no-op steps: interpreter / hand-written (median of ${rounds})`,
+    value: `${ratio.toFixed(3)}× (${(median(interpreter) / steps).toFixed(2)} vs ${(median(hand) / steps).toFixed(2)} ms/step)`,
+    goal: '≤ 1.10×',
+    met: ratio <= 1.1,
+  });
 }
 
 if (wants('p2')) rows.push(...(await p2(results)));

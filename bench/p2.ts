@@ -15,7 +15,9 @@ import { median, type Row } from './report.ts';
 
 /** Peak resident memory of a process (VmHWM), in MB. */
 function peakRssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmHWM:'))!;
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmHWM:'))!;
   return Number(line.replace(/\D+/g, '')) / 1024;
 }
 
@@ -33,14 +35,25 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
   try {
     await pg.query('create database big');
     const t0 = performance.now();
-    await pg.query(`create table payload as select g as id, md5(g::text) || md5((g * 31)::text) || md5((g * 17)::text) as body, now() as at from generate_series(1, ${rows}) g`, [], 'big');
+    await pg.query(
+      `create table payload as select g as id, md5(g::text) || md5((g * 31)::text) || md5((g * 17)::text) as body, now() as at from generate_series(1, ${rows}) g`,
+      [],
+      'big',
+    );
     const [{ size }] = await pg.query<{ size: string }>("select pg_database_size('big') as size");
     console.error(`P2: database of ${(Number(size) / 2 ** 30).toFixed(2)} GiB seeded in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
     const bundle = await buildWorkflowBundle(join(DATA, `bench-p2-${process.pid}`, 'bundle.js'));
-    const worker = await startWorkerProcess({ address: temporal.address, site: 'bench', bundle, env: { BIG_PG: pg.url('big'), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey } });
+    const worker = await startWorkerProcess({
+      address: temporal.address,
+      site: 'bench',
+      bundle,
+      env: { BIG_PG: pg.url('big'), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
+    });
     const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
-    const planFor = (storage: string) => compile(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: p2}\nspec:
+    const planFor = (storage: string) =>
+      compile(
+        `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: p2}\nspec:
   secrets: {big: {env: BIG_PG}, key: {env: MINIO_KEY}, secret: {env: MINIO_SECRET}}
   steps:
     - id: dump
@@ -50,7 +63,9 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
         source: \${{ secrets.big }}
         service: big-pg
         storage: ${storage}
-`, { file: 'p2.yaml' }).plan!;
+`,
+        { file: 'p2.yaml' },
+      ).plan!;
     const s3Plan = planFor(`{url: "s3://bench/p2", endpoint: "${minio.endpoint}", access_key: "\${{ secrets.key }}", secret_key: "\${{ secrets.secret }}"}`);
     // The same dump into a file store: Rebound's own overhead, without MinIO's CPU.
     const filePlan = planFor(`{url: "file://${join(DATA, `bench-p2-${process.pid}`, 'store')}"}`);
@@ -81,18 +96,47 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
     const fileMs: number[] = [];
     for (let round = 0; round < rounds; round++) {
       // Rotate the order so drift on the machine hits every variant alike.
-      const order = [() => bare().then((t) => bareMs.push(t)), () => rebound().then((t) => reboundMs.push(t)), () => rebound(filePlan).then((t) => fileMs.push(t))];
+      const order = [
+        () => bare().then((t) => bareMs.push(t)),
+        () => rebound().then((t) => reboundMs.push(t)),
+        () => rebound(filePlan).then((t) => fileMs.push(t)),
+      ];
       for (let i = 0; i < order.length; i++) await order[(i + round) % order.length]!();
-      console.error(`P2 round ${round + 1}/${rounds}: bare pg_dump ${(bareMs.at(-1)! / 1000).toFixed(1)} s, postgres.dump → MinIO ${(reboundMs.at(-1)! / 1000).toFixed(1)} s, → file ${(fileMs.at(-1)! / 1000).toFixed(1)} s`);
+      console.error(
+        `P2 round ${round + 1}/${rounds}: bare pg_dump ${(bareMs.at(-1)! / 1000).toFixed(1)} s, postgres.dump → MinIO ${(reboundMs.at(-1)! / 1000).toFixed(1)} s, → file ${(fileMs.at(-1)! / 1000).toFixed(1)} s`,
+      );
     }
     const rss = peakRssMb(worker.child.pid!);
     await worker.kill();
     const ratio = median(bareMs) / median(reboundMs);
     const fileRatio = median(bareMs) / median(fileMs);
-    results.p2 = { database_bytes: Number(size), dump_bytes: bytes, rounds, bare_ms: bareMs, rebound_ms: reboundMs, rebound_file_ms: fileMs, throughput_ratio: ratio, file_throughput_ratio: fileRatio, worker_peak_rss_mb: rss, mongodb: 'blocked: mongodump/mongorestore cannot be had on this machine' };
+    results.p2 = {
+      database_bytes: Number(size),
+      dump_bytes: bytes,
+      rounds,
+      bare_ms: bareMs,
+      rebound_ms: reboundMs,
+      rebound_file_ms: fileMs,
+      throughput_ratio: ratio,
+      file_throughput_ratio: fileRatio,
+      worker_peak_rss_mb: rss,
+      mongodb: 'blocked: mongodump/mongorestore cannot be had on this machine',
+    };
     return [
-      { id: 'P2', what: `postgres.dump → MinIO vs pg_dump -Fc > /dev/null, ${(Number(size) / 2 ** 30).toFixed(2)} GiB (median of ${rounds})`, value: `${ratio.toFixed(3)}× throughput`, goal: '≥ 0.90×', met: ratio >= 0.9 },
-      { id: 'P2', what: 'postgres.dump → file store vs the same bare pg_dump (no MinIO CPU)', value: `${fileRatio.toFixed(3)}× throughput`, goal: '(diagnostic)', met: fileRatio >= 0.9 },
+      {
+        id: 'P2',
+        what: `postgres.dump → MinIO vs pg_dump -Fc > /dev/null, ${(Number(size) / 2 ** 30).toFixed(2)} GiB (median of ${rounds})`,
+        value: `${ratio.toFixed(3)}× throughput`,
+        goal: '≥ 0.90×',
+        met: ratio >= 0.9,
+      },
+      {
+        id: 'P2',
+        what: 'postgres.dump → file store vs the same bare pg_dump (no MinIO CPU)',
+        value: `${fileRatio.toFixed(3)}× throughput`,
+        goal: '(diagnostic)',
+        met: fileRatio >= 0.9,
+      },
       { id: 'P2', what: 'worker peak RSS during those dumps', value: `${rss.toFixed(0)} MB`, goal: '< 300 MB', met: rss < 300 },
     ];
   } finally {

@@ -16,5 +16,11 @@ export function printTable(rows: Row[]): void {
   const cols = ['id', 'what', 'value', 'goal', 'met'] as const;
   const width = (k: (typeof cols)[number]) => Math.max(k.length, ...rows.map((r) => String(r[k]).length));
   console.log(cols.map((c) => c.toUpperCase().padEnd(width(c))).join('  '));
-  for (const r of rows) console.log(cols.map((c) => String(r[c]).padEnd(width(c))).join('  ').trimEnd());
+  for (const r of rows)
+    console.log(
+      cols
+        .map((c) => String(r[c]).padEnd(width(c)))
+        .join('  ')
+        .trimEnd(),
+    );
 }

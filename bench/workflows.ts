@@ -15,7 +15,16 @@ export async function handwritten(n: number): Promise<number> {
   });
   let done = 0;
   for (let i = 0; i < n; i++) {
-    await log({ runbook: 'handwritten', run_id: 'h', step: `s${i}`, backend: 'log', simulate: false, max_attempts: 3, with: { message: `step ${i}` }, secrets: {} });
+    await log({
+      runbook: 'handwritten',
+      run_id: 'h',
+      step: `s${i}`,
+      backend: 'log',
+      simulate: false,
+      max_attempts: 3,
+      with: { message: `step ${i}` },
+      secrets: {},
+    });
     done++;
   }
   return done;

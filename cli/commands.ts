@@ -93,7 +93,13 @@ export async function statusCommand(client: Client, run: string, json: boolean):
   console.log(json ? JSON.stringify(status, null, 2) : renderStatus(status));
 }
 
-export async function decideCommand(client: Client, run: string, step: string, decision: 'approve' | 'reject', options: { by?: string; reason?: string }): Promise<void> {
+export async function decideCommand(
+  client: Client,
+  run: string,
+  step: string,
+  decision: 'approve' | 'reject',
+  options: { by?: string; reason?: string },
+): Promise<void> {
   const status = await fetchStatus(client, run);
   const state = status.steps.find((s) => s.id === step);
   if (!state) throw new UsageError(`run ${run} has no step "${step}"; its steps are ${status.steps.map((s) => s.id).join(', ')}`);
@@ -127,7 +133,13 @@ export async function listCommand(client: Client, options: { limit: number; json
   const cols = ['workflow_id', 'runbook', 'mode', 'status', 'started'];
   const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
   console.log(cols.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  '));
-  for (const r of rows) console.log(cols.map((c, i) => r[c]!.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const r of rows)
+    console.log(
+      cols
+        .map((c, i) => r[c]!.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 export function writeSchema(path: string | undefined, schema: unknown): void {

@@ -21,7 +21,10 @@ export function program(): Command {
     .exitOverride()
     .showHelpAfterError();
 
-  cli.command('validate').argument('<files...>').addOption(modeOption())
+  cli
+    .command('validate')
+    .argument('<files...>')
+    .addOption(modeOption())
     .description('compile runbooks and report every error as FILE:LINE:COL: message')
     .action((files: string[], o) => {
       let failed = 0;
@@ -37,14 +40,21 @@ export function program(): Command {
       if (failed) throw new CommandFailed(`${failed} of ${files.length} runbook(s) invalid`);
     });
 
-  cli.command('plan').argument('<file>').addOption(modeOption()).option('--json', 'print the Plan as JSON')
+  cli
+    .command('plan')
+    .argument('<file>')
+    .addOption(modeOption())
+    .option('--json', 'print the Plan as JSON')
     .description('compile a runbook and show its execution graph and the changes a run would make')
     .action((file: string, o) => {
       const plan = loadPlan(file, parseMode(o.mode));
       console.log(o.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
     });
 
-  cli.command('run').argument('<file>').addOption(modeOption())
+  cli
+    .command('run')
+    .argument('<file>')
+    .addOption(modeOption())
     .option('--param <name=value>', 'set a parameter (repeatable)', collect, [])
     .option('--json', 'print the final status as JSON instead of the live table')
     .option('--site <site>', 'run on the workers of this site (task queue rebound-<site>)')
@@ -56,36 +66,63 @@ export function program(): Command {
       await runCommand(connectClient, plan, o);
     });
 
-  cli.command('status').argument('<run>').option('--json').description("show a run's steps: status, attempt, times, outputs")
+  cli
+    .command('status')
+    .argument('<run>')
+    .option('--json')
+    .description("show a run's steps: status, attempt, times, outputs")
     .action(async (run: string, o) => statusCommand(await connectClient(), run, !!o.json));
   for (const decision of ['approve', 'reject'] as const) {
-    cli.command(decision).argument('<run>').argument('<step>')
-      .option('--by <name>', 'who decides (default: $USER)').option('--reason <text>', 'why')
+    cli
+      .command(decision)
+      .argument('<run>')
+      .argument('<step>')
+      .option('--by <name>', 'who decides (default: $USER)')
+      .option('--reason <text>', 'why')
       .description(`${decision} an approval step that is waiting`)
       .action(async (run: string, step: string, o) => decideCommand(await connectClient(), run, step, decision, o));
   }
-  cli.command('cancel').argument('<run>').description('cancel a run; its on_failure and finally steps still run')
+  cli
+    .command('cancel')
+    .argument('<run>')
+    .description('cancel a run; its on_failure and finally steps still run')
     .action(async (run: string) => cancelCommand(await connectClient(), run));
-  cli.command('list').option('--limit <n>', 'how many', (v) => Number(v), 20).option('--json').description('recent runs')
+  cli
+    .command('list')
+    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .option('--json')
+    .description('recent runs')
     .action(async (o) => listCommand(await connectClient(), o));
-  cli.command('schema').option('--out <file>', 'write to a file instead of stdout')
+  cli
+    .command('schema')
+    .option('--out <file>', 'write to a file instead of stdout')
     .description('JSON Schema of runbooks, for editors (yaml-language-server)')
     .action((o) => writeSchema(o.out, runbookJsonSchema()));
-  cli.command('worker').option('--site <site>', 'serve the task queue of this site').option('--bundle <file>', 'prebuilt workflow bundle')
+  cli
+    .command('worker')
+    .option('--site <site>', 'serve the task queue of this site')
+    .option('--bundle <file>', 'prebuilt workflow bundle')
     .description('run a worker until SIGTERM')
     .action(async (o) => runWorker(o));
-  cli.command('dev').description('start the embedded default stack: Temporal dev server + worker, with the Web UI')
+  cli
+    .command('dev')
+    .description('start the embedded default stack: Temporal dev server + worker, with the Web UI')
     .action(async () => devCommand());
-  cli.command('demo').argument('[which]', 'failover (the DR drill) or backup (nightly backup, then a restore drill)', 'failover')
-    .option('--keep', 'leave the stack running afterwards').option('--file <runbook>', 'another runbook to drill')
+  cli
+    .command('demo')
+    .argument('[which]', 'failover (the DR drill) or backup (nightly backup, then a restore drill)', 'failover')
+    .option('--keep', 'leave the stack running afterwards')
+    .option('--file <runbook>', 'another runbook to drill')
     .description('run an example end to end on the embedded default stack')
     .action(async (which: string, o) => {
       if (which === 'backup') return demoBackupCommand(o);
       if (which !== 'failover') throw new UsageError(`demo is failover or backup, not "${which}"`);
       return demoCommand(o);
     });
-  cli.command('setup').option('--namespace <ns>', 'the namespace runs go to (default: $TEMPORAL_NAMESPACE or default)')
-    .description("prepare a Temporal namespace for Rebound: register its search attributes (idempotent)")
+  cli
+    .command('setup')
+    .option('--namespace <ns>', 'the namespace runs go to (default: $TEMPORAL_NAMESPACE or default)')
+    .description('prepare a Temporal namespace for Rebound: register its search attributes (idempotent)')
     .action(async (o) => setupCommand(o.namespace));
   restorePointCommands(cli);
   return cli;

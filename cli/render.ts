@@ -3,12 +3,24 @@ import { formatDuration } from '../contract/duration.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';
 
 const ICON: Record<StepState['status'], string> = {
-  pending: '·', running: '▶', succeeded: '✔', failed: '✖', skipped: '↷', cancelled: '⊘',
+  pending: '·',
+  running: '▶',
+  succeeded: '✔',
+  failed: '✖',
+  skipped: '↷',
+  cancelled: '⊘',
 };
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function elapsed(step: StepState, now: number): string {
@@ -37,7 +49,8 @@ export function renderReport(status: RunStatus): string {
   const line = (name: string, o: { objective_ms?: number; measured_ms?: number; met?: boolean; note?: string }) =>
     `${name}: measured ${o.measured_ms !== undefined ? formatDuration(o.measured_ms) : 'n/a'}` +
     (o.objective_ms !== undefined ? `, objective ${formatDuration(o.objective_ms)}` : '') +
-    (o.met === undefined ? '' : o.met ? ' — met' : ' — MISSED') + (o.note ? ` (${o.note})` : '');
+    (o.met === undefined ? '' : o.met ? ' — met' : ' — MISSED') +
+    (o.note ? ` (${o.note})` : '');
   return `drill report: ${line('RTO', rto)}; ${line('RPO', rpo)}`;
 }
 
@@ -51,9 +64,15 @@ function edges(step: PlanStep): string {
 export function renderPlan(plan: Plan): string {
   const out = [`${plan.name} (${plan.mode} mode, plan ${plan.hash.slice(0, 12)})`];
   if (plan.objectives.rto_ms || plan.objectives.rpo_ms) {
-    out.push(`objectives: RTO ${plan.objectives.rto_ms ? formatDuration(plan.objectives.rto_ms) : '-'}, RPO ${plan.objectives.rpo_ms ? formatDuration(plan.objectives.rpo_ms) : '-'}`);
+    out.push(
+      `objectives: RTO ${plan.objectives.rto_ms ? formatDuration(plan.objectives.rto_ms) : '-'}, RPO ${plan.objectives.rpo_ms ? formatDuration(plan.objectives.rpo_ms) : '-'}`,
+    );
   }
-  for (const [phase, steps] of [['steps', plan.steps], ['on_failure', plan.on_failure], ['finally', plan.finally]] as const) {
+  for (const [phase, steps] of [
+    ['steps', plan.steps],
+    ['on_failure', plan.on_failure],
+    ['finally', plan.finally],
+  ] as const) {
     if (!steps.length) continue;
     out.push('', `${phase}:`);
     const rows = [['STEP', 'ACTION', 'IMPACT', 'DOES', 'ORDER', 'IF']];

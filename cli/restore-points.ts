@@ -24,9 +24,18 @@ function time(value: string | undefined, flag: string): string | undefined {
 function print(points: RestorePoint[], json: boolean): void {
   if (json) return void console.log(JSON.stringify(points, null, 2));
   if (!points.length) return void console.log('no restore points');
-  const rows = [['ID', 'SERVICE', 'KIND', 'STATUS', 'COMPLETED', 'SIZE', 'SET'], ...points.map((p) => [p.id, p.service, p.kind, p.status, p.completed_at, String(p.size), p.set_id])];
+  const rows = [
+    ['ID', 'SERVICE', 'KIND', 'STATUS', 'COMPLETED', 'SIZE', 'SET'],
+    ...points.map((p) => [p.id, p.service, p.kind, p.status, p.completed_at, String(p.size), p.set_id]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  for (const r of rows)
+    console.log(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
 }
 
 async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoints) => Promise<T>): Promise<T> {
@@ -41,29 +50,47 @@ export function restorePointCommands(cli: Command): void {
   const rp = cli.command('restore-points').description('list, find, verify and prune restore points ($REBOUND_CATALOG_URL, else storage is listed)');
   const common = (c: Command) => c.option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)').option('--json');
 
-  common(rp.command('list').option('--service <s>').option('--before <time>').option('--status <status...>', 'unverified, verified, failed').option('--limit <n>', 'rows', (v) => Number(v), 50))
+  common(
+    rp
+      .command('list')
+      .option('--service <s>')
+      .option('--before <time>')
+      .option('--status <status...>', 'unverified, verified, failed')
+      .option('--limit <n>', 'rows', (v) => Number(v), 50),
+  )
     .description('restore points, newest first')
-    .action(async (o) => withIndex(o.storage, async (index) => print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json)));
+    .action(async (o) =>
+      withIndex(o.storage, async (index) =>
+        print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json),
+      ),
+    );
 
-  common(rp.command('show').argument('<id>')).description('one restore point, with its manifest')
-    .action(async (id: string, o) => withIndex(o.storage, async (index) => {
-      const point = await index.get(id);
-      if (!point) throw new CommandFailed(`no restore point ${id}`);
-      console.log(JSON.stringify(point, null, 2));
-    }));
+  common(rp.command('show').argument('<id>'))
+    .description('one restore point, with its manifest')
+    .action(async (id: string, o) =>
+      withIndex(o.storage, async (index) => {
+        const point = await index.get(id);
+        if (!point) throw new CommandFailed(`no restore point ${id}`);
+        console.log(JSON.stringify(point, null, 2));
+      }),
+    );
 
   common(rp.command('latest').requiredOption('--service <s>').option('--before <time>').option('--verified', 'only verified points'))
     .description('the latest restore point of a service (before a time)')
-    .action(async (o) => withIndex(o.storage, async (index) => {
-      const point = await index.latest(o.service, { before: time(o.before, '--before'), verified: !!o.verified });
-      if (!point) throw new CommandFailed(`no ${o.verified ? 'verified ' : ''}restore point of ${o.service}${o.before ? ` before ${o.before}` : ''}`);
-      print([point], !!o.json);
-    }));
+    .action(async (o) =>
+      withIndex(o.storage, async (index) => {
+        const point = await index.latest(o.service, { before: time(o.before, '--before'), verified: !!o.verified });
+        if (!point) throw new CommandFailed(`no ${o.verified ? 'verified ' : ''}restore point of ${o.service}${o.before ? ` before ${o.before}` : ''}`);
+        print([point], !!o.json);
+      }),
+    );
 
-  common(rp.command('sets').option('--before <time>')).description('the newest complete set: points one run took of several services, none failed')
+  common(rp.command('sets').option('--before <time>'))
+    .description('the newest complete set: points one run took of several services, none failed')
     .action(async (o) => withIndex(o.storage, async (index) => print(await index.newestSet(time(o.before, '--before')), !!o.json)));
 
-  common(rp.command('sync')).description('rebuild the catalog index from storage, the source of truth')
+  common(rp.command('sync'))
+    .description('rebuild the catalog index from storage, the source of truth')
     .action(async (o) => {
       const url = process.env.REBOUND_CATALOG_URL;
       if (!url) throw new UsageError('sync needs REBOUND_CATALOG_URL (the catalog database)');
@@ -78,22 +105,39 @@ export function restorePointCommands(cli: Command): void {
       console.log(o.json ? JSON.stringify({ synced: points.length, storage: s.url }) : `indexed ${points.length} restore point(s) from ${s.url}`);
     });
 
-  common(rp.command('verify').argument('<id>').requiredOption('--scratch-env <VAR>', "the worker's environment variable holding the scratch server's URL")
-    .option('--site <site>', 'run on the workers of this site'))
+  common(
+    rp
+      .command('verify')
+      .argument('<id>')
+      .requiredOption('--scratch-env <VAR>', "the worker's environment variable holding the scratch server's URL")
+      .option('--site <site>', 'run on the workers of this site'),
+  )
     .description('verify a restore point now: a one-step run of backup.verify on a worker')
     .action(async (id: string, o) => {
       const storage = o.storage ? `, storage: {url: ${JSON.stringify(o.storage)}}` : '';
-      const { plan, errors } = compile(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: verify-restore-point}\nspec:
+      const { plan, errors } = compile(
+        `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: verify-restore-point}\nspec:
   secrets: {scratch: {env: ${o.scratchEnv}}}
   steps:
     - {id: verify, uses: backup.verify, with: {restore_point: ${JSON.stringify(id)}, scratch: "\${{ secrets.scratch }}"${storage}}}
-`, { file: '(restore-points verify)' });
+`,
+        { file: '(restore-points verify)' },
+      );
       if (!plan) throw new UsageError(errors.map((e) => e.message).join('; '));
       await runCommand(connectClient, plan, { param: [], json: o.json, site: o.site });
     });
 
-  common(rp.command('prune').option('--service <s>').option('--keep-last <n>', '', Number, 0).option('--keep-daily <n>', '', Number, 0)
-    .option('--keep-weekly <n>', '', Number, 0).option('--keep-monthly <n>', '', Number, 0).option('--min-keep <n>', '', Number, 1).option('--dry-run', 'only show what would go'))
+  common(
+    rp
+      .command('prune')
+      .option('--service <s>')
+      .option('--keep-last <n>', '', Number, 0)
+      .option('--keep-daily <n>', '', Number, 0)
+      .option('--keep-weekly <n>', '', Number, 0)
+      .option('--keep-monthly <n>', '', Number, 0)
+      .option('--min-keep <n>', '', Number, 1)
+      .option('--dry-run', 'only show what would go'),
+  )
     .description('show what a retention policy would delete (deleting is the restore_points.prune action, run as a runbook)')
     .action(async (o) => {
       if (!o.dryRun) throw new UsageError('the CLI only previews retention: pass --dry-run, and run restore_points.prune from a runbook to delete');

@@ -1,9 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  WorkflowFailedError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '@temporalio/common';
 import type { Plan } from '../contract/plan.ts';
 import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
@@ -16,7 +12,12 @@ export function newRunId(plan: Plan): string {
   return `${plan.name}-${plan.mode}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-export async function startRun(client: Client, plan: Plan, params: Record<string, string | number | boolean>, options: { taskQueue: string; workflowId?: string }): Promise<WorkflowHandle> {
+export async function startRun(
+  client: Client,
+  plan: Plan,
+  params: Record<string, string | number | boolean>,
+  options: { taskQueue: string; workflowId?: string },
+): Promise<WorkflowHandle> {
   return client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue,
     workflowId: options.workflowId ?? newRunId(plan),

@@ -13,8 +13,13 @@ const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWOR
 /** What a namespace lacks, said so that a person knows which command fixes it. */
 export class NamespaceNotReadyError extends Error {
   readonly code = 'namespace_not_ready';
-  constructor(readonly namespace: string, readonly missing: string[]) {
-    super(`Temporal namespace "${namespace}" lacks Rebound's search attributes ${missing.join(', ')}; register them once with: rebound setup --namespace ${namespace}`);
+  constructor(
+    readonly namespace: string,
+    readonly missing: string[],
+  ) {
+    super(
+      `Temporal namespace "${namespace}" lacks Rebound's search attributes ${missing.join(', ')}; register them once with: rebound setup --namespace ${namespace}`,
+    );
     this.name = 'NamespaceNotReadyError';
   }
 }
@@ -22,7 +27,9 @@ export class NamespaceNotReadyError extends Error {
 export class NamespaceMissingError extends Error {
   readonly code = 'namespace_missing';
   constructor(readonly namespace: string) {
-    super(`Temporal namespace "${namespace}" does not exist; create it first (temporal operator namespace create --namespace ${namespace}), then run rebound setup --namespace ${namespace}`);
+    super(
+      `Temporal namespace "${namespace}" does not exist; create it first (temporal operator namespace create --namespace ${namespace}), then run rebound setup --namespace ${namespace}`,
+    );
     this.name = 'NamespaceMissingError';
   }
 }

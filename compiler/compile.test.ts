@@ -24,14 +24,15 @@ function planOf(text: string, mode: 'run' | 'drill' = 'run') {
 }
 
 describe('compiler: the design sketch', () => {
-  it('accepts DESIGN.md\'s runbook as written, but for dns.switch\'s `to:`, which the action names `values:`', () => {
+  it("accepts DESIGN.md's runbook as written, but for dns.switch's `to:`, which the action names `values:`", () => {
     const sketch = readFileSync(new URL('../test/fixtures/design-sketch.yaml', import.meta.url), 'utf8');
     expect(errorsOf(sketch).map((e) => `${e.code} ${e.text}`)).toEqual([
       'action_input rb.yaml:32:9: step "switch-dns" (dns.switch) with: values: missing required field "values" (expected array)',
       expect.stringMatching(/^action_input rb.yaml:36:9: step "switch-dns" \(dns.switch\) with: unknown field "to"/),
       'action_input rb.yaml:46:9: step "rollback-dns" (dns.switch) with: values: missing required field "values" (expected array)',
     ]);
-    const renamed = sketch.replace('to: ["${{ params.standby_ip }}"]', 'values: ["${{ params.standby_ip }}"]')
+    const renamed = sketch
+      .replace('to: ["${{ params.standby_ip }}"]', 'values: ["${{ params.standby_ip }}"]')
       .replace('to: ${{ steps.switch-dns.outputs.previous }}', 'values: ${{ steps.switch-dns.outputs.previous.values }}');
     expect(planOf(renamed).steps.find((s) => s.id === 'switch-dns')!.uses).toBe('dns.switch');
   });
@@ -39,8 +40,14 @@ describe('compiler: the design sketch', () => {
   it('compiles the sketch with dns.switch swapped for a built-in action', () => {
     const sketch = readFileSync(new URL('../test/fixtures/design-sketch.yaml', import.meta.url), 'utf8')
       .replaceAll('uses: dns.switch', 'uses: log')
-      .replace(/      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \["\$\{\{ params.standby_ip \}\}"\]\n/, '      with: {message: "${{ params.standby_ip }}"}\n')
-      .replace(/      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \$\{\{ steps.switch-dns.outputs.previous \}\}\n/, '      with: {message: "${{ steps.switch-dns.outputs.message }}"}\n');
+      .replace(
+        /      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \["\$\{\{ params.standby_ip \}\}"\]\n/,
+        '      with: {message: "${{ params.standby_ip }}"}\n',
+      )
+      .replace(
+        /      with:\n        provider: powerdns\n(        [^\n]*\n)+?        to: \$\{\{ steps.switch-dns.outputs.previous \}\}\n/,
+        '      with: {message: "${{ steps.switch-dns.outputs.message }}"}\n',
+      );
     const plan = planOf(sketch);
     expect(plan.steps.map((s) => [s.id, s.needs, s.after])).toEqual([
       ['detect', [], []],
@@ -51,7 +58,10 @@ describe('compiler: the design sketch', () => {
     ]);
     expect(plan.on_failure[0]!.with.message).toBe('${{ steps["switch-dns"].outputs.message }}');
     expect(plan.secrets).toEqual({ standby_pg: { env: 'ORDERS_STANDBY_PG_URL' } });
-    expect(plan.steps[2]).toMatchObject({ uses: 'postgres.restore', with: { restore_point: { service: 'orders-pg', latest: 'verified' }, target: '${{ secrets.standby_pg }}' } });
+    expect(plan.steps[2]).toMatchObject({
+      uses: 'postgres.restore',
+      with: { restore_point: { service: 'orders-pg', latest: 'verified' }, target: '${{ secrets.standby_pg }}' },
+    });
     expect(plan.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 });
@@ -82,7 +92,9 @@ describe('compiler: one located error per class', () => {
   });
 
   it('with: not matching the action schema (typo and wrong type)', () => {
-    const errors = errorsOf(`${head}spec:\n  steps:\n    - id: a\n      uses: http.check\n      with:\n        url: http://127.0.0.1/\n        expect_stauts: 200\n        timeout: 5\n`);
+    const errors = errorsOf(
+      `${head}spec:\n  steps:\n    - id: a\n      uses: http.check\n      with:\n        url: http://127.0.0.1/\n        expect_stauts: 200\n        timeout: 5\n`,
+    );
     expect(errors.map((e) => e.code)).toEqual(['action_input', 'action_input']);
     expect(errors[0]).toMatchObject({ line: 10, col: 9 });
     expect(errors[0]!.text).toContain('unknown field "expect_stauts"; did you mean "expect_status"?');
@@ -102,13 +114,17 @@ describe('compiler: one located error per class', () => {
   });
 
   it('unknown needs', () => {
-    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: fetch, uses: log, with: {message: x}}\n    - {id: b, uses: log, needs: [fetc], with: {message: y}}\n`);
+    const [e] = errorsOf(
+      `${head}spec:\n  steps:\n    - {id: fetch, uses: log, with: {message: x}}\n    - {id: b, uses: log, needs: [fetc], with: {message: y}}\n`,
+    );
     expect(e).toMatchObject({ code: 'unknown_need', line: 7 });
     expect(e!.text).toContain('did you mean "fetch"?');
   });
 
   it('cycles, naming the steps', () => {
-    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: log, needs: [c], with: {message: x}}\n    - {id: b, uses: log, needs: [a], with: {message: y}}\n    - {id: c, uses: log, needs: [b], with: {message: z}}\n`);
+    const [e] = errorsOf(
+      `${head}spec:\n  steps:\n    - {id: a, uses: log, needs: [c], with: {message: x}}\n    - {id: b, uses: log, needs: [a], with: {message: y}}\n    - {id: c, uses: log, needs: [b], with: {message: z}}\n`,
+    );
     expect(e!.code).toBe('cycle');
     expect(e!.text).toContain('a → c → b → a');
   });
@@ -142,12 +158,16 @@ describe('compiler: one located error per class', () => {
   });
 
   it('expressions: a step that may still be running is not readable', () => {
-    const [e] = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: log, needs: [], with: {message: x}}\n    - {id: b, uses: log, needs: [], with: {message: "\${{ steps.a.outputs.message }}"}}\n`);
+    const [e] = errorsOf(
+      `${head}spec:\n  steps:\n    - {id: a, uses: log, needs: [], with: {message: x}}\n    - {id: b, uses: log, needs: [], with: {message: "\${{ steps.a.outputs.message }}"}}\n`,
+    );
     expect(e!.text).toContain('step "a" is not certain to have finished here; add it to this step\'s needs');
   });
 
   it('expressions: secrets only as a whole value in with:', () => {
-    const errors = errorsOf(`${head}spec:\n  secrets: {t: {env: T}}\n  steps:\n    - id: a\n      uses: log\n      if: secrets.t == 'x'\n      with: {message: "\${{ secrets.t + 'x' }}"}\n`);
+    const errors = errorsOf(
+      `${head}spec:\n  secrets: {t: {env: T}}\n  steps:\n    - id: a\n      uses: log\n      if: secrets.t == 'x'\n      with: {message: "\${{ secrets.t + 'x' }}"}\n`,
+    );
     expect(errors).toHaveLength(2);
     for (const e of errors) expect(e.text).toContain('secrets can only be used as a whole');
   });
@@ -159,7 +179,9 @@ describe('compiler: one located error per class', () => {
   });
 
   it('run-time --param values: undeclared or of the wrong type', () => {
-    const plan = planOf(`${head}spec:\n  parameters: {replicas: {type: number, default: 1}, wait: {type: duration, required: true}}\n  steps: [{id: a, uses: log, with: {message: x}}]\n`);
+    const plan = planOf(
+      `${head}spec:\n  parameters: {replicas: {type: number, default: 1}, wait: {type: duration, required: true}}\n  steps: [{id: a, uses: log, with: {message: x}}]\n`,
+    );
     expect(resolveParams(plan, { replicas: '3', wait: '5m' })).toEqual({ replicas: 3, wait: '5m' });
     expect(() => resolveParams(plan, { replica: '3', wait: '5m' })).toThrow(/has no parameter "replica"; it declares replicas, wait/);
     expect(() => resolveParams(plan, { replicas: 'three', wait: '5m' })).toThrow(/must be a number, got "three"/);
@@ -181,13 +203,19 @@ describe('compiler: one located error per class', () => {
   it('child runbooks: missing, recursive and invalid ones', () => {
     const step = (path: string) => `${head}spec:\n  steps:\n    - {id: child, uses: runbook, with: {path: ${path}}}\n`;
     expect(errorsOf(step('nope.yaml'))[0]!.text).toContain('runbook "nope.yaml" not found');
-    expect(errorsOf(step('self.yaml'), { files: { 'self.yaml': step('self.yaml') } }).map((e) => e.text).join('\n')).toContain('would run itself');
+    expect(
+      errorsOf(step('self.yaml'), { files: { 'self.yaml': step('self.yaml') } })
+        .map((e) => e.text)
+        .join('\n'),
+    ).toContain('would run itself');
     const bad = errorsOf(step('bad.yaml'), { files: { 'bad.yaml': `${head}spec:\n  steps: [{id: x, uses: nope}]\n` } });
     expect(bad.map((e) => e.text)).toEqual(expect.arrayContaining([expect.stringContaining('bad.yaml:5:')]));
   });
 
   it('collects every error instead of stopping at the first', () => {
-    const errors = errorsOf(`${head}spec:\n  steps:\n    - {id: a, uses: nope}\n    - {id: a, uses: log, with: {message: x}}\n    - {id: b, uses: log, needs: [zz], with: {mesage: x}}\n`);
+    const errors = errorsOf(
+      `${head}spec:\n  steps:\n    - {id: a, uses: nope}\n    - {id: a, uses: log, with: {message: x}}\n    - {id: b, uses: log, needs: [zz], with: {mesage: x}}\n`,
+    );
     expect(new Set(errors.map((e) => e.code))).toEqual(new Set(['unknown_action', 'duplicate_step', 'unknown_need', 'action_input']));
   });
 });
@@ -226,7 +254,8 @@ describe('compiler: YAML traps', () => {
 
 describe('compiler: credentials only from secrets', () => {
   it('a connection string written in the runbook is refused, a secret reference accepted', () => {
-    const step = (source: string) => `${head}spec:\n  secrets: {pg: {env: PG_URL}}\n  steps:\n    - id: dump\n      uses: postgres.dump\n      with: {service: s, source: "${source}"}\n`;
+    const step = (source: string) =>
+      `${head}spec:\n  secrets: {pg: {env: PG_URL}}\n  steps:\n    - id: dump\n      uses: postgres.dump\n      with: {service: s, source: "${source}"}\n`;
     const [e] = errorsOf(step('postgres://admin:hunter2@db/orders'));
     expect(e).toMatchObject({ code: 'action_input', line: 9 });
     expect(e!.text).toContain('source carries credentials; give it as "${{ secrets.NAME }}"');
@@ -235,7 +264,8 @@ describe('compiler: credentials only from secrets', () => {
 });
 
 describe('compiler: drills and retries that would go wrong at run time', () => {
-  const restore = (drill: string) => `${head}spec:\n  secrets: {pg: {env: PG}}\n  steps:\n    - id: restore\n      uses: postgres.restore\n${drill}      with: {restore_point: rp-1, target: "\${{ secrets.pg }}", clean: true}\n`;
+  const restore = (drill: string) =>
+    `${head}spec:\n  secrets: {pg: {env: PG}}\n  steps:\n    - id: restore\n      uses: postgres.restore\n${drill}      with: {restore_point: rp-1, target: "\${{ secrets.pg }}", clean: true}\n`;
 
   it('drill overrides must replace where a write lands', () => {
     const [e] = errorsOf(restore('      drill: {with: {}}\n'), { mode: 'drill' });
@@ -257,7 +287,9 @@ describe('compiler: drills and retries that would go wrong at run time', () => {
   });
 
   it('storage credentials must be secrets too', () => {
-    const [e] = errorsOf(`${head}spec:\n  steps:\n    - id: prune\n      uses: restore_points.prune\n      with: {storage: {url: "s3://b/p", access_key: AKIA, secret_key: hunter2}}\n`);
+    const [e] = errorsOf(
+      `${head}spec:\n  steps:\n    - id: prune\n      uses: restore_points.prune\n      with: {storage: {url: "s3://b/p", access_key: AKIA, secret_key: hunter2}}\n`,
+    );
     expect(e!.text).toContain('storage.access_key carries credentials');
   });
 });

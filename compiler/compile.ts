@@ -34,7 +34,9 @@ function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const record = value as Record<string, unknown>;
-  const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined)
+    .sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
@@ -54,9 +56,15 @@ function checkParameters(raw: unknown, source: RunbookSource, errors: CompileErr
     if (p.default !== undefined) {
       const wrongType = p.type === 'duration' ? typeof p.default !== 'string' || parseDuration(p.default) === undefined : typeof p.default !== p.type;
       if (wrongType) errors.push(new CompileError('parameter', `parameter "${name}": default ${JSON.stringify(p.default)} is not a ${p.type}`, at('default')));
-      if (p.required) errors.push(new CompileError('parameter', `parameter "${name}": a parameter with a default is never required; remove one of them`, at('required')));
+      if (p.required)
+        errors.push(new CompileError('parameter', `parameter "${name}": a parameter with a default is never required; remove one of them`, at('required')));
     }
-    out[name] = { type: p.type, required: p.required ?? false, ...(p.default !== undefined ? { default: p.default } : {}), ...(p.description ? { description: p.description } : {}) };
+    out[name] = {
+      type: p.type,
+      required: p.required ?? false,
+      ...(p.default !== undefined ? { default: p.default } : {}),
+      ...(p.description ? { description: p.description } : {}),
+    };
   }
   return out;
 }
@@ -188,7 +196,11 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     },
     parameters,
     secrets,
-    triggers: { ...(triggers?.alert ? { alert: triggers.alert } : {}), ...(triggers?.schedule ? { schedule: triggers.schedule } : {}), manual: triggers?.manual ?? true },
+    triggers: {
+      ...(triggers?.alert ? { alert: triggers.alert } : {}),
+      ...(triggers?.schedule ? { schedule: triggers.schedule } : {}),
+      manual: triggers?.manual ?? true,
+    },
     ...phases,
     children,
   };
@@ -197,10 +209,12 @@ export function compile(text: string, options: CompileOptions): CompileResult {
 
 function dedupe(errors: CompileError[]): CompileError[] {
   const seen = new Set<string>();
-  return errors.filter((e) => {
-    const key = e.format();
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  }).sort((a, b) => (a.location.file === b.location.file ? a.location.line - b.location.line || a.location.col - b.location.col : 0));
+  return errors
+    .filter((e) => {
+      const key = e.format();
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    })
+    .sort((a, b) => (a.location.file === b.location.file ? a.location.line - b.location.line || a.location.col - b.location.col : 0));
 }

@@ -21,7 +21,9 @@ export function execution(step: ParsedStep, ctx: StepContext): { execution: Exec
     return { execution: 'run', overrides: drill.with };
   }
   if (drill === 'simulate') {
-    return spec.simulates ? { execution: 'simulate' } : fail(`${spec.name} cannot report a change without making it; use drill: skip, or drill: {with: {…}} scratch targets`);
+    return spec.simulates
+      ? { execution: 'simulate' }
+      : fail(`${spec.name} cannot report a change without making it; use drill: skip, or drill: {with: {…}} scratch targets`);
   }
   if (drill === 'run') {
     return spec.impact === 'production'
@@ -31,8 +33,9 @@ export function execution(step: ParsedStep, ctx: StepContext): { execution: Exec
   if (spec.impact === 'production' && spec.simulates) return { execution: 'simulate' };
   if (spec.impact !== 'read') {
     const targets = spec.drill_targets?.length ? ` (${spec.drill_targets.join(', ')})` : '';
-    return fail(`a drill must not write to the targets of a real run; give drill: {with: {…}} scratch targets${targets}${spec.simulates ? ', or drill: simulate' : ''}, or drill: skip`);
+    return fail(
+      `a drill must not write to the targets of a real run; give drill: {with: {…}} scratch targets${targets}${spec.simulates ? ', or drill: simulate' : ''}, or drill: skip`,
+    );
   }
   return { execution: 'run' };
 }
-

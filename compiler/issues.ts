@@ -4,7 +4,10 @@ import type { RunbookSource } from './source.ts';
 import { didYouMean } from './suggest.ts';
 
 function describePath(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
 }
 
 function knownKeys(schema: z.ZodType | undefined, path: ReadonlyArray<PropertyKey>): string[] {
@@ -17,8 +20,10 @@ function knownKeys(schema: z.ZodType | undefined, path: ReadonlyArray<PropertyKe
     else if (def.type === 'record') node = def.valueType;
     else if (def.type === 'optional' || def.type === 'default') node = def.innerType;
     else return [];
-    while ((node as { def?: { type: string; innerType?: unknown } })?.def?.innerType &&
-      ['optional', 'default'].includes((node as { def: { type: string } }).def.type)) {
+    while (
+      (node as { def?: { type: string; innerType?: unknown } })?.def?.innerType &&
+      ['optional', 'default'].includes((node as { def: { type: string } }).def.type)
+    ) {
       node = (node as { def: { innerType: unknown } }).def.innerType;
     }
   }

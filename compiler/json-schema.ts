@@ -7,7 +7,7 @@ import { RunbookSchema } from './schema.ts';
  * each step's `with:` checked against the schema of the action it `uses:`.
  */
 export function runbookJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(RunbookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>;
+  const schema = z.toJSONSchema(RunbookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- zod's JSON Schema output is untyped JSON
   const withRules = [...ACTIONS.values()].map((action) => ({
     if: { properties: { uses: { const: action.name } }, required: ['uses'] },
     then: { properties: { with: z.toJSONSchema(action.input, { io: 'input', unrepresentable: 'any' }) } },

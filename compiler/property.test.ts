@@ -29,7 +29,11 @@ describe('compiler: property tests', () => {
   });
 
   it('the example runbook with a span deleted, duplicated or replaced never throws', () => {
-    const mutation = fc.tuple(fc.nat(example.length), fc.nat(80), fc.oneof(fc.constant(''), yamlish, fc.constantFrom('${{', '}}', 'needs: [x]', '  - id: a\n', 'uses: ', '\t', ': ')));
+    const mutation = fc.tuple(
+      fc.nat(example.length),
+      fc.nat(80),
+      fc.oneof(fc.constant(''), yamlish, fc.constantFrom('${{', '}}', 'needs: [x]', '  - id: a\n', 'uses: ', '\t', ': ')),
+    );
     fc.assert(
       fc.property(mutation, ([at, length, insert]) => answersCleanly(example.slice(0, at) + insert + example.slice(at + length))),
       { numRuns: 500 },
@@ -41,12 +45,20 @@ describe('compiler: property tests', () => {
       id: fc.constantFrom('a', 'b', 'c', 'switch-dns', 'bad id'),
       uses: fc.constantFrom('log', 'http.check', 'sleep', 'approval', 'nope'),
       needs: fc.option(fc.array(fc.constantFrom('a', 'b', 'c', 'zz'), { maxLength: 3 }), { nil: undefined }),
-      with: fc.option(fc.dictionary(fc.constantFrom('message', 'url', 'duration', 'x'), fc.oneof(fc.string(), fc.integer(), fc.constant('${{ steps.a.outputs.message }}'))), { nil: undefined }),
+      with: fc.option(
+        fc.dictionary(fc.constantFrom('message', 'url', 'duration', 'x'), fc.oneof(fc.string(), fc.integer(), fc.constant('${{ steps.a.outputs.message }}'))),
+        { nil: undefined },
+      ),
       if: fc.option(fc.constantFrom("steps.a.outcome == 'failure'", '${{ params.p }}', '1 +'), { nil: undefined }),
     });
     fc.assert(
       fc.property(fc.array(step, { maxLength: 6 }), (steps) => {
-        const doc = { apiVersion: 'rebound/v1', kind: 'Runbook', metadata: { name: 'p' }, spec: { parameters: { p: { type: 'boolean', default: true } }, steps } };
+        const doc = {
+          apiVersion: 'rebound/v1',
+          kind: 'Runbook',
+          metadata: { name: 'p' },
+          spec: { parameters: { p: { type: 'boolean', default: true } }, steps },
+        };
         answersCleanly(JSON.stringify(doc));
       }),
       { numRuns: 400 },

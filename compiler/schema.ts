@@ -29,10 +29,7 @@ export const StepSchema = z.strictObject({
   heartbeat_timeout: duration.optional(),
   continue_on_error: z.boolean().optional(),
   drill: z
-    .union([
-      z.enum(['run', 'simulate', 'skip']),
-      z.strictObject({ with: z.record(z.string(), z.unknown()) }),
-    ])
+    .union([z.enum(['run', 'simulate', 'skip']), z.strictObject({ with: z.record(z.string(), z.unknown()) })])
     .optional()
     .describe('What a drill does with this step: run, simulate, skip, or run with drill-safe `with` overrides'),
 });
@@ -74,5 +71,4 @@ export const RunbookSchema = z.strictObject({
   }),
 });
 
-export type RunbookDocument = z.infer<typeof RunbookSchema>;
 export type StepDocument = z.infer<typeof StepSchema>;

@@ -37,7 +37,9 @@ export function orderSteps(parsed: ParsedStep[], allIds: ReadonlySet<string>, ct
   const cycle = findCycle(edges);
   if (cycle) {
     const first = parsed.find((p) => p.doc.id === cycle[0])!;
-    ctx.errors.push(new CompileError('cycle', `steps form a cycle: ${cycle.join(' → ')}; remove one of these needs`, ctx.source.locate([...first.path, 'needs'])));
+    ctx.errors.push(
+      new CompileError('cycle', `steps form a cycle: ${cycle.join(' → ')}; remove one of these needs`, ctx.source.locate([...first.path, 'needs'])),
+    );
   }
   return { local, edges, after, ...(cycle ? { cycle } : {}) };
 }

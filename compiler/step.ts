@@ -20,13 +20,11 @@ export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 30_000;
 export const DEFAULT_RETRY = { maximum_attempts: 3, initial_interval_ms: 1000, backoff: 2, maximum_interval_ms: 60_000 };
 
-
 /** Outputs each step's action declares, for checking `steps.x.outputs.y`. */
 export function declaredOutputs(spec: ActionSpec | undefined): string[] | undefined {
   const def = (spec?.output as { def?: { type: string; shape?: object } } | undefined)?.def;
   return def?.type === 'object' && def.shape ? Object.keys(def.shape) : undefined;
 }
-
 
 function retryOf(doc: StepDocument): PlanStep['retry'] {
   const r = doc.retry ?? {};
@@ -54,7 +52,12 @@ export interface PhaseScope {
 }
 
 /** Fields that carry credentials must be exactly `${{ secrets.NAME }}`, never a literal. */
-function checkSecretInputs({ doc, path, spec }: ParsedStep, merged: Record<string, unknown>, overrides: Record<string, unknown> | undefined, ctx: StepContext): void {
+function checkSecretInputs(
+  { doc, path, spec }: ParsedStep,
+  merged: Record<string, unknown>,
+  overrides: Record<string, unknown> | undefined,
+  ctx: StepContext,
+): void {
   for (const field of spec?.secret_inputs ?? []) {
     const value = field.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), merged);
     const segments = typeof value === 'string' ? scanTemplate(value) : [];
@@ -62,14 +65,26 @@ function checkSecretInputs({ doc, path, spec }: ParsedStep, merged: Record<strin
     if (value === undefined || isSecret) continue;
     const top = field.split('.')[0]!;
     const at = overrides && top in overrides ? [...path, 'drill', 'with', ...field.split('.')] : [...path, 'with', ...field.split('.')];
-    ctx.errors.push(new CompileError('action_input', `step "${doc.id}" (${spec!.name}) with: ${field} carries credentials; give it as "\${{ secrets.NAME }}" and declare NAME under spec.secrets`, ctx.source.locate(at)));
+    ctx.errors.push(
+      new CompileError(
+        'action_input',
+        `step "${doc.id}" (${spec!.name}) with: ${field} carries credentials; give it as "\${{ secrets.NAME }}" and declare NAME under spec.secrets`,
+        ctx.source.locate(at),
+      ),
+    );
   }
 }
 
 function checkRetry(doc: StepDocument, path: (string | number)[], ctx: StepContext): PlanStep['retry'] {
   const retry = retryOf(doc);
   if (retry.maximum_interval_ms !== undefined && retry.maximum_interval_ms < retry.initial_interval_ms) {
-    ctx.errors.push(new CompileError('schema', `step "${doc.id}" retry: max_interval is shorter than initial_interval; Temporal would refuse it`, ctx.source.locate([...path, 'retry', 'max_interval'])));
+    ctx.errors.push(
+      new CompileError(
+        'schema',
+        `step "${doc.id}" retry: max_interval is shorter than initial_interval; Temporal would refuse it`,
+        ctx.source.locate([...path, 'retry', 'max_interval']),
+      ),
+    );
   }
   return retry;
 }
@@ -85,7 +100,9 @@ function checkCondition(doc: StepDocument, path: (string | number)[], scope: Ref
 function childOf({ doc, path, spec }: ParsedStep, ctx: StepContext): string | undefined {
   if (spec?.name !== 'runbook') return undefined;
   if (typeof doc.with?.path === 'string' && !hasTemplate(doc.with.path)) return ctx.child(doc.with.path, [...path, 'with', 'path']);
-  ctx.errors.push(new CompileError('child_runbook', `step "${doc.id}": with.path must be a literal path to a runbook file`, ctx.source.locate([...path, 'with'])));
+  ctx.errors.push(
+    new CompileError('child_runbook', `step "${doc.id}": with.path must be a literal path to a runbook file`, ctx.source.locate([...path, 'with'])),
+  );
   return undefined;
 }
 
@@ -132,7 +149,9 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
     ...(condition !== undefined ? { if: condition } : {}),
     retry,
     timeout_ms: (doc.timeout && parseDuration(doc.timeout)) || DEFAULT_TIMEOUT_MS,
-    ...(spec?.kind !== 'workflow' ? { heartbeat_timeout_ms: (doc.heartbeat_timeout && parseDuration(doc.heartbeat_timeout)) || DEFAULT_HEARTBEAT_TIMEOUT_MS } : {}),
+    ...(spec?.kind !== 'workflow'
+      ? { heartbeat_timeout_ms: (doc.heartbeat_timeout && parseDuration(doc.heartbeat_timeout)) || DEFAULT_HEARTBEAT_TIMEOUT_MS }
+      : {}),
     continue_on_error: doc.continue_on_error ?? false,
     execution: mode.execution,
     ...(child ? { child } : {}),

@@ -34,13 +34,21 @@ function parseSteps(raw: unknown[], input: PhaseInput, ctx: StepContext): Parsed
     }
     const doc = result.data;
     if (input.ids.has(doc.id)) {
-      ctx.errors.push(new CompileError('duplicate_step', `duplicate step id "${doc.id}"; step ids must be unique in a runbook`, ctx.source.locate([...path, 'id'])));
+      ctx.errors.push(
+        new CompileError('duplicate_step', `duplicate step id "${doc.id}"; step ids must be unique in a runbook`, ctx.source.locate([...path, 'id'])),
+      );
       return;
     }
     input.ids.add(doc.id);
     const spec = ACTIONS.get(doc.uses);
     if (!spec) {
-      ctx.errors.push(new CompileError('unknown_action', `step "${doc.id}": unknown action "${doc.uses}"${didYouMean(doc.uses, ACTIONS.keys())}`, ctx.source.locate([...path, 'uses'])));
+      ctx.errors.push(
+        new CompileError(
+          'unknown_action',
+          `step "${doc.id}": unknown action "${doc.uses}"${didYouMean(doc.uses, ACTIONS.keys())}`,
+          ctx.source.locate([...path, 'uses']),
+        ),
+      );
     }
     parsed.push({ doc, path, spec });
   });

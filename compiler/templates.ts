@@ -31,4 +31,3 @@ export function checkTemplates(value: unknown, path: (string | number)[], scope:
   }
   return value;
 }
-

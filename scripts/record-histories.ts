@@ -26,7 +26,11 @@ const client = await connectClient();
 try {
   for (const scenario of SCENARIOS) {
     if (!force && existsSync(join(out, `${scenario.name}.json`))) continue;
-    const { plan, errors } = compile(scenario.runbook, { file: `${scenario.name}.yaml`, mode: scenario.mode, load: (p) => (scenario.files?.[p] ? { file: p, text: scenario.files[p]! } : undefined) });
+    const { plan, errors } = compile(scenario.runbook, {
+      file: `${scenario.name}.yaml`,
+      mode: scenario.mode,
+      load: (p) => (scenario.files?.[p] ? { file: p, text: scenario.files[p]! } : undefined),
+    });
     if (!plan) throw new Error(errors.map((e) => e.format()).join('\n'));
     const handle = await startRun(client, plan, scenario.params ?? {}, { taskQueue: 'record', workflowId: `replay-${scenario.name}-${Date.now()}` });
     const waitRunning = async (step: string) => {
@@ -38,7 +42,11 @@ try {
     };
     if (scenario.approve) {
       await waitRunning(scenario.approve.step);
-      await handle.signal(scenario.approve.decision === 'approve' ? approveSignal : rejectSignal, { step: scenario.approve.step, by: 'recorder', reason: 'replay scenario' });
+      await handle.signal(scenario.approve.decision === 'approve' ? approveSignal : rejectSignal, {
+        step: scenario.approve.step,
+        by: 'recorder',
+        reason: 'replay scenario',
+      });
     }
     if (scenario.cancelWhenRunning) {
       await waitRunning(scenario.cancelWhenRunning);
@@ -46,7 +54,9 @@ try {
     }
     const status = await finalStatus(handle);
     // The temporal CLI's JSON is the format the SDK's replayer reads (historyFromJSON).
-    const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, '--output', 'json'], { encoding: 'utf8' });
+    const json = execFileSync(ensureTemporalCli(), ['workflow', 'show', '--address', server.address, '-w', handle.workflowId, '--output', 'json'], {
+      encoding: 'utf8',
+    });
     writeFileSync(join(out, `${scenario.name}.json`), json);
     console.log(`${scenario.name}: ${status.state}, ${JSON.parse(json).events.length} events`);
   }

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// `npm test`: installs what the suite needs (npm packages, then — in the suite's global
-// setup — the Temporal CLI into .tools/), and runs every test against real servers.
+// `npm test`: installs what the suite needs, checks the code (types, lint, format, unused
+// code), then runs every test against real servers.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
 const run = (cmd, args, { exitOnFailure = true } = {}) => {
   const result = spawnSync(cmd, args, { stdio: 'inherit' });
@@ -10,8 +11,17 @@ const run = (cmd, args, { exitOnFailure = true } = {}) => {
   return result.status ?? 1;
 };
 
-if (!existsSync('node_modules/.package-lock.json')) run('npm', ['ci', '--no-audit', '--no-fund']);
+// Installs again whenever package-lock.json changed since the last install, not only when
+// node_modules is missing: a pulled dependency must not fail the suite on an old tree.
+const lock = createHash('sha256').update(readFileSync('package-lock.json')).digest('hex');
+const stamp = 'node_modules/.rebound-lock-sha256';
+if (!existsSync(stamp) || readFileSync(stamp, 'utf8') !== lock) {
+  run('npm', ['ci', '--no-audit', '--no-fund']);
+  writeFileSync(stamp, lock);
+}
 run('npx', ['tsc', '-p', 'tsconfig.json']);
+// ESLint (with the layering rules of ARCHITECTURE.md), Prettier in check mode, knip.
+run('npm', ['run', '--silent', 'lint']);
 run(process.execPath, ['bin/run-ts.mjs', 'scripts/ensure-tools.ts']);
 const results = '.data/vitest-results.json';
 rmSync(results, { force: true });

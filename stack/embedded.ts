@@ -21,7 +21,11 @@ export interface EmbeddedStack {
  */
 export async function startStack(owner: StackOwner, options: { dir?: string; site?: string; log?: (line: string) => void } = {}): Promise<EmbeddedStack> {
   const server = await startTemporal({ dir: options.dir ?? join(DATA, 'dev'), ui: true, log: options.log });
-  owner.own('Temporal dev server', () => server.stop(), () => server.pid);
+  owner.own(
+    'Temporal dev server',
+    () => server.stop(),
+    () => server.pid,
+  );
   process.env.TEMPORAL_ADDRESS = server.address;
   if (server.uiUrl) process.env.REBOUND_UI_URL = server.uiUrl;
   const worker = await createWorker({ site: options.site, shutdownSignals: [] });

@@ -131,7 +131,8 @@ function canConnect(port: number): Promise<boolean> {
 async function waitForStats(child: ChildProcess, port: number, logFile: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode) throw new Error(`HAProxy exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    if (child.exitCode !== null || child.signalCode)
+      throw new Error(`HAProxy exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logFile, 'utf8').slice(-2000)}`);
     if (await canConnect(port)) return;
     if (Date.now() > deadline) throw new Error(`HAProxy's Runtime API did not open on 127.0.0.1:${port}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -143,7 +144,11 @@ async function waitForStats(child: ChildProcess, port: number, logFile: string):
  * loopback port, and its Runtime API on a loopback TCP port and a unix socket. Its
  * configuration and sockets live in a private folder under the system temp dir, removed on stop.
  */
-export async function startHaproxy(options: { backends: Record<string, HaproxyBackend>; check?: boolean; log?: (line: string) => void }): Promise<HaproxyServer> {
+export async function startHaproxy(options: {
+  backends: Record<string, HaproxyBackend>;
+  check?: boolean;
+  log?: (line: string) => void;
+}): Promise<HaproxyServer> {
   checkNames(options.backends);
   const binary = ensureHaproxy(options.log);
   const version = spawnSync(binary, ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0]?.trim() ?? 'unknown';

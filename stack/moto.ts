@@ -19,13 +19,19 @@ export function ensureMoto(log: (line: string) => void = () => {}): string {
   // once, or an interrupted install, never leave a half-filled folder that looks complete.
   const partial = `${target}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
-  const pip = spawnSync('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', partial, `moto[server]==${MOTO_VERSION}`], {
-    encoding: 'utf8',
-    env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
-  });
+  const pip = spawnSync(
+    'python3',
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', partial, `moto[server]==${MOTO_VERSION}`],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+    },
+  );
   if (pip.status !== 0 || !existsSync(join(partial, 'moto', '__init__.py'))) {
     rmSync(partial, { recursive: true, force: true });
-    throw new Error(`cannot install moto[server]==${MOTO_VERSION} with pip (exit ${pip.status}): ${(pip.stderr || String(pip.error ?? '')).trim().slice(-2000)}`);
+    throw new Error(
+      `cannot install moto[server]==${MOTO_VERSION} with pip (exit ${pip.status}): ${(pip.stderr || String(pip.error ?? '')).trim().slice(-2000)}`,
+    );
   }
   try {
     renameSync(partial, target);

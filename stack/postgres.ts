@@ -12,7 +12,9 @@ export const POSTGRES_MAJOR = '15';
 function binDir(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 
@@ -69,8 +71,15 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
   const password = randomBytes(12).toString('hex');
   const pwfile = join(dir, 'pwfile');
   writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
-  if (user) chownSync(dir, user.uid, user.gid), chownSync(pwfile, user.uid, user.gid);
-  const initdb = spawnSync(join(bin, 'initdb'), ['-D', dataDir, '-U', 'rebound', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync', '--locale=C'], { encoding: 'utf8', cwd: dir, ...user });
+  if (user) {
+    chownSync(dir, user.uid, user.gid);
+    chownSync(pwfile, user.uid, user.gid);
+  }
+  const initdb = spawnSync(
+    join(bin, 'initdb'),
+    ['-D', dataDir, '-U', 'rebound', '--auth=scram-sha-256', `--pwfile=${pwfile}`, '-E', 'UTF8', '--no-sync', '--locale=C'],
+    { encoding: 'utf8', cwd: dir, ...user },
+  );
   if (initdb.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${initdb.stderr}`);
@@ -86,7 +95,11 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     url: (database = 'postgres') => `postgres://rebound:${password}@127.0.0.1:${port}/${database}`,
     async start() {
       const out = openSync(logFile, 'a');
-      child = spawn(join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'], { stdio: ['ignore', out, out], cwd: dir, ...user });
+      child = spawn(
+        join(bin, 'postgres'),
+        ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
+        { stdio: ['ignore', out, out], cwd: dir, ...user },
+      );
       const deadline = Date.now() + 30_000;
       for (;;) {
         try {

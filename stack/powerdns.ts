@@ -59,7 +59,8 @@ export function ensurePowerDns(log: (line: string) => void = () => {}): string {
       encoding: 'utf8',
       env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
     });
-    if (install.status !== 0 || !installed()) throw new Error(`cannot install PowerDNS (apt-get exited ${install.status}): ${(install.stderr ?? '').trim().slice(-2000)}`);
+    if (install.status !== 0 || !installed())
+      throw new Error(`cannot install PowerDNS (apt-get exited ${install.status}): ${(install.stderr ?? '').trim().slice(-2000)}`);
   } finally {
     if (ownPolicy) rmSync(POLICY, { force: true });
   }

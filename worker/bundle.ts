@@ -5,7 +5,10 @@ import { WORKFLOWS_PATH } from './worker.ts';
 
 /** Prebuilds the workflow bundle so production workers (and tests) start without webpack. */
 export async function buildWorkflowBundle(out = resolve('dist/workflow-bundle.js'), workflowsPath = WORKFLOWS_PATH): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} } as never,
+  });
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, code);
   return out;

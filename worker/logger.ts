@@ -13,7 +13,9 @@ export function installLogger(options: { level?: 'DEBUG' | 'INFO' | 'WARN'; shut
   installed = true;
   const logger = new DefaultLogger(options.level ?? 'INFO', (entry: LogEntry) => {
     const meta = entry.meta ?? {};
-    const fields = KEEP.filter((k) => meta[k] !== undefined).map((k) => `${k}=${String(meta[k])}`).join(' ');
+    const fields = KEEP.filter((k) => meta[k] !== undefined)
+      .map((k) => `${k}=${String(meta[k])}`)
+      .join(' ');
     const time = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
     process.stderr.write(`${time} ${entry.level.padEnd(5)} ${entry.message}${fields ? ` (${fields})` : ''}\n`);
   });

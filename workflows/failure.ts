@@ -1,10 +1,4 @@
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  ChildWorkflowFailure,
-  TemporalFailure,
-  TimeoutFailure,
-} from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TemporalFailure, TimeoutFailure } from '@temporalio/workflow';
 
 /** The innermost failure's message: what went wrong, as the action reported it. */
 export function describeFailure(error: unknown): string {
@@ -28,4 +22,3 @@ export function attemptsOf(error: unknown): number | undefined {
   }
   return undefined;
 }
-

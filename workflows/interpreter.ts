@@ -3,14 +3,7 @@ import { ApplicationFailure, CancellationScope, CancelledFailure, setHandler, wo
 import { resolveParams } from '../contract/params.ts';
 import type { Ctx } from './perform.ts';
 import { runPhase, type Run } from './phases.ts';
-import {
-  approveSignal,
-  rejectSignal,
-  statusQuery,
-  type RunInput,
-  type RunStatus,
-  type StepState,
-} from '../contract/run.ts';
+import { approveSignal, rejectSignal, statusQuery, type RunInput, type RunStatus, type StepState } from '../contract/run.ts';
 import { drillReport } from './report.ts';
 
 const now = (): string => new Date(Date.now()).toISOString();
@@ -30,7 +23,10 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   }
   const all = [...plan.steps, ...plan.on_failure, ...plan.finally];
   const states = new Map<string, StepState>(
-    all.map((s) => [s.id, { id: s.id, uses: s.uses, phase: s.phase, execution: s.execution, status: 'pending', attempt: 0, continue_on_error: s.continue_on_error }]),
+    all.map((s) => [
+      s.id,
+      { id: s.id, uses: s.uses, phase: s.phase, execution: s.execution, status: 'pending', attempt: 0, continue_on_error: s.continue_on_error },
+    ]),
   );
   const status: RunStatus = { runbook: plan.name, plan_hash: plan.hash, mode: plan.mode, state: 'running', started_at: now(), steps: [...states.values()] };
   const ctx: Ctx = { plan, runId: workflowInfo().workflowId, approvals: { decisions: new Map() } };

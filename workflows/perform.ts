@@ -1,12 +1,4 @@
-import {
-  ActivityCancellationType,
-  condition,
-  executeChild,
-  patched,
-  proxyActivities,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, condition, executeChild, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
 import { parseDuration } from '../contract/duration.ts';
@@ -59,9 +51,15 @@ async function runApproval(step: PlanStep, input: Record<string, unknown>, ctx: 
   const timeout = parseDuration(String(input.timeout ?? '1h')) ?? 3_600_000;
   const decided = await condition(() => ctx.approvals.decisions.has(step.id), timeout);
   const decision = ctx.approvals.decisions.get(step.id);
-  const outcome = decided && decision
-    ? { decision: decision.decision, by: decision.by ?? 'unknown', reason: decision.reason ?? '', timed_out: false }
-    : { decision: input.on_timeout === 'approve' ? 'approved' : 'rejected', by: 'timeout', reason: `no decision within ${String(input.timeout ?? '1h')}`, timed_out: true };
+  const outcome =
+    decided && decision
+      ? { decision: decision.decision, by: decision.by ?? 'unknown', reason: decision.reason ?? '', timed_out: false }
+      : {
+          decision: input.on_timeout === 'approve' ? 'approved' : 'rejected',
+          by: 'timeout',
+          reason: `no decision within ${String(input.timeout ?? '1h')}`,
+          timed_out: true,
+        };
   if (outcome.decision === 'rejected') {
     throw new StepRejected(`rejected by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`);
   }

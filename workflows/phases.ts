@@ -29,7 +29,9 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
   const { states } = run;
   const state = states.get(step.id)!;
   const finish = (patch: Partial<StepState>): StepState => Object.assign(state, { ended_at: now() }, patch);
-  const blocked = step.needs.map((id) => states.get(id)!).find((s) => s.status === 'skipped' || s.status === 'cancelled' || (s.status === 'failed' && !s.continue_on_error));
+  const blocked = step.needs
+    .map((id) => states.get(id)!)
+    .find((s) => s.status === 'skipped' || s.status === 'cancelled' || (s.status === 'failed' && !s.continue_on_error));
   if (blocked) return finish({ status: 'skipped', reason: `needs "${blocked.id}", which ${blocked.status === 'failed' ? 'failed' : `was ${blocked.status}`}` });
   if (step.execution === 'skip') return finish({ status: 'skipped', reason: 'skipped in drills (drill: skip)' });
   state.status = 'running';
@@ -61,14 +63,17 @@ export async function runPhase(run: Run, steps: PlanStep[]): Promise<StepState |
         for (const step of steps) {
           if (started.has(step.id) || ![...step.needs, ...step.after].every((d) => done.has(d))) continue;
           started.add(step.id);
-          running.set(step.id, runStep(run, step).then((state) => {
-            done.add(step.id);
-            running.delete(step.id);
-            if (state.status === 'failed' && !step.continue_on_error && !failed) {
-              failed = state;
-              scope.cancel();
-            }
-          }));
+          running.set(
+            step.id,
+            runStep(run, step).then((state) => {
+              done.add(step.id);
+              running.delete(step.id);
+              if (state.status === 'failed' && !step.continue_on_error && !failed) {
+                failed = state;
+                scope.cancel();
+              }
+            }),
+          );
         }
       }
       if (running.size === 0) break;
@@ -77,7 +82,8 @@ export async function runPhase(run: Run, steps: PlanStep[]): Promise<StepState |
   });
   for (const step of steps) {
     const state = run.states.get(step.id)!;
-    if (state.status === 'pending') Object.assign(state, { status: 'skipped', reason: failed ? `not started: step "${failed.id}" failed` : 'not started: the run was cancelled' });
+    if (state.status === 'pending')
+      Object.assign(state, { status: 'skipped', reason: failed ? `not started: step "${failed.id}" failed` : 'not started: the run was cancelled' });
   }
   return failed;
 }

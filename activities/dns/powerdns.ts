@@ -34,7 +34,9 @@ async function call(config: PowerDnsConfig, signal: AbortSignal, method: string,
   }
   const text = await response.text().catch(() => '');
   if (response.status === 401 || response.status === 403) {
-    throw new ActionError('unauthorized', `PowerDNS API at ${base} refused the API key (HTTP ${response.status}); check the secret given as powerdns.api_key`, { retryable: false });
+    throw new ActionError('unauthorized', `PowerDNS API at ${base} refused the API key (HTTP ${response.status}); check the secret given as powerdns.api_key`, {
+      retryable: false,
+    });
   }
   if (response.status >= 500 || response.status === 429) {
     throw new ActionError('unavailable', `PowerDNS API at ${base} answered ${method} with HTTP ${response.status}: ${apiError(text)}`, { retryable: true });
@@ -125,7 +127,11 @@ async function verify(config: PowerDnsConfig, target: Target, set: RecordSet, wa
     return false;
   });
   if (!ok) {
-    throw new ActionError('not_converged', `the authoritative server ${server} ${last} for ${target.name} ${target.type} ${wait.timeout} after the change, expected ${describeSet(set)}`, { retryable: true });
+    throw new ActionError(
+      'not_converged',
+      `the authoritative server ${server} ${last} for ${target.name} ${target.type} ${wait.timeout} after the change, expected ${describeSet(set)}`,
+      { retryable: true },
+    );
   }
 }
 
@@ -135,17 +141,28 @@ export function powerDnsProvider(config: PowerDnsConfig, signal: AbortSignal): D
     async read(target) {
       const { status, text } = await call(config, signal, 'GET', zonePath(config, target.zone));
       if (status === 404 || status === 422) {
-        throw new ActionError('zone_not_found', `zone ${target.zone} does not exist on PowerDNS ${where} (HTTP ${status}: ${apiError(text)})`, { retryable: false });
+        throw new ActionError('zone_not_found', `zone ${target.zone} does not exist on PowerDNS ${where} (HTTP ${status}: ${apiError(text)})`, {
+          retryable: false,
+        });
       }
-      if (status !== 200) throw new ActionError('rejected', `PowerDNS ${where} answered HTTP ${status} reading zone ${target.zone}: ${apiError(text)}`, { retryable: false });
+      if (status !== 200)
+        throw new ActionError('rejected', `PowerDNS ${where} answered HTTP ${status} reading zone ${target.zone}: ${apiError(text)}`, { retryable: false });
       const zone = JSON.parse(text) as { rrsets?: ApiRRset[] };
       return { zone: `zone ${target.zone} on PowerDNS ${where}`, sets: setsAt(zone.rrsets ?? [], target.name) };
     },
     async write(target, set, wait) {
-      const rrset = { name: target.name, type: target.type, ttl: set.ttl, changetype: 'REPLACE', records: set.values.map((content) => ({ content, disabled: false })) };
+      const rrset = {
+        name: target.name,
+        type: target.type,
+        ttl: set.ttl,
+        changetype: 'REPLACE',
+        records: set.values.map((content) => ({ content, disabled: false })),
+      };
       const { status, text } = await call(config, signal, 'PATCH', zonePath(config, target.zone), { rrsets: [rrset] });
       if (status !== 204 && status !== 200) {
-        throw new ActionError('rejected', `PowerDNS ${where} refused to set ${target.name} ${target.type} (HTTP ${status}): ${apiError(text)}`, { retryable: false });
+        throw new ActionError('rejected', `PowerDNS ${where} refused to set ${target.name} ${target.type} (HTTP ${status}): ${apiError(text)}`, {
+          retryable: false,
+        });
       }
       await verify(config, target, set, wait);
     },
@@ -155,7 +172,11 @@ export function powerDnsProvider(config: PowerDnsConfig, signal: AbortSignal): D
       try {
         answer = await query(server, target);
       } catch (error) {
-        throw new ActionError('unverifiable', `the authoritative server ${server} does not answer (${networkReason(error)}), so a switch could not be verified`, { retryable: true });
+        throw new ActionError(
+          'unverifiable',
+          `the authoritative server ${server} does not answer (${networkReason(error)}), so a switch could not be verified`,
+          { retryable: true },
+        );
       }
       const agrees = current ? answers(target.type, answer, current) : answer === null;
       return [`the authoritative server ${server} answers ${describeSet(answer)}${agrees ? '' : ' (differs from the API: a cache or another server?)'}`];

@@ -22,7 +22,16 @@ export interface Route53Config {
   secret_key?: string;
 }
 
-const UNAUTHORIZED = new Set(['InvalidClientTokenId', 'SignatureDoesNotMatch', 'AccessDenied', 'AccessDeniedException', 'UnrecognizedClientException', 'ExpiredToken', 'InvalidSignatureException', 'CredentialsProviderError']);
+const UNAUTHORIZED = new Set([
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'AccessDenied',
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'ExpiredToken',
+  'InvalidSignatureException',
+  'CredentialsProviderError',
+]);
 const TRANSIENT = new Set(['Throttling', 'ThrottlingException', 'PriorRequestNotComplete', 'ServiceUnavailable', 'TimeoutError']);
 
 /** Maps an SDK error: credentials and bad requests will not get better by retrying; throttling and outages may. */
@@ -32,7 +41,11 @@ function failure(error: unknown, doing: string): ActionError {
   const status = e.$metadata?.httpStatusCode;
   const detail = `${e.name ?? 'Error'}: ${(e.message ?? '').slice(0, 300)}`;
   if (UNAUTHORIZED.has(e.name ?? '') || status === 401 || status === 403) {
-    return new ActionError('unauthorized', `Route 53 refused the credentials ${doing} (${e.name ?? `HTTP ${status}`}); check the secrets given as route53.access_key / secret_key, or the worker's AWS environment`, { retryable: false });
+    return new ActionError(
+      'unauthorized',
+      `Route 53 refused the credentials ${doing} (${e.name ?? `HTTP ${status}`}); check the secrets given as route53.access_key / secret_key, or the worker's AWS environment`,
+      { retryable: false },
+    );
   }
   if (e.name === 'NoSuchHostedZone') return new ActionError('zone_not_found', `${doing}: ${detail}`, { retryable: false });
   if (TRANSIENT.has(e.name ?? '') || (status !== undefined && status >= 500) || status === undefined) {
@@ -84,7 +97,10 @@ export function route53Provider(config: Route53Config, signal: AbortSignal): Dns
     const listed = await send(`looking up zone ${zone}`, () => client.send(new ListHostedZonesByNameCommand({ DNSName: zone, MaxItems: 10 }), options));
     const matches = (listed.HostedZones ?? []).filter((z) => decodeName(z.Name ?? '') === zone);
     if (matches.length === 0) throw new ActionError('zone_not_found', `no hosted zone named ${zone} in this account`, { retryable: false });
-    if (matches.length > 1) throw new ActionError('ambiguous_zone', `${matches.length} hosted zones are named ${zone} (public and private?); give route53.hosted_zone_id`, { retryable: false });
+    if (matches.length > 1)
+      throw new ActionError('ambiguous_zone', `${matches.length} hosted zones are named ${zone} (public and private?); give route53.hosted_zone_id`, {
+        retryable: false,
+      });
     return (zoneId = matches[0]!.Id!.replace(/^\/hostedzone\//, ''));
   }
 
@@ -114,21 +130,37 @@ export function route53Provider(config: Route53Config, signal: AbortSignal): Dns
     },
     async write(target, set, wait) {
       const id = await findZone(target.zone);
-      const changed = await send(`setting ${target.name} ${target.type}`, () => client.send(new ChangeResourceRecordSetsCommand({
-        HostedZoneId: id,
-        ChangeBatch: {
-          Comment: 'rebound dns.switch',
-          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: target.name, Type: target.type, TTL: set.ttl, ResourceRecords: set.values.map((Value) => ({ Value })) } }],
-        },
-      }), options));
+      const changed = await send(`setting ${target.name} ${target.type}`, () =>
+        client.send(
+          new ChangeResourceRecordSetsCommand({
+            HostedZoneId: id,
+            ChangeBatch: {
+              Comment: 'rebound dns.switch',
+              Changes: [
+                {
+                  Action: 'UPSERT',
+                  ResourceRecordSet: { Name: target.name, Type: target.type, TTL: set.ttl, ResourceRecords: set.values.map((Value) => ({ Value })) },
+                },
+              ],
+            },
+          }),
+          options,
+        ),
+      );
       const change = changed.ChangeInfo?.Id ?? '';
       let status: string = changed.ChangeInfo?.Status ?? 'PENDING';
       // INSYNC: every Route 53 authoritative server answers the new values.
-      const ok = status === 'INSYNC' || await pollUntil(wait, async () => {
-        status = (await send(`checking change ${change}`, () => client.send(new GetChangeCommand({ Id: change }), options))).ChangeInfo?.Status ?? status;
-        wait.heartbeat({ phase: 'verify', change, status });
-        return status === 'INSYNC';
-      }, 2_000);
+      const ok =
+        status === 'INSYNC' ||
+        (await pollUntil(
+          wait,
+          async () => {
+            status = (await send(`checking change ${change}`, () => client.send(new GetChangeCommand({ Id: change }), options))).ChangeInfo?.Status ?? status;
+            wait.heartbeat({ phase: 'verify', change, status });
+            return status === 'INSYNC';
+          },
+          2_000,
+        ));
       if (!ok) throw new ActionError('not_converged', `Route 53 change ${change} is still ${status} ${wait.timeout} after it was made`, { retryable: true });
     },
     async preflight() {

@@ -50,13 +50,19 @@ function guard(input: Input, s: Situation): string[] {
   const proved: string[] = [];
   if (input.expect_current) {
     if (!sameValues(type, input.expect_current, s.current?.values ?? [])) {
-      throw new ActionError('conflict', `${name} ${type} holds ${describeSet(s.current)}, but expect_current is [${input.expect_current.join(', ')}]; it changed since the plan was made, so it is left alone`, { retryable: false });
+      throw new ActionError(
+        'conflict',
+        `${name} ${type} holds ${describeSet(s.current)}, but expect_current is [${input.expect_current.join(', ')}]; it changed since the plan was made, so it is left alone`,
+        { retryable: false },
+      );
     }
     proved.push(`expect_current matches: ${name} ${type} holds ${describeSet(s.current)}`);
   }
   const others = [...s.sets.keys()].filter((t) => t !== type && (type === 'CNAME' || t === 'CNAME'));
   if (others.length > 0) {
-    throw new ActionError('cname_conflict', `${name} already has ${others.join(', ')} records; a CNAME cannot share its name with other records`, { retryable: false });
+    throw new ActionError('cname_conflict', `${name} already has ${others.join(', ')} records; a CNAME cannot share its name with other records`, {
+      retryable: false,
+    });
   }
   proved.push(type === 'CNAME' ? `no other records at ${name} stop a CNAME` : `no CNAME at ${name} stops an ${type} record`);
   return proved;
@@ -133,7 +139,11 @@ export const dnsSwitchImpl = defineImpl({
       const preflight = [`${s.zone} exists and can be read`, `${name} ${type} holds ${describeSet(s.current)}`];
       if (!atTarget) preflight.push(...guard(input, s));
       preflight.push(...(await s.provider.preflight(s.target, s.current)));
-      preflight.push(atTarget ? `${name} ${type} is already ${describeSet(s.desired)}: a run would change nothing` : `would set ${name} ${type} from ${describeSet(s.current)} to ${describeSet(s.desired)}`);
+      preflight.push(
+        atTarget
+          ? `${name} ${type} is already ${describeSet(s.desired)}: a run would change nothing`
+          : `would set ${name} ${type} from ${describeSet(s.current)} to ${describeSet(s.desired)}`,
+      );
       ctx.log('info', preflight.at(-1)!);
       return result(input, s, { previous: s.current, changed: !atTarget, simulated: true, preflight });
     } catch (error) {

@@ -25,7 +25,15 @@ beforeAll(async () => {
 afterAll(() => http.close());
 
 const input = (w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
-  runbook: 'rb', run_id: 'run-1', step: 'probe', backend: 'http', simulate: false, max_attempts: 3, with: w, secrets: {}, ...extra,
+  runbook: 'rb',
+  run_id: 'run-1',
+  step: 'probe',
+  backend: 'http',
+  simulate: false,
+  max_attempts: 3,
+  with: w,
+  secrets: {},
+  ...extra,
 });
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
@@ -39,7 +47,8 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describe('http.check', () => {
-  const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(check), input(w, extra));
+  const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
+    new MockActivityEnvironment().run(toActivity(check), input(w, extra));
 
   it('checks status, body and a JSON field', async () => {
     const result = await run({ url: http.url('/health'), expect_body: '"ok"', expect_json: { path: 'db.lag', equals: 2 } });
@@ -70,15 +79,23 @@ describe('http.check', () => {
   });
 
   it('a missing secret is not retryable and names the variable, not a value', async () => {
-    const failure = await failureOf(run({ url: http.url('/health'), headers: { Authorization: { $secret: 'token' } } }, { secrets: { token: { env: 'REBOUND_TEST_UNSET_VAR' } } }));
+    const failure = await failureOf(
+      run({ url: http.url('/health'), headers: { Authorization: { $secret: 'token' } } }, { secrets: { token: { env: 'REBOUND_TEST_UNSET_VAR' } } }),
+    );
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('environment variable REBOUND_TEST_UNSET_VAR is not set on this worker');
   });
 
   it('verifies TLS unless told not to', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rebound-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
-    const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_q, res) => res.writeHead(200).end('tls ok'));
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { stdio: 'ignore' },
+    );
+    const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_q, res) =>
+      res.writeHead(200).end('tls ok'),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `https://127.0.0.1:${(server.address() as { port: number }).port}/`;
     try {
@@ -92,7 +109,8 @@ describe('http.check', () => {
 });
 
 describe('http.request', () => {
-  const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(request), input(w, { simulate }));
+  const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
+    new MockActivityEnvironment().run(toActivity(request), input(w, { simulate }));
 
   it('sends the change; a 4xx is not retryable', async () => {
     const before = http.count('/pool');
@@ -106,7 +124,8 @@ describe('http.request', () => {
   it('a URL that is a secret is masked in the outputs, simulated or not', async () => {
     process.env.REBOUND_TEST_HOOK = http.url('/hooks/T0KEN-abc123');
     const env = new MockActivityEnvironment();
-    const secretInput = (simulate: boolean) => input({ url: { $secret: 'hook' }, method: 'POST' }, { simulate, secrets: { hook: { env: 'REBOUND_TEST_HOOK' } } });
+    const secretInput = (simulate: boolean) =>
+      input({ url: { $secret: 'hook' }, method: 'POST' }, { simulate, secrets: { hook: { env: 'REBOUND_TEST_HOOK' } } });
     const simulated: ActionResult = await env.run(toActivity(request), secretInput(true));
     expect(JSON.stringify(simulated.outputs)).not.toContain('T0KEN-abc123');
     expect(simulated.outputs.body_excerpt).toBe('would send POST ***');

@@ -35,7 +35,11 @@ export const check = defineImpl({
         throw new ActionError('unexpected_body', `${where}: body is not JSON`, { retryable: true });
       }
       if (actual !== input.expect_json.equals) {
-        throw new ActionError('unexpected_body', `${where}: ${input.expect_json.path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(input.expect_json.equals)}`, { retryable: true });
+        throw new ActionError(
+          'unexpected_body',
+          `${where}: ${input.expect_json.path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(input.expect_json.equals)}`,
+          { retryable: true },
+        );
       }
     }
     return { status: response.status, latency_ms: response.latency_ms, body_excerpt: excerpt };

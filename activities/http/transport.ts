@@ -32,7 +32,7 @@ export async function send(
   } catch (error) {
     if (signal.aborted) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${input.timeout}` : cause?.code ?? cause?.message ?? (error as Error).message;
+    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${input.timeout}` : (cause?.code ?? cause?.message ?? (error as Error).message);
     throw new ActionError('unreachable', `${input.method} ${redact(input.url)}: ${reason}`, { retryable: true });
   }
 }

@@ -13,7 +13,8 @@ export const check = defineImpl({
     const database = input.database ?? toolConnection(input.target).database;
     const checks = await withClient(withDatabase(input.target, database), (client) => runChecks(client, input.checks, ctx.mask), ctx.mask);
     const failed = checks.filter((c) => !c.ok);
-    if (failed.length) throw new ActionError('check_failed', `database ${database}: ${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}`, { retryable: true });
+    if (failed.length)
+      throw new ActionError('check_failed', `database ${database}: ${failed.map((c) => `${c.check}: ${c.detail}`).join('; ')}`, { retryable: true });
     return { checks };
   },
 });

@@ -8,7 +8,10 @@ import { ActionError } from '../runtime/errors.ts';
  * A connection string split for the pg tools: host, port, user and database as
  * arguments, the password in PGPASSWORD — never in argv, where `ps` would show it.
  */
-export function toolConnection(url: string, database?: string): { args: string[]; env: NodeJS.ProcessEnv; database: string; identity: Record<string, unknown> } {
+export function toolConnection(
+  url: string,
+  database?: string,
+): { args: string[]; env: NodeJS.ProcessEnv; database: string; identity: Record<string, unknown> } {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -37,7 +40,12 @@ export function withDatabase(url: string, database: string): string {
 
 /** Transient connection trouble (the server restarting, a network blip) is worth a retry. */
 export function retryablePgError(stderr: string): boolean {
-  if (/password authentication failed|does not exist|permission denied|no matching (tables|schemas)|invalid input syntax|syntax error|role .* does not exist|input file (appears|does not appear)/i.test(stderr)) return false;
+  if (
+    /password authentication failed|does not exist|permission denied|no matching (tables|schemas)|invalid input syntax|syntax error|role .* does not exist|input file (appears|does not appear)/i.test(
+      stderr,
+    )
+  )
+    return false;
   return true;
 }
 
@@ -45,7 +53,9 @@ function pgBinDir(): string | undefined {
   if (process.env.REBOUND_PG_BIN) return process.env.REBOUND_PG_BIN;
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const version = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'pg_dump'))).sort((a, b) => Number(b) - Number(a))[0];
+  const version = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'pg_dump')))
+    .sort((a, b) => Number(b) - Number(a))[0];
   return version ? join(root, version, 'bin') : undefined;
 }
 

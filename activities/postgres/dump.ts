@@ -33,11 +33,20 @@ export const dump = defineImpl({
       return outputOf(committed, points.keyOf(committed));
     }
     const conn = toolConnection(input.source, input.database);
-    const serverVersion = await withClient(withDatabase(input.source, conn.database), async (c) => (await c.query('show server_version')).rows[0].server_version as string, ctx.mask);
+    const serverVersion = await withClient(
+      withDatabase(input.source, conn.database),
+      async (c) => (await c.query('show server_version')).rows[0].server_version as string,
+      ctx.mask,
+    );
     const started = new Date().toISOString();
     const command = pgTool('pg_dump');
     const args = [
-      ...conn.args, '--dbname', conn.database, '--format=custom', `--compress=${input.compress}`, '--no-password',
+      ...conn.args,
+      '--dbname',
+      conn.database,
+      '--format=custom',
+      `--compress=${input.compress}`,
+      '--no-password',
       ...input.schemas.flatMap((s) => ['--schema', s]),
       ...input.tables.flatMap((t) => ['--table', t]),
       ...input.exclude_tables.flatMap((t) => ['--exclude-table', t]),
@@ -73,5 +82,13 @@ export const dump = defineImpl({
 });
 
 function outputOf(point: RestorePoint, object: string) {
-  return { restore_point_id: point.id, service: point.service, object, size: point.size, sha256: point.sha256, storage: point.storage, completed_at: point.completed_at };
+  return {
+    restore_point_id: point.id,
+    service: point.service,
+    object,
+    size: point.size,
+    sha256: point.sha256,
+    storage: point.storage,
+    completed_at: point.completed_at,
+  };
 }

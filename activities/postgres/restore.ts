@@ -12,13 +12,29 @@ const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
  * Streams a restore point's object into pg_restore, hashing it on the way; a hash that
  * does not match the manifest fails the step (not retryable: the object is corrupt).
  */
-export async function restoreInto(points: RestorePoints, point: RestorePoint, targetUrl: string, database: string, options: { clean: boolean }, ctx: ActionContext): Promise<number> {
+export async function restoreInto(
+  points: RestorePoints,
+  point: RestorePoint,
+  targetUrl: string,
+  database: string,
+  options: { clean: boolean },
+  ctx: ActionContext,
+): Promise<number> {
   const conn = toolConnection(targetUrl, database);
   // Opened first: if the object cannot be read, no pg_restore is left waiting on stdin.
   const source = await points.open(point);
   const tool = runTool({
     command: pgTool('pg_restore'),
-    args: [...conn.args, '--dbname', database, '--no-owner', '--no-privileges', '--exit-on-error', '--no-password', ...(options.clean ? ['--clean', '--if-exists'] : [])],
+    args: [
+      ...conn.args,
+      '--dbname',
+      database,
+      '--no-owner',
+      '--no-privileges',
+      '--exit-on-error',
+      '--no-password',
+      ...(options.clean ? ['--clean', '--if-exists'] : []),
+    ],
     env: conn.env,
     signal: ctx.signal,
     mask: ctx.mask,
@@ -34,22 +50,32 @@ export async function restoreInto(points: RestorePoints, point: RestorePoint, ta
   if (fed.status === 'rejected' || restored.status === 'rejected') {
     tool.child.kill('SIGKILL');
     if (digest.bytes === point.size && digest.sha256 !== point.sha256) {
-      throw new ActionError('corrupt_restore_point', `restore point ${point.id}: sha256 ${digest.sha256} does not match the manifest's ${point.sha256}`, { retryable: false });
+      throw new ActionError('corrupt_restore_point', `restore point ${point.id}: sha256 ${digest.sha256} does not match the manifest's ${point.sha256}`, {
+        retryable: false,
+      });
     }
     // pg_restore's own error says why; the broken pipe that follows it does not.
     throw restored.status === 'rejected' ? restored.reason : (fed as PromiseRejectedResult).reason;
   }
   if (digest.sha256 !== point.sha256 || digest.bytes !== point.size) {
-    throw new ActionError('corrupt_restore_point', `restore point ${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size} bytes, ${point.sha256}`, { retryable: false });
+    throw new ActionError(
+      'corrupt_restore_point',
+      `restore point ${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size} bytes, ${point.sha256}`,
+      { retryable: false },
+    );
   }
   return digest.bytes;
 }
 
 export async function ensureDatabase(url: string, database: string, ctx: ActionContext): Promise<void> {
-  await withClient(withDatabase(url, 'postgres'), async (client) => {
-    const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
-    if (!exists.rowCount) await client.query(`create database ${quoteIdent(database)}`);
-  }, ctx.mask);
+  await withClient(
+    withDatabase(url, 'postgres'),
+    async (client) => {
+      const exists = await client.query('select 1 from pg_database where datname = $1', [database]);
+      if (!exists.rowCount) await client.query(`create database ${quoteIdent(database)}`);
+    },
+    ctx.mask,
+  );
 }
 
 export async function dropDatabase(url: string, database: string, ctx: ActionContext): Promise<void> {
@@ -61,7 +87,8 @@ export const restore = defineImpl({
   async run(input, ctx) {
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
-    if (point.kind !== 'postgres') throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not postgres`, { retryable: false });
+    if (point.kind !== 'postgres')
+      throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not postgres`, { retryable: false });
     const database = input.database ?? toolConnection(input.target).database;
     if (input.create_database) await ensureDatabase(input.target, database, ctx);
     const bytes = await restoreInto(points, point, input.target, database, { clean: input.clean }, ctx);

@@ -32,7 +32,10 @@ export class CatalogIndex implements PointIndex {
   private migrated?: Promise<void>;
 
   /** `storage`: only points of this store (a store's URL); undefined: every store. */
-  constructor(url: string, private readonly storage?: string) {
+  constructor(
+    url: string,
+    private readonly storage?: string,
+  ) {
     // allowExitOnIdle: an idle catalog connection must not keep a stopping worker alive.
     this.pool = new pg.Pool({ connectionString: url, max: 4, idleTimeoutMillis: 30_000, allowExitOnIdle: true });
     // A dropped idle connection (the catalog restarting) must not crash the worker.
@@ -65,7 +68,12 @@ export class CatalogIndex implements PointIndex {
   }
 
   async get(id: string): Promise<RestorePoint | undefined> {
-    return (await this.rows('select manifest, status, verified_at from restore_points where id = $1 and ($2::text is null or storage = $2)', [id, this.storage ?? null]))[0];
+    return (
+      await this.rows('select manifest, status, verified_at from restore_points where id = $1 and ($2::text is null or storage = $2)', [
+        id,
+        this.storage ?? null,
+      ])
+    )[0];
   }
 
   async latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined> {
@@ -91,7 +99,22 @@ export class CatalogIndex implements PointIndex {
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        on conflict (id) do update set status = excluded.status, verified_at = excluded.verified_at, completed_at = excluded.completed_at,
          size = excluded.size, sha256 = excluded.sha256, manifest = excluded.manifest`,
-      [point.id, point.service, point.kind, status, point.started_at, point.completed_at, verified_at ?? null, point.size, point.sha256, point.set_id, point.run_id, point.storage, point.object, manifest],
+      [
+        point.id,
+        point.service,
+        point.kind,
+        status,
+        point.started_at,
+        point.completed_at,
+        verified_at ?? null,
+        point.size,
+        point.sha256,
+        point.set_id,
+        point.run_id,
+        point.storage,
+        point.object,
+        manifest,
+      ],
     );
   }
 

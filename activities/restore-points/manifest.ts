@@ -50,7 +50,10 @@ export interface RestorePoint extends Manifest {
  * object of the attempt before instead of leaving a second one.
  */
 export function restorePointId(firstScheduledMs: number, runId: string, step: string): string {
-  const stamp = new Date(firstScheduledMs).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = new Date(firstScheduledMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${createHash('sha256').update(`${runId}/${step}`).digest('hex').slice(0, 8)}`;
 }
 

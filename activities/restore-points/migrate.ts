@@ -13,7 +13,9 @@ export async function applyMigrations(pool: pg.Pool): Promise<void> {
     await client.query('select pg_advisory_lock($1::bigint)', [LOCK]);
     await client.query('create table if not exists rebound_migrations (name text primary key, applied_at timestamptz not null default now())');
     const done = new Set((await client.query<{ name: string }>('select name from rebound_migrations')).rows.map((r) => r.name));
-    for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const file of readdirSync(MIGRATIONS)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       if (done.has(file)) continue;
       await client.query('begin');
       await client.query(readFileSync(`${MIGRATIONS}${file}`, 'utf8'));

@@ -31,7 +31,10 @@ export interface ObjectStore {
 }
 
 class FileStore implements ObjectStore {
-  constructor(readonly url: string, private readonly root: string) {}
+  constructor(
+    readonly url: string,
+    private readonly root: string,
+  ) {}
 
   private path(key: string): string {
     const full = join(this.root, key);
@@ -102,7 +105,12 @@ class S3Store implements ObjectStore {
   private readonly client: S3Client;
   private bucketChecked = false;
 
-  constructor(readonly url: string, private readonly bucket: string, private readonly prefix: string, private readonly config: StorageConfig) {
+  constructor(
+    readonly url: string,
+    private readonly bucket: string,
+    private readonly prefix: string,
+    private readonly config: StorageConfig,
+  ) {
     this.client = new S3Client({
       region: config.region,
       // Rebound hashes every object itself (sha256, in the manifest); the SDK's default
@@ -135,7 +143,12 @@ class S3Store implements ObjectStore {
     // Multipart, streamed: memory stays near queueSize × partSize whatever the dump's size.
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: this.key(key), Body: body, ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}) },
+      params: {
+        Bucket: this.bucket,
+        Key: this.key(key),
+        Body: body,
+        ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
+      },
       partSize: 8 * 1024 * 1024,
       queueSize: 3,
       leavePartsOnError: false,
@@ -156,13 +169,15 @@ class S3Store implements ObjectStore {
 
   async putText(key: string, text: string): Promise<void> {
     await this.ensureBucket();
-    await this.client.send(new PutObjectCommand({
-      Bucket: this.bucket,
-      Key: this.key(key),
-      Body: text,
-      ContentType: 'application/json',
-      ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
-    }));
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.key(key),
+        Body: text,
+        ContentType: 'application/json',
+        ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
+      }),
+    );
   }
 
   async getText(key: string): Promise<string | undefined> {
@@ -197,7 +212,9 @@ class S3Store implements ObjectStore {
     const keys: string[] = [];
     for await (const key of this.list(prefix)) keys.push(key);
     for (let i = 0; i < keys.length; i += 1000) {
-      await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: this.key(k) })) } }));
+      await this.client.send(
+        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: this.key(k) })) } }),
+      );
     }
     return keys.length;
   }
@@ -215,4 +232,3 @@ export function openStore(config: StorageConfig = defaultStorage()): ObjectStore
   if (!match) throw new Error(`unsupported storage URL ${config.url}`);
   return new S3Store(config.url, match[1]!, match[2]!.replace(/\/$/, ''), config);
 }
-

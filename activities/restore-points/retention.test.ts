@@ -3,9 +3,24 @@ import type { RestorePoint } from './manifest.ts';
 import { pointsToKeep } from './retention.ts';
 
 const point = (id: string, completed: string, status: RestorePoint['status'] = 'unverified'): RestorePoint => ({
-  format: 'rebound.restore-point/v1', id, service: 's', kind: 'postgres', object: 'data', size: 1, sha256: 'x',
-  started_at: completed, completed_at: completed, set_id: id, run_id: id, step: 'dump', source: {}, tool: { name: 'pg_dump', version: '15' },
-  server_version: '15', labels: {}, storage: 'file:///x', status,
+  format: 'rebound.restore-point/v1',
+  id,
+  service: 's',
+  kind: 'postgres',
+  object: 'data',
+  size: 1,
+  sha256: 'x',
+  started_at: completed,
+  completed_at: completed,
+  set_id: id,
+  run_id: id,
+  step: 'dump',
+  source: {},
+  tool: { name: 'pg_dump', version: '15' },
+  server_version: '15',
+  labels: {},
+  storage: 'file:///x',
+  status,
 });
 const none = { keep_last: 0, keep_daily: 0, keep_weekly: 0, keep_monthly: 0, min_keep: 1 };
 

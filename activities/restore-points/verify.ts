@@ -17,7 +17,9 @@ async function checksum(points: RestorePoints, point: RestorePoint, ctx: ActionC
   const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'checksum', bytes }));
   await pipeline(await points.open(point), digest, new Writable({ write: (_c, _e, done) => done() }), { signal: ctx.signal });
   const intact = digest.sha256 === point.sha256 && digest.bytes === point.size;
-  const detail = intact ? `${digest.bytes} bytes match the manifest` : `read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${point.size} bytes, ${point.sha256}`;
+  const detail = intact
+    ? `${digest.bytes} bytes match the manifest`
+    : `read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${point.size} bytes, ${point.sha256}`;
   return { check: 'sha256', ok: intact, detail };
 }
 
@@ -37,9 +39,17 @@ export function defineVerify(restorers: Record<string, TestRestore>) {
       if (checks[0]!.ok) checks.push(...(await restorer(points, point, input, ctx)));
       const ok = checks.every((c) => c.ok);
       const failed = checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
-      const verification: Verification = { status: ok ? 'verified' : 'failed', at: new Date().toISOString(), detail: failed.join('; ') || 'all checks passed', checks };
+      const verification: Verification = {
+        status: ok ? 'verified' : 'failed',
+        at: new Date().toISOString(),
+        detail: failed.join('; ') || 'all checks passed',
+        checks,
+      };
       await points.recordVerification(point, verification);
-      if (!ok) throw new ActionError('verification_failed', `restore point ${point.id} of ${point.service} failed verification: ${verification.detail}`, { retryable: false });
+      if (!ok)
+        throw new ActionError('verification_failed', `restore point ${point.id} of ${point.service} failed verification: ${verification.detail}`, {
+          retryable: false,
+        });
       return { restore_point_id: point.id, status: verification.status, checks };
     },
   });

@@ -45,7 +45,16 @@ export function where(target: Elbv2Target): string {
   return target.listener_arn ? `listener ${target.listener_arn}` : `rule ${target.rule_arn}`;
 }
 
-const NOT_FOUND = new Set(['ListenerNotFoundException', 'ListenerNotFound', 'RuleNotFoundException', 'RuleNotFound', 'TargetGroupNotFoundException', 'TargetGroupNotFound', 'LoadBalancerNotFoundException', 'LoadBalancerNotFound']);
+const NOT_FOUND = new Set([
+  'ListenerNotFoundException',
+  'ListenerNotFound',
+  'RuleNotFoundException',
+  'RuleNotFound',
+  'TargetGroupNotFoundException',
+  'TargetGroupNotFound',
+  'LoadBalancerNotFoundException',
+  'LoadBalancerNotFound',
+]);
 const THROTTLED = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
 
 /**
@@ -113,7 +122,13 @@ function unchanged(action: Action): Action {
 }
 
 /** The forward becomes exactly `weights` (a ForwardConfig, never the single-group shorthand); stickiness is kept. */
-export async function writeForward(client: ElasticLoadBalancingV2Client, target: Elbv2Target, forward: Forward, weights: Weights, signal?: AbortSignal): Promise<void> {
+export async function writeForward(
+  client: ElasticLoadBalancingV2Client,
+  target: Elbv2Target,
+  forward: Forward,
+  weights: Weights,
+  signal?: AbortSignal,
+): Promise<void> {
   const actions = forward.actions.map((action, i) => {
     if (i !== forward.index) return unchanged(action);
     const { TargetGroupArn: _single, ...rest } = action;

@@ -81,7 +81,10 @@ function adminState(bits: number): AdminState {
  * newer HAProxy versions append columns.
  */
 export function parseServersState(text: string): Map<string, ServerStatus> {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const header = lines.find((l) => l.startsWith('#'));
   if (!header) throw new ActionError('unexpected_answer', `unexpected answer to "show servers state": ${text.trim().slice(0, 200)}`, { retryable: false });
   const columns = header.slice(1).trim().split(/\s+/);
@@ -110,7 +113,9 @@ export async function readServers(location: Location, backend: string, signal?: 
     throw new ActionError('not_found', `HAProxy at ${describeLocation(location)} has no backend "${backend}"`, { retryable: false });
   }
   if (/permission denied/i.test(answer)) {
-    throw new ActionError('permission_denied', `HAProxy at ${describeLocation(location)}: permission denied (the stats socket needs "level admin")`, { retryable: false });
+    throw new ActionError('permission_denied', `HAProxy at ${describeLocation(location)}: permission denied (the stats socket needs "level admin")`, {
+      retryable: false,
+    });
   }
   return parseServersState(answer);
 }
@@ -124,7 +129,9 @@ async function set(location: Location, line: string, signal?: AbortSignal): Prom
   const answer = (await command(location, line, { signal })).trim();
   if (answer === '') return;
   const missing = /no such (backend|server)/i.test(answer);
-  throw new ActionError(missing ? 'not_found' : 'refused', `HAProxy at ${describeLocation(location)} refused "${line}": ${answer.slice(0, 200)}`, { retryable: false });
+  throw new ActionError(missing ? 'not_found' : 'refused', `HAProxy at ${describeLocation(location)} refused "${line}": ${answer.slice(0, 200)}`, {
+    retryable: false,
+  });
 }
 
 export function setState(location: Location, backend: string, server: string, state: AdminState, signal?: AbortSignal): Promise<void> {

@@ -41,24 +41,36 @@ function haproxySwitcher(config: NonNullable<RoutingInput['haproxy']>, ctx: Acti
       }
       return Object.fromEntries([...statuses].map(([n, s]) => [n, { state: s.state, weight: s.weight }]));
     },
-    target: (found) => Object.fromEntries(named.map((n) => {
-      const now = (found as Record<string, ServerSetting>)[n]!;
-      return [n, { state: config.servers[n]!.state ?? now.state, weight: config.servers[n]!.weight ?? now.weight }];
-    })),
+    target: (found) =>
+      Object.fromEntries(
+        named.map((n) => {
+          const now = (found as Record<string, ServerSetting>)[n]!;
+          return [n, { state: config.servers[n]!.state ?? now.state, weight: config.servers[n]!.weight ?? now.weight }];
+        }),
+      ),
     // Only the fields given are compared: a guard may pin a server's state and not its weight.
-    matches: (found, wanted) => Object.entries(wanted).every(([n, want]) => {
-      const now = (found as Record<string, ServerSetting>)[n];
-      const w = want as Partial<ServerSetting>;
-      return now !== undefined && typeof w === 'object' && (w.state === undefined || w.state === now.state) && (w.weight === undefined || w.weight === now.weight);
-    }),
+    matches: (found, wanted) =>
+      Object.entries(wanted).every(([n, want]) => {
+        const now = (found as Record<string, ServerSetting>)[n];
+        const w = want as Partial<ServerSetting>;
+        return (
+          now !== undefined && typeof w === 'object' && (w.state === undefined || w.state === now.state) && (w.weight === undefined || w.weight === now.weight)
+        );
+      }),
     report: (found) => pick(found, named),
-    changes: (found, target) => named.flatMap((n) => {
-      const [from, to] = [(found as Record<string, ServerSetting>)[n]!, (target as Record<string, ServerSetting>)[n]!];
-      return from.state === to.state && from.weight === to.weight ? [] : [`${config.backend}/${n}: ${from.state} weight ${from.weight} → ${to.state} weight ${to.weight}`];
-    }),
-    apply: (found, target) => applyHaproxy(location, config.backend, found as Record<string, ServerSetting>, target as Record<string, ServerSetting>, ctx.signal),
+    changes: (found, target) =>
+      named.flatMap((n) => {
+        const [from, to] = [(found as Record<string, ServerSetting>)[n]!, (target as Record<string, ServerSetting>)[n]!];
+        return from.state === to.state && from.weight === to.weight
+          ? []
+          : [`${config.backend}/${n}: ${from.state} weight ${from.weight} → ${to.state} weight ${to.weight}`];
+      }),
+    apply: (found, target) =>
+      applyHaproxy(location, config.backend, found as Record<string, ServerSetting>, target as Record<string, ServerSetting>, ctx.signal),
     async preflight(_found, target) {
-      const lines = [`HAProxy Runtime API at ${describeLocation(location)} answers; backend "${config.backend}" has servers ${[...statuses.keys()].join(', ')}`];
+      const lines = [
+        `HAProxy Runtime API at ${describeLocation(location)} answers; backend "${config.backend}" has servers ${[...statuses.keys()].join(', ')}`,
+      ];
       // A server put in service while its health checks say down would take no traffic.
       for (const [n, setting] of Object.entries(target as Record<string, ServerSetting>)) {
         const op = statuses.get(n)!.operational;
@@ -73,7 +85,13 @@ function haproxySwitcher(config: NonNullable<RoutingInput['haproxy']>, ctx: Acti
  * Servers that will take traffic are put in service before others are taken out, so the
  * backend is never left with none during the switch: ready, then weights, then drain, then maint.
  */
-async function applyHaproxy(location: Location, backend: string, found: Record<string, ServerSetting>, target: Record<string, ServerSetting>, signal: AbortSignal): Promise<void> {
+async function applyHaproxy(
+  location: Location,
+  backend: string,
+  found: Record<string, ServerSetting>,
+  target: Record<string, ServerSetting>,
+  signal: AbortSignal,
+): Promise<void> {
   const names = Object.keys(target);
   const stateTo = (state: AdminState) => names.filter((n) => target[n]!.state === state && found[n]!.state !== state);
   for (const n of stateTo('ready')) await setState(location, backend, n, 'ready', signal);
@@ -101,12 +119,17 @@ function elbv2Switcher(config: NonNullable<RoutingInput['elbv2']>, ctx: ActionCo
     changes: (found, target) => {
       const arns = [...new Set([...Object.keys(found), ...Object.keys(target)])];
       const weight = (s: State, arn: string) => (arn in s ? String((s as Weights)[arn]) : 'absent');
-      return arns.filter((arn) => weight(found, arn) !== weight(target, arn)).map((arn) => `${groupName(arn)} (${arn}): weight ${weight(found, arn)} → ${weight(target, arn)}`);
+      return arns
+        .filter((arn) => weight(found, arn) !== weight(target, arn))
+        .map((arn) => `${groupName(arn)} (${arn}): weight ${weight(found, arn)} → ${weight(target, arn)}`);
     },
     apply: (_found, target) => writeForward(client, config, forward!, target as Weights, ctx.signal),
     async preflight(_found, target) {
       const missing = await missingTargetGroups(client, Object.keys(target), ctx.signal);
-      if (missing.length) throw new ActionError('not_found', `target group${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`, { retryable: false });
+      if (missing.length)
+        throw new ActionError('not_found', `target group${missing.length > 1 ? 's' : ''} ${missing.join(', ')} do${missing.length > 1 ? '' : 'es'} not exist`, {
+          retryable: false,
+        });
       return [`${where(config)} exists (${forward!.detail}) with a forward action`, `target groups exist: ${Object.keys(target).map(groupName).join(', ')}`];
     },
   };
@@ -120,7 +143,11 @@ function switcherFor(input: RoutingInput, ctx: ActionContext): Switcher {
 function checkGuard(switcher: Switcher, found: State, expected: Expected | undefined): void {
   if (expected === undefined || switcher.matches(found, expected)) return;
   const shown = Object.fromEntries(Object.keys(expected).map((k) => [k, (found as Record<string, unknown>)[k] ?? 'absent']));
-  throw new ActionError('conflict', `expect_current does not hold: expected ${json(expected)}, found ${json(shown)}${Object.keys(found).length > Object.keys(shown).length ? ` (all: ${json(found)})` : ''}`, { retryable: false });
+  throw new ActionError(
+    'conflict',
+    `expect_current does not hold: expected ${json(expected)}, found ${json(shown)}${Object.keys(found).length > Object.keys(shown).length ? ` (all: ${json(found)})` : ''}`,
+    { retryable: false },
+  );
 }
 
 export const switchRouting = defineImpl({
@@ -153,6 +180,13 @@ export const switchRouting = defineImpl({
     const checks = await switcher.preflight(found, target);
     const changed = !switcher.matches(found, target);
     const changes = changed ? switcher.changes(found, target).map((c) => `would set ${c}`) : ['already at the target: a run would change nothing'];
-    return { provider: input.provider, previous: switcher.report(found), current: switcher.report(target), changed, simulated: true, preflight: [...checks, ...changes] };
+    return {
+      provider: input.provider,
+      previous: switcher.report(found),
+      current: switcher.report(target),
+      changed,
+      simulated: true,
+      preflight: [...checks, ...changes],
+    };
   },
 });

@@ -58,7 +58,11 @@ const isInterpolation = (v: unknown): v is SecretInterpolation => !!v && typeof 
  * Replaces secret references in an action's input with their values, read on the worker.
  * Returns the values it read, so the caller can mask them in anything it reports.
  */
-export async function resolveSecrets(value: unknown, refs: Record<string, PlanSecret>, seen: Set<string> = new Set()): Promise<{ value: unknown; secrets: Set<string> }> {
+export async function resolveSecrets(
+  value: unknown,
+  refs: Record<string, PlanSecret>,
+  seen: Set<string> = new Set(),
+): Promise<{ value: unknown; secrets: Set<string> }> {
   const walk = async (v: unknown): Promise<unknown> => {
     if (isRef(v)) {
       const secret = await readSecret(v.$secret, refs[v.$secret]);

@@ -44,7 +44,11 @@ export function runTool(options: ToolOptions): ToolRun {
       if (code === 0) return resolve();
       const text = options.mask(stderr.trim().split('\n').slice(-6).join(' | ')) || '(no output)';
       const how = signal ? `was killed by ${signal}` : `exited ${code}`;
-      reject(new ActionError('tool_failed', `${options.command.split('/').pop()} ${how}: ${text}`, { retryable: !options.signal.aborted && options.retryable(stderr, code) }));
+      reject(
+        new ActionError('tool_failed', `${options.command.split('/').pop()} ${how}: ${text}`, {
+          retryable: !options.signal.aborted && options.retryable(stderr, code),
+        }),
+      );
     });
   });
   // A consumer that stops reading early would otherwise leave an unhandled EPIPE.

@@ -34,9 +34,11 @@ function failure(input: ActionInput, attempt: number, error: unknown, secrets: S
   const code = error instanceof ActionError ? error.code : error instanceof SecretUnavailableError ? error.code : 'unexpected';
   const raw = error instanceof Error ? error.message : String(error);
   const last = input.max_attempts > 0 && attempt >= input.max_attempts;
-  const verdict = !retryable ? `not retryable (attempt ${attempt})`
-    : last ? `no attempts left (${attempt} of ${input.max_attempts})`
-    : `will retry (attempt ${attempt} of ${input.max_attempts || 'unlimited'})`;
+  const verdict = !retryable
+    ? `not retryable (attempt ${attempt})`
+    : last
+      ? `no attempts left (${attempt} of ${input.max_attempts})`
+      : `will retry (attempt ${attempt} of ${input.max_attempts || 'unlimited'})`;
   return ApplicationFailure.create({
     message: `${input.backend}: step "${input.step}": ${mask(raw, secrets)} — ${verdict}`,
     type: code,

@@ -9,4 +9,3 @@ export const ChecksSchema = z.strictObject({
 export type Checks = z.output<typeof ChecksSchema>;
 export const CheckResultSchema = z.object({ check: z.string(), ok: z.boolean(), detail: z.string() });
 export type CheckResult = z.infer<typeof CheckResultSchema>;
-

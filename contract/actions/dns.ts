@@ -39,12 +39,22 @@ const RecordSetSchema = z.object({ values: z.array(z.string()), ttl: z.number() 
 export type RecordSet = z.infer<typeof RecordSetSchema>;
 
 /** Checks that depend on more than one field: values of the record's type, a name inside the zone, the provider's block. */
-function checkSwitch(input: { provider: string; zone: string; name: string; type: string; values: string[]; powerdns?: unknown; route53?: { access_key?: string; secret_key?: string } }, ctx: z.RefinementCtx): void {
+function checkSwitch(
+  input: {
+    provider: string;
+    zone: string;
+    name: string;
+    type: string;
+    values: string[];
+    powerdns?: unknown;
+    route53?: { access_key?: string; secret_key?: string };
+  },
+  ctx: z.RefinementCtx,
+): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   input.values.forEach((value, i) => {
-    const ok = input.type === 'A' ? z.ipv4().safeParse(value).success
-      : input.type === 'AAAA' ? z.ipv6().safeParse(value).success
-      : DnsName.safeParse(value).success;
+    const ok =
+      input.type === 'A' ? z.ipv4().safeParse(value).success : input.type === 'AAAA' ? z.ipv6().safeParse(value).success : DnsName.safeParse(value).success;
     if (!ok) issue(['values', i], `not ${input.type === 'CNAME' ? 'a DNS name' : `an ${input.type === 'A' ? 'IPv4' : 'IPv6'} address`}: ${value}`);
   });
   if (input.type === 'CNAME' && input.values.length !== 1) issue(['values'], 'a CNAME has exactly one value');
@@ -78,10 +88,7 @@ export const dnsSwitch = defineAction({
       type: z.enum(['A', 'AAAA', 'CNAME']),
       values: z.array(z.string()).min(1),
       ttl: z.number().int().min(0).max(2_147_483_647).default(60).describe('seconds'),
-      expect_current: z
-        .array(z.string())
-        .optional()
-        .describe('refuse to switch unless the record holds exactly these values ([] = the record must not exist)'),
+      expect_current: z.array(z.string()).optional().describe('refuse to switch unless the record holds exactly these values ([] = the record must not exist)'),
       powerdns: PowerDnsSchema.optional(),
       route53: Route53Schema.optional(),
       verify_timeout: z.string().regex(DURATION_PATTERN, 'a duration such as 60s').default('60s'),

@@ -23,9 +23,7 @@ export const httpCheck = defineAction({
     body: z.string().optional(),
     expect_status: z.union([z.number().int(), z.array(z.number().int())]).default(200),
     expect_body: z.string().optional(),
-    expect_json: z
-      .strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) })
-      .optional(),
+    expect_json: z.strictObject({ path: z.string().min(1), equals: z.union([z.string(), z.number(), z.boolean(), z.null()]) }).optional(),
   }),
   output: z.object({ status: z.number(), latency_ms: z.number(), body_excerpt: z.string() }),
 });

@@ -9,5 +9,20 @@ import { routingSwitch } from './routing.ts';
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
 export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
-  [approval, sleep, childRunbook, httpCheck, httpRequest, log, postgresDump, postgresRestore, postgresCheck, backupVerify, catalogResolve, restorePointsPrune, routingSwitch, dnsSwitch].map((a) => [a.name, a as ActionSpec]),
+  [
+    approval,
+    sleep,
+    childRunbook,
+    httpCheck,
+    httpRequest,
+    log,
+    postgresDump,
+    postgresRestore,
+    postgresCheck,
+    backupVerify,
+    catalogResolve,
+    restorePointsPrune,
+    routingSwitch,
+    dnsSwitch,
+  ].map((a) => [a.name, a as ActionSpec]),
 );

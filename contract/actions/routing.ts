@@ -25,7 +25,10 @@ const TargetGroupsSchema = z
 const HaproxySchema = z.strictObject({
   socket: z
     .string()
-    .regex(/^(tcp:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}|unix:\/\/\/.+)$/, 'tcp://host:port or unix:///path of the Runtime API (stats socket, level admin)'),
+    .regex(
+      /^(tcp:\/\/(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}|unix:\/\/\/.+)$/,
+      'tcp://host:port or unix:///path of the Runtime API (stats socket, level admin)',
+    ),
   backend: z.string().regex(HAPROXY_NAME, 'an HAProxy backend name'),
   servers: ServersSchema.describe('server → {state: ready|drain|maint, weight: 0-256}; servers not named are left alone'),
 });
@@ -33,7 +36,10 @@ const HaproxySchema = z.strictObject({
 const Elbv2Schema = z.strictObject({
   listener_arn: z.string().startsWith('arn:').optional().describe("switch the listener's default forward action"),
   rule_arn: z.string().startsWith('arn:').optional().describe("switch a listener rule's forward action"),
-  endpoint: z.url({ protocol: /^https?$/ }).optional().describe('another ELBv2 endpoint (a VPC endpoint, a test server)'),
+  endpoint: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .describe('another ELBv2 endpoint (a VPC endpoint, a test server)'),
   region: z.string().min(1).default('us-east-1'),
   access_key: z.string().optional().describe("from a secret; absent: the worker's AWS credentials"),
   secret_key: z.string().optional(),
@@ -67,12 +73,20 @@ const routingInput = z
       ctx.addIssue({ code: 'custom', path: ['elbv2', 'listener_arn'], message: 'give exactly one of listener_arn and rule_arn' });
     }
     if (input.elbv2 && !input.elbv2.access_key !== !input.elbv2.secret_key) {
-      ctx.addIssue({ code: 'custom', path: ['elbv2', input.elbv2.access_key ? 'secret_key' : 'access_key'], message: 'give access_key and secret_key together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['elbv2', input.elbv2.access_key ? 'secret_key' : 'access_key'],
+        message: 'give access_key and secret_key together',
+      });
     }
     for (const [key, value] of Object.entries(input.expect_current ?? {})) {
       const wanted = block === 'haproxy' ? 'object' : 'number';
       if (typeof value !== wanted) {
-        ctx.addIssue({ code: 'custom', path: ['expect_current', key], message: block === 'haproxy' ? 'expected {state, weight} for an HAProxy server' : 'expected a weight for a target group' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect_current', key],
+          message: block === 'haproxy' ? 'expected {state, weight} for an HAProxy server' : 'expected a weight for a target group',
+        });
       }
     }
   });

@@ -24,7 +24,10 @@ describe('rebound validate / plan / schema (no server)', () => {
     const bad = write('bad.yaml', `${head}  steps:\n    - {id: a, uses: http.chek}\n    - {id: b, uses: log, needs: [zz], with: {message: x}}\n`);
     const result = await rebound(['validate', bad]);
     expect(result.code).toBe(1);
-    const lines = result.stderr.trim().split('\n').filter((l) => l.includes('.yaml:'));
+    const lines = result.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('.yaml:'));
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(line).toMatch(/bad\.yaml:\d+:\d+: /);
     expect(lines[0]).toContain('did you mean "http.check"?');

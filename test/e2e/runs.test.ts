@@ -58,7 +58,11 @@ describe('runs on a real Temporal server and worker process', () => {
     - {id: below, uses: log, with: {message: below}}
 `);
     const skipped = await runToEnd(client, plan, site);
-    expect(skipped.steps.map((s) => [s.id, s.status])).toEqual([['gate', 'skipped'], ['gated', 'skipped'], ['below', 'succeeded']]);
+    expect(skipped.steps.map((s) => [s.id, s.status])).toEqual([
+      ['gate', 'skipped'],
+      ['gated', 'skipped'],
+      ['below', 'succeeded'],
+    ]);
     expect(stepOf(skipped, 'gated').reason).toContain('needs "gate", which was skipped');
     const ran = await runToEnd(client, plan, site, { failover: true });
     expect(ran.steps.every((s) => s.status === 'succeeded')).toBe(true);
@@ -115,7 +119,8 @@ describe('runs on a real Temporal server and worker process', () => {
   });
 
   describe('approvals', () => {
-    const plan = (onTimeout = 'reject', timeout = '1m') => planOf(`${head}  steps:
+    const plan = (onTimeout = 'reject', timeout = '1m') =>
+      planOf(`${head}  steps:
     - {id: approve, uses: approval, with: {message: "fail over?", timeout: ${timeout}, on_timeout: ${onTimeout}}}
     - {id: act, uses: log, needs: [approve], with: {message: "by \${{ steps.approve.outputs.by }}"}}
 `);
@@ -152,10 +157,13 @@ describe('runs on a real Temporal server and worker process', () => {
 
   it('runs another runbook as a child workflow', async () => {
     const child = `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: child}\nspec:\n  parameters: {who: {type: string, required: true}}\n  steps:\n    - {id: hello, uses: log, with: {message: "hello \${{ params.who }}"}}\n`;
-    const plan = planOf(`${head}  steps:
+    const plan = planOf(
+      `${head}  steps:
     - {id: sub, uses: runbook, with: {path: child.yaml, params: {who: parent}}}
     - {id: after, uses: log, with: {message: "\${{ steps.sub.outputs.outputs.hello.message }}"}}
-`, { files: { 'child.yaml': child } });
+`,
+      { files: { 'child.yaml': child } },
+    );
     const status = await runToEnd(client, plan, site);
     expect(status.state).toBe('succeeded');
     expect(stepOf(status, 'sub').outputs).toMatchObject({ status: 'succeeded' });
@@ -184,11 +192,14 @@ describe('runs on a real Temporal server and worker process', () => {
   });
 
   it('drill mode simulates production changes and reports RTO against the objective', async () => {
-    const plan = planOf(`${head}  objectives: {rto: 15m}
+    const plan = planOf(
+      `${head}  objectives: {rto: 15m}
   steps:
     - {id: check, uses: http.check, with: {url: "${http.url('/json')}"}}
     - {id: switch, uses: http.request, with: {url: "${http.url('/lb')}", method: PUT}}
-`, { mode: 'drill' });
+`,
+      { mode: 'drill' },
+    );
     const before = http.count('/lb');
     const status = await runToEnd(client, plan, site);
     expect(status.state).toBe('succeeded');

@@ -27,7 +27,9 @@ describe('secrets', () => {
 
     const dir = mkdtempSync(join(tmpdir(), 'rebound-secrets-'));
     const file = join(dir, 'secret.yaml');
-    writeFileSync(file, `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: secrets}\nspec:
+    writeFileSync(
+      file,
+      `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: secrets}\nspec:
   secrets: {token: {env: E2E_API_TOKEN}}
   steps:
     - id: authorized
@@ -37,7 +39,8 @@ describe('secrets', () => {
       uses: http.check
       retry: {max_attempts: 1}
       with: {url: "${http.url('/leaky')}", expect_status: 200, expect_body: nothing, headers: {Authorization: "Bearer \${{ secrets.token }}"}}
-`);
+`,
+    );
     const id = `secrets-${randomBytes(4).toString('hex')}`;
     const run = await rebound(['run', file, '--site', site, '--id', id], { TEMPORAL_ADDRESS: address });
     const json = await rebound(['status', id, '--json'], { TEMPORAL_ADDRESS: address });

@@ -25,7 +25,7 @@ describe('rebound setup on a bare Temporal server', () => {
     const env = { TEMPORAL_ADDRESS: server.address };
     const run = await rebound(['run', runbook], env);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('lacks Rebound\'s search attributes ReboundRunbook, ReboundMode');
+    expect(run.stderr).toContain("lacks Rebound's search attributes ReboundRunbook, ReboundMode");
     expect(run.stderr).toContain('rebound setup --namespace default');
 
     const worker = await rebound(['worker', '--site', uniqueSite('setup')], env);
@@ -58,7 +58,12 @@ describe('rebound setup on a bare Temporal server', () => {
 describe('rebound run with no worker', () => {
   it('says after a few seconds that no worker polls the queue, and keeps waiting', async () => {
     const site = uniqueSite('setup');
-    const result = await reboundUntil(['run', runbook, '--site', site], { TEMPORAL_ADDRESS: inject('temporalAddress'), REBOUND_WORKER_WAIT_MS: '1500' }, (out) => out.stderr.includes('no worker polls'), 20_000);
+    const result = await reboundUntil(
+      ['run', runbook, '--site', site],
+      { TEMPORAL_ADDRESS: inject('temporalAddress'), REBOUND_WORKER_WAIT_MS: '1500' },
+      (out) => out.stderr.includes('no worker polls'),
+      20_000,
+    );
     expect(result.matched).toBe(true);
     expect(result.stderr).toContain(`no worker polls task queue rebound-${site}`);
     expect(result.stderr).toContain(`rebound worker --site ${site}`);

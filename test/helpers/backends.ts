@@ -7,7 +7,11 @@ export { seedOrders } from '../../stack/demo-data.ts';
 export async function fingerprint(pg: PostgresServer, database: string): Promise<Record<string, { rows: number; md5: string }>> {
   const out: Record<string, { rows: number; md5: string }> = {};
   for (const table of ['customers', 'orders']) {
-    const [row] = await pg.query<{ rows: string; md5: string }>(`select count(*) as rows, md5(coalesce(string_agg(t::text, ',' order by id), '')) as md5 from ${table} t`, [], database);
+    const [row] = await pg.query<{ rows: string; md5: string }>(
+      `select count(*) as rows, md5(coalesce(string_agg(t::text, ',' order by id), '')) as md5 from ${table} t`,
+      [],
+      database,
+    );
     out[table] = { rows: Number(row!.rows), md5: row!.md5 };
   }
   return out;

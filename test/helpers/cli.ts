@@ -23,7 +23,12 @@ export function rebound(args: string[], env: Record<string, string> = {}): Promi
  * Runs `rebound` until its output satisfies `until` (then SIGTERMs it) or `timeoutMs`
  * passes; `code` is null when it was still running.
  */
-export function reboundUntil(args: string[], env: Record<string, string>, until: (out: { stdout: string; stderr: string }) => boolean, timeoutMs: number): Promise<CliResult & { matched: boolean; code: number | null }> {
+export function reboundUntil(
+  args: string[],
+  env: Record<string, string>,
+  until: (out: { stdout: string; stderr: string }) => boolean,
+  timeoutMs: number,
+): Promise<CliResult & { matched: boolean; code: number | null }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [REBOUND_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };

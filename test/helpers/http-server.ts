@@ -30,9 +30,10 @@ export async function startHttpServer(routes: Record<string, Handler> = {}) {
     url: (path: string) => `${base}${path}`,
     count: (path: string) => counts.get(path) ?? 0,
     requests,
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

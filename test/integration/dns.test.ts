@@ -19,7 +19,13 @@ let r53: Route53Client;
 let hostedZoneId = '';
 const wrongKey = `wrong-${randomBytes(12).toString('hex')}`;
 
-async function pdnsApi(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+/** The part of PowerDNS's zone document the tests read. */
+interface ZoneJson {
+  serial: number;
+  rrsets: Array<{ name: string; type: string; ttl: number; records: Array<{ content: string }> }>;
+}
+
+async function pdnsApi(method: string, path: string, body?: unknown): Promise<{ status: number; json: ZoneJson }> {
   const response = await fetch(`${pdns.apiUrl}/api/v1/servers/localhost${path}`, {
     method,
     headers: { 'X-API-Key': pdns.apiKey, 'content-type': 'application/json' },
@@ -30,7 +36,9 @@ async function pdnsApi(method: string, path: string, body?: unknown): Promise<{ 
 }
 
 const seed = (name: string, type: string, values: string[], ttl = 300) =>
-  pdnsApi('PATCH', '/zones/example.org.', { rrsets: [{ name, type, ttl, changetype: 'REPLACE', records: values.map((content) => ({ content, disabled: false })) }] });
+  pdnsApi('PATCH', '/zones/example.org.', {
+    rrsets: [{ name, type, ttl, changetype: 'REPLACE', records: values.map((content) => ({ content, disabled: false })) }],
+  });
 
 /** The zone as the API has it: the record and the serial (which any write bumps). */
 async function zoneState(name: string, type = 'A'): Promise<{ serial: number; rrset: unknown }> {
@@ -70,14 +78,28 @@ const SECRETS: ActionInput['secrets'] = {
 };
 
 const input = (w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
-  runbook: 'failover', run_id: 'run-1', step: 'switch-dns', backend: 'dns', simulate: false, max_attempts: 3, with: w, secrets: SECRETS, ...extra,
+  runbook: 'failover',
+  run_id: 'run-1',
+  step: 'switch-dns',
+  backend: 'dns',
+  simulate: false,
+  max_attempts: 3,
+  with: w,
+  secrets: SECRETS,
+  ...extra,
 });
 
 const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>, env = new MockActivityEnvironment()): Promise<ActionResult> =>
   env.run(toActivity(dnsSwitchImpl), input(w, extra));
 
 const viaPdns = (name: string, values: string[], more: Record<string, unknown> = {}) => ({
-  provider: 'powerdns', zone: 'example.org.', name, type: 'A', values, ttl: 60, verify_timeout: '10s',
+  provider: 'powerdns',
+  zone: 'example.org.',
+  name,
+  type: 'A',
+  values,
+  ttl: 60,
+  verify_timeout: '10s',
   powerdns: { api_url: pdns.apiUrl, api_key: { $secret: 'pdns_key' }, resolver: `127.0.0.1:${pdns.dnsPort}` },
   ...more,
 });
@@ -99,8 +121,13 @@ describe('dns.switch on PowerDNS', () => {
     const w = viaPdns('orders.example.org.', ['10.0.1.1']);
     const { outputs } = await run(w);
     expect(outputs).toMatchObject({
-      provider: 'powerdns', name: 'orders.example.org.', type: 'A', changed: true, simulated: false,
-      previous: { values: ['10.0.0.1'], ttl: 300 }, current: { values: ['10.0.1.1'], ttl: 60 },
+      provider: 'powerdns',
+      name: 'orders.example.org.',
+      type: 'A',
+      changed: true,
+      simulated: false,
+      previous: { values: ['10.0.0.1'], ttl: 300 },
+      current: { values: ['10.0.1.1'], ttl: 60 },
     });
     expect(Date.parse(String(outputs.converged_by))).toBeGreaterThanOrEqual(before + 300_000);
     expect(await authoritative('orders.example.org')).toEqual([{ address: '10.0.1.1', ttl: 60 }]);
@@ -174,7 +201,9 @@ describe('dns.switch on PowerDNS', () => {
     const failure = await attempt;
     expect(failure.nonRetryable).toBe(false);
     expect(failure.type).toBe('unavailable');
-    expect(failure.message).toMatch(/^dns: step "switch-dns": PowerDNS API at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\) — will retry \(attempt 1 of 3\)$/);
+    expect(failure.message).toMatch(
+      /^dns: step "switch-dns": PowerDNS API at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\) — will retry \(attempt 1 of 3\)$/,
+    );
     await restarted;
     const { outputs } = await run(w, {}, new MockActivityEnvironment({ attempt: 2 }));
     expect(outputs).toMatchObject({ changed: true, previous: { values: ['10.0.0.6'] } });
@@ -217,14 +246,24 @@ describe('dns.switch on PowerDNS', () => {
 
 describe('dns.switch on Route 53 (moto)', () => {
   const viaR53 = (name: string, values: string[], more: Record<string, unknown> = {}) => ({
-    provider: 'route53', zone: 'example.com', name, type: 'A', values, ttl: 60,
+    provider: 'route53',
+    zone: 'example.com',
+    name,
+    type: 'A',
+    values,
+    ttl: 60,
     route53: { endpoint: moto.endpoint, access_key: { $secret: 'aws_key' }, secret_key: { $secret: 'aws_secret' } },
     ...more,
   });
-  const upsert = (name: string, values: string[], ttl = 300) => r53.send(new ChangeResourceRecordSetsCommand({
-    HostedZoneId: hostedZoneId,
-    ChangeBatch: { Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: ttl, ResourceRecords: values.map((Value) => ({ Value })) } }] },
-  }));
+  const upsert = (name: string, values: string[], ttl = 300) =>
+    r53.send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: hostedZoneId,
+        ChangeBatch: {
+          Changes: [{ Action: 'UPSERT', ResourceRecordSet: { Name: name, Type: 'A', TTL: ttl, ResourceRecords: values.map((Value) => ({ Value })) } }],
+        },
+      }),
+    );
   const readBack = async (name: string) => {
     const listed = await r53.send(new ListResourceRecordSetsCommand({ HostedZoneId: hostedZoneId, StartRecordName: name, StartRecordType: 'A', MaxItems: 1 }));
     const set = listed.ResourceRecordSets?.find((r) => r.Name === name && r.Type === 'A');
@@ -235,7 +274,13 @@ describe('dns.switch on Route 53 (moto)', () => {
     await upsert('api.example.com.', ['192.0.2.1']);
     const w = viaR53('api.example.com.', ['198.51.100.7']);
     const { outputs } = await run(w);
-    expect(outputs).toMatchObject({ provider: 'route53', name: 'api.example.com.', changed: true, previous: { values: ['192.0.2.1'], ttl: 300 }, current: { values: ['198.51.100.7'], ttl: 60 } });
+    expect(outputs).toMatchObject({
+      provider: 'route53',
+      name: 'api.example.com.',
+      changed: true,
+      previous: { values: ['192.0.2.1'], ttl: 300 },
+      current: { values: ['198.51.100.7'], ttl: 60 },
+    });
     expect(await readBack('api.example.com.')).toEqual({ values: ['198.51.100.7'], ttl: 60 });
     expect((await run(w)).outputs).toMatchObject({ changed: false });
     expect(dnsSwitch.revert!(w, outputs)).toMatchObject({ values: ['192.0.2.1'], ttl: 300, expect_current: ['198.51.100.7'] });
@@ -272,7 +317,8 @@ describe('dns.switch on Route 53 (moto)', () => {
 });
 
 describe('dns.switch input', () => {
-  const parse = (w: Record<string, unknown>) => dnsSwitch.input.safeParse({ provider: 'route53', zone: 'example.org.', name: 'a.example.org.', type: 'A', values: ['10.0.0.1'], ...w });
+  const parse = (w: Record<string, unknown>) =>
+    dnsSwitch.input.safeParse({ provider: 'route53', zone: 'example.org.', name: 'a.example.org.', type: 'A', values: ['10.0.0.1'], ...w });
   it('checks values against the type, the name against the zone, and the provider block', () => {
     expect(parse({}).success).toBe(true);
     expect(parse({ values: ['2001:db8::1'] }).error?.issues[0]?.message).toBe('not an IPv4 address: 2001:db8::1');

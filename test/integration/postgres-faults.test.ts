@@ -19,7 +19,11 @@ beforeAll(async () => {
   pg = await startPostgres();
   await pg.query('create database big');
   // ~200 MB uncompressed: a dump that takes seconds, long enough to interrupt.
-  await pg.query("create table payload as select g as id, md5(g::text) || md5((g * 31)::text) || md5((g * 17)::text) as body from generate_series(1, 1500000) g", [], 'big');
+  await pg.query(
+    'create table payload as select g as id, md5(g::text) || md5((g * 31)::text) || md5((g * 17)::text) as body from generate_series(1, 1500000) g',
+    [],
+    'big',
+  );
   client = await connect(inject('temporalAddress'));
 }, 180_000);
 
@@ -35,7 +39,8 @@ function worker(site: string): Promise<WorkerProcess> {
   });
 }
 
-const dumpPlan = (service: string, retry: string, compress = 0) => planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
+const dumpPlan = (service: string, retry: string, compress = 0) =>
+  planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
   secrets: {big: {env: BIG_PG}}
   steps:
     - id: dump

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync, openSync, readSync, writeSync, closeSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, openSync, readSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -64,7 +64,8 @@ afterAll(async () => {
   await backends?.stop();
 });
 
-const dumpAndRestore = (storage: string, copy: string) => planOf(`${head('roundtrip')}  steps:
+const dumpAndRestore = (storage: string, copy: string) =>
+  planOf(`${head('roundtrip')}  steps:
     - id: dump
       uses: postgres.dump
       with: {source: "\${{ secrets.orders }}", service: orders-pg, storage: ${storage}}
@@ -74,7 +75,10 @@ const dumpAndRestore = (storage: string, copy: string) => planOf(`${head('roundt
 `);
 
 describe('postgres.dump / postgres.restore round trips', () => {
-  it.each([['file', () => fileStorage], ['MinIO (s3)', () => s3Storage]])('through %s storage: same tables, counts and content', async (_name, storage) => {
+  it.each([
+    ['file', () => fileStorage],
+    ['MinIO (s3)', () => s3Storage],
+  ])('through %s storage: same tables, counts and content', async (_name, storage) => {
     const copy = `orders_copy_${randomBytes(3).toString('hex')}`;
     const status = await runToEnd(client, dumpAndRestore(storage(), copy), site);
     expect(status.error).toBeUndefined();
@@ -90,7 +94,13 @@ describe('postgres.dump / postgres.restore round trips', () => {
     const status = await runToEnd(client, dumpAndRestore(fileStorage, `orders_copy_${randomBytes(3).toString('hex')}`), site);
     const id = String(stepOf(status, 'dump').outputs!.restore_point_id);
     const manifest = JSON.parse(readFileSync(join(fileRoot, 'orders-pg', 'postgres', id, 'manifest.json'), 'utf8'));
-    expect(manifest).toMatchObject({ id, service: 'orders-pg', kind: 'postgres', source: { host: '127.0.0.1', database: 'orders', user: 'rebound' }, tool: { name: 'pg_dump' } });
+    expect(manifest).toMatchObject({
+      id,
+      service: 'orders-pg',
+      kind: 'postgres',
+      source: { host: '127.0.0.1', database: 'orders', user: 'rebound' },
+      tool: { name: 'pg_dump' },
+    });
     expect(manifest.server_version).toMatch(/^15\./);
     expect(JSON.stringify(manifest)).not.toContain(backends.pg.password);
     const [row] = await backends.pg.query('select status, size from restore_points where id = $1', [id], 'rebound_catalog');
@@ -103,8 +113,14 @@ describe('retries converge', () => {
     process.env.RETRY_TEST_PG = backends.pg.url('orders');
     const info = { scheduledTimestampMs: Date.parse('2026-11-24T01:00:00Z') };
     const input: ActionInput = {
-      runbook: 'retry', run_id: 'retry-run', step: 'dump', backend: 'postgres', simulate: false, max_attempts: 3,
-      with: { source: { $secret: 'pg' }, service: 'retry-pg', storage: { url: `file://${fileRoot}` } }, secrets: { pg: { env: 'RETRY_TEST_PG' } },
+      runbook: 'retry',
+      run_id: 'retry-run',
+      step: 'dump',
+      backend: 'postgres',
+      simulate: false,
+      max_attempts: 3,
+      with: { source: { $secret: 'pg' }, service: 'retry-pg', storage: { url: `file://${fileRoot}` } },
+      secrets: { pg: { env: 'RETRY_TEST_PG' } },
     };
     const first: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 1 }).run(toActivity(dump), input);
     const object = join(fileRoot, 'retry-pg', 'postgres', String(first.outputs.restore_point_id), 'data.pgdump');
@@ -117,7 +133,8 @@ describe('retries converge', () => {
 });
 
 describe('backup.verify', () => {
-  const verifyPlan = (ref: string) => planOf(`${head('verify')}  steps:
+  const verifyPlan = (ref: string) =>
+    planOf(`${head('verify')}  steps:
     - id: verify
       uses: backup.verify
       with:
@@ -131,7 +148,13 @@ describe('backup.verify', () => {
 `);
 
   it('verifies a good point; after bytes are flipped in storage it fails and marks the point failed', async () => {
-    const dumped = await runToEnd(client, planOf(`${head('dump')}  steps:\n    - {id: dump, uses: postgres.dump, with: {source: "\${{ secrets.orders }}", service: verify-pg, storage: ${fileStorage}}}\n`), site);
+    const dumped = await runToEnd(
+      client,
+      planOf(
+        `${head('dump')}  steps:\n    - {id: dump, uses: postgres.dump, with: {source: "\${{ secrets.orders }}", service: verify-pg, storage: ${fileStorage}}}\n`,
+      ),
+      site,
+    );
     const id = String(stepOf(dumped, 'dump').outputs!.restore_point_id);
     const good = await runToEnd(client, verifyPlan(id), site);
     expect(good.state).toBe('succeeded');
@@ -141,7 +164,9 @@ describe('backup.verify', () => {
     expect(await backends.pg.query("select datname from pg_database where datname like 'rebound_verify_%'")).toEqual([]);
 
     // The CLI runs the same verification as a one-step run on the worker.
-    const cli = await rebound(['restore-points', 'verify', id, '--scratch-env', 'SCRATCH_PG', '--storage', `file://${fileRoot}`, '--site', site, '--json'], { TEMPORAL_ADDRESS: inject('temporalAddress') });
+    const cli = await rebound(['restore-points', 'verify', id, '--scratch-env', 'SCRATCH_PG', '--storage', `file://${fileRoot}`, '--site', site, '--json'], {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+    });
     expect(cli.code).toBe(0);
     expect(JSON.parse(cli.stdout).steps[0].outputs).toMatchObject({ restore_point_id: id, status: 'verified' });
 
@@ -165,10 +190,14 @@ describe('backup.verify', () => {
 describe('catalog: resolve, retention, sync', () => {
   it('resolves latest points, prunes down to the last verified one, and sync reproduces the index', async () => {
     const storage = `{url: "file://${join(fileRoot, 'catalog')}"}`;
-    const dumpPlan = planOf(`${head('nightly')}  steps:\n    - {id: dump, uses: postgres.dump, with: {source: "\${{ secrets.orders }}", service: retain-pg, storage: ${storage}}}\n`);
+    const dumpPlan = planOf(
+      `${head('nightly')}  steps:\n    - {id: dump, uses: postgres.dump, with: {source: "\${{ secrets.orders }}", service: retain-pg, storage: ${storage}}}\n`,
+    );
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push(String(stepOf(await runToEnd(client, dumpPlan, site), 'dump').outputs!.restore_point_id));
-    const verifyOldest = planOf(`${head('verify')}  steps:\n    - {id: v, uses: backup.verify, with: {restore_point: "${ids[0]}", scratch: "\${{ secrets.scratch }}", storage: ${storage}}}\n`);
+    const verifyOldest = planOf(
+      `${head('verify')}  steps:\n    - {id: v, uses: backup.verify, with: {restore_point: "${ids[0]}", scratch: "\${{ secrets.scratch }}", storage: ${storage}}}\n`,
+    );
     expect((await runToEnd(client, verifyOldest, site)).state).toBe('succeeded');
 
     const resolvePlan = planOf(`${head('resolve')}  steps:
@@ -181,12 +210,22 @@ describe('catalog: resolve, retention, sync', () => {
 
     // The CLI answers the same from the live index and from storage alone.
     const cliEnv = { REBOUND_CATALOG_URL: env.REBOUND_CATALOG_URL! };
-    const fromIndex = JSON.parse((await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], cliEnv)).stdout);
-    const fromStorage = JSON.parse((await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], { REBOUND_CATALOG_URL: '' })).stdout);
+    const fromIndex = JSON.parse(
+      (await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], cliEnv)).stdout,
+    );
+    const fromStorage = JSON.parse(
+      (
+        await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], {
+          REBOUND_CATALOG_URL: '',
+        })
+      ).stdout,
+    );
     expect(fromIndex.map((p: { id: string }) => p.id)).toEqual([ids[2], ids[1], ids[0]]);
     expect(fromIndex).toEqual(fromStorage);
     // The index answers for one store at a time: another store has none of these points.
-    const elsewhere = JSON.parse((await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'elsewhere')}`, '--json'], cliEnv)).stdout);
+    const elsewhere = JSON.parse(
+      (await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'elsewhere')}`, '--json'], cliEnv)).stdout,
+    );
     expect(elsewhere).toEqual([]);
 
     // Sync into an empty catalog database rebuilds the same list from storage alone.
@@ -194,11 +233,16 @@ describe('catalog: resolve, retention, sync', () => {
     const rebuilt = { REBOUND_CATALOG_URL: backends.pg.url('rebound_catalog_rebuilt') };
     const sync = await rebound(['restore-points', 'sync', '--storage', `file://${join(fileRoot, 'catalog')}`], rebuilt);
     expect(sync.stdout).toContain('indexed 3 restore point(s)');
-    const fromRebuilt = JSON.parse((await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], rebuilt)).stdout);
+    const fromRebuilt = JSON.parse(
+      (await rebound(['restore-points', 'list', '--service', 'retain-pg', '--storage', `file://${join(fileRoot, 'catalog')}`, '--json'], rebuilt)).stdout,
+    );
     expect(fromRebuilt).toEqual(fromIndex);
 
     // Every point is older than a keep-nothing policy: the last verified one stays.
-    const prunePlan = (dry: boolean) => planOf(`${head('retention')}  steps:\n    - {id: prune, uses: restore_points.prune, with: {service: retain-pg, keep_last: 0, min_keep: 1, dry_run: ${dry}, storage: ${storage}}}\n`);
+    const prunePlan = (dry: boolean) =>
+      planOf(
+        `${head('retention')}  steps:\n    - {id: prune, uses: restore_points.prune, with: {service: retain-pg, keep_last: 0, min_keep: 1, dry_run: ${dry}, storage: ${storage}}}\n`,
+      );
     const dry = await runToEnd(client, prunePlan(true), site);
     expect(stepOf(dry, 'prune').outputs).toMatchObject({ kept: [ids[0]], deleted: [ids[2], ids[1]], dry_run: true });
     expect((await scanPoints(openStore({ url: `file://${join(fileRoot, 'catalog')}`, region: 'us-east-1', force_path_style: true }))).length).toBe(3);
@@ -212,7 +256,9 @@ describe('catalog: resolve, retention, sync', () => {
 
 describe('secrets', () => {
   it('the database password appears nowhere in the history, the worker log or error messages', async () => {
-    const failing = planOf(`${head('secret-fail')}  steps:\n    - {id: dump, uses: postgres.dump, retry: {max_attempts: 1}, with: {source: "\${{ secrets.orders }}", database: no_such_db, service: s, storage: ${fileStorage}}}\n`);
+    const failing = planOf(
+      `${head('secret-fail')}  steps:\n    - {id: dump, uses: postgres.dump, retry: {max_attempts: 1}, with: {source: "\${{ secrets.orders }}", database: no_such_db, service: s, storage: ${fileStorage}}}\n`,
+    );
     const failedRun = await start(client, failing, site);
     const failed = await finalStatus(failedRun);
     expect(failed.state).toBe('failed');
@@ -235,7 +281,6 @@ describe('secrets', () => {
   });
 });
 
-
 describe('the example runbooks', () => {
   it('nightly-backup.yaml makes a verified set; restore.yaml drills a restore from it', async () => {
     const storage = `file://${join(fileRoot, 'examples')}`;
@@ -243,7 +288,10 @@ describe('the example runbooks', () => {
     const backup = await runToEnd(client, nightly, site, { storage_url: storage });
     expect(backup.state).toBe('succeeded');
     const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
-    expect(points.map((p) => [p.service, p.status]).sort()).toEqual([['inventory-pg', 'verified'], ['orders-pg', 'verified']]);
+    expect(points.map((p) => [p.service, p.status]).sort()).toEqual([
+      ['inventory-pg', 'verified'],
+      ['orders-pg', 'verified'],
+    ]);
     expect(new Set(points.map((p) => p.set_id)).size).toBe(1);
 
     const drill = compileFile('runbooks/restore.yaml', 'drill').plan!;

@@ -1,5 +1,11 @@
 // routing.switch against a real HAProxy (traffic proven by HTTP through it) and against moto's ELBv2 API.
-import { ElasticLoadBalancingV2Client, CreateListenerCommand, CreateLoadBalancerCommand, CreateRuleCommand, CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import {
+  ElasticLoadBalancingV2Client,
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateRuleCommand,
+  CreateTargetGroupCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +25,17 @@ const log = (line: string) => console.log(`[routing test] ${line}`);
 // The ELBv2 keys travel as secret references, resolved on the "worker" from these variables.
 const secrets = { aws_key: { env: 'REBOUND_TEST_AWS_KEY' }, aws_secret: { env: 'REBOUND_TEST_AWS_SECRET' } };
 const input = (w: Record<string, unknown>, simulate = false): ActionInput => ({
-  runbook: 'failover', run_id: 'run-1', step: 'switch', backend: 'routing', simulate, max_attempts: 3, with: w, secrets,
+  runbook: 'failover',
+  run_id: 'run-1',
+  step: 'switch',
+  backend: 'routing',
+  simulate,
+  max_attempts: 3,
+  with: w,
+  secrets,
 });
-const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(switchRouting), input(w, simulate));
+const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
+  new MockActivityEnvironment().run(toActivity(switchRouting), input(w, simulate));
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   try {
@@ -38,7 +52,11 @@ describe('routing.switch on HAProxy', () => {
   let servers: Awaited<ReturnType<typeof startHttpServer>>[] = [];
   const hostOf = (url: string) => new URL(url).host;
   const socket = () => haproxy.statsSocket.tcp;
-  const haproxyWith = (servers: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ provider: 'haproxy', haproxy: { socket: socket(), backend: 'web', servers }, ...extra });
+  const haproxyWith = (servers: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    provider: 'haproxy',
+    haproxy: { socket: socket(), backend: 'web', servers },
+    ...extra,
+  });
   const failover = { primary: { state: 'maint' }, standby: { state: 'ready' } };
 
   /** Which side answers, request by request, through HAProxy's frontend (a new connection each time). */
@@ -52,8 +70,22 @@ describe('routing.switch on HAProxy', () => {
   async function rawState(): Promise<string> {
     const text = await command(parseLocation(socket()), 'show servers state web');
     const lines = text.trim().split('\n');
-    const drop = lines.find((l) => l.startsWith('#'))!.slice(1).trim().split(/\s+/).indexOf('srv_time_since_last_change');
-    return lines.map((l) => (l.startsWith('#') || !/\s/.test(l) ? l : l.split(/\s+/).filter((_, i) => i !== drop).join(' '))).join('\n');
+    const drop = lines
+      .find((l) => l.startsWith('#'))!
+      .slice(1)
+      .trim()
+      .split(/\s+/)
+      .indexOf('srv_time_since_last_change');
+    return lines
+      .map((l) =>
+        l.startsWith('#') || !/\s/.test(l)
+          ? l
+          : l
+              .split(/\s+/)
+              .filter((_, i) => i !== drop)
+              .join(' '),
+      )
+      .join('\n');
   }
 
   beforeAll(async () => {
@@ -124,11 +156,13 @@ describe('routing.switch on HAProxy', () => {
       previous: { primary: { state: 'maint', weight: 1 }, standby: { state: 'ready', weight: 1 } },
       current: { primary: { state: 'ready', weight: 1 }, standby: { state: 'maint', weight: 1 } },
     });
-    expect(result.outputs.preflight).toEqual(expect.arrayContaining([
-      expect.stringMatching(/backend "web" has servers primary, standby/),
-      'would set web/primary: maint weight 1 → ready weight 1',
-      'would set web/standby: ready weight 1 → maint weight 1',
-    ]));
+    expect(result.outputs.preflight).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/backend "web" has servers primary, standby/),
+        'would set web/primary: maint weight 1 → ready weight 1',
+        'would set web/standby: ready weight 1 → maint weight 1',
+      ]),
+    );
     expect(await answers(4)).toEqual(Array(4).fill('standby'));
     const missing = await failureOf(run({ provider: 'haproxy', haproxy: { socket: socket(), backend: 'nope', servers: back } }, true));
     expect(missing.nonRetryable).toBe(true);
@@ -142,7 +176,10 @@ describe('routing.switch on HAProxy', () => {
     expect(await answers(6)).toEqual(Array(6).fill('standby'));
     const revert = routingSwitch.revert!(w, weighted.outputs)!;
     expect(revert).toMatchObject({ expect_current: weighted.outputs.current, haproxy: { servers: weighted.outputs.previous } });
-    expect((await run(revert)).outputs).toMatchObject({ changed: true, current: { primary: { state: 'maint', weight: 1 }, standby: { state: 'ready', weight: 1 } } });
+    expect((await run(revert)).outputs).toMatchObject({
+      changed: true,
+      current: { primary: { state: 'maint', weight: 1 }, standby: { state: 'ready', weight: 1 } },
+    });
     // A second failback finds the guard broken: it must not undo a change made since.
     const again = await failureOf(run(revert));
     expect(again.type).toBe('conflict');
@@ -174,12 +211,18 @@ describe('routing.switch on AWS ELBv2 (moto)', () => {
   let standby = '';
   // moto accepts any key pair; these are not anyone's credentials.
   const keys = { access_key: 'AKIDREBOUNDTEST', secret_key: 'rebound-test-secret-value' };
-  const elbv2With = (groups: Record<string, number>, extra: Record<string, unknown> = {}, at: Record<string, string> = { listener_arn: listenerArn }, endpoint = moto.endpoint) => ({
+  const elbv2With = (
+    groups: Record<string, number>,
+    extra: Record<string, unknown> = {},
+    at: Record<string, string> = { listener_arn: listenerArn },
+    endpoint = moto.endpoint,
+  ) => ({
     provider: 'aws-elbv2',
     elbv2: { ...at, endpoint, region: 'us-east-1', access_key: { $secret: 'aws_key' }, secret_key: { $secret: 'aws_secret' }, target_groups: groups },
     ...extra,
   });
-  const weights = async (at: { listener_arn?: string; rule_arn?: string } = { listener_arn: listenerArn }) => (await readForward(client, { ...at, region: 'us-east-1' })).weights;
+  const weights = async (at: { listener_arn?: string; rule_arn?: string } = { listener_arn: listenerArn }) =>
+    (await readForward(client, { ...at, region: 'us-east-1' })).weights;
 
   /**
    * moto makes a default VPC with subnets; the load balancer needs two of them. EC2's query
@@ -189,7 +232,10 @@ describe('routing.switch on AWS ELBv2 (moto)', () => {
   async function defaultSubnets(): Promise<{ vpc: string; subnets: string[] }> {
     const response = await fetch(moto.endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0' },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: 'AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ec2/aws4_request, SignedHeaders=host, Signature=0',
+      },
       body: 'Action=DescribeSubnets&Version=2016-11-15',
     });
     const text = await response.text();
@@ -200,15 +246,32 @@ describe('routing.switch on AWS ELBv2 (moto)', () => {
     moto = await startMoto({ log });
     process.env.REBOUND_TEST_AWS_KEY = keys.access_key;
     process.env.REBOUND_TEST_AWS_SECRET = keys.secret_key;
-    client = new ElasticLoadBalancingV2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: keys.access_key, secretAccessKey: keys.secret_key } });
+    client = new ElasticLoadBalancingV2Client({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: keys.access_key, secretAccessKey: keys.secret_key },
+    });
     const { vpc, subnets } = await defaultSubnets();
     const lb = await client.send(new CreateLoadBalancerCommand({ Name: 'orders', Type: 'application', Subnets: subnets.slice(0, 2) }));
-    const group = async (name: string) => (await client.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpc }))).TargetGroups![0]!.TargetGroupArn!;
+    const group = async (name: string) =>
+      (await client.send(new CreateTargetGroupCommand({ Name: name, Protocol: 'HTTP', Port: 80, VpcId: vpc }))).TargetGroups![0]!.TargetGroupArn!;
     [primary, standby] = [await group('orders-primary'), await group('orders-standby')];
-    const forward = { Type: 'forward' as const, ForwardConfig: { TargetGroups: [{ TargetGroupArn: primary, Weight: 100 }, { TargetGroupArn: standby, Weight: 0 }] } };
-    const listener = await client.send(new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn, Protocol: 'HTTP', Port: 80, DefaultActions: [forward] }));
+    const forward = {
+      Type: 'forward' as const,
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: primary, Weight: 100 },
+          { TargetGroupArn: standby, Weight: 0 },
+        ],
+      },
+    };
+    const listener = await client.send(
+      new CreateListenerCommand({ LoadBalancerArn: lb.LoadBalancers![0]!.LoadBalancerArn, Protocol: 'HTTP', Port: 80, DefaultActions: [forward] }),
+    );
     listenerArn = listener.Listeners![0]!.ListenerArn!;
-    const rule = await client.send(new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 10, Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }], Actions: [forward] }));
+    const rule = await client.send(
+      new CreateRuleCommand({ ListenerArn: listenerArn, Priority: 10, Conditions: [{ Field: 'path-pattern', Values: ['/api/*'] }], Actions: [forward] }),
+    );
     ruleArn = rule.Rules![0]!.RuleArn!;
   });
   afterAll(async () => {
@@ -220,13 +283,23 @@ describe('routing.switch on AWS ELBv2 (moto)', () => {
 
   it('switches the weighted forward 100/0 → 0/100 and reads it back', async () => {
     const result = await run(elbv2With({ [primary]: 0, [standby]: 100 }, { expect_current: { [primary]: 100, [standby]: 0 } }));
-    expect(result.outputs).toEqual({ provider: 'aws-elbv2', previous: { [primary]: 100, [standby]: 0 }, current: { [primary]: 0, [standby]: 100 }, changed: true, simulated: false });
+    expect(result.outputs).toEqual({
+      provider: 'aws-elbv2',
+      previous: { [primary]: 100, [standby]: 0 },
+      current: { [primary]: 0, [standby]: 100 },
+      changed: true,
+      simulated: false,
+    });
     expect(await weights()).toEqual({ [primary]: 0, [standby]: 100 });
     // The rule has its own forward, untouched by the listener's switch.
     expect(await weights({ rule_arn: ruleArn })).toEqual({ [primary]: 100, [standby]: 0 });
     const revert = routingSwitch.revert!(elbv2With({ [primary]: 0, [standby]: 100 }), result.outputs)!;
     // The failback's `with:` keeps the keys as references, never their values.
-    expect(revert.elbv2).toMatchObject({ access_key: { $secret: 'aws_key' }, secret_key: { $secret: 'aws_secret' }, target_groups: { [primary]: 100, [standby]: 0 } });
+    expect(revert.elbv2).toMatchObject({
+      access_key: { $secret: 'aws_key' },
+      secret_key: { $secret: 'aws_secret' },
+      target_groups: { [primary]: 100, [standby]: 0 },
+    });
   });
 
   it('a re-run changes nothing', async () => {
@@ -248,11 +321,13 @@ describe('routing.switch on AWS ELBv2 (moto)', () => {
     const result = await run(elbv2With({ [primary]: 100, [standby]: 0 }), true);
     expect(await weights()).toEqual({ [primary]: 0, [standby]: 100 });
     expect(result.outputs).toMatchObject({ simulated: true, changed: true, current: { [primary]: 100, [standby]: 0 } });
-    expect(result.outputs.preflight).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^listener arn:\S+ exists \(HTTP:80 on arn:/),
-      'target groups exist: orders-primary, orders-standby',
-      `would set orders-primary (${primary}): weight 0 → 100`,
-    ]));
+    expect(result.outputs.preflight).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^listener arn:\S+ exists \(HTTP:80 on arn:/),
+        'target groups exist: orders-primary, orders-standby',
+        `would set orders-primary (${primary}): weight 0 → 100`,
+      ]),
+    );
     const ghost = primary.replace('orders-primary', 'orders-ghost');
     const missing = await failureOf(run(elbv2With({ [primary]: 0, [ghost]: 100 }), true));
     expect(missing.nonRetryable).toBe(true);

@@ -7,7 +7,9 @@ import { describe, expect, inject, it } from 'vitest';
 import { SCENARIOS } from './scenarios.ts';
 
 const dir = new URL('./histories/', import.meta.url);
-const histories = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const histories = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const json = (file: string) => JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
 const load = (file: string) => historyFromJSON(json(file));
 // Child workflow ids derive from the parent's id, so replay under the recorded one.

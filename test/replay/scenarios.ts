@@ -57,7 +57,9 @@ export const SCENARIOS: Scenario[] = [
     - {id: gate, uses: approval, with: {timeout: 1s, on_timeout: approve}}
     - {id: sub, uses: runbook, with: {path: child.yaml, params: {who: parent}}}
 `,
-    files: { 'child.yaml': `${head('child')}  parameters: {who: {type: string, required: true}}\n  steps:\n    - {id: hello, uses: log, with: {message: "hi \${{ params.who }}"}}\n` },
+    files: {
+      'child.yaml': `${head('child')}  parameters: {who: {type: string, required: true}}\n  steps:\n    - {id: hello, uses: log, with: {message: "hi \${{ params.who }}"}}\n`,
+    },
   },
   {
     name: 'cancelled',

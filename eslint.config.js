@@ -1,0 +1,44 @@
+// ESLint: typescript-eslint's recommended rules plus the layering rules of ARCHITECTURE.md.
+import { builtinModules } from 'node:module';
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)].map((name) => ({
+  name,
+  message: 'this layer runs inside the workflow sandbox or is shared with it: no Node APIs here',
+}));
+const ours = (folders, message) => ({ group: folders.map((f) => `**/${f}/**`), message });
+
+/** `folder` may import none of `forbidden` (and, if `nodeFree`, no Node built-in). */
+const layer = (folder, forbidden, { nodeFree = false } = {}) => ({
+  files: [`${folder}/**/*.ts`],
+  ignores: ['**/*.test.ts'],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        ...(nodeFree ? { paths: nodeBuiltins } : {}),
+        patterns: [ours(forbidden, `${folder}/ may not import ${forbidden.join(', ')} (see ARCHITECTURE.md)`)],
+      },
+    ],
+  },
+});
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.tools/', '.data/', 'dist/', 'bench/results/'] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+    },
+  },
+  layer('contract', ['compiler', 'workflows', 'activities', 'worker', 'client', 'stack', 'cli'], { nodeFree: true }),
+  layer('workflows', ['compiler', 'activities', 'worker', 'client', 'stack', 'cli'], { nodeFree: true }),
+  layer('compiler', ['workflows', 'activities', 'worker', 'client', 'stack', 'cli']),
+  layer('activities', ['compiler', 'workflows', 'worker', 'client', 'stack', 'cli']),
+  layer('client', ['workflows', 'activities', 'worker', 'stack', 'cli']),
+  layer('worker', ['compiler', 'stack', 'cli']),
+  layer('stack', ['compiler', 'cli']),
+);
