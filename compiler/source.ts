@@ -1,4 +1,5 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+// A parsed runbook file that can say where each part of it was written (file, line, column) for located errors.
+import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import { CompileError, type Location } from './errors.ts';
 
 /** A parsed runbook file that can say where any path of its content was written. */
@@ -6,12 +7,19 @@ export class RunbookSource {
   readonly file: string;
   readonly text: string;
   readonly doc: Document.Parsed;
-  private readonly lines = new LineCounter();
+  /**
+   * Offsets at which each line starts, counted from the text itself: the parser's
+   * LineCounter misses line breaks inside a broken flow collection, which put locations
+   * past the end of their line.
+   */
+  private readonly lineStarts: number[];
 
   constructor(file: string, text: string) {
     this.file = file;
     this.text = text;
-    this.doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true });
+    this.lineStarts = [0];
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) this.lineStarts.push(i + 1);
+    this.doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   }
 
   syntaxErrors(): CompileError[] {
@@ -65,8 +73,15 @@ export class RunbookSource {
   }
 
   at(offset: number): Location {
-    const { line, col } = this.lines.linePos(offset);
-    return { file: this.file, line, col };
+    const at = Math.max(0, Math.min(offset, this.text.length));
+    let low = 0;
+    let high = this.lineStarts.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >> 1;
+      if (this.lineStarts[mid]! <= at) low = mid;
+      else high = mid - 1;
+    }
+    return { file: this.file, line: low + 1, col: at - this.lineStarts[low]! + 1 };
   }
 
   /** The node at a path, or the deepest existing ancestor (so a missing key points at its parent). */

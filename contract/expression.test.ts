@@ -1,3 +1,5 @@
+// Unit tests of the CEL expression layer: hyphenated names, number types, templates, the sandbox.
+import { EvaluationError, ParseError } from '@marcbachmann/cel-js';
 import { describe, expect, it } from 'vitest';
 import { evaluateExpression, renderValue, rewriteHyphenatedNames } from './expression.ts';
 
@@ -28,7 +30,35 @@ describe('expressions (CEL)', () => {
   });
 
   it('cannot reach outside its context', () => {
-    expect(() => evaluateExpression('process.exit(1)', context)).toThrow();
-    expect(() => evaluateExpression('globalThis', context)).toThrow();
+    // Names that exist in JavaScript's global scope are not variables here.
+    const unknown = (source: string, name: string) => {
+      expect(() => evaluateExpression(source, context)).toThrow(EvaluationError);
+      expect(() => evaluateExpression(source, context)).toThrow(`Unknown variable: ${name}`);
+    };
+    // A method call is resolved against CEL's functions, before any variable is read.
+    expect(() => evaluateExpression('process.exit(1)', context)).toThrow(/no matching overload for 'dyn\.exit\(int\)'/);
+    unknown('process.env', 'process');
+    unknown('globalThis', 'globalThis');
+    unknown('require', 'require');
+    unknown('this', 'this');
+    // The prototype chain of the context's objects is not reachable, by field or by index.
+    const noKey = (source: string, key: string) => {
+      expect(() => evaluateExpression(source, context)).toThrow(EvaluationError);
+      expect(() => evaluateExpression(source, context)).toThrow(`No such key: ${key}`);
+    };
+    noKey('params.__proto__', '__proto__');
+    noKey('params["__proto__"]', '__proto__');
+    noKey('params.constructor', 'constructor');
+    noKey("params['constructor']", 'constructor');
+    noKey('params.constructor.constructor', 'constructor');
+    noKey('params.region.constructor', 'constructor');
+    noKey('run.__proto__', '__proto__');
+    // A string literal has no fields at all, so no way to its constructor (and Function).
+    expect(() => evaluateExpression("''.constructor", context)).toThrow(EvaluationError);
+    expect(() => evaluateExpression("''.constructor", context)).toThrow("Cannot index type 'string'");
+    // JavaScript methods of the context's objects are not CEL functions.
+    expect(() => evaluateExpression('params.toString()', context)).toThrow(/no matching overload for 'dyn\.toString\(\)'/);
+    // A call on a call does not even parse, so `constructor('…')()` cannot be written.
+    expect(() => evaluateExpression("''.constructor.constructor('return process')()", context)).toThrow(ParseError);
   });
 });

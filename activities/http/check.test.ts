@@ -1,3 +1,4 @@
+// http.check and http.request run for real against loopback HTTP(S) servers: checks, retry verdicts, TLS, masking.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
@@ -20,6 +21,9 @@ beforeAll(async () => {
     '/down': (_q, res) => void res.writeHead(503).end('maintenance'),
     '/bad-request': (_q, res) => void res.writeHead(400).end('no such pool'),
     '/hang': () => undefined,
+    // Echo the URL they were called on, token and all: only masking keeps it out of what the step reports.
+    '/hooks/T0KEN-abc123': (q, res) => void res.writeHead(200).end(`accepted at http://${q.headers.host}${q.url}`),
+    '/hooks/T0KEN-fail': (q, res) => void res.writeHead(500).end(`no hook at http://${q.headers.host}${q.url}`),
   });
 });
 afterAll(() => http.close());
@@ -121,15 +125,43 @@ describe('http.request', () => {
     expect(failure.message).toContain('answered 400: no such pool');
   });
 
-  it('a URL that is a secret is masked in the outputs, simulated or not', async () => {
-    process.env.REBOUND_TEST_HOOK = http.url('/hooks/T0KEN-abc123');
+  it('a URL that is a secret is masked in the outputs and errors, simulated or not', async () => {
+    const token = 'T0KEN-abc123';
     const env = new MockActivityEnvironment();
     const secretInput = (simulate: boolean) =>
       input({ url: { $secret: 'hook' }, method: 'POST' }, { simulate, secrets: { hook: { env: 'REBOUND_TEST_HOOK' } } });
-    const simulated: ActionResult = await env.run(toActivity(request), secretInput(true));
-    expect(JSON.stringify(simulated.outputs)).not.toContain('T0KEN-abc123');
-    expect(simulated.outputs.body_excerpt).toBe('would send POST ***');
-    delete process.env.REBOUND_TEST_HOOK;
+    const everything = (failure: ApplicationFailure) => JSON.stringify([failure.message, failure.stack, failure.details, failure.type]);
+    try {
+      process.env.REBOUND_TEST_HOOK = http.url(`/hooks/${token}`);
+      const simulated: ActionResult = await env.run(toActivity(request), secretInput(true));
+      expect(JSON.stringify(simulated.outputs)).not.toContain(token);
+      expect(simulated.outputs.body_excerpt).toBe('would send POST ***');
+
+      // For real: the request reaches the server, whose answer echoes the token back.
+      const before = http.count(`/hooks/${token}`);
+      const sent: ActionResult = await env.run(toActivity(request), secretInput(false));
+      expect(http.count(`/hooks/${token}`)).toBe(before + 1);
+      expect(sent.outputs).toMatchObject({ status: 200, simulated: false, body_excerpt: 'accepted at ***' });
+      expect(JSON.stringify(sent)).not.toContain(token);
+
+      // A real request that fails: its URL and the body echoing it are in the message.
+      process.env.REBOUND_TEST_HOOK = http.url('/hooks/T0KEN-fail');
+      const failed = await failureOf(env.run(toActivity(request), secretInput(false)));
+      expect(http.count('/hooks/T0KEN-fail')).toBe(1);
+      expect(failed.message).toMatch(/^http: step "probe": POST \*\*\* answered 500: no hook at \*\*\* — will retry/);
+      expect(everything(failed)).not.toContain('T0KEN-fail');
+
+      // A real request that reaches nobody: the network error names the URL.
+      const closed = await startHttpServer();
+      await closed.close();
+      process.env.REBOUND_TEST_HOOK = closed.url(`/hooks/${token}`);
+      const unreachable = await failureOf(env.run(toActivity(request), secretInput(false)));
+      expect(unreachable.type).toBe('unreachable');
+      expect(unreachable.message).toMatch(/^http: step "probe": POST \*\*\*: ECONNREFUSED/);
+      expect(everything(unreachable)).not.toContain(token);
+    } finally {
+      delete process.env.REBOUND_TEST_HOOK;
+    }
   });
 
   it('simulated, it reports the request and sends nothing', async () => {

@@ -58,9 +58,13 @@ export const dump = defineImpl({
       await Promise.all([tool.done, upload]);
     } catch (error) {
       tool.child.kill('SIGKILL');
-      await upload.catch(() => undefined);
+      // A store that failed (full, unreachable) is the cause; pg_dump's broken pipe only follows it.
+      const stored = await upload.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await draft.discard().catch(() => undefined);
-      throw error;
+      throw stored ?? error;
     }
     const point = await draft.commit({
       object: OBJECT,

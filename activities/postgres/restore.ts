@@ -1,3 +1,4 @@
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
@@ -9,8 +10,29 @@ import { postgresRestore } from '../../contract/actions/postgres.ts';
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
+ * Passes bytes on one chunk late and releases the last chunk only if `intact()` holds at
+ * the end: pg_restore cannot finish the archive, so with --single-transaction nothing of a
+ * corrupt object is ever committed to the target.
+ */
+function releaseLastIf(intact: () => boolean): Transform {
+  let held: Buffer | undefined;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      const previous = held;
+      held = chunk;
+      done(null, previous);
+    },
+    flush(done) {
+      if (!intact()) return done(new Error('the object does not match its manifest'));
+      done(null, held);
+    },
+  });
+}
+
+/**
  * Streams a restore point's object into pg_restore, hashing it on the way; a hash that
- * does not match the manifest fails the step (not retryable: the object is corrupt).
+ * does not match the manifest fails the step (not retryable: the object is corrupt) and
+ * leaves the target as it was, since the restore is one transaction that never commits.
  */
 export async function restoreInto(
   points: RestorePoints,
@@ -31,7 +53,7 @@ export async function restoreInto(
       database,
       '--no-owner',
       '--no-privileges',
-      '--exit-on-error',
+      '--single-transaction',
       '--no-password',
       ...(options.clean ? ['--clean', '--if-exists'] : []),
     ],
@@ -46,24 +68,25 @@ export async function restoreInto(
     last = Date.now();
     ctx.heartbeat({ bytes, of: point.size });
   });
-  const [fed, restored] = await Promise.allSettled([pipeline(source, digest, tool.stdin, { signal: ctx.signal }), tool.done]);
-  if (fed.status === 'rejected' || restored.status === 'rejected') {
-    tool.child.kill('SIGKILL');
-    if (digest.bytes === point.size && digest.sha256 !== point.sha256) {
-      throw new ActionError('corrupt_restore_point', `restore point ${point.id}: sha256 ${digest.sha256} does not match the manifest's ${point.sha256}`, {
-        retryable: false,
-      });
-    }
-    // pg_restore's own error says why; the broken pipe that follows it does not.
-    throw restored.status === 'rejected' ? restored.reason : (fed as PromiseRejectedResult).reason;
-  }
-  if (digest.sha256 !== point.sha256 || digest.bytes !== point.size) {
-    throw new ActionError(
+  let readWhole = false;
+  const intact = () => {
+    readWhole = true;
+    return digest.bytes === point.size && digest.sha256 === point.sha256;
+  };
+  const corrupt = () =>
+    new ActionError(
       'corrupt_restore_point',
       `restore point ${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size} bytes, ${point.sha256}`,
       { retryable: false },
     );
+  const [fed, restored] = await Promise.allSettled([pipeline(source, digest, releaseLastIf(intact), tool.stdin, { signal: ctx.signal }), tool.done]);
+  if (fed.status === 'rejected' || restored.status === 'rejected') {
+    tool.child.kill('SIGKILL');
+    if ((readWhole || digest.bytes === point.size) && (digest.bytes !== point.size || digest.sha256 !== point.sha256)) throw corrupt();
+    // pg_restore's own error says why; the broken pipe that follows it does not.
+    throw restored.status === 'rejected' ? restored.reason : (fed as PromiseRejectedResult).reason;
   }
+  if (digest.sha256 !== point.sha256 || digest.bytes !== point.size) throw corrupt();
   return digest.bytes;
 }
 

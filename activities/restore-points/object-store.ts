@@ -5,16 +5,27 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
   CreateBucketCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../../contract/storage.ts';
+import { ActionError } from '../runtime/errors.ts';
+
+/** A full disk or quota, said in words that name the store: Node's own text names neither. */
+function storageFull(url: string, key: string, error: unknown): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return error;
+  const why = code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
+  return new ActionError('storage_full', `storage ${url} is full (${why}) writing ${key}`, { retryable: true, cause: error });
+}
 
 /** An object store holding restore points. Keys are relative to the store's prefix. */
 export interface ObjectStore {
@@ -43,8 +54,12 @@ class FileStore implements ObjectStore {
   }
 
   async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
-    await mkdir(dirname(this.path(key)), { recursive: true });
-    await pipeline(body, createWriteStream(this.path(key)), { signal });
+    try {
+      await mkdir(dirname(this.path(key)), { recursive: true });
+      await pipeline(body, createWriteStream(this.path(key)), { signal });
+    } catch (error) {
+      throw storageFull(this.url, key, error);
+    }
   }
 
   async get(key: string): Promise<Readable> {
@@ -58,7 +73,12 @@ class FileStore implements ObjectStore {
     await mkdir(dirname(this.path(key)), { recursive: true });
     // Written whole, then renamed: a reader never sees half a manifest.
     const temp = `${this.path(key)}.tmp-${process.pid}`;
-    await writeFile(temp, text);
+    try {
+      await writeFile(temp, text);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw storageFull(this.url, key, error);
+    }
     await rename(temp, this.path(key));
   }
 
@@ -138,8 +158,23 @@ class S3Store implements ObjectStore {
     this.bucketChecked = true;
   }
 
+  /**
+   * Aborts uploads left open at this key. An object's key is the same on every attempt, so
+   * one is an earlier attempt that died mid-upload (a killed worker cannot abort its own):
+   * its parts would otherwise stay in the bucket, unlisted and billed, indefinitely.
+   */
+  private async abortOpenUploads(key: string): Promise<void> {
+    // By exact key as the prefix: MinIO lists open uploads for one object name, or all of them.
+    const open = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key }));
+    for (const upload of open.Uploads ?? []) {
+      if (upload.Key !== key) continue;
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.UploadId }));
+    }
+  }
+
   async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
     await this.ensureBucket();
+    await this.abortOpenUploads(this.key(key));
     // Multipart, streamed: memory stays near queueSize × partSize whatever the dump's size.
     const upload = new Upload({
       client: this.client,

