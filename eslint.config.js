@@ -39,6 +39,7 @@ export default tseslint.config(
   layer('compiler', ['workflows', 'activities', 'worker', 'client', 'stack', 'cli']),
   layer('activities', ['compiler', 'workflows', 'worker', 'client', 'stack', 'cli']),
   layer('client', ['workflows', 'activities', 'worker', 'stack', 'cli']),
+  layer('serve', ['workflows', 'activities', 'worker', 'stack', 'cli']),
   layer('worker', ['compiler', 'stack', 'cli']),
   layer('stack', ['compiler', 'cli']),
 );

@@ -1,6 +1,7 @@
 import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
 import { log } from './log/log.ts';
+import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
 import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
 import { check as postgresCheck } from './postgres/check.ts';
@@ -11,7 +12,7 @@ import { switchRouting } from './routing/switch.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
-const verify = defineVerify({ postgres: postgresTestRestore });
+const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [
@@ -26,6 +27,9 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   prune,
   switchRouting,
   dnsSwitchImpl,
+  mongodbDump,
+  mongodbRestore,
+  mongodbCheck,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

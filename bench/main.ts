@@ -12,7 +12,10 @@ import { installLogger } from '../worker/logger.ts';
 import { WORKFLOW_TYPE } from '../contract/run.ts';
 import { chainRunbook, wideRunbook } from './generate.ts';
 import { p2 } from './p2.ts';
+import { p2Mongo } from './p2-mongodb.ts';
 import { p3 } from './p3.ts';
+import { p4 } from './p4.ts';
+import { p5 } from './p5.ts';
 import { median, printTable, type Row } from './report.ts';
 
 const rows: Row[] = [];
@@ -118,7 +121,10 @@ if (wants('p1')) {
 }
 
 if (wants('p2')) rows.push(...(await p2(results)));
+if (wants('p2m')) rows.push(...(await p2Mongo(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
+if (wants('p4')) rows.push(...(await p4(results)));
+if (wants('p5')) rows.push(...(await p5(results)));
 
 printTable(rows);
 mkdirSync('bench/results', { recursive: true });

@@ -120,7 +120,6 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
       throughput_ratio: ratio,
       file_throughput_ratio: fileRatio,
       worker_peak_rss_mb: rss,
-      mongodb: 'blocked: mongodump/mongorestore cannot be had on this machine',
     };
     return [
       {

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ActionInput, ActionResult } from '../contract/run.ts';
 
 export { runbook } from '../workflows/interpreter.ts';
@@ -28,4 +28,22 @@ export async function handwritten(n: number): Promise<number> {
     done++;
   }
   return done;
+}
+
+/**
+ * P5's hand-written twin of its runbook: `http.check` on a URL, a 2 s durable sleep, a
+ * `log` — the same activities with the options the interpreter gives those steps.
+ */
+export async function p5handwritten(url: string): Promise<string> {
+  const actions = proxyActivities<Record<string, (input: ActionInput) => Promise<ActionResult>>>({
+    startToCloseTimeout: '10m',
+    heartbeatTimeout: '30s',
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+    retry: { maximumAttempts: 3, initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m' },
+  });
+  const base = { runbook: 'p5-hand', run_id: workflowInfo().workflowId, simulate: false, max_attempts: 3, secrets: {} };
+  await actions['http.check']!({ ...base, step: 'probe', backend: 'http', with: { url } });
+  await sleep(2000);
+  await actions.log!({ ...base, step: 'note', backend: 'log', with: { message: 'done' } });
+  return 'ok';
 }

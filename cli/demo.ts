@@ -9,7 +9,8 @@ import { startStack } from '../stack/embedded.ts';
 import { StackOwner } from '../stack/owner.ts';
 import { untilInterrupted } from './keep.ts';
 
-export const DEMO_RUNBOOK = relative(process.cwd(), fileURLToPath(new URL('../runbooks/dr-failover.yaml', import.meta.url)));
+// Needs nothing but HTTP stand-ins, so the first command on a fresh machine stays quick; `demo failover` switches DNS and HAProxy for real.
+export const DEMO_RUNBOOK = relative(process.cwd(), fileURLToPath(new URL('../runbooks/webhook-failover.yaml', import.meta.url)));
 
 /**
  * Local stand-ins for the services the example runbook checks: a primary that is down

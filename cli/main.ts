@@ -5,12 +5,17 @@ import { runWorker } from '../worker/main.ts';
 import { cancelCommand, decideCommand, listCommand, runCommand, statusCommand, writeSchema } from './commands.ts';
 import { demoCommand } from './demo.ts';
 import { demoBackupCommand } from './demo-backup.ts';
+import { demoFailoverCommand } from './demo-failover.ts';
 import { devCommand } from './dev.ts';
+import { failbackCommand, planFailbackCommand } from './failback.ts';
+import { reportCommand } from './report.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { loadPlan, parseMode } from './load.ts';
 import { renderPlan } from './render.ts';
 import { restorePointCommands } from './restore-points.ts';
 import { setupCommand } from './setup.ts';
+import { serveCommand } from './serve.ts';
+import { scheduleCommands } from './schedule.ts';
 
 const modeOption = () => new Option('--mode <mode>', 'run (for real) or drill (scratch targets, simulated production changes)').default('run');
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -42,14 +47,29 @@ export function program(): Command {
 
   cli
     .command('plan')
-    .argument('<file>')
+    .argument('[file]')
     .addOption(modeOption())
     .option('--json', 'print the Plan as JSON')
+    .option('--failback <run>', 'instead of a file: the failback of a finished run, built from what it changed')
+    .option('--force', 'with --failback: without the expect_current guards')
     .description('compile a runbook and show its execution graph and the changes a run would make')
-    .action((file: string, o) => {
+    .action(async (file: string | undefined, o) => {
+      if (o.failback) return planFailbackCommand(await connectClient(), o.failback, { ...o, mode: parseMode(o.mode) });
+      if (!file) throw new UsageError('plan needs a runbook file, or --failback RUN');
       const plan = loadPlan(file, parseMode(o.mode));
       console.log(o.json ? JSON.stringify(plan, null, 2) : renderPlan(plan));
     });
+
+  cli
+    .command('failback')
+    .argument('<run>')
+    .addOption(modeOption())
+    .option('--force', 'overwrite whatever the targets hold now (no expect_current guards)')
+    .option('--json', 'print the final status as JSON instead of the live table')
+    .option('--site <site>', 'run the failback on the workers of this site')
+    .option('--id <workflow-id>', 'workflow id for the failback run')
+    .description('undo what a finished run changed, newest first, as a new run; exit 0 when it succeeds')
+    .action(async (run: string, o) => failbackCommand(await connectClient(), run, { ...o, mode: parseMode(o.mode) }));
 
   cli
     .command('run')
@@ -83,6 +103,13 @@ export function program(): Command {
       .action(async (run: string, step: string, o) => decideCommand(await connectClient(), run, step, decision, o));
   }
   cli
+    .command('report')
+    .argument('<run>')
+    .option('--format <format>', 'md, html or json (default: from --out, else md)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .description("a run's report: objectives vs measured RTO/RPO, timeline (SVG Gantt chart), approvals, changes made or would be made")
+    .action(async (run: string, o) => reportCommand(await connectClient(), run, o));
+  cli
     .command('cancel')
     .argument('<run>')
     .description('cancel a run; its on_failure and finally steps still run')
@@ -110,13 +137,14 @@ export function program(): Command {
     .action(async () => devCommand());
   cli
     .command('demo')
-    .argument('[which]', 'failover (the DR drill) or backup (nightly backup, then a restore drill)', 'failover')
+    .argument('[which]', 'drill (a quick DR drill), failover (DNS + HAProxy for real, then failback) or backup', 'drill')
     .option('--keep', 'leave the stack running afterwards')
     .option('--file <runbook>', 'another runbook to drill')
     .description('run an example end to end on the embedded default stack')
     .action(async (which: string, o) => {
       if (which === 'backup') return demoBackupCommand(o);
-      if (which !== 'failover') throw new UsageError(`demo is failover or backup, not "${which}"`);
+      if (which === 'failover') return demoFailoverCommand(o);
+      if (which !== 'drill') throw new UsageError(`demo is drill, failover or backup, not "${which}"`);
       return demoCommand(o);
     });
   cli
@@ -125,6 +153,17 @@ export function program(): Command {
     .description('prepare a Temporal namespace for Rebound: register its search attributes (idempotent)')
     .action(async (o) => setupCommand(o.namespace));
   restorePointCommands(cli);
+  cli
+    .command('serve')
+    .requiredOption('--runbooks <dir>', 'directory of runbooks; those with triggers.alert are served (SIGHUP reloads it)')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: a free one, printed in the "listening" line)', '9696')
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--site <site>', 'start runs on the workers of this site (task queue rebound-<site>)')
+    .description('receive alert webhooks (Alertmanager, generic JSON) and start runbooks, one run per dedup key')
+    .action(async (o) => serveCommand(o));
+  scheduleCommands(cli);
   return cli;
 }
 

@@ -31,12 +31,15 @@ function elapsed(step: StepState, now: number): string {
 
 /** The live step table `rebound run` and `rebound status` show, cut to the terminal's width. */
 export function renderStatus(status: RunStatus, now = Date.now(), width = process.stdout.columns || 160): string {
-  const rows = [['', 'STEP', 'ACTION', 'PHASE', 'STATUS', 'TRY', 'TIME', 'NOTE']];
+  // Which worker ran each step matters once steps run in more than one site.
+  const workers = status.steps.some((s) => s.worker);
+  const rows = [['', 'STEP', 'ACTION', 'PHASE', 'STATUS', 'TRY', 'TIME', ...(workers ? ['WORKER'] : []), 'NOTE']];
   for (const s of status.steps) {
     if (s.phase !== 'main' && s.status === 'pending' && status.state !== 'running') continue;
     const allowed = s.status === 'failed' && s.continue_on_error ? '(continue_on_error) ' : '';
     const note = allowed + (s.reason ?? (s.execution !== 'run' ? s.execution : ''));
-    rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), note]);
+    const worker = workers ? [s.worker ? `${s.worker}${s.task_queue ? ` (${s.task_queue})` : ''}` : ''] : [];
+    rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), ...worker, note]);
   }
   const fit = (line: string) => (line.length > width ? `${line.slice(0, Math.max(10, width - 1))}…` : line);
   const head = `${status.runbook} [${status.mode}] — ${status.state}${status.error ? `: ${status.error}` : ''}`;

@@ -7,6 +7,7 @@ import { CommandFailed, UsageError } from './errors.ts';
 import { compile } from '../compiler/index.ts';
 import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
+import { restorePointsCheckCommand } from './restore-points-check.ts';
 
 /** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */
 function store(url?: string): RestorePoints {
@@ -49,6 +50,7 @@ async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoi
 export function restorePointCommands(cli: Command): void {
   const rp = cli.command('restore-points').description('list, find, verify and prune restore points ($REBOUND_CATALOG_URL, else storage is listed)');
   const common = (c: Command) => c.option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)').option('--json');
+  restorePointsCheckCommand(rp, store);
 
   common(
     rp

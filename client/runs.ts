@@ -3,6 +3,7 @@ import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporal
 import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '@temporalio/common';
 import type { Plan } from '../contract/plan.ts';
 import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
+import type { Trigger } from '../contract/trigger.ts';
 
 export const RUNBOOK_KEY = defineSearchAttributeKey('ReboundRunbook', SearchAttributeType.KEYWORD);
 export const MODE_KEY = defineSearchAttributeKey('ReboundMode', SearchAttributeType.KEYWORD);
@@ -16,12 +17,12 @@ export async function startRun(
   client: Client,
   plan: Plan,
   params: Record<string, string | number | boolean>,
-  options: { taskQueue: string; workflowId?: string },
+  options: { taskQueue: string; workflowId?: string; trigger?: Trigger },
 ): Promise<WorkflowHandle> {
   return client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue,
     workflowId: options.workflowId ?? newRunId(plan),
-    args: [{ plan, params }],
+    args: [{ plan, params, ...(options.trigger ? { trigger: options.trigger } : {}) }],
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: plan.name },
       { key: MODE_KEY, value: plan.mode },

@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { CronExpressionParser } from 'cron-parser';
 import { parseDuration } from '../contract/duration.ts';
 import { CompileError, type Location } from './errors.ts';
 import { issuesToErrors } from './issues.ts';
@@ -7,6 +6,8 @@ import { PLAN_VERSION, type Mode, type Plan, type PlanParameter, type PlanSecret
 import { ParameterSchema, RunbookSchema, SecretSchema } from './schema.ts';
 import { RunbookSource } from './source.ts';
 import { compileSteps } from './steps.ts';
+import { compileTriggers } from './triggers.ts';
+import { siteScope } from './sites.ts';
 import type { StepContext } from './step-context.ts';
 
 export interface LoadedFile {
@@ -40,7 +41,8 @@ function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
-function hashPlan(plan: Omit<Plan, 'hash'>): string {
+/** The Plan's `hash`: also used for plans built outside the compiler (a generated failback). */
+export function hashPlan(plan: Omit<Plan, 'hash'>): string {
   return createHash('sha256').update(canonicalJson(plan)).digest('hex');
 }
 
@@ -107,15 +109,6 @@ function checkSecrets(raw: unknown): Record<string, PlanSecret> {
   return secrets;
 }
 
-function checkSchedule(triggers: Partial<Plan['triggers']> | undefined, source: RunbookSource, errors: CompileError[]): void {
-  if (!triggers?.schedule) return;
-  try {
-    CronExpressionParser.parse(triggers.schedule.cron, triggers.schedule.timezone ? { tz: triggers.schedule.timezone } : {});
-  } catch (error) {
-    errors.push(new CompileError('schema', `triggers.schedule.cron: ${(error as Error).message}`, source.locate(['spec', 'triggers', 'schedule', 'cron'])));
-  }
-}
-
 /** Compiles `uses: runbook` children into the parent's plan, refusing runbooks that run themselves. */
 function childCompiler(options: CompileOptions, source: RunbookSource, errors: CompileError[], children: Record<string, Plan>): StepContext['child'] {
   const stack = [...(options.stack ?? []), options.file];
@@ -169,7 +162,6 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const parameters = checkParameters(spec.parameters, source, errors);
   const secrets = checkSecrets(spec.secrets);
   const triggers = checked.success ? checked.data.spec.triggers : undefined;
-  checkSchedule(triggers, source, errors);
   const children: Record<string, Plan> = {};
   const ctx: StepContext = {
     source,
@@ -178,7 +170,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     secrets: new Set(Object.keys((spec.secrets as object) ?? {})),
     errors,
     child: childCompiler(options, source, errors, children),
+    sites: siteScope(spec, source, errors),
   };
+  const planTriggers = compileTriggers(triggers, ctx, parameters);
   const phases = compilePhases(spec, ctx);
   if (errors.length || !checked.success) return { errors: dedupe(errors) };
   const data = checked.data;
@@ -196,11 +190,8 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     },
     parameters,
     secrets,
-    triggers: {
-      ...(triggers?.alert ? { alert: triggers.alert } : {}),
-      ...(triggers?.schedule ? { schedule: triggers.schedule } : {}),
-      manual: triggers?.manual ?? true,
-    },
+    triggers: planTriggers,
+    ...(ctx.sites.sites ? { sites: [...ctx.sites.sites] } : {}),
     ...phases,
     children,
   };

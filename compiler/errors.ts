@@ -16,7 +16,8 @@ export type CompileErrorCode =
   | 'expression'
   | 'parameter'
   | 'drill'
-  | 'child_runbook';
+  | 'child_runbook'
+  | 'unknown_site';
 
 /** One problem in a runbook, located so an editor (or a person at 3 a.m.) can jump to it. */
 export class CompileError extends Error {

@@ -3,7 +3,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { compile, type CompileResult } from './compile.ts';
 import type { Mode } from '../contract/plan.ts';
 
-export { compile } from './compile.ts';
+export { compile, hashPlan } from './compile.ts';
 export { CompileError } from './errors.ts';
 export { resolveParams, parseParamArgs, ParameterError } from '../contract/params.ts';
 export type { Plan, PlanStep, Mode } from '../contract/plan.ts';

@@ -1,5 +1,6 @@
 import { parseExpression, rewriteHyphenatedNames, secretReference, type AstNode } from '../contract/expression.ts';
 import { didYouMean } from './suggest.ts';
+import { TRIGGER_FIELDS } from '../contract/trigger.ts';
 
 /** What an expression at one place in a runbook may read. */
 export interface ReferenceScope {
@@ -13,6 +14,8 @@ export interface ReferenceScope {
   all: ReadonlySet<string>;
   /** Secrets are only allowed as a whole `${{ secrets.x }}` inside `with:`. */
   allowSecrets: boolean;
+  /** The names this place may read, when fewer than all (a trigger's templates read only `trigger`). */
+  roots?: ReadonlySet<string>;
 }
 
 const RUN_FIELDS = ['id', 'mode', 'started_at', 'runbook'];
@@ -38,7 +41,10 @@ function chainOf(node: AstNode): string[] | undefined {
 function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<string>): string | undefined {
   const [root, name, field, output] = chain;
   if (bound.has(root!)) return undefined;
+  if (scope.roots && !scope.roots.has(root!)) return `"${root}" cannot be read here; only ${[...scope.roots].join(', ')} can`;
   switch (root) {
+    case 'trigger':
+      return checkTrigger(name, field);
     case 'params':
       if (name === undefined) return undefined;
       return scope.params.has(name) ? undefined : `unknown parameter "${name}"${didYouMean(name, scope.params)}; declare it under spec.parameters`;
@@ -64,8 +70,19 @@ function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<s
       return undefined;
     }
     default:
-      return `unknown name "${root}"; expressions read params, steps, run and secrets`;
+      return `unknown name "${root}"; expressions read params, steps, run, trigger and secrets`;
   }
+}
+
+/** `trigger.kind`, `trigger.alert.labels.x`: the parts and their fields are fixed (contract/trigger.ts). */
+function checkTrigger(part: string | undefined, field: string | undefined): string | undefined {
+  if (part === undefined) return undefined;
+  const parts = Object.keys(TRIGGER_FIELDS);
+  if (!parts.includes(part)) return `unknown field trigger.${part}${didYouMean(part, parts)}; trigger has ${parts.join(', ')}`;
+  const fields = TRIGGER_FIELDS[part]!;
+  if (field === undefined || fields.includes(field)) return undefined;
+  if (!fields.length) return `trigger.${part} is a string; it has no field "${field}"`;
+  return `unknown field trigger.${part}.${field}${didYouMean(field, fields)}; it has ${fields.join(', ')}`;
 }
 
 function walk(node: AstNode, scope: ReferenceScope, bound: ReadonlySet<string>, problems: string[]): void {

@@ -28,6 +28,8 @@ export const StepSchema = z.strictObject({
   timeout: duration.optional(),
   heartbeat_timeout: duration.optional(),
   continue_on_error: z.boolean().optional(),
+  site: name.optional().describe('the site whose workers run this step (task queue rebound-<site>); one of spec.sites'),
+  site_timeout: duration.optional().describe('how long the step waits for a worker of its site before failing (default: spec.site_timeout, else 5m)'),
   drill: z
     .union([z.enum(['run', 'simulate', 'skip']), z.strictObject({ with: z.record(z.string(), z.unknown()) })])
     .optional()
@@ -46,9 +48,34 @@ export const SecretSchema = z.union([
   z.strictObject({ file: z.string().min(1) }),
 ]);
 
+const triggerParams = z
+  .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .describe('parameter values for the runs this trigger starts; alert params may use ${{ trigger.alert.… }}');
+const triggerMode = z.enum(['run', 'drill']).describe('the mode of the runs this trigger starts (default run)');
+
+export const AlertTriggerSchema = z.strictObject({
+  match: z.record(z.string(), z.string()).describe('label → exact value, or /regex/ (anchored); every one must match'),
+  params: triggerParams.optional(),
+  dedup_key: z.string().min(1).optional().describe('${{ … }} template; alerts with the same key share one run (default: one run of this runbook at a time)'),
+  cooldown: duration.optional().describe('after a run for a key ends, alerts for that key start nothing for this long'),
+  mode: triggerMode.optional(),
+});
+
+export const ScheduleTriggerSchema = z.strictObject({
+  cron: z.string().min(1).optional().describe('a cron expression (give cron or every)'),
+  every: duration.optional().describe('an interval such as 15m (give cron or every)'),
+  timezone: z.string().optional().describe('IANA time zone of the cron expression (default UTC)'),
+  params: triggerParams.optional(),
+  mode: triggerMode.optional(),
+  overlap: z.enum(['skip', 'buffer_one', 'allow_all', 'cancel_other']).optional().describe('when a run is due while the last one runs (default skip)'),
+  catchup_window: duration.optional().describe('how late a missed run may still start after an outage (default 1h)'),
+  jitter: duration.optional().describe('random delay up to this long before each run'),
+  pause_on_failure: z.boolean().optional().describe('pause the schedule when a run fails'),
+});
+
 export const TriggersSchema = z.strictObject({
-  alert: z.strictObject({ match: z.record(z.string(), z.string()) }).optional(),
-  schedule: z.strictObject({ cron: z.string().min(1), timezone: z.string().optional() }).optional(),
+  alert: AlertTriggerSchema.optional(),
+  schedule: ScheduleTriggerSchema.optional(),
   manual: z.boolean().optional(),
 });
 
@@ -65,6 +92,9 @@ export const RunbookSchema = z.strictObject({
     parameters: z.record(z.string(), ParameterSchema).optional(),
     secrets: z.record(z.string(), SecretSchema).optional(),
     triggers: TriggersSchema.optional(),
+    sites: z.array(name).min(1).optional().describe('the sites steps may run in, e.g. [primary, dr]; each is served by rebound worker --site <site>'),
+    site: name.optional().describe('the site of steps that name none (one of sites)'),
+    site_timeout: duration.optional().describe('how long a step waits for a worker of its site before failing (default 5m)'),
     steps: z.array(StepSchema).min(1, 'a runbook needs at least one step'),
     on_failure: z.array(StepSchema).optional(),
     finally: z.array(StepSchema).optional(),

@@ -3,6 +3,7 @@ import type { ActionSpec } from '../contract/action.ts';
 import type { Mode } from '../contract/plan.ts';
 import type { CompileError } from './errors.ts';
 import type { StepDocument } from './schema.ts';
+import type { SiteScope } from './sites.ts';
 import type { RunbookSource } from './source.ts';
 
 export interface StepContext {
@@ -13,6 +14,8 @@ export interface StepContext {
   errors: CompileError[];
   /** Compiles a child runbook; returns its plan key, or undefined after reporting errors. */
   child(path: string, at: ReadonlyArray<PropertyKey>): string | undefined;
+  /** spec.sites, spec.site and spec.site_timeout, for steps' `site:`. */
+  sites: SiteScope;
 }
 
 /** A step that passed the step schema, with the action it names (if known). */

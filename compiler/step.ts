@@ -7,6 +7,7 @@ import { execution } from './drill.ts';
 import { CompileError } from './errors.ts';
 import { precedes } from './graph.ts';
 import { checkInput, mergeWith } from './inputs.ts';
+import { stepSite } from './sites.ts';
 import { issuesToErrors } from './issues.ts';
 import { checkExpression, type ReferenceScope } from './references.ts';
 import type { StepDocument } from './schema.ts';
@@ -155,6 +156,8 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
     continue_on_error: doc.continue_on_error ?? false,
     execution: mode.execution,
     ...(child ? { child } : {}),
+    // Built-in actions run inside the workflow itself: a site has nothing to route there.
+    ...(spec?.kind === 'workflow' ? {} : stepSite(doc, path, ctx.sites, ctx.source, ctx.errors)),
     ...pick(ctx.source.locate(path)),
   };
 }

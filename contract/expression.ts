@@ -106,6 +106,8 @@ export interface ExpressionContext {
   params: Record<string, unknown>;
   steps: Record<string, { outcome: string; outputs: Record<string, unknown> }>;
   run: Record<string, unknown>;
+  /** How the run started (contract/trigger.ts). */
+  trigger?: unknown;
 }
 
 /** Evaluates an (already rewritten) expression; results come back as plain JSON values. */

@@ -2,6 +2,8 @@
  * The Plan: a compiled runbook. It is the workflow's input, so each run's history pins the
  * exact runbook it ran. Plain JSON types only: the workflow bundle imports this file.
  */
+import type { AlertTriggerPlan, ScheduleTriggerPlan } from './trigger.ts';
+
 export const PLAN_VERSION = 'rebound.plan/v1';
 
 export type Mode = 'run' | 'drill';
@@ -41,6 +43,10 @@ export interface PlanStep {
   execution: Execution;
   /** Child runbook plan key, for `uses: runbook`. */
   child?: string;
+  /** The site whose workers run this step (task queue `rebound-<site>`); absent: the run's own queue. */
+  site?: string;
+  /** With a site: how long the step may wait for a worker of that site before it fails. */
+  site_timeout_ms?: number;
   line: number;
   col: number;
 }
@@ -68,10 +74,12 @@ export interface Plan {
   parameters: Record<string, PlanParameter>;
   secrets: Record<string, PlanSecret>;
   triggers: {
-    alert?: { match: Record<string, string> };
-    schedule?: { cron: string; timezone?: string };
+    alert?: AlertTriggerPlan;
+    schedule?: ScheduleTriggerPlan;
     manual: boolean;
   };
+  /** The sites steps may name with `site:` (spec.sites); absent when the runbook names none. */
+  sites?: string[];
   steps: PlanStep[];
   on_failure: PlanStep[];
   finally: PlanStep[];

@@ -1,6 +1,7 @@
 // What the interpreter workflow and its clients share: input, status, signals, queries, activity input.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Plan, Phase, Execution } from './plan.ts';
+import type { Trigger } from './trigger.ts';
 
 /** Shared between the workflow and its clients (CLI, tests): names are part of the API. */
 export const WORKFLOW_TYPE = 'runbook';
@@ -12,6 +13,8 @@ export interface RunInput {
   plan: Plan;
   /** Already checked against plan.parameters by the client; checked again in the workflow. */
   params: Record<string, string | number | boolean>;
+  /** How the run started (`trigger.*`); absent in runs started before triggers existed: manual. */
+  trigger?: Trigger;
 }
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -31,6 +34,9 @@ export interface StepState {
   /** Why it failed, or why it was skipped or cancelled. */
   reason?: string;
   continue_on_error: boolean;
+  /** Which worker ran the step's last attempt (`pid@host`), and on which task queue. */
+  worker?: string;
+  task_queue?: string;
 }
 
 export interface Objective {
@@ -84,4 +90,7 @@ export interface ActionInput {
 export interface ActionResult {
   outputs: Record<string, unknown>;
   attempt: number;
+  /** The worker that ran this attempt and its task queue: `rebound status` shows them per step. */
+  worker?: string;
+  task_queue?: string;
 }

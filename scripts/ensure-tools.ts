@@ -1,9 +1,11 @@
 // Installs (or finds) every server the suite runs, before any test starts its clock.
+import { ensureFerretDb } from '../stack/ferretdb.ts';
 import { ensureHaproxy } from '../stack/haproxy.ts';
 import { ensureMinio } from '../stack/minio.ts';
 import { ensureMoto } from '../stack/moto.ts';
 import { ensurePostgres } from '../stack/postgres.ts';
 import { ensurePowerDns } from '../stack/powerdns.ts';
+import { ensurePymongo } from '../stack/pymongo.ts';
 import { ensureTemporalCli } from '../stack/tools.ts';
 
 const log = (line: string) => console.log(`[tools] ${line}`);
@@ -13,3 +15,5 @@ console.log(`[tools] minio: ${ensureMinio(log)}`);
 console.log(`[tools] powerdns: ${ensurePowerDns(log)}`);
 console.log(`[tools] haproxy: ${ensureHaproxy(log)}`);
 console.log(`[tools] moto: ${ensureMoto(log)}`);
+console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
+console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);

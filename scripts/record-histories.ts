@@ -22,6 +22,9 @@ const server = await startTemporal({ dir: join(DATA, 'record') });
 process.env.TEMPORAL_ADDRESS = server.address;
 const worker = await createWorker({ taskQueue: 'record' });
 const running = worker.run();
+// Scenarios with per-site steps need a worker on each site's task queue.
+const siteWorkers = await Promise.all([...new Set(SCENARIOS.flatMap((s) => s.sites ?? []))].map((site) => createWorker({ site })));
+const siteRuns = siteWorkers.map((w) => w.run());
 const client = await connectClient();
 try {
   for (const scenario of SCENARIOS) {
@@ -32,7 +35,11 @@ try {
       load: (p) => (scenario.files?.[p] ? { file: p, text: scenario.files[p]! } : undefined),
     });
     if (!plan) throw new Error(errors.map((e) => e.format()).join('\n'));
-    const handle = await startRun(client, plan, scenario.params ?? {}, { taskQueue: 'record', workflowId: `replay-${scenario.name}-${Date.now()}` });
+    const handle = await startRun(client, plan, scenario.params ?? {}, {
+      taskQueue: 'record',
+      workflowId: `replay-${scenario.name}-${Date.now()}`,
+      trigger: scenario.trigger,
+    });
     const waitRunning = async (step: string) => {
       for (;;) {
         const status = await handle.query(statusQuery);
@@ -62,6 +69,7 @@ try {
   }
 } finally {
   worker.shutdown();
-  await running;
+  siteWorkers.forEach((w) => w.shutdown());
+  await Promise.all([running, ...siteRuns]);
   await server.stop();
 }

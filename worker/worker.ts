@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
+import { workerIdentity } from '../activities/runtime/identity.ts';
 import { assertNamespaceReady } from '../client/setup.ts';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { installLogger } from './logger.ts';
@@ -30,6 +31,7 @@ export async function createWorker(options: ReboundWorkerOptions = {}): Promise<
     connection,
     namespace,
     taskQueue: options.taskQueue ?? taskQueueFor(options.site),
+    identity: workerIdentity(),
     activities: createActivities(),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     ...options.extra,

@@ -22,3 +22,12 @@ export function attemptsOf(error: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** The worker that ran the failing attempt, as our action wrapper records in its failure details. */
+export function workerOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  if (!(current instanceof ApplicationFailure)) return undefined;
+  const detail = current.details?.[0] as { worker?: unknown } | undefined;
+  return typeof detail?.worker === 'string' ? detail.worker : undefined;
+}

@@ -5,6 +5,7 @@ import type { Ctx } from './perform.ts';
 import { runPhase, type Run } from './phases.ts';
 import { approveSignal, rejectSignal, statusQuery, type RunInput, type RunStatus, type StepState } from '../contract/run.ts';
 import { drillReport } from './report.ts';
+import { triggerOf } from './trigger.ts';
 
 const now = (): string => new Date(Date.now()).toISOString();
 
@@ -42,7 +43,7 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   setHandler(approveSignal, decide('approved'));
   setHandler(rejectSignal, decide('rejected'));
 
-  const run: Run = { ctx, params, states, status };
+  const run: Run = { ctx, params, states, status, trigger: triggerOf(input) };
   const failed = await runPhase(run, plan.steps);
   const cancelled = !failed && CancellationScope.current().consideredCancelled;
   if (failed || cancelled) await CancellationScope.nonCancellable(() => runPhase(run, plan.on_failure));

@@ -1,4 +1,14 @@
-import { ActivityCancellationType, condition, executeChild, patched, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  ActivityFailure,
+  condition,
+  executeChild,
+  patched,
+  proxyActivities,
+  sleep,
+  TimeoutFailure,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { z } from 'zod';
 import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
 import { parseDuration } from '../contract/duration.ts';
@@ -18,10 +28,39 @@ export interface Ctx {
   approvals: Approvals;
 }
 
-type Outputs = { outputs: Record<string, unknown>; attempt: number };
+type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };
+
+/** A step with a site goes to that site's task queue, and waits only so long for a worker there. */
+function siteOptions(step: PlanStep): { taskQueue?: string; scheduleToStartTimeout?: number } {
+  if (!step.site) return {};
+  return { taskQueue: `rebound-${step.site}`, scheduleToStartTimeout: step.site_timeout_ms ?? DEFAULT_SITE_TIMEOUT_MS };
+}
+
+/** How long a step with a site waits for one of its workers unless the runbook says otherwise. */
+const DEFAULT_SITE_TIMEOUT_MS = 5 * 60_000;
 
 async function runActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+  try {
+    return await callActivity(step, input, ctx);
+  } catch (error) {
+    // Temporal never retries a schedule-to-start timeout; say what it means here.
+    if (step.site && isScheduleToStartTimeout(error)) {
+      throw new StepRejected(
+        `no worker for site ${step.site}: nothing polled task queue rebound-${step.site} within ${Math.round((step.site_timeout_ms ?? DEFAULT_SITE_TIMEOUT_MS) / 1000)}s (start one with: rebound worker --site ${step.site})`,
+      );
+    }
+    throw error;
+  }
+}
+
+function isScheduleToStartTimeout(error: unknown): boolean {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  return cause instanceof TimeoutFailure && String(cause.timeoutType).replace('TIMEOUT_TYPE_', '') === 'SCHEDULE_TO_START';
+}
+
+async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
   const activities = proxyActivities<Record<string, (input: ActionInput) => Promise<ActionResult>>>({
+    ...siteOptions(step),
     startToCloseTimeout: step.timeout_ms,
     ...(step.heartbeat_timeout_ms ? { heartbeatTimeout: step.heartbeat_timeout_ms } : {}),
     // Compensation must not start while a cancelled change is still in flight.

@@ -2,9 +2,10 @@
 import { CancellationScope, isCancellation } from '@temporalio/workflow';
 import { evaluateExpression, renderValue, type ExpressionContext } from '../contract/expression.ts';
 import type { PlanStep } from '../contract/plan.ts';
+import type { Trigger } from '../contract/trigger.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';
 import { perform, StepRejected, type Ctx } from './perform.ts';
-import { attemptsOf, describeFailure } from './failure.ts';
+import { attemptsOf, describeFailure, workerOf } from './failure.ts';
 
 const now = (): string => new Date(Date.now()).toISOString();
 
@@ -14,6 +15,8 @@ export interface Run {
   params: Record<string, string | number | boolean>;
   states: Map<string, StepState>;
   status: RunStatus;
+  /** How the run started: `trigger.*` in expressions (workflows/trigger.ts). */
+  trigger?: Trigger;
 }
 
 function context(run: Run): ExpressionContext {
@@ -21,6 +24,7 @@ function context(run: Run): ExpressionContext {
   return {
     params,
     run: { id: ctx.runId, mode: ctx.plan.mode, started_at: status.started_at, runbook: ctx.plan.name },
+    trigger: run.trigger ?? { kind: 'manual', manual: {} },
     steps: Object.fromEntries([...states.values()].map((s) => [s.id, { outcome: outcomeOf(s), outputs: s.outputs ?? {} }])),
   };
 }
@@ -42,11 +46,13 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
     }
     const rendered = renderValue(step.with, context(run)) as Record<string, unknown>;
     const result = await perform(step, rendered, run.ctx);
-    return finish({ status: 'succeeded', outputs: result.outputs, attempt: result.attempt });
+    const ran = result.worker ? { worker: result.worker, ...(result.task_queue ? { task_queue: result.task_queue } : {}) } : {};
+    return finish({ status: 'succeeded', outputs: result.outputs, attempt: result.attempt, ...ran });
   } catch (error) {
     if (isCancellation(error)) return finish({ status: 'cancelled', reason: 'cancelled' });
     const reason = error instanceof StepRejected ? error.message : describeFailure(error);
-    return finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1) });
+    const worker = workerOf(error);
+    return finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1), ...(worker ? { worker } : {}) });
   }
 }
 

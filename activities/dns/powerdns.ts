@@ -166,6 +166,7 @@ export function powerDnsProvider(config: PowerDnsConfig, signal: AbortSignal): D
       }
       await verify(config, target, set, wait);
     },
+    verify: (target, set, wait) => verify(config, target, set, wait),
     async preflight(target, current) {
       const server = await resolverAddress(config);
       let answer: RecordSet | null;

@@ -26,6 +26,11 @@ export interface DnsProvider {
   read(target: Target): Promise<{ zone: string; sets: Map<string, RecordSet> }>;
   /** Replaces the record set (UPSERT); resolves once the change is live, or throws a retryable not_converged. */
   write(target: Target, set: RecordSet, wait: Wait): Promise<void>;
+  /**
+   * Waits until a change already made is live, writing nothing: how a retry finishes an
+   * attempt that crashed between its write and its verification. Absent: write again (UPSERT).
+   */
+  verify?(target: Target, set: RecordSet, wait: Wait): Promise<void>;
   /** Read-only checks a drill adds to reading (can the change be verified?): one line per thing proved. */
   preflight(target: Target, current: RecordSet | null): Promise<string[]>;
 }

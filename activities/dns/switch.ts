@@ -112,6 +112,16 @@ async function write(input: Input, s: Situation, previous: RecordSet | null, ctx
   return result(input, s, { previous, changed: true, simulated: false });
 }
 
+/** An earlier attempt wrote the change and died before seeing it live: verify it, and write nothing a second time. */
+async function finish(input: Input, s: Situation, previous: RecordSet | null, ctx: ActionContext): Promise<Output> {
+  if (!s.provider.verify) return write(input, s, previous, ctx);
+  const switching: Switching = { name: s.target.name, type: s.target.type, to: s.desired, previous };
+  ctx.heartbeat({ phase: 'verifying', switching });
+  ctx.log('info', `${s.target.name} ${s.target.type} already holds ${describeSet(s.desired)} from an earlier attempt; verifying it`);
+  await s.provider.verify(s.target, s.desired, waitFor(input, ctx, switching));
+  return result(input, s, { previous, changed: true, simulated: false });
+}
+
 /**
  * UPSERT semantics: already at the target is success without a write. That check comes
  * before expect_current, so a retry after a crash that had already switched converges
@@ -124,8 +134,8 @@ export const dnsSwitchImpl = defineImpl({
     const s = await survey(input, ctx);
     if (sameSet(s.target.type, s.current, s.desired)) {
       const earlier = earlierAttempt(s);
-      // Written by an earlier attempt that may not have seen it take effect: write again (a no-op) to verify.
-      if (earlier !== undefined && !sameSet(s.target.type, earlier, s.desired)) return write(input, s, earlier, ctx);
+      // Written by an earlier attempt that may not have seen it take effect: verify it (providers that cannot, write again: a no-op).
+      if (earlier !== undefined && !sameSet(s.target.type, earlier, s.desired)) return finish(input, s, earlier, ctx);
       return result(input, s, { previous: s.current, changed: false, simulated: false });
     }
     guard(input, s);

@@ -7,8 +7,8 @@ import { readPoint, scanPoints, type Manifest, type RestorePoint, type Verificat
 import { defaultStorage, openStore, type ObjectStore } from './object-store.ts';
 import { findPoint, type RestorePointRef } from './resolve.ts';
 
-export type { RestorePoint, Verification } from './manifest.ts';
-export { restorePointId } from './manifest.ts';
+export type { PointObject, RestorePoint, Verification } from './manifest.ts';
+export { listingSha256, restorePointId } from './manifest.ts';
 export { Digest } from './digest.ts';
 export { closeCatalogs };
 

@@ -3,6 +3,16 @@ import { z } from 'zod';
 import type { ObjectStore } from './object-store.ts';
 import { MANIFEST, VERIFICATION } from './layout.ts';
 
+/** One of several objects of a point (a MongoDB dump's `<db>/<collection>.bson.gz` …). */
+export const PointObjectSchema = z.object({
+  name: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  /** Documents (or rows) in the object, where it holds any. */
+  documents: z.number().optional(),
+});
+export type PointObject = z.infer<typeof PointObjectSchema>;
+
 /**
  * A restore point's manifest. Storage is the source of truth: a point exists when its
  * manifest does, and the manifest is written last, after the data object is complete.
@@ -26,6 +36,14 @@ export const ManifestSchema = z.object({
   server_version: z.string(),
   labels: z.record(z.string(), z.string()),
   storage: z.string(),
+  /**
+   * Points made of several objects list each one; `object` then names the point's folder
+   * (''), `size` is their total and `sha256` the hash of their `sha256sum`-style listing
+   * (see listingSha256). Absent in single-object points and in manifests written before it.
+   */
+  objects: z.array(PointObjectSchema).optional(),
+  /** How the source was read (e.g. MongoDB: per collection, or one snapshot at a cluster time). */
+  consistency: z.record(z.string(), z.unknown()).optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -55,6 +73,12 @@ export function restorePointId(firstScheduledMs: number, runId: string, step: st
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   return `${stamp}-${createHash('sha256').update(`${runId}/${step}`).digest('hex').slice(0, 8)}`;
+}
+
+/** The hash a multi-object point records as its sha256: of `<sha256>  <name>` lines, sorted by name. */
+export function listingSha256(objects: readonly PointObject[]): string {
+  const lines = [...objects].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((o) => `${o.sha256}  ${o.name}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
 export async function readPoint(store: ObjectStore, prefix: string): Promise<RestorePoint | undefined> {

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import type { z } from 'zod';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
-import { Digest, openRestorePoints, type RestorePoint, type RestorePoints, type Verification } from './index.ts';
+import { Digest, listingSha256, openRestorePoints, type PointObject, type RestorePoint, type RestorePoints, type Verification } from './index.ts';
 import { backupVerify } from '../../contract/actions/restore-points.ts';
 
 export type CheckResult = Verification['checks'][number];
@@ -13,14 +13,39 @@ export type VerifyInput = z.output<typeof backupVerify.input>;
 /** Restores a point into scratch targets, runs the declared checks and cleans up. */
 export type TestRestore = (points: RestorePoints, point: RestorePoint, input: VerifyInput, ctx: ActionContext) => Promise<CheckResult[]>;
 
+async function hashObject(points: RestorePoints, point: RestorePoint, object: string, ctx: ActionContext): Promise<Digest> {
+  const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'checksum', object, bytes }));
+  await pipeline(await points.open(point, object), digest, new Writable({ write: (_c, _e, done) => done() }), { signal: ctx.signal });
+  return digest;
+}
+
 async function checksum(points: RestorePoints, point: RestorePoint, ctx: ActionContext): Promise<CheckResult> {
-  const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'checksum', bytes }));
-  await pipeline(await points.open(point), digest, new Writable({ write: (_c, _e, done) => done() }), { signal: ctx.signal });
+  if (point.objects) return checksumObjects(points, point, point.objects, ctx);
+  const digest = await hashObject(points, point, point.object, ctx);
   const intact = digest.sha256 === point.sha256 && digest.bytes === point.size;
   const detail = intact
     ? `${digest.bytes} bytes match the manifest`
     : `read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${point.size} bytes, ${point.sha256}`;
   return { check: 'sha256', ok: intact, detail };
+}
+
+/** A point of several objects: every listed object is re-hashed, and the listing itself must match. */
+async function checksumObjects(points: RestorePoints, point: RestorePoint, objects: PointObject[], ctx: ActionContext): Promise<CheckResult> {
+  const bad: string[] = [];
+  let bytes = 0;
+  for (const object of objects) {
+    const digest = await hashObject(points, point, object.name, ctx).catch((error: Error) => error);
+    if (digest instanceof Error) {
+      bad.push(`${object.name}: ${digest.message}`);
+      continue;
+    }
+    bytes += digest.bytes;
+    if (digest.sha256 !== object.sha256 || digest.bytes !== object.size)
+      bad.push(`${object.name}: read ${digest.bytes} bytes, sha256 ${digest.sha256}; manifest: ${object.size} bytes, ${object.sha256}`);
+  }
+  if (listingSha256(objects) !== point.sha256) bad.push(`the object listing's sha256 is not the manifest's ${point.sha256}`);
+  const detail = bad.length ? bad.join('; ') : `${objects.length} objects, ${bytes} bytes match the manifest`;
+  return { check: 'sha256', ok: !bad.length, detail };
 }
 
 /**

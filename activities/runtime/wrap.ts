@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { ActionSpec } from '../../contract/action.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { ActionError } from './errors.ts';
+import { workerIdentity } from './identity.ts';
 import { mask, resolveSecrets, SecretUnavailableError } from './secrets.ts';
 
 /** What an action implementation gets besides its input. */
@@ -43,7 +44,7 @@ function failure(input: ActionInput, attempt: number, error: unknown, secrets: S
     message: `${input.backend}: step "${input.step}": ${mask(raw, secrets)} — ${verdict}`,
     type: code,
     nonRetryable: !retryable,
-    details: [{ attempt, backend: input.backend, step: input.step, code }],
+    details: [{ attempt, backend: input.backend, step: input.step, code, worker: workerIdentity() }],
   });
 }
 
@@ -84,7 +85,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
       const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;
       const outputs = await run.call(impl, parsed.data, ctx);
       // Outputs land in the history and in reports: no secret value may ride along.
-      return { outputs: maskValue(outputs, secrets) as Record<string, unknown>, attempt };
+      return { outputs: maskValue(outputs, secrets) as Record<string, unknown>, attempt, worker: workerIdentity(), task_queue: activity.info.taskQueue };
     } catch (error) {
       if (error instanceof CancelledFailure) throw error;
       if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`);

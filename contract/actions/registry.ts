@@ -3,6 +3,7 @@ import { approval, childRunbook, sleep } from './builtin.ts';
 import { dnsSwitch } from './dns.ts';
 import { httpCheck, httpRequest } from './http.ts';
 import { log } from './log.ts';
+import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
 import { backupVerify, catalogResolve, restorePointsPrune } from './restore-points.ts';
 import { routingSwitch } from './routing.ts';
@@ -24,5 +25,8 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     restorePointsPrune,
     routingSwitch,
     dnsSwitch,
+    mongodbDump,
+    mongodbRestore,
+    mongodbCheck,
   ].map((a) => [a.name, a as ActionSpec]),
 );

@@ -64,7 +64,7 @@ export const backupVerify = defineAction({
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z.string().describe('connection URL (from a secret) of a server where a scratch database may be created and dropped'),
-    checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [] }),
+    checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
   }),
   output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(CheckResultSchema) }),

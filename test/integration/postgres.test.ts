@@ -1,3 +1,4 @@
+// postgres.dump/restore round trips, manifests, backup.verify, the catalog and secrets, on real PostgreSQL, MinIO and Temporal (the example runbooks: backup-runbooks.test.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, openSync, readSync, writeSync, closeSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,6 @@ import { scanPoints } from '../../activities/restore-points/manifest.ts';
 import { openStore } from '../../activities/restore-points/object-store.ts';
 import { startBackends, fingerprint, seedOrders } from '../helpers/backends.ts';
 import { seedInventory } from '../../stack/demo-data.ts';
-import { compileFile } from '../../compiler/index.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { dump } from '../../activities/postgres/dump.ts';
 import { toActivity } from '../../activities/runtime/wrap.ts';
@@ -27,6 +27,9 @@ const fileRoot = mkdtempSync(join(tmpdir(), 'rebound-storage-'));
 const fileStorage = `{url: "file://${fileRoot}"}`;
 let s3Storage = '';
 let env: Record<string, string>;
+/** Wrong credentials the worker holds: failures that carry a secret, which must not leak either. */
+const wrongPgPassword = randomBytes(12).toString('hex');
+const wrongMinioSecret = randomBytes(16).toString('hex');
 
 const head = (name: string) => `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${name}}\nspec:
   secrets:
@@ -34,6 +37,8 @@ const head = (name: string) => `apiVersion: rebound/v1\nkind: Runbook\nmetadata:
     scratch: {env: SCRATCH_PG}
     minio_key: {env: MINIO_KEY}
     minio_secret: {env: MINIO_SECRET}
+    wrong_pg: {env: WRONG_PG}
+    wrong_minio_secret: {env: WRONG_MINIO_SECRET}
 `;
 
 beforeAll(async () => {
@@ -49,15 +54,17 @@ beforeAll(async () => {
     MINIO_KEY: minio.accessKey,
     MINIO_SECRET: minio.secretKey,
     REBOUND_CATALOG_URL: pg.url('rebound_catalog'),
+    WRONG_PG: pg.url('orders').replace(`:${pg.password}@`, `:${wrongPgPassword}@`),
+    WRONG_MINIO_SECRET: wrongMinioSecret,
     // The example runbooks' secrets.
     ORDERS_PG_URL: pg.url('orders'),
     INVENTORY_PG_URL: pg.url('inventory'),
     SCRATCH_PG_URL: pg.url('postgres'),
     RESTORE_TARGET_PG_URL: pg.url('postgres'),
   };
-  worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), env });
+  worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), startTimeoutMs: 120_000, env });
   client = await connect(inject('temporalAddress'));
-});
+}, 300_000);
 
 afterAll(async () => {
   await worker?.kill();
@@ -132,7 +139,7 @@ describe('retries converge', () => {
   });
 });
 
-describe('backup.verify', () => {
+describe('backup.verify', { timeout: 300_000 }, () => {
   const verifyPlan = (ref: string) =>
     planOf(`${head('verify')}  steps:
     - id: verify
@@ -187,7 +194,7 @@ describe('backup.verify', () => {
   });
 });
 
-describe('catalog: resolve, retention, sync', () => {
+describe('catalog: resolve, retention, sync', { timeout: 600_000 }, () => {
   it('resolves latest points, prunes down to the last verified one, and sync reproduces the index', async () => {
     const storage = `{url: "file://${join(fileRoot, 'catalog')}"}`;
     const dumpPlan = planOf(
@@ -254,51 +261,57 @@ describe('catalog: resolve, retention, sync', () => {
   });
 });
 
-describe('secrets', () => {
-  it('the database password appears nowhere in the history, the worker log or error messages', async () => {
-    const failing = planOf(
-      `${head('secret-fail')}  steps:\n    - {id: dump, uses: postgres.dump, retry: {max_attempts: 1}, with: {source: "\${{ secrets.orders }}", database: no_such_db, service: s, storage: ${fileStorage}}}\n`,
-    );
-    const failedRun = await start(client, failing, site);
-    const failed = await finalStatus(failedRun);
-    expect(failed.state).toBe('failed');
-    expect(stepOf(failed, 'dump').reason).toContain('does not exist');
-    expect(stepOf(failed, 'dump').reason).toContain('not retryable');
+describe('secrets', { timeout: 300_000 }, () => {
+  it('the database and MinIO secrets, right or wrong, appear nowhere in the history, the worker log or error messages', async () => {
+    const oneStep = (name: string, step: string) => planOf(`${head(name)}  steps:\n    - ${step}\n`);
+    const failing = {
+      // The right password, a failure that is about something else.
+      'missing database': oneStep(
+        'secret-fail',
+        `{id: dump, uses: postgres.dump, retry: {max_attempts: 1}, with: {source: "\${{ secrets.orders }}", database: no_such_db, service: s, storage: ${fileStorage}}}`,
+      ),
+      // Failures about the secrets themselves: a wrong PostgreSQL password, a wrong S3 secret key.
+      'wrong password': oneStep(
+        'secret-wrong-pg',
+        `{id: dump, uses: postgres.dump, retry: {max_attempts: 1}, with: {source: "\${{ secrets.wrong_pg }}", service: s, storage: ${fileStorage}}}`,
+      ),
+      'wrong S3 secret key': oneStep(
+        'secret-wrong-s3',
+        `{id: dump, uses: postgres.dump, retry: {max_attempts: 1}, with: {source: "\${{ secrets.orders }}", service: s, storage: ${s3Storage.replace('secrets.minio_secret', 'secrets.wrong_minio_secret')}}}`,
+      ),
+    };
+    const runs = await Promise.all(Object.values(failing).map((plan) => start(client, plan, site)));
+    const failed = await Promise.all(runs.map((run) => finalStatus(run)));
+    for (const status of failed) expect(status.state).toBe('failed');
+    const [missing, wrongPg, wrongS3] = failed.map((status) => stepOf(status, 'dump').reason!);
+    expect(missing).toContain('does not exist');
+    expect(missing).toContain('not retryable');
+    expect(wrongPg).toContain('password authentication failed');
+    expect(wrongS3).toMatch(/signature|access key|credential|forbidden/i);
     const okRun = await start(client, dumpAndRestore(s3Storage, `orders_copy_${randomBytes(3).toString('hex')}`), site);
     expect((await finalStatus(okRun)).state).toBe('succeeded');
     const texts: Record<string, string> = {
       worker: worker.output(),
-      errors: JSON.stringify(failed),
-      'failed history': historyText(await failedRun.fetchHistory()),
       'succeeded history': historyText(await okRun.fetchHistory()),
     };
-    for (const [where, text] of Object.entries(texts)) {
-      expect(text.includes(backends.pg.password), `the password leaked into the ${where}`).toBe(false);
-      expect(text.includes(backends.minio.secretKey), `the MinIO secret leaked into the ${where}`).toBe(false);
+    for (const [i, name] of Object.keys(failing).entries()) {
+      texts[`${name}: error`] = JSON.stringify(failed[i]);
+      texts[`${name}: history`] = historyText(await runs[i]!.fetchHistory());
     }
-    // Positive control: the decoded history does hold the secret's reference.
-    expect(texts['failed history']).toContain('ORDERS_PG');
-  });
-});
-
-describe('the example runbooks', () => {
-  it('nightly-backup.yaml makes a verified set; restore.yaml drills a restore from it', async () => {
-    const storage = `file://${join(fileRoot, 'examples')}`;
-    const nightly = compileFile('runbooks/nightly-backup.yaml', 'run').plan!;
-    const backup = await runToEnd(client, nightly, site, { storage_url: storage });
-    expect(backup.state).toBe('succeeded');
-    const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
-    expect(points.map((p) => [p.service, p.status]).sort()).toEqual([
-      ['inventory-pg', 'verified'],
-      ['orders-pg', 'verified'],
-    ]);
-    expect(new Set(points.map((p) => p.set_id)).size).toBe(1);
-
-    const drill = compileFile('runbooks/restore.yaml', 'drill').plan!;
-    const restored = await runToEnd(client, drill, site, { storage_url: storage, drill_database: 'orders_drill_example' });
-    expect(restored.state).toBe('succeeded');
-    expect(await fingerprint(backends.pg, 'orders_drill_example')).toEqual(await fingerprint(backends.pg, 'orders'));
-    expect(restored.report?.rpo).toMatchObject({ objective_ms: 86_400_000, met: true });
-    expect(restored.report!.rpo.measured_ms).toBeGreaterThan(0);
+    const secrets = {
+      'database password': backends.pg.password,
+      'MinIO secret key': backends.minio.secretKey,
+      'wrong database password': wrongPgPassword,
+      'wrong S3 secret key': wrongMinioSecret,
+    };
+    for (const [where, text] of Object.entries(texts)) {
+      for (const [what, secret] of Object.entries(secrets)) expect(text.includes(secret), `the ${what} leaked into the ${where}`).toBe(false);
+    }
+    // Positive controls: the decoded histories hold the secrets' references, and the worker
+    // logged every failed attempt (a log that missed them would prove nothing).
+    expect(texts['missing database: history']).toContain('ORDERS_PG');
+    expect(texts['wrong password: history']).toContain('WRONG_PG');
+    expect(texts['wrong S3 secret key: history']).toContain('WRONG_MINIO_SECRET');
+    for (const run of runs) expect(texts.worker).toContain(`Activity failed (workflowId=${run.workflowId}`);
   });
 });

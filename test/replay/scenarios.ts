@@ -4,6 +4,8 @@
  * connections, so recording needs no other server. Add a scenario when the interpreter
  * gains a behaviour; never edit a recorded history to make a replay pass.
  */
+import type { Trigger } from '../../contract/trigger.ts';
+
 const head = (name: string) => `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${name}}\nspec:\n`;
 const refused = 'http://127.0.0.1:9/refused';
 
@@ -16,6 +18,10 @@ export interface Scenario {
   /** Signals sent once the named approval step is running. */
   approve?: { step: string; decision: 'approve' | 'reject' };
   cancelWhenRunning?: string;
+  /** Sites the recorder starts a worker for (task queue rebound-<site>) while recording. */
+  sites?: string[];
+  /** How the run started, as `rebound serve` or a Schedule passes it (`trigger.*`). */
+  trigger?: Trigger;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -87,6 +93,37 @@ export const SCENARIOS: Scenario[] = [
   steps:
     - {id: gate, uses: approval, with: {timeout: "\${{ params.wait }}", on_timeout: approve}}
     - {id: nap, uses: sleep, with: {duration: "\${{ params.wait }}"}}
+`,
+  },
+  {
+    // Per-site steps: one site has a worker (the step records which), the other none, so its
+    // step fails after the schedule-to-start timeout as "no worker for site nowhere".
+    name: 'per-site',
+    sites: ['here'],
+    runbook: `${head('sites')}  sites: [here, nowhere]
+  site: here
+  steps:
+    - {id: local, uses: log, with: {message: here}}
+    - {id: remote, uses: log, site: nowhere, site_timeout: 1s, continue_on_error: true, with: {message: nowhere}}
+    - {id: after, uses: log, with: {message: "\${{ steps.remote.outcome }}"}}
+`,
+  },
+  {
+    // Recorded when runs learned how they started: an alert's labels and annotations in trigger.*.
+    name: 'alert-trigger',
+    trigger: {
+      kind: 'alert',
+      alert: {
+        status: 'firing',
+        labels: { alertname: 'Down', service: 'orders' },
+        annotations: { summary: 'down' },
+        starts_at: '2026-01-01T03:00:00Z',
+        fingerprint: 'f1',
+        source: 'alertmanager',
+      },
+    },
+    runbook: `${head('alerted')}  steps:
+    - {id: who, uses: log, if: "\${{ trigger.kind == 'alert' }}", with: {message: "\${{ trigger.alert.labels.service }} \${{ trigger.alert.annotations.summary }}"}}
 `,
   },
 ];

@@ -1,0 +1,130 @@
+// mongodump's `.bson.gz` files: raw BSON documents back to back, gzipped; written and read as streams, hashed on the way.
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip, createGzip } from 'node:zlib';
+import { Digest } from '../restore-points/index.ts';
+import { ActionError } from '../runtime/errors.ts';
+
+/** The largest document a server accepts (16 MiB) plus the slack mongodump's reader allows. */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 + 16 * 1024;
+
+/**
+ * A `.bson.gz` object from batches of raw BSON documents (each batch: documents
+ * concatenated, as a cursor returns them): gzip, then sha256 and size of the stored bytes.
+ * An error in the source destroys the returned body, so the upload fails too.
+ */
+export function gzipObject(batches: AsyncIterable<Buffer>, level: number, onBytes?: (stored: number) => void): { body: Readable; digest: Digest } {
+  const digest = new Digest(onBytes);
+  const body = pipeline(Readable.from(batches, { objectMode: false }), createGzip({ level }), digest, () => undefined);
+  return { body, digest };
+}
+
+/** Splits a byte stream into whole BSON documents without decoding them (each is its int32 length, then that many bytes). */
+export class DocumentSplitter {
+  private chunks: Buffer[] = [];
+  private length = 0;
+  /** Documents split so far, for error messages. */
+  count = 0;
+
+  constructor(private readonly name: string) {}
+
+  push(chunk: Buffer): Buffer[] {
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    const out: Buffer[] = [];
+    while (this.length >= 4) {
+      if (this.chunks[0]!.length < 4) this.chunks = [Buffer.concat(this.chunks, this.length)];
+      const size = this.chunks[0]!.readInt32LE(0);
+      if (size < 5 || size > MAX_DOCUMENT_BYTES) throw this.corrupt(`a document of ${size} bytes`);
+      if (this.length < size) break;
+      const doc = this.take(size);
+      if (doc[size - 1] !== 0) throw this.corrupt('a document that does not end in a zero byte');
+      this.count++;
+      out.push(doc);
+    }
+    return out;
+  }
+
+  /** At the end of the stream: anything left over is half a document. */
+  end(): void {
+    if (this.length) throw this.corrupt(`${this.length} bytes after the last whole document`);
+  }
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0]!;
+    this.length -= n;
+    if (first.length >= n) {
+      const doc = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+      return doc;
+    }
+    const parts: Buffer[] = [];
+    for (let need = n; need > 0;) {
+      const chunk = this.chunks[0]!;
+      if (chunk.length <= need) {
+        parts.push(chunk);
+        this.chunks.shift();
+        need -= chunk.length;
+      } else {
+        parts.push(chunk.subarray(0, need));
+        this.chunks[0] = chunk.subarray(need);
+        need = 0;
+      }
+    }
+    return Buffer.concat(parts, n);
+  }
+
+  private corrupt(what: string): ActionError {
+    return new ActionError('corrupt_restore_point', `${this.name}: ${what} after ${this.count} documents: not a BSON file`, { retryable: false });
+  }
+}
+
+export interface Expected {
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Reads a stored `.bson.gz` object as batches of whole raw documents (at most about
+ * `batchBytes` each, so memory stays bounded), hashing the stored bytes as they arrive.
+ * A sha256 or size that differs from the manifest, or gzip data that does not inflate,
+ * fails without retry: the object is corrupt, and reading it again will not help.
+ */
+export async function* readDocuments(source: Readable, expected: Expected, batchBytes: number, signal?: AbortSignal): AsyncGenerator<Buffer[]> {
+  const digest = new Digest();
+  const inflated = pipeline(source, digest, createGunzip(), () => undefined);
+  const splitter = new DocumentSplitter(expected.name);
+  let batch: Buffer[] = [];
+  let bytes = 0;
+  try {
+    for await (const chunk of inflated as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted();
+      for (const doc of splitter.push(chunk)) {
+        batch.push(doc);
+        bytes += doc.length;
+        if (bytes >= batchBytes) {
+          yield batch;
+          batch = [];
+          bytes = 0;
+        }
+      }
+    }
+  } catch (error) {
+    if (isZlibError(error))
+      throw new ActionError('corrupt_restore_point', `${expected.name} is corrupt: gzip: ${(error as Error).message}`, { retryable: false, cause: error });
+    throw error;
+  } finally {
+    inflated.destroy();
+  }
+  splitter.end();
+  if (digest.sha256 !== expected.sha256 || digest.bytes !== expected.size)
+    throw new ActionError(
+      'corrupt_restore_point',
+      `${expected.name}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${expected.size} bytes, ${expected.sha256}`,
+      { retryable: false },
+    );
+  if (batch.length) yield batch;
+}
+
+const isZlibError = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && /^Z_/.test((error as { code: string }).code);

@@ -1,0 +1,101 @@
+// `rebound restore-points check`: exit 0 when every service has a recent enough (verified) restore point, 1 naming those that do not.
+import type { Command } from 'commander';
+import { closeCatalogs, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
+import { parseDuration } from '../contract/duration.ts';
+import { CommandFailed, UsageError } from './errors.ts';
+
+export interface Freshness {
+  service: string;
+  ok: boolean;
+  /** Why not: no point, failed verification, too old. */
+  problem?: string;
+  point?: string;
+  status?: string;
+  completed_at?: string;
+  age_ms?: number;
+}
+
+/** `2h30m`, `45m`: exact to the minute, where `ms` would round 2h30m up to 3h. */
+export function ageText(millis: number): string {
+  const minutes = Math.round(millis / 60_000);
+  const [h, m] = [Math.floor(minutes / 60), minutes % 60];
+  return h === 0 ? `${m}m` : m === 0 ? `${h}h` : `${h}h${m}m`;
+}
+
+/**
+ * One service's verdict. The newest point counts: a newer failed point is a problem even
+ * when an older one verified, because backups have started to break.
+ */
+export function assess(
+  service: string,
+  newest: RestorePoint | undefined,
+  verified: RestorePoint | undefined,
+  maxAgeMs: number,
+  requireVerified: boolean,
+  now: number,
+): Freshness {
+  if (!newest) return { service, ok: false, problem: 'no restore point' };
+  if (newest.status === 'failed')
+    return { service, ok: false, problem: `newest point ${newest.id} failed verification`, point: newest.id, status: newest.status };
+  const point = requireVerified ? verified : newest;
+  if (!point) return { service, ok: false, problem: 'no verified restore point' };
+  const age = now - Date.parse(point.completed_at);
+  const facts = { point: point.id, status: point.status, completed_at: point.completed_at, age_ms: age };
+  if (age > maxAgeMs) {
+    return { service, ok: false, problem: `newest ${requireVerified ? 'verified ' : ''}point is ${ageText(age)} old (max ${ageText(maxAgeMs)})`, ...facts };
+  }
+  return { service, ok: true, ...facts };
+}
+
+async function services(points: RestorePoints, named: string[]): Promise<string[]> {
+  if (named.length) return named;
+  return [...new Set((await points.scan()).map((p) => p.service))].sort();
+}
+
+function print(results: Freshness[]): void {
+  const rows = [
+    ['SERVICE', 'STATE', 'AGE', 'POINT', 'PROBLEM'],
+    ...results.map((r) => [r.service, r.ok ? 'ok' : 'FAIL', r.age_ms === undefined ? '-' : ageText(r.age_ms), r.point ?? '-', r.problem ?? '']),
+  ];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows)
+    console.log(
+      r
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    );
+}
+
+export function restorePointsCheckCommand(rp: Command, open: (storage?: string) => RestorePoints): void {
+  rp.command('check')
+    .requiredOption('--max-age <duration>', 'how old the newest point may be, e.g. 26h')
+    .option('--service <s...>', 'services to check (default: every service in storage)')
+    .option('--verified', 'only verified points count')
+    .option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)')
+    .option('--json')
+    .description('exit 0 when every service has a recent enough restore point, 1 naming the stale or failing ones (for cron and monitoring)')
+    .action(async (o) => {
+      const maxAge = parseDuration(o.maxAge);
+      if (maxAge === undefined) throw new UsageError(`--max-age expects a duration such as 26h, not "${o.maxAge}"`);
+      const points = open(o.storage);
+      try {
+        const names = await services(points, o.service ?? []);
+        if (!names.length) throw new CommandFailed(`no restore points at all in ${points.url}`);
+        const now = Date.now();
+        const results = await Promise.all(
+          names.map(async (s) => {
+            // list (unlike latest) includes failed points: the newest one failing is the news.
+            const [newest] = await points.list({ service: s, limit: 1 });
+            return assess(s, newest, await points.latest(s, { verified: true }), maxAge, !!o.verified, now);
+          }),
+        );
+        if (o.json) console.log(JSON.stringify({ ok: results.every((r) => r.ok), max_age_ms: maxAge, verified: !!o.verified, services: results }, null, 2));
+        else print(results);
+        const bad = results.filter((r) => !r.ok);
+        if (bad.length) throw new CommandFailed(`stale or failing: ${bad.map((r) => `${r.service} (${r.problem})`).join(', ')}`);
+      } finally {
+        await closeCatalogs();
+      }
+    });
+}

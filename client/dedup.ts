@@ -1,0 +1,92 @@
+// Starts at most one run per runbook and dedup key: a deterministic workflow id, Temporal's USE_EXISTING policy, a cooldown.
+import { createHash } from 'node:crypto';
+import { compileWorkflowOptions, type Client, type WorkflowStartOptions } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import type { Plan } from '../contract/plan.ts';
+import { WORKFLOW_TYPE, type RunInput } from '../contract/run.ts';
+import type { Trigger } from '../contract/trigger.ts';
+import { MODE_KEY, RUNBOOK_KEY } from './runs.ts';
+
+export type StartDecision =
+  | { decision: 'started'; run: string; run_id: string }
+  | { decision: 'deduplicated'; run: string; run_id: string }
+  | { decision: 'suppressed'; run: string; until: string };
+
+export interface DedupStart {
+  plan: Plan;
+  params: RunInput['params'];
+  trigger: Trigger;
+  taskQueue: string;
+  key: string;
+  cooldownMs: number;
+}
+
+const SAFE_KEY = /^[A-Za-z0-9._@=+-]{1,200}$/;
+
+/**
+ * The same runbook and key always give the same id, so Temporal itself refuses a second
+ * run; keys that are long or hold odd characters are hashed to stay a valid, short id.
+ */
+export function alertWorkflowId(runbook: string, key: string): string {
+  if (key === '') return `${runbook}:alert`;
+  const part = SAFE_KEY.test(key) ? key : `sha256-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+  return `${runbook}:alert:${part}`;
+}
+
+/** When the last run under this id closed, if it did; undefined while it runs or when there is none. */
+async function closedAt(client: Client, workflowId: string): Promise<Date | undefined> {
+  try {
+    const description = await client.workflow.getHandle(workflowId).describe();
+    return description.closeTime ?? undefined;
+  } catch (error) {
+    if ((error as { name?: string }).name === 'WorkflowNotFoundError') return undefined;
+    throw error;
+  }
+}
+
+type RequestBuilder = {
+  createStartWorkflowRequest(input: {
+    workflowType: string;
+    headers: Record<string, never>;
+    options: ReturnType<typeof compileWorkflowOptions>;
+  }): Promise<temporal.api.workflowservice.v1.IStartWorkflowExecutionRequest>;
+};
+
+/**
+ * Starts with conflict policy USE_EXISTING (a running run with this id is attached to, not
+ * duplicated) and reuse policy ALLOW_DUPLICATE (a closed one may be followed by a new run).
+ * The SDK's `start` does not say whether it started or attached, so this builds the request
+ * with the client's own encoder (same payloads, search attributes and summary) and reads the
+ * service's `started` flag.
+ */
+async function startOrAttach(client: Client, options: WorkflowStartOptions): Promise<{ started: boolean; runId: string }> {
+  const builder = client.workflow as unknown as RequestBuilder;
+  const request = await builder.createStartWorkflowRequest({ workflowType: WORKFLOW_TYPE, headers: {}, options: compileWorkflowOptions(options) });
+  const response = await client.workflowService.startWorkflowExecution(request);
+  return { started: response.started !== false, runId: response.runId ?? '' };
+}
+
+/** One decision for one alert: a new run, the running one, or nothing (cooldown). State lives in Temporal. */
+export async function startDeduplicated(client: Client, start: DedupStart): Promise<StartDecision> {
+  const workflowId = alertWorkflowId(start.plan.name, start.key);
+  if (start.cooldownMs > 0) {
+    const closed = await closedAt(client, workflowId);
+    if (closed && closed.getTime() + start.cooldownMs > Date.now()) {
+      return { decision: 'suppressed', run: workflowId, until: new Date(closed.getTime() + start.cooldownMs).toISOString() };
+    }
+  }
+  const input: RunInput = { plan: start.plan, params: start.params, trigger: start.trigger };
+  const { started, runId } = await startOrAttach(client, {
+    workflowId,
+    taskQueue: start.taskQueue,
+    args: [input],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    typedSearchAttributes: [
+      { key: RUNBOOK_KEY, value: start.plan.name },
+      { key: MODE_KEY, value: start.plan.mode },
+    ],
+    staticSummary: `${start.plan.name} (${start.plan.mode}, alert)`,
+  });
+  return { decision: started ? 'started' : 'deduplicated', run: workflowId, run_id: runId };
+}

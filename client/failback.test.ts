@@ -1,0 +1,192 @@
+// Unit tests of the failback builder: what a run changed, newest first, guarded, forced, manual, drilled.
+import { describe, expect, it } from 'vitest';
+import { compile } from '../compiler/index.ts';
+import type { RunStatus, StepState } from '../contract/run.ts';
+import { buildFailback, describeFailback, FailbackError } from './failback.ts';
+
+const RUNBOOK = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: orders-failover}
+spec:
+  sites: [primary, dr]
+  secrets: {pdns_key: {env: PDNS_KEY}, lb_token: {env: LB_TOKEN}}
+  steps:
+    - {id: check, uses: http.check, with: {url: "http://standby/health"}}
+    - id: switch-lb
+      uses: routing.switch
+      site: dr
+      with: {provider: haproxy, haproxy: {socket: "tcp://127.0.0.1:9999", backend: web, servers: {primary: {state: maint}, standby: {state: ready}}}}
+    - id: switch-dns
+      uses: dns.switch
+      with:
+        provider: powerdns
+        zone: example.org.
+        name: orders.example.org.
+        type: A
+        values: ["10.0.1.1"]
+        powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}
+    - id: tell-lb
+      uses: http.request
+      with: {method: PUT, url: "http://lb/pools/orders", headers: {Authorization: "Bearer \${{ secrets.lb_token }}"}}
+    - id: noop-dns
+      uses: dns.switch
+      with: {provider: powerdns, zone: example.org., name: api.example.org., type: A, values: ["10.0.1.2"], powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}}
+`;
+
+const plan = compile(RUNBOOK, { file: 'failover.yaml' }).plan!;
+const secret = { $secret: 'pdns_key' };
+const dnsWith = (name: string, value: string) => ({
+  provider: 'powerdns',
+  zone: 'example.org.',
+  name,
+  type: 'A',
+  values: [value],
+  powerdns: { api_url: 'http://127.0.0.1:8081', api_key: secret },
+});
+const lbWith = {
+  provider: 'haproxy',
+  haproxy: { socket: 'tcp://127.0.0.1:9999', backend: 'web', servers: { primary: { state: 'maint' }, standby: { state: 'ready' } } },
+};
+const inputs = {
+  check: { url: 'http://standby/health' },
+  'switch-lb': lbWith,
+  'switch-dns': dnsWith('orders.example.org.', '10.0.1.1'),
+  'tell-lb': { method: 'PUT', url: 'http://lb/pools/orders', headers: { Authorization: { $interpolate: ['Bearer ', { $secret: 'lb_token' }] } } },
+  'noop-dns': dnsWith('api.example.org.', '10.0.1.2'),
+};
+
+const at = (second: number) => `2026-01-01T00:00:${String(second).padStart(2, '0')}.000Z`;
+const step = (id: string, uses: string, ended: number, outputs: Record<string, unknown>): StepState => ({
+  id,
+  uses,
+  phase: 'main',
+  execution: 'run',
+  status: 'succeeded',
+  attempt: 1,
+  started_at: at(ended - 1),
+  ended_at: at(ended),
+  outputs,
+  continue_on_error: false,
+});
+const haproxyState = (primary: string, standby: string) => ({ primary: { state: primary, weight: 1 }, standby: { state: standby, weight: 1 } });
+const status: RunStatus = {
+  runbook: plan.name,
+  plan_hash: plan.hash,
+  mode: 'run',
+  state: 'succeeded',
+  started_at: at(0),
+  ended_at: at(30),
+  steps: [
+    step('check', 'http.check', 2, { status: 200 }),
+    step('switch-lb', 'routing.switch', 5, {
+      provider: 'haproxy',
+      previous: haproxyState('ready', 'maint'),
+      current: haproxyState('maint', 'ready'),
+      changed: true,
+      simulated: false,
+    }),
+    step('switch-dns', 'dns.switch', 9, {
+      previous: { values: ['10.0.0.1'], ttl: 300 },
+      current: { values: ['10.0.1.1'], ttl: 60 },
+      changed: true,
+      simulated: false,
+    }),
+    step('tell-lb', 'http.request', 12, { status: 200 }),
+    step('noop-dns', 'dns.switch', 14, {
+      previous: { values: ['10.0.1.2'], ttl: 60 },
+      current: { values: ['10.0.1.2'], ttl: 60 },
+      changed: false,
+      simulated: false,
+    }),
+  ],
+};
+const record = { workflowId: 'orders-failover-run-1', plan, status, inputs };
+
+describe('failback from the record', () => {
+  it('reverts succeeded production steps newest first, guarded by what the run set; manual work behind an approval', () => {
+    const { plan: failback, items } = buildFailback(record, { mode: 'run' });
+    expect(items.map((i) => [i.step, i.action, i.failback_step])).toEqual([
+      ['noop-dns', 'unchanged', undefined],
+      ['tell-lb', 'manual', 'manual-tell-lb'],
+      ['switch-dns', 'revert', 'revert-switch-dns'],
+      ['switch-lb', 'revert', 'revert-switch-lb'],
+    ]);
+    expect(failback.steps.map((s) => [s.id, s.uses, s.needs, s.execution])).toEqual([
+      ['manual-tell-lb', 'approval', [], 'run'],
+      ['revert-switch-dns', 'dns.switch', ['manual-tell-lb'], 'run'],
+      ['revert-switch-lb', 'routing.switch', ['revert-switch-dns'], 'run'],
+    ]);
+    const [manual, dns, lb] = failback.steps;
+    expect(manual!.with).toMatchObject({ timeout: '4h', on_timeout: 'reject' });
+    expect(String(manual!.with.message)).toContain('undo "tell-lb" (http.request) by hand');
+    // Secrets stay references: the activity resolves them on the worker.
+    expect(dns!.with).toEqual({ ...dnsWith('orders.example.org.', '10.0.0.1'), ttl: 300, expect_current: ['10.0.1.1'] });
+    expect(lb!.with).toEqual({
+      ...lbWith,
+      haproxy: { ...lbWith.haproxy, servers: haproxyState('ready', 'maint') },
+      expect_current: haproxyState('maint', 'ready'),
+    });
+    // The site, retry and timeouts of the original step carry over.
+    expect(lb!.site).toBe('dr');
+    expect(lb!.retry).toEqual(plan.steps.find((s) => s.id === 'switch-lb')!.retry);
+    expect(failback).toMatchObject({
+      name: 'orders-failover-failback',
+      mode: 'run',
+      secrets: plan.secrets,
+      sites: ['primary', 'dr'],
+      labels: { failback_of: 'orders-failover-run-1' },
+    });
+    expect(failback.hash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('--force drops the guards', () => {
+    const { plan: failback } = buildFailback(record, { mode: 'run', force: true });
+    expect(failback.steps.filter((s) => s.uses !== 'approval').every((s) => !('expect_current' in s.with))).toBe(true);
+  });
+
+  it('as a drill: reverts become preflights, manual work is logged instead of awaited', () => {
+    const { plan: failback } = buildFailback(record, { mode: 'drill' });
+    expect(failback.steps.map((s) => [s.id, s.uses, s.execution])).toEqual([
+      ['manual-tell-lb', 'log', 'run'],
+      ['revert-switch-dns', 'dns.switch', 'simulate'],
+      ['revert-switch-lb', 'routing.switch', 'simulate'],
+    ]);
+    expect(failback.steps[1]!.with.expect_current).toEqual(['10.0.1.1']);
+  });
+
+  it('lists what becomes of each change', () => {
+    const text = describeFailback(buildFailback(record, { mode: 'run' }), record.workflowId);
+    expect(text.split('\n')).toEqual([
+      'orders-failover-run-1 changed, newest first:',
+      '  noop-dns (dns.switch, 2026-01-01T00:00:14.000Z): unchanged — the step found its target already in place and changed nothing',
+      '  tell-lb (http.request, 2026-01-01T00:00:12.000Z): manual → manual-tell-lb — http.request cannot revert; a person undoes it behind an approval',
+      '  switch-dns (dns.switch, 2026-01-01T00:00:09.000Z): revert → revert-switch-dns — back to the recorded previous state, guarded by the state the run set',
+      '  switch-lb (routing.switch, 2026-01-01T00:00:05.000Z): revert → revert-switch-lb — back to the recorded previous state, guarded by the state the run set',
+    ]);
+  });
+
+  it('skips failed, skipped and simulated steps; a record the run created is manual work', () => {
+    const steps = status.steps.map((s) =>
+      s.id === 'switch-lb' ? { ...s, status: 'failed' as const } : s.id === 'switch-dns' ? { ...s, outputs: { ...s.outputs, previous: null } } : s,
+    );
+    const { items } = buildFailback({ ...record, status: { ...status, steps } }, { mode: 'run' });
+    expect(items.map((i) => [i.step, i.action])).toEqual([
+      ['noop-dns', 'unchanged'],
+      ['tell-lb', 'manual'],
+      ['switch-dns', 'manual'],
+    ]);
+    expect(items[2]!.detail).toContain('a record it created');
+  });
+
+  it('refuses a run still running, and a drill', () => {
+    expect(() => buildFailback({ ...record, status: { ...status, state: 'running' } }, { mode: 'run' })).toThrow(FailbackError);
+    expect(() => buildFailback({ ...record, plan: { ...plan, mode: 'drill' } }, { mode: 'run' })).toThrow('was a drill: it changed nothing');
+  });
+
+  it('a run that changed nothing gives an empty failback', () => {
+    const quiet = { ...status, steps: status.steps.filter((s) => s.id === 'check' || s.id === 'noop-dns') };
+    const failback = buildFailback({ ...record, status: quiet }, { mode: 'run' });
+    expect(failback.plan.steps).toEqual([]);
+    expect(describeFailback({ ...failback, items: [] }, 'r')).toBe('r made no production change: nothing to fail back');
+  });
+});

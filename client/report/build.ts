@@ -1,0 +1,209 @@
+// A run's report as data: objectives against measured RTO/RPO, the step timeline, approvals and the changes made (or, in drills, would be).
+import type { Plan, PlanStep } from '../../contract/plan.ts';
+import type { RunInput, RunStatus, StepState } from '../../contract/run.ts';
+
+export interface TimelineEntry {
+  id: string;
+  name?: string;
+  uses: string;
+  phase: StepState['phase'];
+  execution: StepState['execution'];
+  status: StepState['status'];
+  attempt: number;
+  started_at?: string;
+  ended_at?: string;
+  duration_ms?: number;
+  worker?: string;
+  reason?: string;
+}
+
+export interface ApprovalEntry {
+  step: string;
+  decision: string;
+  by: string;
+  reason: string;
+  at?: string;
+  timed_out: boolean;
+}
+
+export interface ChangeEntry {
+  step: string;
+  uses: string;
+  status: StepState['status'];
+  /** A drill's preflight (the change it would make) rather than a change made. */
+  simulated: boolean;
+  changed?: boolean;
+  previous?: unknown;
+  current?: unknown;
+  preflight?: string[];
+  at?: string;
+  reason?: string;
+}
+
+export interface RestorePointEntry {
+  step: string;
+  restore_point?: string;
+  age_ms: number;
+}
+
+export interface Report {
+  run: {
+    id: string;
+    runbook: string;
+    mode: Plan['mode'];
+    state: RunStatus['state'];
+    plan_hash: string;
+    source: string;
+    started_at: string;
+    ended_at?: string;
+    error?: string;
+  };
+  /** Where RTO is measured from: the alert's startsAt when an alert started the run, else the run's start. */
+  origin: { kind: 'alert' | 'run_start'; at: string; alert?: string };
+  rto: { objective_ms?: number; to_switch_ms?: number; switched_at?: string; to_end_ms?: number; met?: boolean; note?: string };
+  rpo: { objective_ms?: number; worst_ms?: number; points: RestorePointEntry[]; met?: boolean; note?: string };
+  timeline: TimelineEntry[];
+  approvals: ApprovalEntry[];
+  changes: ChangeEntry[];
+}
+
+const ms = (from?: string, to?: string): number | undefined => (from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : undefined);
+
+function origin(status: RunStatus, trigger: RunInput['trigger']): Report['origin'] {
+  if (trigger?.kind === 'alert' && trigger.alert.starts_at && !Number.isNaN(Date.parse(trigger.alert.starts_at))) {
+    return { kind: 'alert', at: trigger.alert.starts_at, alert: trigger.alert.labels.alertname ?? trigger.alert.fingerprint };
+  }
+  return { kind: 'run_start', at: status.started_at };
+}
+
+function timeline(plan: Plan, status: RunStatus): TimelineEntry[] {
+  const names = new Map([...plan.steps, ...plan.on_failure, ...plan.finally].map((s) => [s.id, s.name]));
+  return status.steps
+    .filter((s) => s.status !== 'pending' || status.state === 'running')
+    .map((s) => ({
+      id: s.id,
+      ...(names.get(s.id) ? { name: names.get(s.id) } : {}),
+      uses: s.uses,
+      phase: s.phase,
+      execution: s.execution,
+      status: s.status,
+      attempt: s.attempt,
+      ...(s.started_at ? { started_at: s.started_at } : {}),
+      ...(s.ended_at ? { ended_at: s.ended_at } : {}),
+      ...(ms(s.started_at, s.ended_at) !== undefined ? { duration_ms: ms(s.started_at, s.ended_at) } : {}),
+      ...(s.worker ? { worker: s.worker } : {}),
+      ...(s.reason ? { reason: s.reason } : {}),
+    }));
+}
+
+function approvals(status: RunStatus): ApprovalEntry[] {
+  return status.steps
+    .filter((s) => s.uses === 'approval' && (s.outputs || s.status === 'failed'))
+    .map((s) => {
+      const o = s.outputs ?? {};
+      // A rejection fails the step; its reason says who rejected it and why.
+      const rejected = /^rejected by ([^:]+)(?:: (.*))?$/.exec(s.reason ?? '');
+      return {
+        step: s.id,
+        decision: String(o.decision ?? (rejected ? 'rejected' : s.status)),
+        by: String(o.by ?? rejected?.[1] ?? ''),
+        reason: String(o.reason ?? rejected?.[2] ?? s.reason ?? ''),
+        ...(s.ended_at ? { at: s.ended_at } : {}),
+        timed_out: o.timed_out === true,
+      };
+    });
+}
+
+function changes(plan: Plan, status: RunStatus): ChangeEntry[] {
+  const production = new Map<string, PlanStep>(
+    [...plan.steps, ...plan.on_failure, ...plan.finally].filter((s) => s.impact === 'production').map((s) => [s.id, s]),
+  );
+  return status.steps
+    .filter((s) => production.has(s.id) && s.status !== 'pending')
+    .map((s) => {
+      const o = s.outputs ?? {};
+      return {
+        step: s.id,
+        uses: s.uses,
+        status: s.status,
+        simulated: s.execution === 'simulate' || o.simulated === true,
+        ...(typeof o.changed === 'boolean' ? { changed: o.changed } : {}),
+        ...('previous' in o ? { previous: o.previous } : {}),
+        ...('current' in o ? { current: o.current } : {}),
+        ...(Array.isArray(o.preflight) ? { preflight: o.preflight.map(String) } : {}),
+        ...(s.ended_at ? { at: s.ended_at } : {}),
+        ...(s.reason ? { reason: s.reason } : {}),
+      };
+    });
+}
+
+const judge = (objective: number | undefined, measured: number | undefined) =>
+  objective !== undefined && measured !== undefined ? { met: measured <= objective } : {};
+
+function rto(plan: Plan, status: RunStatus, from: Report['origin']): Report['rto'] {
+  const switches = changes(plan, status).filter((c) => c.status === 'succeeded' && c.at);
+  const switchedAt = switches
+    .map((c) => c.at!)
+    .sort()
+    .at(-1);
+  const toSwitch = ms(from.at, switchedAt);
+  const toEnd = status.state === 'running' ? undefined : ms(from.at, status.ended_at);
+  const note = !switches.length
+    ? 'no production switch succeeded'
+    : status.mode === 'drill'
+      ? 'a drill: "switched" is when the last preflight proved its switch possible'
+      : undefined;
+  return {
+    ...(plan.objectives.rto_ms !== undefined ? { objective_ms: plan.objectives.rto_ms } : {}),
+    ...(toSwitch !== undefined ? { to_switch_ms: toSwitch, switched_at: switchedAt } : {}),
+    ...(toEnd !== undefined ? { to_end_ms: toEnd } : {}),
+    // Traffic back is what the objective is about; without a switch, the whole run is the measure.
+    ...judge(plan.objectives.rto_ms, toSwitch ?? (status.state === 'succeeded' ? toEnd : undefined)),
+    ...(note ? { note } : {}),
+  };
+}
+
+function rpo(plan: Plan, status: RunStatus): Report['rpo'] {
+  const points = status.steps
+    .filter((s) => s.status === 'succeeded' && typeof s.outputs?.restore_point_age_ms === 'number')
+    .map((s) => ({
+      step: s.id,
+      ...(typeof s.outputs!.restore_point === 'string' || typeof s.outputs!.restore_point_id === 'string'
+        ? { restore_point: String(s.outputs!.restore_point ?? s.outputs!.restore_point_id) }
+        : {}),
+      age_ms: s.outputs!.restore_point_age_ms as number,
+    }));
+  const worst = points.length ? Math.max(...points.map((p) => p.age_ms)) : undefined;
+  return {
+    ...(plan.objectives.rpo_ms !== undefined ? { objective_ms: plan.objectives.rpo_ms } : {}),
+    ...(worst !== undefined ? { worst_ms: worst } : {}),
+    points,
+    ...judge(plan.objectives.rpo_ms, worst),
+    ...(points.length ? {} : { note: 'no step used a restore point' }),
+  };
+}
+
+/** Builds the report of a run from its plan, its status and how it started. Pure: no clock, no I/O. */
+export function buildReport(input: { workflowId: string; plan: Plan; status: RunStatus; trigger?: RunInput['trigger'] }): Report {
+  const { workflowId, plan, status } = input;
+  const from = origin(status, input.trigger);
+  return {
+    run: {
+      id: workflowId,
+      runbook: plan.name,
+      mode: plan.mode,
+      state: status.state,
+      plan_hash: plan.hash,
+      source: plan.source,
+      started_at: status.started_at,
+      ...(status.ended_at ? { ended_at: status.ended_at } : {}),
+      ...(status.error ? { error: status.error } : {}),
+    },
+    origin: from,
+    rto: rto(plan, status, from),
+    rpo: rpo(plan, status),
+    timeline: timeline(plan, status),
+    approvals: approvals(status),
+    changes: changes(plan, status),
+  };
+}

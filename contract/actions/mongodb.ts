@@ -1,0 +1,106 @@
+// Definitions of the MongoDB actions: dumps in mongodump's --gzip directory format, restores, checks.
+import { z } from 'zod';
+import { defineAction, STORAGE_SECRETS } from '../action.ts';
+import { StorageSchema } from '../storage.ts';
+import { RestorePointRefSchema } from './restore-points.ts';
+import { ChecksSchema, CheckResultSchema } from './checks.ts';
+
+const namespacePatterns = (what: string) =>
+  z
+    .array(z.string().regex(/^[^.]+\.?.*$/, 'a namespace pattern: db.collection, with * for any characters'))
+    .default([])
+    .describe(`namespace patterns (${what}): "app.orders", "app.*", "*.audit"; * matches any characters`);
+
+/** Dumps collections through the driver into mongodump's layout; the manifest lists every object. */
+export const mongodbDump = defineAction({
+  name: 'mongodb.dump',
+  summary: "Dump MongoDB collections (mongodump's --gzip directory format) into a restore point",
+  kind: 'activity',
+  backend: 'mongodb',
+  impact: 'write',
+  secret_inputs: ['source', ...STORAGE_SECRETS],
+  drill_targets: ['storage'],
+  input: z.strictObject({
+    source: z.string().describe('mongodb:// URL, from a secret: ${{ secrets.orders_mongo }}'),
+    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    include: namespacePatterns('default: every database but admin, local and config'),
+    exclude: namespacePatterns('applied after include'),
+    parallel: z.number().int().min(1).max(16).default(2).describe('collections streamed at once'),
+    consistency: z
+      .enum(['collection', 'snapshot'])
+      .default('collection')
+      .describe('collection: each collection read at its own time; snapshot: all at one cluster time (replica set, MongoDB ≥ 5.0)'),
+    compress: z.number().int().min(1).max(9).default(6).describe('gzip level (mongodump uses 6)'),
+    batch_size: z.number().int().min(1).max(100_000).default(1000).describe('documents per cursor batch'),
+    storage: StorageSchema.optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+  }),
+  output: z.object({
+    restore_point_id: z.string(),
+    service: z.string(),
+    object: z.string(),
+    size: z.number(),
+    sha256: z.string(),
+    storage: z.string(),
+    completed_at: z.string(),
+    collections: z.number(),
+    documents: z.number(),
+  }),
+});
+
+export const NamespaceMapSchema = z.strictObject({
+  from: z.string().describe('e.g. "app.*"'),
+  to: z.string().describe('e.g. "scratch_app.*": each * takes what the matching * in from matched'),
+});
+
+/** Restores a MongoDB point: collections with their options, documents in batches, then indexes. */
+export const mongodbRestore = defineAction({
+  name: 'mongodb.restore',
+  summary: 'Restore a MongoDB restore point: collections, documents, indexes; optionally into other names',
+  kind: 'activity',
+  backend: 'mongodb',
+  impact: 'write',
+  secret_inputs: ['target', ...STORAGE_SECRETS],
+  drill_targets: ['target', 'namespace'],
+  input: z.strictObject({
+    restore_point: RestorePointRefSchema,
+    target: z.string().describe('mongodb:// URL of the target server, from a secret'),
+    include: namespacePatterns('of the dumped names; default: all'),
+    namespace: NamespaceMapSchema.optional().describe('restore into other names (what drills and backup.verify use)'),
+    drop: z.boolean().default(false).describe('drop each target collection before restoring it'),
+    parallel: z.number().int().min(1).max(16).default(2),
+    batch_bytes: z
+      .number()
+      .int()
+      .min(1 << 16)
+      .max(48 << 20)
+      .default(8 << 20)
+      .describe('bytes of documents per insert batch (bounds memory)'),
+    storage: StorageSchema.optional(),
+  }),
+  output: z.object({
+    restore_point_id: z.string(),
+    collections: z.number(),
+    documents: z.number(),
+    duplicates: z.number(),
+    restored_bytes: z.number(),
+    restore_point_age_ms: z.number(),
+  }),
+});
+
+/** Validates a MongoDB deployment: collections exist, minimum document counts, filters that must match. */
+export const mongodbCheck = defineAction({
+  name: 'mongodb.check',
+  summary: 'Check MongoDB: collections exist (tables), minimum document counts (min_rows), filters that must match (match)',
+  kind: 'activity',
+  backend: 'mongodb',
+  impact: 'read',
+  secret_inputs: ['target'],
+  input: z.strictObject({
+    target: z.string().describe('mongodb:// URL, from a secret'),
+    database: z.string().optional().describe('the database of collection names given without one'),
+    checks: ChecksSchema,
+  }),
+  output: z.object({ checks: z.array(CheckResultSchema) }),
+});

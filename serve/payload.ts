@@ -1,0 +1,98 @@
+// Parses alert bodies (Alertmanager's webhook v4, and a generic {labels, annotations, status}) into AlertInfo.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { AlertInfo } from '../contract/trigger.ts';
+
+/** A body that is not JSON or not the expected shape: answered 400 with this message. */
+export class PayloadError extends Error {
+  readonly code = 'payload';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadError';
+  }
+}
+
+const labels = z.record(z.string(), z.string(), { error: 'expected an object of string values' });
+const status = z.enum(['firing', 'resolved']);
+
+// Not strict: Alertmanager adds fields over time (groupKey, truncatedAlerts); v4 is what it sends today.
+const AlertmanagerSchema = z.object({
+  version: z.literal('4', { error: 'only Alertmanager webhook version "4" is understood' }).optional(),
+  status: status.optional(),
+  groupLabels: labels.optional(),
+  commonLabels: labels.optional(),
+  commonAnnotations: labels.optional(),
+  alerts: z
+    .array(
+      z.object({
+        status,
+        labels,
+        annotations: labels.optional(),
+        startsAt: z.string().optional(),
+        fingerprint: z.string().optional(),
+      }),
+    )
+    .min(1, 'alerts is empty'),
+});
+
+const GenericSchema = z.object({
+  labels,
+  annotations: labels.optional(),
+  status: status.optional(),
+  starts_at: z.string().optional(),
+  fingerprint: z.string().optional(),
+});
+
+function parseJson(body: Buffer): unknown {
+  if (!body.length) throw new PayloadError('empty body; send a JSON object');
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw new PayloadError(`malformed JSON: ${(error as Error).message}`);
+  }
+}
+
+function check<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
+  throw new PayloadError(`invalid payload: ${issues.join('; ')}`);
+}
+
+/** Alertmanager's own fingerprint is a hash of the label set; generic senders get the same idea. */
+function fingerprintOf(set: Record<string, string>): string {
+  const text = Object.keys(set)
+    .sort()
+    .map((k) => `${k}=${set[k]}`)
+    .join('\u0000');
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+export function parseAlertmanager(body: Buffer): AlertInfo[] {
+  const payload = check(AlertmanagerSchema, parseJson(body));
+  return payload.alerts.map((alert) => {
+    const all = { ...payload.commonLabels, ...alert.labels };
+    return {
+      status: alert.status,
+      labels: all,
+      annotations: { ...payload.commonAnnotations, ...alert.annotations },
+      starts_at: alert.startsAt ?? '',
+      fingerprint: alert.fingerprint || fingerprintOf(all),
+      source: 'alertmanager',
+    };
+  });
+}
+
+export function parseGeneric(body: Buffer): AlertInfo[] {
+  const alert = check(GenericSchema, parseJson(body));
+  return [
+    {
+      status: alert.status ?? 'firing',
+      labels: alert.labels,
+      annotations: alert.annotations ?? {},
+      starts_at: alert.starts_at ?? '',
+      fingerprint: alert.fingerprint || fingerprintOf(alert.labels),
+      source: 'generic',
+    },
+  ];
+}

@@ -1,0 +1,95 @@
+// The server in-process over HTTPS with Temporal unreachable: health, readiness, limits, auth, and 503 (retry) when no run can start.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { Agent, fetch } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonLog } from './log.ts';
+import { startServe, type RunningServe } from './server.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rebound-serve-unit-'));
+const lines: string[] = [];
+
+describe('startServe over HTTPS, Temporal unreachable', () => {
+  let serve: RunningServe;
+  let client: Client;
+  let agent: Agent;
+
+  beforeAll(async () => {
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      {
+        stdio: 'ignore',
+      },
+    );
+    writeFileSync(
+      join(dir, 'down.yaml'),
+      'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: down}\nspec:\n  triggers: {alert: {match: {alertname: Down}}}\n  steps:\n    - {id: a, uses: log, with: {message: x}}\n',
+    );
+    process.env.REBOUND_SERVE_TOKEN = 'unit-token';
+    // Port 1 on loopback refuses connections: Temporal is "down".
+    client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
+    const options = { runbooks: dir, host: '127.0.0.1', port: 0, taskQueue: 'unit', tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') };
+    serve = await startServe(
+      options,
+      client,
+      jsonLog((line) => lines.push(line)),
+    );
+    agent = new Agent({ connect: { ca: readFileSync(join(dir, 'cert.pem')) } });
+  });
+  afterAll(async () => {
+    await serve?.close();
+    await agent?.close();
+    delete process.env.REBOUND_SERVE_TOKEN;
+  });
+
+  const post = (body: string, token = 'unit-token') =>
+    fetch(`${serve.url}/v1/alerts`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
+
+  it('answers health over HTTPS, and is not ready without Temporal', async () => {
+    expect(serve.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect((await fetch(`${serve.url}/healthz`, { dispatcher: agent })).status).toBe(200);
+    const ready = await fetch(`${serve.url}/readyz`, { dispatcher: agent });
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ ready: false, problems: ['Temporal is not reachable'], runbooks: ['down'] });
+  });
+
+  it('refuses before matching: 401 without detail, 413 over 1 MB', async () => {
+    const denied = await post('{"labels":{"alertname":"Down"}}', 'wrong');
+    expect(denied.status).toBe(401);
+    expect(await denied.json()).toEqual({ error: 'unauthorized' });
+    expect((await post(JSON.stringify({ labels: { alertname: 'Down' }, pad: 'x'.repeat(1024 * 1024) }))).status).toBe(413);
+    expect(lines.join('')).not.toContain('unit-token');
+  });
+
+  it('answers 503 (so the sender retries) when the run cannot be started', async () => {
+    const answer = await post('{"labels":{"alertname":"Down"}}');
+    expect(answer.status).toBe(503);
+    expect(await answer.json()).toMatchObject({ decisions: [{ runbook: 'down', decision: 'error' }] });
+    expect(lines.some((l) => l.includes('"decision":"error"'))).toBe(true);
+  });
+});

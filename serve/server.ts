@@ -1,0 +1,98 @@
+// Builds and runs the `rebound serve` HTTP server: Fastify with a 1 MB body limit, raw bodies (for signatures), TLS if asked.
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { Client } from '@temporalio/client';
+import { loadAuthKeys, type AuthKeys } from './auth.ts';
+import type { Log } from './log.ts';
+import { createMetrics } from './metrics.ts';
+import { registerRoutes } from './routes.ts';
+import { loadRunbooks, type AlertRunbook } from './runbooks.ts';
+
+export const BODY_LIMIT = 1024 * 1024;
+
+export interface ServeOptions {
+  runbooks: string;
+  host: string;
+  port: number;
+  taskQueue: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+export interface RunningServe {
+  url: string;
+  /** Reads the runbooks directory and the keys again (SIGHUP); a failure keeps what was loaded. */
+  reload(): void;
+  close(): Promise<void>;
+}
+
+function httpsOptions(options: ServeOptions): { cert: Buffer; key: Buffer } | undefined {
+  if (!options.tlsCert && !options.tlsKey) return undefined;
+  if (!options.tlsCert || !options.tlsKey) throw new Error('--tls-cert and --tls-key go together: give both for HTTPS, or neither');
+  return { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) };
+}
+
+/** Fastify's own refusals (body too large, bad content) in our shape, counted and logged. */
+function errorHandler(app: FastifyInstance, log: Log, metrics: ReturnType<typeof createMetrics>): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const route = request.url.startsWith('/v1/alerts/alertmanager') ? 'alertmanager' : 'generic';
+    const status = error.statusCode ?? 500;
+    if (status === 413 || status < 500) {
+      const reason = status === 413 ? 'too_large' : 'malformed';
+      metrics.refused.inc({ route, reason });
+      log('warn', 'alert request refused', { route, reason, status });
+      return reply.code(status).send({ error: status === 413 ? `body larger than ${BODY_LIMIT} bytes` : error.message });
+    }
+    log('error', 'request failed', { route, error: error.message.split('\n')[0] });
+    return reply.code(500).send({ error: 'internal error; see the server log' });
+  });
+}
+
+async function temporalReachable(client: Client): Promise<boolean> {
+  try {
+    await client.connection.withDeadline(Date.now() + 3000, () => client.workflowService.getSystemInfo({}));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function startServe(options: ServeOptions, client: Client, log: Log): Promise<RunningServe> {
+  let keys: AuthKeys = loadAuthKeys();
+  let runbooks: AlertRunbook[] = loadRunbooks(options.runbooks, log);
+  const metrics = createMetrics();
+  const https = httpsOptions(options);
+  const app = (https ? Fastify({ https, bodyLimit: BODY_LIMIT }) : Fastify({ bodyLimit: BODY_LIMIT })) as unknown as FastifyInstance;
+  // Every body arrives raw: the signature is over the exact bytes, and JSON errors are ours to word.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: BODY_LIMIT }, (_request, body, done) => done(null, body));
+  errorHandler(app, log, metrics);
+  registerRoutes(app, {
+    client,
+    taskQueue: options.taskQueue,
+    runbooks: () => runbooks,
+    log,
+    metrics,
+    keys: () => keys,
+    ready: async () => {
+      const problems = (await temporalReachable(client)) ? [] : ['Temporal is not reachable'];
+      return { ready: problems.length === 0, problems };
+    },
+  });
+  await app.listen({ host: options.host, port: options.port });
+  const address = app.server.address() as { port: number };
+  const url = `${https ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
+  log('info', 'listening', { url, task_queue: options.taskQueue, runbooks: runbooks.map((r) => r.plan.name) });
+  return {
+    url,
+    reload() {
+      try {
+        keys = loadAuthKeys();
+        runbooks = loadRunbooks(options.runbooks, log);
+      } catch (error) {
+        log('error', 'reload failed; still serving what was loaded', { error: (error as Error).message });
+      }
+    },
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,133 @@
+// Faults during mongodb.dump on FerretDB: worker SIGKILLed, FerretDB stopped, the step cancelled.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { MongoClient } from 'mongodb';
+import { finalStatus } from '../../client/runs.ts';
+import { startFerretDb, type FerretDbServer } from '../../stack/ferretdb.ts';
+import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+
+let ferret: FerretDbServer;
+let client: Client;
+const workers: WorkerProcess[] = [];
+const root = mkdtempSync(join(tmpdir(), 'rebound-mongo-faults-'));
+const DOCUMENTS = 6000;
+
+beforeAll(async () => {
+  ferret = await startFerretDb();
+  const mongo = await MongoClient.connect(ferret.url());
+  // ~50 MB of barely compressible documents: with small cursor batches, a dump that takes seconds.
+  for (let i = 0; i < DOCUMENTS; i += 500) {
+    await mongo
+      .db('big')
+      .collection<{ _id: number; body: string }>('payload')
+      .insertMany(Array.from({ length: 500 }, (_, j) => ({ _id: i + j, body: randomBytes(6000).toString('base64') })));
+  }
+  await mongo.db('big').collection<{ _id: number }>('small').insertOne({ _id: 1 });
+  await mongo.close();
+  client = await connect(inject('temporalAddress'));
+}, 300_000);
+
+afterAll(async () => {
+  for (const w of workers) await w.kill('SIGKILL');
+  await ferret?.destroy();
+});
+
+async function worker(site: string): Promise<WorkerProcess> {
+  const w = await startWorkerProcess({
+    address: inject('temporalAddress'),
+    site,
+    bundle: inject('workflowBundle'),
+    startTimeoutMs: 120_000,
+    env: { BIG_MONGO: ferret.url() },
+  });
+  workers.push(w);
+  return w;
+}
+
+const dumpPlan = (service: string, retry: string) =>
+  planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
+  secrets: {big: {env: BIG_MONGO}}
+  steps:
+    - id: dump
+      uses: mongodb.dump
+      heartbeat_timeout: 3s
+      retry: ${retry}
+      with: {source: "\${{ secrets.big }}", service: ${service}, include: ["big.*"], batch_size: 20, parallel: 1, compress: 9, storage: {url: "file://${root}"}}
+`);
+
+/** Waits until the payload collection of a dump of `service` is being written, before any manifest. */
+async function midUpload(service: string, minBytes = 2_000_000): Promise<string> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const base = join(root, service, 'mongodb');
+    for (const id of existsSync(base) ? readdirSync(base) : []) {
+      const data = join(base, id, 'big', 'payload.bson.gz');
+      if (existsSync(data) && !existsSync(join(base, id, 'manifest.json')) && statSync(data).size >= minBytes) return id;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`no dump of ${service} in progress`);
+}
+
+/** Exactly one restore point: every object its manifest lists, complete, and nothing else. */
+function onlyPoint(service: string): { id: string; manifest: { objects: { name: string; size: number; sha256: string; documents?: number }[] } } {
+  const base = join(root, service, 'mongodb');
+  const ids = readdirSync(base);
+  expect(ids).toHaveLength(1);
+  const dir = join(base, ids[0]!);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const names = manifest.objects.map((o: { name: string }) => o.name).sort();
+  expect(['manifest.json', ...readdirSync(join(dir, 'big')).map((f) => `big/${f}`)].sort()).toEqual(['manifest.json', ...names].sort());
+  for (const object of manifest.objects) {
+    const data = readFileSync(join(dir, object.name));
+    expect([data.length, createHash('sha256').update(data).digest('hex')]).toEqual([object.size, object.sha256]);
+  }
+  expect(manifest.objects.find((o: { name: string }) => o.name === 'big/payload.bson.gz').documents).toBe(DOCUMENTS);
+  return { id: ids[0]!, manifest };
+}
+
+describe('faults during a MongoDB dump', () => {
+  it('a worker SIGKILLed mid-dump: a new worker finishes with exactly one restore point and no orphan manifest', async () => {
+    const site = uniqueSite('mgcrash');
+    const first = await worker(site);
+    const handle = await start(client, dumpPlan('crash-mongo', '{initial_interval: 500ms}'), site);
+    const partial = await midUpload('crash-mongo');
+    await first.kill('SIGKILL');
+    await worker(site);
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('succeeded');
+    expect(stepOf(status, 'dump').attempt).toBe(2);
+    expect(onlyPoint('crash-mongo').id).toBe(partial);
+  });
+
+  it('FerretDB stopped mid-dump and started again: the step retries and succeeds', async () => {
+    const site = uniqueSite('mgfault');
+    await worker(site);
+    const handle = await start(client, dumpPlan('fault-mongo', '{max_attempts: 10, initial_interval: 1s, backoff: 1}'), site);
+    await midUpload('fault-mongo');
+    await ferret.stop();
+    await new Promise((r) => setTimeout(r, 1500));
+    await ferret.start();
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('succeeded');
+    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
+    onlyPoint('fault-mongo');
+  });
+
+  it('cancelling a dump stops its cursors and removes the partial objects', async () => {
+    const site = uniqueSite('mgcancel');
+    await worker(site);
+    const handle = await start(client, dumpPlan('cancel-mongo', '{initial_interval: 500ms}'), site);
+    const id = await midUpload('cancel-mongo', 500_000);
+    await handle.cancel();
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('cancelled');
+    expect(stepOf(status, 'dump').status).toBe('cancelled');
+    expect(existsSync(join(root, 'cancel-mongo', 'mongodb', id))).toBe(false);
+  });
+});
