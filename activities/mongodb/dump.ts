@@ -4,7 +4,15 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
 import type { ClientSession, Db, MongoClient, Timestamp } from 'mongodb';
-import { listingSha256, openRestorePoints, restorePointId, type PointDraft, type PointObject, type RestorePoint } from '../restore-points/index.ts';
+import {
+  committedOutput,
+  listingSha256,
+  openRestorePoints,
+  restorePointId,
+  type PointDraft,
+  type PointObject,
+  type RestorePoint,
+} from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { gzipObject } from './bson-file.ts';
@@ -197,13 +205,7 @@ export const dump = defineImpl({
 function outputOf(point: RestorePoint, object: string) {
   const objects = point.objects ?? [];
   return {
-    restore_point_id: point.id,
-    service: point.service,
-    object,
-    size: point.size,
-    sha256: point.sha256,
-    storage: point.storage,
-    completed_at: point.completed_at,
+    ...committedOutput(point, object),
     collections: objects.filter((o) => o.name.endsWith(METADATA_SUFFIX)).length,
     documents: objects.reduce((sum, o) => sum + (o.documents ?? 0), 0),
   };

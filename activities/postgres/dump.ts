@@ -1,5 +1,5 @@
 import { Context } from '@temporalio/activity';
-import { Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, Digest, openRestorePoints, restorePointId } from '../restore-points/index.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { runTool } from '../runtime/tool.ts';
 import { pgTool, retryablePgError, toolConnection, toolVersion, withClient, withDatabase } from './connection.ts';
@@ -30,7 +30,7 @@ export const dump = defineImpl({
     const committed = await draft.committed();
     if (committed) {
       ctx.log('info', `restore point ${id} was committed by an earlier attempt; reusing it`);
-      return outputOf(committed, points.keyOf(committed));
+      return committedOutput(committed, points.keyOf(committed));
     }
     const conn = toolConnection(input.source, input.database);
     const serverVersion = await withClient(
@@ -81,18 +81,6 @@ export const dump = defineImpl({
       labels: input.labels,
     });
     ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes`, { restore_point: id });
-    return outputOf(point, points.keyOf(point));
+    return committedOutput(point, points.keyOf(point));
   },
 });
-
-function outputOf(point: RestorePoint, object: string) {
-  return {
-    restore_point_id: point.id,
-    service: point.service,
-    object,
-    size: point.size,
-    sha256: point.sha256,
-    storage: point.storage,
-    completed_at: point.completed_at,
-  };
-}

@@ -102,3 +102,16 @@ function draft(store: ObjectStore, index: PointIndex, at: { service: string; kin
     },
   };
 }
+
+/** The outputs every backup action reports about the point it committed. */
+export function committedOutput(point: RestorePoint, object: string) {
+  return {
+    restore_point_id: point.id,
+    service: point.service,
+    object,
+    size: point.size,
+    sha256: point.sha256,
+    storage: point.storage,
+    completed_at: point.completed_at,
+  };
+}

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
 
 const namespacePatterns = (what: string) =>
@@ -37,13 +37,7 @@ export const mongodbDump = defineAction({
     set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
   }),
   output: z.object({
-    restore_point_id: z.string(),
-    service: z.string(),
-    object: z.string(),
-    size: z.number(),
-    sha256: z.string(),
-    storage: z.string(),
-    completed_at: z.string(),
+    ...committedPointOutput,
     collections: z.number(),
     documents: z.number(),
   }),

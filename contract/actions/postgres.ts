@@ -1,18 +1,8 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
-
-const pointOutput = {
-  restore_point_id: z.string(),
-  service: z.string(),
-  object: z.string(),
-  size: z.number(),
-  sha256: z.string(),
-  storage: z.string(),
-  completed_at: z.string(),
-};
 
 /** pg_dump in custom format, streamed to storage; the manifest commits the restore point. */
 export const postgresDump = defineAction({
@@ -35,7 +25,7 @@ export const postgresDump = defineAction({
     labels: z.record(z.string(), z.string()).default({}),
     set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
   }),
-  output: z.object(pointOutput),
+  output: z.object(committedPointOutput),
 });
 
 /** pg_restore from a restore point, streamed; checks the object's sha256 on the way. */

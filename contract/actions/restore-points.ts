@@ -13,6 +13,17 @@ export const RestorePointRefSchema = z.union([
   }),
 ]);
 
+/** What every backup action returns about the restore point it committed. */
+export const committedPointOutput = {
+  restore_point_id: z.string(),
+  service: z.string(),
+  object: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  storage: z.string(),
+  completed_at: z.string(),
+};
+
 export const catalogResolve = defineAction({
   name: 'catalog.resolve',
   summary: 'Find a restore point: by id, the latest, the latest verified, or the latest before a time',
