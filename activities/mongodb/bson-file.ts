@@ -1,5 +1,5 @@
 // mongodump's `.bson.gz` files: raw BSON documents back to back, gzipped; written and read as streams, hashed on the way.
-import { Readable, pipeline } from 'node:stream';
+import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Digest } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
@@ -118,13 +118,76 @@ export async function* readDocuments(source: Readable, expected: Expected, batch
     inflated.destroy();
   }
   splitter.end();
-  if (digest.sha256 !== expected.sha256 || digest.bytes !== expected.size)
+  checkStored(expected, digest);
+  if (batch.length) yield batch;
+}
+
+/**
+ * Stored bytes whose sha256 or size differ from the manifest fail without retry: the
+ * object is corrupt, and reading it again will not help.
+ */
+export function checkStored(expected: Expected, read: { bytes: number; sha256: string }): void {
+  if (read.sha256 !== expected.sha256 || read.bytes !== expected.size)
     throw new ActionError(
       'corrupt_restore_point',
-      `${expected.name}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${expected.size} bytes, ${expected.sha256}`,
+      `${expected.name}: read ${read.bytes} bytes with sha256 ${read.sha256}; the manifest says ${expected.size} bytes, ${expected.sha256}`,
       { retryable: false },
     );
-  if (batch.length) yield batch;
+}
+
+/**
+ * Passes a `.bson.gz` file's bytes through unchanged while inflating a copy and counting
+ * its whole documents, so a file mongodump wrote is counted on its way to storage (and a
+ * downloaded one on its way to disk) without a second read. Bytes that are not gzipped
+ * BSON fail the stream.
+ */
+export class DocumentCounter extends Transform {
+  private readonly gunzip = createGunzip();
+  private readonly splitter: DocumentSplitter;
+  /** Inflated bytes so far: the raw BSON's size. */
+  bson = 0;
+
+  constructor(name: string) {
+    super();
+    this.splitter = new DocumentSplitter(name);
+    this.gunzip.on('data', (chunk: Buffer) => {
+      this.bson += chunk.length;
+      try {
+        this.splitter.push(chunk);
+      } catch (error) {
+        this.destroy(error as Error);
+      }
+    });
+    this.gunzip.on('error', (error) =>
+      this.destroy(new ActionError('corrupt_restore_point', `${name} is corrupt: gzip: ${error.message}`, { retryable: false, cause: error })),
+    );
+  }
+
+  get documents(): number {
+    return this.splitter.count;
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    // Passed on once inflated: a source faster than gunzip would otherwise queue up in memory.
+    this.gunzip.write(chunk, () => done(null, chunk));
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.gunzip.once('end', () => {
+      try {
+        this.splitter.end();
+        done();
+      } catch (error) {
+        done(error as Error);
+      }
+    });
+    this.gunzip.end();
+  }
+
+  override _destroy(error: Error | null, done: (error?: Error | null) => void): void {
+    this.gunzip.destroy();
+    done(error);
+  }
 }
 
 const isZlibError = (error: unknown) => typeof (error as { code?: unknown })?.code === 'string' && /^Z_/.test((error as { code: string }).code);

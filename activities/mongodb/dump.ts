@@ -15,7 +15,10 @@ import {
 } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
+import { binaryVersion } from './binaries.ts';
 import { gzipObject } from './bson-file.ts';
+import { chooseTool, type ResolvedTool } from './database-tools.ts';
+import { dumpWithTool } from './dump-tool.ts';
 import { identity, mongoFailure, serverInfo, withMongo, type ServerInfo } from './connection.ts';
 import { AS_STORED, encodeMetadata, isView, metadataOf, type CollectionEntry } from './metadata.ts';
 import { BSON_SUFFIX, fileBase, METADATA_SUFFIX, selectNamespace } from './namespaces.ts';
@@ -24,6 +27,8 @@ import type { z } from 'zod';
 
 type DumpInput = z.output<typeof mongodbDump.input>;
 const DRIVER_VERSION = (createRequire(import.meta.url)('mongodb/package.json') as { version: string }).version;
+/** The manifest's tool name for points the driver wrote; `tool: mongodump` points say `mongodump`. */
+export const DRIVER_TOOL = 'rebound (mongodb driver, mongodump --gzip directory format)';
 
 interface Target {
   db: string;
@@ -145,7 +150,7 @@ async function pinSnapshot(client: MongoClient, targets: Target[], session: Clie
   return (session as unknown as { snapshotTime?: Timestamp }).snapshotTime;
 }
 
-async function dumpAll(client: MongoClient, draft: PointDraft, input: DumpInput, ctx: ActionContext) {
+async function dumpAll(client: MongoClient, draft: PointDraft, input: DumpInput, tool: ResolvedTool, ctx: ActionContext) {
   const server = await serverInfo(client);
   if (input.consistency === 'snapshot') checkSnapshot(server);
   const targets = await listTargets(client, input);
@@ -157,10 +162,14 @@ async function dumpAll(client: MongoClient, draft: PointDraft, input: DumpInput,
   const signal = AbortSignal.any([ctx.signal, abort.signal]);
   const progress = new Progress(ctx, targets.length);
   try {
+    if (tool.tool === 'mongodump') {
+      const namespaces = targets.map((t) => ({ db: t.db, collection: t.entry.name }));
+      return { server, consistency: { mode: 'collection' }, ...(await dumpWithTool(client, draft, input, namespaces, tool.command, ctx)) };
+    }
     const clusterTime = session ? await pinSnapshot(client, targets, session) : undefined;
     const objects = (await inParallel(targets, input.parallel, abort, (t) => dumpCollection(client, t, draft, input, progress, signal, session))).flat();
     const consistency = session ? { mode: 'snapshot', cluster_time: clusterTime ? { t: clusterTime.high, i: clusterTime.low } : null } : { mode: 'collection' };
-    return { server, targets, objects, consistency, documents: progress.documents };
+    return { server, namespaces: targets.map((t) => `${t.db}.${t.entry.name}`), objects, consistency, documents: progress.documents };
   } catch (error) {
     await draft.discard().catch(() => undefined);
     throw mongoFailure(ctx.signal.aborted ? ctx.signal.reason : error, 'dump', ctx.mask);
@@ -172,6 +181,8 @@ async function dumpAll(client: MongoClient, draft: PointDraft, input: DumpInput,
 export const dump = defineImpl({
   spec: mongodbDump,
   async run(input, ctx) {
+    // Before storage or the server is touched: a missing binary or an impossible snapshot is known now.
+    const tool = chooseTool({ choice: input.tool, binary: 'mongodump', path: process.env.PATH, snapshot: input.consistency === 'snapshot' });
     const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
     const points = openRestorePoints(input.storage);
     const draft = points.draft(input.service, 'mongodb', id);
@@ -179,8 +190,9 @@ export const dump = defineImpl({
     const committed = await draft.committed();
     if (committed) return outputOf(committed, points.keyOf(committed));
     const source = identity(input.source);
+    if (tool.tool === 'driver' && input.tool === 'auto') ctx.log('info', `tool: auto uses the driver (${tool.why})`);
     const started = new Date().toISOString();
-    const done = await withMongo(input.source, ctx.mask, (client) => dumpAll(client, draft, input, ctx));
+    const done = await withMongo(input.source, ctx.mask, (client) => dumpAll(client, draft, input, tool, ctx));
     const point = await draft.commit({
       object: '',
       size: done.objects.reduce((sum, o) => sum + o.size, 0),
@@ -192,12 +204,15 @@ export const dump = defineImpl({
       set_id: input.set_id ?? ctx.runId,
       run_id: ctx.runId,
       step: ctx.step,
-      source: { ...source, namespaces: done.targets.map((t) => `${t.db}.${t.entry.name}`) },
-      tool: { name: 'rebound (mongodb driver, mongodump --gzip directory format)', version: DRIVER_VERSION },
+      source: { ...source, namespaces: done.namespaces },
+      tool: tool.tool === 'mongodump' ? { name: 'mongodump', version: binaryVersion(tool.command) } : { name: DRIVER_TOOL, version: DRIVER_VERSION },
       server_version: done.server.version,
       labels: input.labels,
     });
-    ctx.log('info', `restore point ${id} of ${input.service}: ${done.targets.length} collections, ${done.documents} documents, ${point.size} bytes`);
+    ctx.log(
+      'info',
+      `restore point ${id} of ${input.service} (${point.tool.name}): ${done.namespaces.length} collections, ${done.documents} documents, ${point.size} bytes`,
+    );
     return outputOf(point, points.keyOf(point));
   },
 });
@@ -208,5 +223,6 @@ function outputOf(point: RestorePoint, object: string) {
     ...committedOutput(point, object),
     collections: objects.filter((o) => o.name.endsWith(METADATA_SUFFIX)).length,
     documents: objects.reduce((sum, o) => sum + (o.documents ?? 0), 0),
+    tool: point.tool.name === 'mongodump' ? ('mongodump' as const) : ('driver' as const),
   };
 }

@@ -8,7 +8,7 @@ import { buffer } from 'node:stream/consumers';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BSON, Binary, BSONRegExp, BSONSymbol, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp } from 'mongodb';
-import { gzipObject, readDocuments, DocumentSplitter } from './bson-file.ts';
+import { gzipObject, readDocuments, DocumentCounter, DocumentSplitter } from './bson-file.ts';
 import { AS_STORED, createCommand, createIndexesCommand, decodeMetadata, encodeMetadata, metadataOf } from './metadata.ts';
 import { documentsFor } from './restore.ts';
 import { fileBase, mapNamespace, queryEscape, selectNamespace } from './namespaces.ts';
@@ -98,6 +98,21 @@ describe('bson files: what the writer writes the reader returns unchanged', () =
     const splitter = new DocumentSplitter('x.bson');
     splitter.push(RAW[0]!.subarray(0, 10));
     expect(() => splitter.end()).toThrow(/not a BSON file/);
+  });
+
+  it('counts the documents and raw bytes of a .bson.gz passing through, bytes unchanged (mongodump files on their way to storage)', async () => {
+    const { stored } = await storedObject(RAW, [1, 3, 3]);
+    const counter = new DocumentCounter('app/t.bson.gz');
+    const chunks = Array.from({ length: Math.ceil(stored.length / 5) }, (_, i) => stored.subarray(i * 5, i * 5 + 5));
+    expect(await buffer(Readable.from(chunks).pipe(counter))).toEqual(stored);
+    expect([counter.documents, counter.bson]).toEqual([RAW.length, RAW.reduce((sum, d) => sum + d.length, 0)]);
+
+    const truncated = new DocumentCounter('app/t.bson.gz');
+    const error = await buffer(Readable.from([stored.subarray(0, stored.length - 12)]).pipe(truncated)).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'corrupt_restore_point', retryable: false });
+    const notBson = new DocumentCounter('app/t.bson.gz');
+    const { stored: garbage } = await storedObject([Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3])], [1]);
+    expect(await buffer(Readable.from([garbage]).pipe(notBson)).catch((e: unknown) => e)).toMatchObject({ message: expect.stringMatching(/not a BSON file/) });
   });
 });
 

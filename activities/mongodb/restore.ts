@@ -9,6 +9,8 @@ import { readDocuments } from './bson-file.ts';
 import { withMongo } from './connection.ts';
 import { AS_STORED, createCommand, createIndexesCommand, decodeMetadata, isView, type Metadata } from './metadata.ts';
 import { BSON_SUFFIX, includes, mapNamespace, METADATA_SUFFIX, type Namespace } from './namespaces.ts';
+import { chooseTool } from './database-tools.ts';
+import { restoreWithTool } from './restore-tool.ts';
 import { mongodbRestore } from '../../contract/actions/mongodb.ts';
 
 export type RestoreOptions = Pick<z.output<typeof mongodbRestore.input>, 'include' | 'namespace' | 'drop' | 'parallel' | 'batch_bytes'>;
@@ -19,6 +21,8 @@ export interface Restorable {
   to: Namespace;
   metadata: Metadata;
   data?: PointObject;
+  /** Its objects in the point: the metadata, then the data if any. */
+  files: PointObject[];
 }
 
 export interface Restored {
@@ -59,7 +63,7 @@ export async function restorables(points: RestorePoints, point: RestorePoint, op
     const from = { db: object.name.slice(0, object.name.indexOf('/')), collection: metadata.collectionName };
     if (!includes(from, options.include)) continue;
     const data = byName.get(object.name.slice(0, -METADATA_SUFFIX.length) + BSON_SUFFIX);
-    out.push({ from, to: mapNamespace(from, options.namespace), metadata, ...(data ? { data } : {}) });
+    out.push({ from, to: mapNamespace(from, options.namespace), metadata, ...(data ? { data } : {}), files: data ? [object, data] : [object] });
   }
   // Collections first, views after: a view's pipeline may name the others.
   return out.sort((a, b) => Number(isView(a.metadata)) - Number(isView(b.metadata)));
@@ -141,10 +145,15 @@ export async function restoreInto(
 export const restore = defineImpl({
   spec: mongodbRestore,
   async run(input, ctx) {
+    const tool = chooseTool({ choice: input.tool, binary: 'mongorestore', path: process.env.PATH });
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
-    const total = await withMongo(input.target, ctx.mask, (client) => restoreInto(client, points, point, input, ctx));
-    ctx.log('info', `restored ${total.collections} collections, ${total.documents} documents from ${point.id}`);
+    const total =
+      tool.tool === 'mongodump'
+        ? await restoreWithTool(points, point, await restorables(points, point, input), input, tool.command, ctx)
+        : await withMongo(input.target, ctx.mask, (client) => restoreInto(client, points, point, input, ctx));
+    const by = tool.tool === 'mongodump' ? tool.command : `the driver (${tool.why})`;
+    ctx.log('info', `restored ${total.collections} collections, ${total.documents} documents from ${point.id} with ${by}`);
     return {
       restore_point_id: point.id,
       collections: total.collections,
@@ -152,6 +161,7 @@ export const restore = defineImpl({
       duplicates: total.duplicates,
       restored_bytes: total.bytes,
       restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
+      tool: tool.tool,
     };
   },
 });

@@ -58,6 +58,8 @@ export function defineVerify(restorers: Record<string, TestRestore>) {
     async run(input, ctx) {
       const points = openRestorePoints(input.storage);
       const point = await points.find(input.restore_point);
+      // "postgres: …" on a MongoDB point would send the reader to the wrong server.
+      ctx.setBackend(point.kind);
       const restorer = restorers[point.kind];
       if (!restorer) throw new ActionError('unsupported_kind', `backup.verify cannot test-restore ${point.kind} restore points`, { retryable: false });
       const checks = [await checksum(points, point, ctx)];

@@ -17,6 +17,13 @@ export interface ActionContext {
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
   /** Masks the secrets this run resolved out of any text. */
   mask(text: string): string;
+  /**
+   * Names the backend in failure messages from here on, for an action that learns it only
+   * at run time (backup.verify: the kind of the point it found).
+   */
+  setBackend(name: string): void;
+  /** Adds a value found inside a secret (a token in a kubeconfig) to what is masked. */
+  conceal(value: string): void;
 }
 
 export interface ActionImpl<S extends ActionSpec = ActionSpec> {
@@ -30,7 +37,7 @@ export function defineImpl<S extends ActionSpec>(impl: ActionImpl<S>): ActionImp
   return impl;
 }
 
-function failure(input: ActionInput, attempt: number, error: unknown, secrets: Set<string>): ApplicationFailure {
+function failure(input: ActionInput, backend: string, attempt: number, error: unknown, secrets: Set<string>): ApplicationFailure {
   const retryable = error instanceof ActionError ? error.retryable : !(error instanceof SecretUnavailableError);
   const code = error instanceof ActionError ? error.code : error instanceof SecretUnavailableError ? error.code : 'unexpected';
   const raw = error instanceof Error ? error.message : String(error);
@@ -41,10 +48,10 @@ function failure(input: ActionInput, attempt: number, error: unknown, secrets: S
       ? `no attempts left (${attempt} of ${input.max_attempts})`
       : `will retry (attempt ${attempt} of ${input.max_attempts || 'unlimited'})`;
   return ApplicationFailure.create({
-    message: `${input.backend}: step "${input.step}": ${mask(raw, secrets)} — ${verdict}`,
+    message: `${backend}: step "${input.step}": ${mask(raw, secrets)} — ${verdict}`,
     type: code,
     nonRetryable: !retryable,
-    details: [{ attempt, backend: input.backend, step: input.step, code, worker: workerIdentity() }],
+    details: [{ attempt, backend, step: input.step, code, worker: workerIdentity() }],
   });
 }
 
@@ -58,6 +65,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
     const activity = Context.current();
     const attempt = activity.info.attempt;
     const secrets = new Set<string>();
+    let backend = input.backend;
     // Every action heartbeats, progress or not: cancellation only reaches an activity
     // that heartbeats, and a dead worker is noticed after one heartbeat timeout.
     let progress: Record<string, unknown> | undefined;
@@ -81,6 +89,12 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
         },
         log: (level, message, fields) => activity.log[level](mask(message, secrets), { step: input.step, ...fields }),
         mask: (text) => mask(text, secrets),
+        setBackend: (name) => {
+          backend = name;
+        },
+        conceal: (value) => {
+          if (value.length >= 8) secrets.add(value);
+        },
       };
       const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;
       const outputs = await run.call(impl, parsed.data, ctx);
@@ -89,7 +103,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
     } catch (error) {
       if (error instanceof CancelledFailure) throw error;
       if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`);
-      throw failure(input, attempt, error, secrets);
+      throw failure(input, backend, attempt, error, secrets);
     } finally {
       clearInterval(ticker);
     }

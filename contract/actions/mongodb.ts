@@ -11,7 +11,16 @@ const namespacePatterns = (what: string) =>
     .default([])
     .describe(`namespace patterns (${what}): "app.orders", "app.*", "*.audit"; * matches any characters`);
 
-/** Dumps collections through the driver into mongodump's layout; the manifest lists every object. */
+/** `tool:` of a dump or restore; resolved on the worker, where the binaries are or are not. */
+const toolChoice = (binary: string, auto: string) =>
+  z
+    .enum(['auto', 'driver', 'mongodump'])
+    .default('auto')
+    .describe(
+      `auto: the MongoDB Database Tools' ${binary} if it is on the worker's PATH${auto}, else the driver; driver: the official Node driver; mongodump: the Database Tools (${binary}), failing if the worker has none`,
+    );
+
+/** Dumps collections (driver or mongodump) into mongodump's layout; the manifest lists every object and the tool. */
 export const mongodbDump = defineAction({
   name: 'mongodb.dump',
   summary: "Dump MongoDB collections (mongodump's --gzip directory format) into a restore point",
@@ -30,8 +39,9 @@ export const mongodbDump = defineAction({
       .enum(['collection', 'snapshot'])
       .default('collection')
       .describe('collection: each collection read at its own time; snapshot: all at one cluster time (replica set, MongoDB ≥ 5.0)'),
-    compress: z.number().int().min(1).max(9).default(6).describe('gzip level (mongodump uses 6)'),
-    batch_size: z.number().int().min(1).max(100_000).default(1000).describe('documents per cursor batch'),
+    tool: toolChoice('mongodump', ' (not for consistency: snapshot, which only the driver does)'),
+    compress: z.number().int().min(1).max(9).default(6).describe('gzip level (mongodump uses 6); driver only'),
+    batch_size: z.number().int().min(1).max(100_000).default(1000).describe('documents per cursor batch; driver only'),
     storage: StorageSchema.optional(),
     labels: z.record(z.string(), z.string()).default({}),
     set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
@@ -40,6 +50,7 @@ export const mongodbDump = defineAction({
     ...committedPointOutput,
     collections: z.number(),
     documents: z.number(),
+    tool: z.enum(['driver', 'mongodump']).describe('what wrote the point'),
   }),
 });
 
@@ -48,7 +59,7 @@ export const NamespaceMapSchema = z.strictObject({
   to: z.string().describe('e.g. "scratch_app.*": each * takes what the matching * in from matched'),
 });
 
-/** Restores a MongoDB point: collections with their options, documents in batches, then indexes. */
+/** Restores a MongoDB point: collections with their options, documents in batches, then indexes (driver or mongorestore). */
 export const mongodbRestore = defineAction({
   name: 'mongodb.restore',
   summary: 'Restore a MongoDB restore point: collections, documents, indexes; optionally into other names',
@@ -64,22 +75,24 @@ export const mongodbRestore = defineAction({
     namespace: NamespaceMapSchema.optional().describe('restore into other names (what drills and backup.verify use)'),
     drop: z.boolean().default(false).describe('drop each target collection before restoring it'),
     parallel: z.number().int().min(1).max(16).default(2),
+    tool: toolChoice('mongorestore', ''),
     batch_bytes: z
       .number()
       .int()
       .min(1 << 16)
       .max(48 << 20)
       .default(8 << 20)
-      .describe('bytes of documents per insert batch (bounds memory)'),
+      .describe('bytes of documents per insert batch (bounds memory); driver only'),
     storage: StorageSchema.optional(),
   }),
   output: z.object({
     restore_point_id: z.string(),
     collections: z.number(),
     documents: z.number(),
-    duplicates: z.number(),
+    duplicates: z.number().describe('documents already there; with mongorestore, those it reported as failed to restore'),
     restored_bytes: z.number(),
     restore_point_age_ms: z.number(),
+    tool: z.enum(['driver', 'mongodump']).describe('what restored the point'),
   }),
 });
 

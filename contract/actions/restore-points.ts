@@ -69,7 +69,8 @@ export const backupVerify = defineAction({
   name: 'backup.verify',
   summary: "Check a restore point's sha256, test-restore it into a scratch database and run checks",
   kind: 'activity',
-  backend: 'postgres',
+  // Until the point is found; failures after that name its kind (postgres, mongodb).
+  backend: 'restore-points',
   impact: 'read',
   secret_inputs: ['scratch', ...STORAGE_SECRETS],
   input: z.strictObject({

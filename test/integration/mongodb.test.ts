@@ -173,6 +173,8 @@ describe('backup.verify and mongodb.check', () => {
     const bad = await runToEnd(client, verifyPlan(id), site);
     expect(bad.state).toBe('failed');
     expect(stepOf(bad, 'verify').reason).toContain('failed verification: sha256: app/orders.bson.gz');
+    // Named after the point's kind, not a fixed backend ("postgres: …" before).
+    expect(stepOf(bad, 'verify').reason).toMatch(/^mongodb: step "verify": /);
     expect(JSON.parse(readFileSync(join(fileRoot, 'verify-mongo', 'mongodb', id, 'verification.json'), 'utf8')).status).toBe('failed');
   });
 
