@@ -1,5 +1,6 @@
 import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
+import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
 import { log } from './log/log.ts';
 import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
 import { dump } from './postgres/dump.ts';
@@ -30,6 +31,12 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   mongodbDump,
   mongodbRestore,
   mongodbCheck,
+  k8sScaleImpl,
+  k8sWaitImpl,
+  k8sBackupImpl,
+  k8sRestoreImpl,
+  k8sSnapshotImpl,
+  k8sRestoreVolumeImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

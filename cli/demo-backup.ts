@@ -57,7 +57,8 @@ export async function demoBackupCommand(options: { keep?: boolean }): Promise<vo
   });
   try {
     console.log(`Temporal ${stack.server.address}, Web UI ${stack.server.uiUrl}\n\n== nightly backup ==`);
-    await runCommand(connectClient, nightly, { param: [`storage_url=file://${storage}`] });
+    // No Kubernetes cluster in the embedded demo: the namespace backup step is skipped.
+    await runCommand(connectClient, nightly, { param: [`storage_url=file://${storage}`, 'k8s_namespace='] });
     console.log('\n== restore drill: PostgreSQL ==');
     await runCommand(connectClient, restore, { param: [`storage_url=file://${storage}`] });
     console.log('\n== restore drill: MongoDB ==');

@@ -1,6 +1,7 @@
 // Installs (or finds) every server the suite runs, before any test starts its clock.
 import { ensureFerretDb } from '../stack/ferretdb.ts';
 import { ensureHaproxy } from '../stack/haproxy.ts';
+import { ensureKubernetes } from '../stack/kubernetes/build.ts';
 import { ensureMinio } from '../stack/minio.ts';
 import { ensureMoto } from '../stack/moto.ts';
 import { ensurePostgres } from '../stack/postgres.ts';
@@ -17,3 +18,4 @@ console.log(`[tools] haproxy: ${ensureHaproxy(log)}`);
 console.log(`[tools] moto: ${ensureMoto(log)}`);
 console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
 console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);
+console.log(`[tools] kubernetes control plane: ${ensureKubernetes(log).bin('')}`);

@@ -42,6 +42,11 @@ export const ManifestSchema = z.object({
    * (see listingSha256). Absent in single-object points and in manifests written before it.
    */
   objects: z.array(PointObjectSchema).optional(),
+  /**
+   * Data that stays in the system it was taken in (CSI VolumeSnapshots, search snapshots):
+   * what names it there. `sha256` is then the hash of this list's JSON, and `objects` is empty.
+   */
+  external: z.array(z.record(z.string(), z.unknown())).optional(),
   /** How the source was read (e.g. MongoDB: per collection, or one snapshot at a cluster time). */
   consistency: z.record(z.string(), z.unknown()).optional(),
 });

@@ -2,6 +2,8 @@ import type { ActionSpec } from '../action.ts';
 import { approval, childRunbook, sleep } from './builtin.ts';
 import { dnsSwitch } from './dns.ts';
 import { httpCheck, httpRequest } from './http.ts';
+import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from './kubernetes-backup.ts';
+import { k8sScale, k8sWait } from './kubernetes.ts';
 import { log } from './log.ts';
 import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
@@ -28,5 +30,11 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     mongodbDump,
     mongodbRestore,
     mongodbCheck,
+    k8sScale,
+    k8sWait,
+    k8sBackup,
+    k8sRestore,
+    k8sSnapshot,
+    k8sRestoreVolume,
   ].map((a) => [a.name, a as ActionSpec]),
 );

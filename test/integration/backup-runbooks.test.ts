@@ -57,7 +57,7 @@ afterAll(async () => {
 
 describe('the example backup runbooks', () => {
   it('nightly-backup.yaml makes one verified set of PostgreSQL and MongoDB points; restore.yaml drills a restore of each kind', async () => {
-    const backup = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, { storage_url: storage });
+    const backup = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, { storage_url: storage, k8s_namespace: '' });
     expect(backup.error).toBeUndefined();
     const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
     expect(points.map((p) => [p.service, p.kind, p.status]).sort()).toEqual([
