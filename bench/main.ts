@@ -16,6 +16,7 @@ import { p2Mongo } from './p2-mongodb.ts';
 import { p3 } from './p3.ts';
 import { p4 } from './p4.ts';
 import { p5 } from './p5.ts';
+import { p7 } from './p7-kubernetes.ts';
 import { median, printTable, type Row } from './report.ts';
 
 const rows: Row[] = [];
@@ -122,6 +123,7 @@ if (wants('p1')) {
 
 if (wants('p2')) rows.push(...(await p2(results)));
 if (wants('p2m')) rows.push(...(await p2Mongo(results)));
+if (wants('p7')) rows.push(...(await p7(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
 if (wants('p4')) rows.push(...(await p4(results)));
 if (wants('p5')) rows.push(...(await p5(results)));

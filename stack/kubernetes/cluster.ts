@@ -22,6 +22,8 @@ export interface KubernetesCluster {
   /** Where the CSI hostpath driver keeps volumes/<id>/ and snapshots/<id>.tar.gz. */
   csiState: string;
   kubectl(args: string[], input?: string): string;
+  /** The kubectl binary built with the cluster (benchmarks time it directly). */
+  kubectlPath: string;
   /** A kubeconfig for a bearer token (e.g. a ServiceAccount's). */
   kubeconfigForToken(token: string, user?: string): string;
   pids(): Record<string, number | undefined>;
@@ -200,6 +202,7 @@ async function boot(tools: KubernetesTools, dir: string, start: (name: string, a
     certs,
     csiState,
     kubectl,
+    kubectlPath: tools.bin('kubectl'),
     kubeconfigForToken: (token: string, user = 'token-user') => kubeconfig(server, certs, { name: user, token }),
     pids: () => Object.fromEntries(procs.map((p) => [p.name, p.child.pid])),
     stop,
