@@ -7,6 +7,7 @@ import { ensureMoto } from '../stack/moto.ts';
 import { ensurePostgres } from '../stack/postgres.ts';
 import { ensurePowerDns } from '../stack/powerdns.ts';
 import { ensurePymongo } from '../stack/pymongo.ts';
+import { ensureRedis } from '../stack/redis.ts';
 import { ensureTemporalCli } from '../stack/tools.ts';
 
 const log = (line: string) => console.log(`[tools] ${line}`);
@@ -18,4 +19,5 @@ console.log(`[tools] haproxy: ${ensureHaproxy(log)}`);
 console.log(`[tools] moto: ${ensureMoto(log)}`);
 console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
 console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);
+console.log(`[tools] redis: ${ensureRedis(log)}`);
 console.log(`[tools] kubernetes control plane: ${ensureKubernetes(log).bin('')}`);

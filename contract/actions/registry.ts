@@ -5,6 +5,7 @@ import { httpCheck, httpRequest } from './http.ts';
 import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from './kubernetes-backup.ts';
 import { k8sScale, k8sWait } from './kubernetes.ts';
 import { log } from './log.ts';
+import { redisRestore, redisSnapshot } from './redis.ts';
 import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
 import { backupVerify, catalogResolve, restorePointsPrune } from './restore-points.ts';
@@ -36,5 +37,7 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     k8sRestore,
     k8sSnapshot,
     k8sRestoreVolume,
+    redisSnapshot,
+    redisRestore,
   ].map((a) => [a.name, a as ActionSpec]),
 );

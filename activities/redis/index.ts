@@ -1,0 +1,3 @@
+// The Redis integration's actions, for activities/index.ts.
+export { redisSnapshotImpl } from './snapshot.ts';
+export { redisRestoreImpl } from './restore.ts';

@@ -1,0 +1,76 @@
+// redis.snapshot: `redis-cli --rdb -` streamed through sha256 into a restore point; the server writes nothing to its own disk.
+import { Transform } from 'node:stream';
+import { Context } from '@temporalio/activity';
+import { redisSnapshot } from '../../contract/actions/redis.ts';
+import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { ActionError } from '../runtime/errors.ts';
+import { defineImpl } from '../runtime/wrap.ts';
+import { keysIn, parseRedisUrl, redisCli, redisCommand, versionIn } from './cli.ts';
+
+/** The RDB's one object inside its restore point. */
+export const RDB_OBJECT = 'dump.rdb';
+export const REDIS_KIND = 'redis';
+
+/** An RDB file starts with this magic; anything else (an error text, nothing) is not a snapshot. */
+const RDB_MAGIC = Buffer.from('REDIS');
+
+const outputOf = (point: RestorePoint, object: string) => ({ ...committedOutput(point, object), keys: Number(point.source.keys ?? 0) });
+
+export const redisSnapshotImpl = defineImpl({
+  spec: redisSnapshot,
+  async run(input, ctx) {
+    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
+    const points = openRestorePoints(input.storage);
+    const draft = points.draft(input.service, REDIS_KIND, id);
+    const committed = await draft.committed();
+    if (committed) return outputOf(committed, points.keyOf(committed));
+    const target = parseRedisUrl(input.source);
+    const options = { signal: ctx.signal, mask: ctx.mask };
+    const info = await redisCommand(target, ['INFO', 'all'], options);
+    const started = new Date().toISOString();
+    let last = 0;
+    const digest = new Digest((bytes) => {
+      if (Date.now() - last < 1000) return;
+      last = Date.now();
+      ctx.heartbeat({ bytes });
+    });
+    let head = Buffer.alloc(0);
+    const sniff = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        if (head.length < RDB_MAGIC.length) head = Buffer.concat([head, chunk]).subarray(0, RDB_MAGIC.length);
+        done(null, chunk);
+      },
+    });
+    const tool = redisCli(target, ['--rdb', '-'], options);
+    const upload = draft.put(RDB_OBJECT, tool.stdout.pipe(sniff).pipe(digest), ctx.signal);
+    try {
+      await Promise.all([tool.done, upload]);
+      if (!head.equals(RDB_MAGIC))
+        throw new ActionError('not_an_rdb', `redis-cli --rdb wrote ${digest.bytes} bytes that are not an RDB file (no REDIS header)`, { retryable: true });
+    } catch (error) {
+      tool.child.kill('SIGKILL');
+      const stored = await upload.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      await draft.discard().catch(() => undefined);
+      throw stored ?? error;
+    }
+    const point = await draft.commit({
+      object: RDB_OBJECT,
+      size: digest.bytes,
+      sha256: digest.sha256,
+      started_at: started,
+      completed_at: new Date().toISOString(),
+      set_id: input.set_id ?? ctx.runId,
+      run_id: ctx.runId,
+      step: ctx.step,
+      source: { host: target.host, port: target.port, ...(target.user ? { user: target.user } : {}), keys: keysIn(info) },
+      tool: { name: 'redis-cli --rdb (replication protocol)', version: 'redis-cli' },
+      server_version: versionIn(info),
+      labels: input.labels,
+    });
+    ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${keysIn(info)} keys at the start`);
+    return outputOf(point, points.keyOf(point));
+  },
+});
