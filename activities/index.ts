@@ -1,6 +1,7 @@
 import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
 import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
+import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { redisRestoreImpl, redisSnapshotImpl } from './redis/index.ts';
 import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
@@ -40,6 +41,8 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   k8sRestoreVolumeImpl,
   redisSnapshotImpl,
   redisRestoreImpl,
+  etcdSnapshotImpl,
+  etcdRestoreImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

@@ -1,4 +1,5 @@
 // Installs (or finds) every server the suite runs, before any test starts its clock.
+import { ensureEtcd } from '../stack/etcd.ts';
 import { ensureFerretDb } from '../stack/ferretdb.ts';
 import { ensureHaproxy } from '../stack/haproxy.ts';
 import { ensureKubernetes } from '../stack/kubernetes/build.ts';
@@ -20,4 +21,5 @@ console.log(`[tools] moto: ${ensureMoto(log)}`);
 console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
 console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);
 console.log(`[tools] redis: ${ensureRedis(log)}`);
+console.log(`[tools] etcd: ${ensureEtcd(log)}`);
 console.log(`[tools] kubernetes control plane: ${ensureKubernetes(log).bin('')}`);

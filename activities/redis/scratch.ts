@@ -1,23 +1,12 @@
 // A throwaway redis-server on loopback that loads a restored RDB, for drills and checks; stopped and removed after use.
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { ActionError } from '../runtime/errors.ts';
+import { freePort } from '../runtime/ports.ts';
 import { redisCommand, type RedisTarget } from './cli.ts';
 
 export interface ScratchRedis {
   target: RedisTarget;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Starts redis-server on `dir/dump.rdb` (never saving back over it) and waits until it has loaded it. */

@@ -4,6 +4,7 @@ import { dnsSwitch } from './dns.ts';
 import { httpCheck, httpRequest } from './http.ts';
 import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from './kubernetes-backup.ts';
 import { k8sScale, k8sWait } from './kubernetes.ts';
+import { etcdRestore, etcdSnapshot } from './etcd.ts';
 import { log } from './log.ts';
 import { redisRestore, redisSnapshot } from './redis.ts';
 import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
@@ -39,5 +40,7 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     k8sRestoreVolume,
     redisSnapshot,
     redisRestore,
+    etcdSnapshot,
+    etcdRestore,
   ].map((a) => [a.name, a as ActionSpec]),
 );

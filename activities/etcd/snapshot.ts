@@ -1,0 +1,66 @@
+// etcd.snapshot: the maintenance API's snapshot stream, through sha256, into a restore point; the member writes nothing to disk.
+import { pipeline, Readable } from 'node:stream';
+import { Context } from '@temporalio/activity';
+import { etcdSnapshot } from '../../contract/actions/etcd.ts';
+import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { defineImpl } from '../runtime/wrap.ts';
+import { authenticate, keyCount, snapshotChunks } from './gateway.ts';
+
+export const ETCD_KIND = 'etcd';
+export const SNAPSHOT_OBJECT = 'snapshot.db';
+
+const outputOf = (point: RestorePoint, object: string) => ({
+  ...committedOutput(point, object),
+  keys: Number(point.source.keys ?? 0),
+  revision: Number(point.source.revision ?? 0),
+});
+
+export const etcdSnapshotImpl = defineImpl({
+  spec: etcdSnapshot,
+  async run(input, ctx) {
+    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
+    const points = openRestorePoints(input.storage);
+    const draft = points.draft(input.service, ETCD_KIND, id);
+    const committed = await draft.committed();
+    if (committed) return outputOf(committed, points.keyOf(committed));
+    const member = await authenticate({ endpoint: input.endpoint, signal: ctx.signal, mask: ctx.mask }, input.auth);
+    const { keys, revision } = await keyCount(member);
+    const started = new Date().toISOString();
+    let last = 0;
+    const digest = new Digest((bytes) => {
+      if (Date.now() - last < 1000) return;
+      last = Date.now();
+      ctx.heartbeat({ bytes });
+    });
+    try {
+      // pipeline, not pipe: a failed stream must fail the upload rather than leave it waiting.
+      await draft.put(
+        SNAPSHOT_OBJECT,
+        pipeline(Readable.from(snapshotChunks(member)), digest, () => undefined),
+        ctx.signal,
+      );
+    } catch (error) {
+      await draft.discard().catch(() => undefined);
+      throw error;
+    }
+    const version = await fetch(new URL('/version', input.endpoint), { signal: ctx.signal })
+      .then(async (r) => ((await r.json()) as { etcdserver?: string }).etcdserver ?? 'unknown')
+      .catch(() => 'unknown');
+    const point = await draft.commit({
+      object: SNAPSHOT_OBJECT,
+      size: digest.bytes,
+      sha256: digest.sha256,
+      started_at: started,
+      completed_at: new Date().toISOString(),
+      set_id: input.set_id ?? ctx.runId,
+      run_id: ctx.runId,
+      step: ctx.step,
+      source: { endpoint: new URL(input.endpoint).origin, ...(input.auth ? { user: input.auth.user } : {}), keys, revision },
+      tool: { name: 'rebound (etcd maintenance API, HTTP gateway)', version: 'v3' },
+      server_version: version,
+      labels: input.labels,
+    });
+    ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${keys} keys at revision ${revision}`);
+    return outputOf(point, points.keyOf(point));
+  },
+});

@@ -1,0 +1,67 @@
+// The etcd actions' contracts: a snapshot streamed from the maintenance API into a restore point, and its restore into a new data directory.
+import { z } from 'zod';
+import { defineAction, STORAGE_SECRETS } from '../action.ts';
+import { StorageSchema } from '../storage.ts';
+import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+
+const EtcdAuth = z.strictObject({
+  user: z.string().min(1),
+  password: z.string().min(1).describe('from a secret'),
+});
+
+/** A member's whole keyspace through the maintenance API's Snapshot stream (the HTTP gateway): nothing is written on the member. */
+export const etcdSnapshot = defineAction({
+  name: 'etcd.snapshot',
+  summary: "Stream an etcd member's snapshot (maintenance API) through sha256 into a restore point",
+  kind: 'activity',
+  backend: 'etcd',
+  impact: 'write',
+  secret_inputs: ['auth.password', ...STORAGE_SECRETS],
+  drill_targets: ['storage'],
+  input: z.strictObject({
+    endpoint: z.url({ protocol: /^https?$/ }).describe("a member's client URL, e.g. http://etcd-0.internal:2379"),
+    auth: EtcdAuth.optional().describe('when the cluster has authentication enabled'),
+    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    storage: StorageSchema.optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+  }),
+  output: z.object({ ...committedPointOutput, keys: z.number().describe('keys the member held when the snapshot started'), revision: z.number() }),
+});
+
+/**
+ * Restores a snapshot into a new data directory with `etcdctl snapshot restore` (its integrity
+ * hash checked): `scratch` then starts a throwaway etcd on it and checks its keys (drills);
+ * `place` leaves the directory at `data_dir` for a member to be started on.
+ */
+export const etcdRestore = defineAction({
+  name: 'etcd.restore',
+  summary: 'Restore an etcd snapshot into a new data directory: a scratch member with key checks (drills), or placed for a rebuilt member',
+  kind: 'activity',
+  backend: 'etcd',
+  impact: 'write',
+  secret_inputs: ['auth.password', ...STORAGE_SECRETS],
+  drill_targets: ['mode', 'data_dir'],
+  input: z
+    .strictObject({
+      restore_point: RestorePointRefSchema,
+      mode: z.enum(['scratch', 'place']).default('scratch'),
+      data_dir: z.string().startsWith('/').optional().describe('place: the new data directory (must not exist yet)'),
+      name: z.string().default('default').describe('place: the member name the data directory is made for'),
+      initial_cluster: z.string().optional().describe('place: name=peer-url,… (default: the member alone on http://127.0.0.1:2380)'),
+      min_keys: z.number().int().min(0).optional().describe('scratch: at least this many keys (default: as many as the snapshot recorded)'),
+      keys: z.array(z.string()).default([]).describe('scratch: keys that must exist'),
+      auth: EtcdAuth.optional().describe('scratch: a user of the restored data, when the snapshot has authentication enabled'),
+      storage: StorageSchema.optional(),
+    })
+    .superRefine((i, ctx) => {
+      if (i.mode === 'place' && !i.data_dir) ctx.addIssue({ code: 'custom', path: ['data_dir'], message: 'mode: place needs data_dir' });
+    }),
+  output: z.object({
+    restore_point_id: z.string(),
+    mode: z.enum(['scratch', 'place']),
+    keys: z.number().nullable(),
+    data_dir: z.string().nullable(),
+    restore_point_age_ms: z.number(),
+  }),
+});
