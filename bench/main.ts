@@ -17,6 +17,7 @@ import { p3 } from './p3.ts';
 import { p4 } from './p4.ts';
 import { p5 } from './p5.ts';
 import { p7 } from './p7-kubernetes.ts';
+import { p8 } from './p8-snapshots.ts';
 import { median, printTable, type Row } from './report.ts';
 
 const rows: Row[] = [];
@@ -124,6 +125,7 @@ if (wants('p1')) {
 if (wants('p2')) rows.push(...(await p2(results)));
 if (wants('p2m')) rows.push(...(await p2Mongo(results)));
 if (wants('p7')) rows.push(...(await p7(results)));
+if (wants('p8')) rows.push(...(await p8(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
 if (wants('p4')) rows.push(...(await p4(results)));
 if (wants('p5')) rows.push(...(await p5(results)));
