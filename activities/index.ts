@@ -3,7 +3,7 @@ import { check, request } from './http/check.ts';
 import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
-import { redisRestoreImpl, redisSnapshotImpl } from './redis/index.ts';
+import { redisRestoreImpl, redisSnapshotImpl, testRestore as redisTestRestore } from './redis/index.ts';
 import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
 import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
@@ -15,7 +15,7 @@ import { switchRouting } from './routing/switch.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
-const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore });
+const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [

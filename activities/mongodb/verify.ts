@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import type { RestorePoint } from '../restore-points/index.ts';
-import type { CheckResult, TestRestore } from '../restore-points/verify.ts';
+import { scratchUrl, type CheckResult, type TestRestore } from '../restore-points/verify.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 import { runMongoChecks } from './check.ts';
 import { mongoFailure, withMongo } from './connection.ts';
@@ -49,7 +49,7 @@ async function verifyWith(client: MongoClient, items: Restorable[], run: () => P
 }
 
 export const testRestore: TestRestore = (points, point, input, ctx) =>
-  withMongo(input.scratch, ctx.mask, async (client) => {
+  withMongo(scratchUrl(input, 'mongodb'), ctx.mask, async (client) => {
     const namespace = scratchMap(point);
     const items = await restorables(points, point, { include: [], namespace });
     const rename = (ns: Namespace) => mapNamespace(ns, namespace);

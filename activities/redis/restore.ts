@@ -13,7 +13,7 @@ import { startScratch } from './scratch.ts';
 import { REDIS_KIND } from './snapshot.ts';
 
 /** Writes the point's RDB to `file`, refusing (without retry) bytes that differ from the manifest. */
-async function download(points: RestorePoints, point: RestorePoint, file: string, ctx: ActionContext): Promise<void> {
+export async function download(points: RestorePoints, point: RestorePoint, file: string, ctx: ActionContext): Promise<void> {
   const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'download', bytes }));
   await pipeline(await points.open(point), digest, createWriteStream(file, { mode: 0o600 }), { signal: ctx.signal });
   if (digest.sha256 !== point.sha256 || digest.bytes !== point.size)
@@ -25,7 +25,7 @@ async function download(points: RestorePoints, point: RestorePoint, file: string
 }
 
 /** Loads the RDB into a scratch server and checks it: key count against min_keys (or the snapshot's), named keys present. */
-async function scratchRestore(dir: string, point: RestorePoint, input: { min_keys?: number | undefined; keys: string[] }, ctx: ActionContext) {
+export async function scratchRestore(dir: string, point: RestorePoint, input: { min_keys?: number | undefined; keys: string[] }, ctx: ActionContext) {
   const scratch = await startScratch(dir, ctx.signal);
   try {
     const options = { signal: ctx.signal, mask: ctx.mask };

@@ -84,4 +84,20 @@ describe('backup.verify failure messages', () => {
     const missing = await failureOf('20260101T000000Z-nothere1');
     expect(missing.message).toMatch(/^restore-points: step "verify": /);
   });
+
+  it('a PostgreSQL point without a scratch URL fails without retry, naming what is missing', async () => {
+    // An intact point: the checksum passes, so the test-restore is reached.
+    const draft = openRestorePoints(storage).draft('svc-intact', 'postgres', '20260101T000000Z-intact01');
+    const data = Buffer.from('pg bytes');
+    await draft.put('data.pgdump', Readable.from([data]));
+    await draft.commit(fields({ object: 'data.pgdump', size: data.length, sha256: sha256(data) }));
+    const { scratch: _none, ...rest } = input('20260101T000000Z-intact01').with as Record<string, unknown>;
+    const error = (await new MockActivityEnvironment()
+      .run(verify, { ...input('20260101T000000Z-intact01'), with: rest })
+      .catch((e: unknown) => e)) as ApplicationFailure;
+    expect(error.nonRetryable).toBe(true);
+    expect(error.message).toContain(
+      'postgres: step "verify": backup.verify of a postgres point needs scratch: the URL (from a secret) of a server for a scratch database',
+    );
+  });
 });

@@ -10,6 +10,14 @@ import { backupVerify } from '../../contract/actions/restore-points.ts';
 export type CheckResult = Verification['checks'][number];
 export type VerifyInput = z.output<typeof backupVerify.input>;
 
+/** The scratch server's URL, which database kinds need: without it their verification cannot start. */
+export function scratchUrl(input: VerifyInput, kind: string): string {
+  if (input.scratch) return input.scratch;
+  throw new ActionError('no_scratch', `backup.verify of a ${kind} point needs scratch: the URL (from a secret) of a server for a scratch database`, {
+    retryable: false,
+  });
+}
+
 /** Restores a point into scratch targets, runs the declared checks and cleans up. */
 export type TestRestore = (points: RestorePoints, point: RestorePoint, input: VerifyInput, ctx: ActionContext) => Promise<CheckResult[]>;
 

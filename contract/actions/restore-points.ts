@@ -75,7 +75,12 @@ export const backupVerify = defineAction({
   secret_inputs: ['scratch', ...STORAGE_SECRETS],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
-    scratch: z.string().describe('connection URL (from a secret) of a server where a scratch database may be created and dropped'),
+    scratch: z
+      .string()
+      .optional()
+      .describe(
+        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis points load into a scratch server on the worker',
+      ),
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
   }),

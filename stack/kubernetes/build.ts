@@ -102,7 +102,8 @@ export function ensureKubernetes(log: (line: string) => void = () => {}): Kubern
   try {
     for (const module of MODULES) {
       const started = Date.now();
-      log(`building ${module.packages.map((p) => p.split('/').pop()).join(', ')} (stack/kubernetes/${module.dir}) — first run only`);
+      const names = module.output ? [module.output] : module.packages.map((p) => p.split('/').pop());
+      log(`building ${names.join(', ')} (stack/kubernetes/${module.dir}) — first run only`);
       const args = ['build', '-o', module.output ? join(partial, 'bin', module.output) : join(partial, 'bin') + '/'];
       if (module.ldflags) args.push('-ldflags', module.ldflags);
       go([...args, ...module.packages], join(SOURCE, module.dir));

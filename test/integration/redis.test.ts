@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { redisRestoreImpl } from '../../activities/redis/restore.ts';
 import { redisSnapshotImpl } from '../../activities/redis/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
@@ -144,5 +145,17 @@ describe('redis.snapshot and redis.restore on Redis 7', () => {
     const failure = await failureOf(run(redisRestoreImpl, { restore_point: snap.outputs.restore_point_id, min_keys: 30_000 }));
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('the restored RDB holds 20006 keys; expected at least 30000');
+  });
+
+  it('backup.verify loads a point in a scratch server and marks it verified; a missing key marks it failed', { timeout: 60_000 }, async () => {
+    const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+    const snap = await run(redisSnapshotImpl, { source: { $secret: 'redis' }, service: 'cache-verify' });
+    const ok = await run(verify, { restore_point: snap.outputs.restore_point_id, checks: { tables: ['user:1'] } });
+    expect(ok.outputs).toMatchObject({ status: 'verified' });
+    expect((await points().find(snap.outputs.restore_point_id as string)).status).toBe('verified');
+    const failure = await failureOf(run(verify, { restore_point: snap.outputs.restore_point_id, checks: { tables: ['no-such-key'] } }));
+    expect(failure.message).toContain('redis: step "snapshot-cache": restore point');
+    expect(failure.message).toContain('failed verification: restore: the restored RDB lacks no-such-key');
+    expect((await points().find(snap.outputs.restore_point_id as string)).status).toBe('failed');
   });
 });
