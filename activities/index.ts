@@ -3,6 +3,7 @@ import { check, request } from './http/check.ts';
 import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
+import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
 import { redisRestoreImpl, redisSnapshotImpl, testRestore as redisTestRestore } from './redis/index.ts';
 import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
 import { dump } from './postgres/dump.ts';
@@ -43,6 +44,8 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   redisRestoreImpl,
   etcdSnapshotImpl,
   etcdRestoreImpl,
+  objectsCheckImpl,
+  objectsReplicateImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

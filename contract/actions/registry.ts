@@ -6,6 +6,7 @@ import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from './kubernet
 import { k8sScale, k8sWait } from './kubernetes.ts';
 import { etcdRestore, etcdSnapshot } from './etcd.ts';
 import { log } from './log.ts';
+import { objectsCheck, objectsReplicate } from './objects.ts';
 import { redisRestore, redisSnapshot } from './redis.ts';
 import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
@@ -42,5 +43,7 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     redisRestore,
     etcdSnapshot,
     etcdRestore,
+    objectsCheck,
+    objectsReplicate,
   ].map((a) => [a.name, a as ActionSpec]),
 );

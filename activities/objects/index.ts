@@ -1,0 +1,2 @@
+// The object-storage replica actions, for activities/index.ts.
+export { objectsCheckImpl, objectsReplicateImpl } from './replicas.ts';
