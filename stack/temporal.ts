@@ -93,7 +93,18 @@ export async function startTemporal(options: StartOptions = {}): Promise<Tempora
     await exited;
     clearTimeout(timer);
   };
-  await launch();
+  // The dev server picks free ports for its internal services itself; another process can
+  // take one before it binds ("address already in use"), and then it exits: launch again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      const collided = child!.exitCode !== null && readFileSync(logFile, 'utf8').includes('address already in use');
+      if (!collided || attempt >= 3) throw error;
+      options.log?.(`the Temporal dev server lost a port to another process (attempt ${attempt}); starting it again`);
+    }
+  }
   return {
     address,
     ...(options.ui ? { uiUrl: `http://127.0.0.1:${uiPort}` } : {}),
