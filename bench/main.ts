@@ -18,6 +18,7 @@ import { p4 } from './p4.ts';
 import { p5 } from './p5.ts';
 import { p7 } from './p7-kubernetes.ts';
 import { p8 } from './p8-snapshots.ts';
+import { p9 } from './p9-replicas.ts';
 import { median, printTable, type Row } from './report.ts';
 
 const rows: Row[] = [];
@@ -126,6 +127,7 @@ if (wants('p2')) rows.push(...(await p2(results)));
 if (wants('p2m')) rows.push(...(await p2Mongo(results)));
 if (wants('p7')) rows.push(...(await p7(results)));
 if (wants('p8')) rows.push(...(await p8(results)));
+if (wants('p9')) rows.push(...(await p9(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
 if (wants('p4')) rows.push(...(await p4(results)));
 if (wants('p5')) rows.push(...(await p5(results)));
