@@ -14,6 +14,9 @@ export async function setup(project: TestProject): Promise<void> {
     buildWorkflowBundle(join(dir, 'workflow-bundle.js')),
   ]);
   server = started;
+  // A run stopped with SIGTERM (a CI timeout, `timeout`, kill) skips teardown; the dev server
+  // is not in its process group then, so stop it here rather than leave it running.
+  process.once('SIGTERM', () => void started.stop().finally(() => process.exit(143)));
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundle', bundle);
   project.provide('dataDir', dir);
