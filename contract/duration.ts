@@ -9,6 +9,27 @@ export function parseDuration(text: string): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 
+const UNITS: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+];
+
+/**
+ * A duration in its two largest units (`1h30m`, `20m34s`, `8s`), never rounded up to the next
+ * unit: a report must not show an RPO of 1h29m as `1h` beside an objective of 1h.
+ */
 export function formatDuration(millis: number): string {
-  return ms(Math.round(millis), { long: false });
+  if (Math.abs(millis) < 1000) return ms(Math.round(millis), { long: false });
+  let rest = Math.round(millis / 1000) * 1000;
+  const parts: string[] = [];
+  for (const [unit, size] of UNITS) {
+    if (rest < size && !parts.length) continue;
+    if (parts.length === 2) break;
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n || parts.length) parts.push(n ? `${n}${unit}` : '');
+  }
+  return parts.filter(Boolean).join('') || '0s';
 }

@@ -42,8 +42,19 @@ export interface ChangeEntry {
 
 export interface RestorePointEntry {
   step: string;
+  /** The service the point (or replica) belongs to, when the step's action reports it. */
+  service?: string;
   restore_point?: string;
+  /** A restore point's age when used, or a replica's lag (objects.check/replicate). */
   age_ms: number;
+  source: 'restore_point' | 'replica';
+}
+
+/** One service's RPO: the oldest of the points (or replica lags) the run measured for it. */
+export interface ServiceRpo {
+  service: string;
+  age_ms: number;
+  steps: string[];
 }
 
 export interface Report {
@@ -61,7 +72,7 @@ export interface Report {
   /** Where RTO is measured from: the alert's startsAt when an alert started the run, else the run's start. */
   origin: { kind: 'alert' | 'run_start'; at: string; alert?: string };
   rto: { objective_ms?: number; to_switch_ms?: number; switched_at?: string; to_end_ms?: number; met?: boolean; note?: string };
-  rpo: { objective_ms?: number; worst_ms?: number; points: RestorePointEntry[]; met?: boolean; note?: string };
+  rpo: { objective_ms?: number; worst_ms?: number; points: RestorePointEntry[]; services: ServiceRpo[]; met?: boolean; note?: string };
   timeline: TimelineEntry[];
   approvals: ApprovalEntry[];
   changes: ChangeEntry[];
@@ -163,21 +174,38 @@ function rto(plan: Plan, status: RunStatus, from: Report['origin']): Report['rto
   };
 }
 
+/** What a succeeded step measured of recovery points: a restore point's age, or a replica's lag. */
+function pointEntry(step: RunStatus['steps'][number]): RestorePointEntry | undefined {
+  const o = step.outputs ?? {};
+  const service = typeof o.service === 'string' ? { service: o.service } : {};
+  if (typeof o.restore_point_age_ms === 'number') {
+    const id = o.restore_point ?? o.restore_point_id;
+    return { step: step.id, ...service, ...(typeof id === 'string' ? { restore_point: id } : {}), age_ms: o.restore_point_age_ms, source: 'restore_point' };
+  }
+  // objects.check/replicate: the oldest change the replica lacks is how much a failover to it loses.
+  if (typeof o.lag_ms === 'number' && 'oldest_unreplicated' in o) return { step: step.id, ...service, age_ms: o.lag_ms, source: 'replica' };
+  return undefined;
+}
+
+function byService(points: RestorePointEntry[]): ServiceRpo[] {
+  const services = new Map<string, ServiceRpo>();
+  for (const p of points) {
+    const name = p.service ?? (p.source === 'replica' ? `replica (${p.step})` : undefined);
+    if (!name) continue;
+    const entry = services.get(name) ?? { service: name, age_ms: 0, steps: [] };
+    services.set(name, { service: name, age_ms: Math.max(entry.age_ms, p.age_ms), steps: [...entry.steps, p.step] });
+  }
+  return [...services.values()].sort((a, b) => a.service.localeCompare(b.service));
+}
+
 function rpo(plan: Plan, status: RunStatus): Report['rpo'] {
-  const points = status.steps
-    .filter((s) => s.status === 'succeeded' && typeof s.outputs?.restore_point_age_ms === 'number')
-    .map((s) => ({
-      step: s.id,
-      ...(typeof s.outputs!.restore_point === 'string' || typeof s.outputs!.restore_point_id === 'string'
-        ? { restore_point: String(s.outputs!.restore_point ?? s.outputs!.restore_point_id) }
-        : {}),
-      age_ms: s.outputs!.restore_point_age_ms as number,
-    }));
+  const points = status.steps.filter((s) => s.status === 'succeeded').flatMap((s) => pointEntry(s) ?? []);
   const worst = points.length ? Math.max(...points.map((p) => p.age_ms)) : undefined;
   return {
     ...(plan.objectives.rpo_ms !== undefined ? { objective_ms: plan.objectives.rpo_ms } : {}),
     ...(worst !== undefined ? { worst_ms: worst } : {}),
     points,
+    services: byService(points),
     ...judge(plan.objectives.rpo_ms, worst),
     ...(points.length ? {} : { note: 'no step used a restore point' }),
   };

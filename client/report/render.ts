@@ -7,6 +7,8 @@ export type ReportFormat = 'md' | 'json' | 'html';
 
 const dur = (ms?: number): string => (ms === undefined ? 'n/a' : ms < 1000 ? `${ms} ms` : formatDuration(ms));
 const verdict = (met?: boolean): string => (met === undefined ? '' : met ? 'met' : 'MISSED');
+const met = (objective?: number, measured?: number): boolean | undefined =>
+  objective === undefined || measured === undefined ? undefined : measured <= objective;
 const state = (value: unknown): string => (value === undefined ? '' : value === null ? 'none' : JSON.stringify(value));
 
 /** The rows every format shares: one array of cells per line, headers first. */
@@ -17,7 +19,14 @@ function objectiveRows(report: Report): string[][] {
     ['RTO: to traffic switched', dur(rto.objective_ms), dur(rto.to_switch_ms), verdict(rto.met), rto.note ?? ''],
     ['RTO: to run end', dur(rto.objective_ms), dur(rto.to_end_ms), '', ''],
     ['RPO: oldest restore point used', dur(rpo.objective_ms), dur(rpo.worst_ms), verdict(rpo.met), rpo.note ?? ''],
-    ...rpo.points.map((p) => [`RPO: ${p.step}`, '', dur(p.age_ms), '', p.restore_point ?? '']),
+    ...rpo.services.map((s) => [
+      `RPO: ${s.service}`,
+      dur(rpo.objective_ms),
+      dur(s.age_ms),
+      verdict(met(rpo.objective_ms, s.age_ms)),
+      `steps: ${s.steps.join(', ')}`,
+    ]),
+    ...rpo.points.map((p) => [`RPO: step ${p.step}`, '', dur(p.age_ms), '', p.source === 'replica' ? 'replica lag' : (p.restore_point ?? '')]),
   ];
 }
 

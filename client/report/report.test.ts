@@ -66,7 +66,8 @@ describe('run reports', () => {
     expect(report.rpo).toEqual({
       objective_ms: 3_600_000,
       worst_ms: 1_800_000,
-      points: [{ step: 'restore', restore_point: 'rp-1', age_ms: 1_800_000 }],
+      points: [{ step: 'restore', restore_point: 'rp-1', age_ms: 1_800_000, source: 'restore_point' }],
+      services: [],
       met: true,
     });
     expect(report.approvals).toEqual([{ step: 'gate', decision: 'approved', by: 'alice', reason: 'primary is gone <really>', at: at(3), timed_out: false }]);
@@ -79,6 +80,30 @@ describe('run reports', () => {
       ['switch-dns', 4000, undefined],
       ['validate', 6000, undefined],
     ]);
+  });
+
+  it("gives each service's RPO: the oldest point restored for it, and a replica's lag", () => {
+    const status = statusFor('drill');
+    const minutes = (m: number) => m * 60_000;
+    status.steps = [
+      step('set', 'catalog.resolve_set', 0, 1, { outputs: { set_id: 's1', restore_point_age_ms: minutes(50) } }),
+      step('orders', 'postgres.restore', 1, 3, { outputs: { restore_point_id: 'rp-pg', service: 'orders-pg', restore_point_age_ms: minutes(40) } }),
+      step('shop', 'mongodb.restore', 1, 4, { outputs: { restore_point_id: 'rp-mongo', service: 'orders-mongo', restore_point_age_ms: minutes(90) } }),
+      step('again', 'postgres.restore', 4, 5, { outputs: { restore_point_id: 'rp-pg2', service: 'orders-pg', restore_point_age_ms: minutes(45) } }),
+      step('media', 'objects.check', 1, 2, { outputs: { lag_ms: minutes(5), oldest_unreplicated: 'img/1.png', missing: 1 } }),
+      step('skipped', 'redis.restore', 1, 2, { status: 'skipped', outputs: { service: 'cache', restore_point_age_ms: minutes(999) } }),
+    ];
+    const report = buildReport({ workflowId: 'drill-1', plan: planFor('drill'), status });
+    expect(report.rpo.services).toEqual([
+      { service: 'orders-mongo', age_ms: minutes(90), steps: ['shop'] },
+      { service: 'orders-pg', age_ms: minutes(45), steps: ['orders', 'again'] },
+      { service: 'replica (media)', age_ms: minutes(5), steps: ['media'] },
+    ]);
+    expect(report.rpo).toMatchObject({ worst_ms: minutes(90), met: false });
+    const md = renderReport(report, 'md');
+    expect(md).toContain('| RPO: orders-mongo | 1h | 1h30m | MISSED | steps: shop |');
+    expect(md).toContain('| RPO: orders-pg | 1h | 45m | met | steps: orders, again |');
+    expect(md).toContain('| RPO: step media |  | 5m |  | replica lag |');
   });
 
   it("starts the RTO clock at an alert's startsAt when an alert started the run", () => {
