@@ -9,7 +9,7 @@ import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, 
 import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
 import { check as postgresCheck } from './postgres/check.ts';
-import { prune, resolve } from './restore-points/actions.ts';
+import { prune, resolve, resolveSet } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { switchRouting } from './routing/switch.ts';
@@ -28,6 +28,7 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   postgresCheck,
   verify,
   resolve,
+  resolveSet,
   prune,
   switchRouting,
   dnsSwitchImpl,

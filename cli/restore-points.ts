@@ -87,9 +87,25 @@ export function restorePointCommands(cli: Command): void {
       }),
     );
 
-  common(rp.command('sets').option('--before <time>'))
+  common(
+    rp
+      .command('sets')
+      .option('--before <time>', 'the newest set completed before this time ("everything as of 02:00")')
+      .option('--service <s...>', 'only sets holding a point of each of these services')
+      .option('--verified', 'only sets whose every point is verified')
+      .option('--set <id>', 'this set'),
+  )
     .description('the newest complete set: points one run took of several services, none failed')
-    .action(async (o) => withIndex(o.storage, async (index) => print(await index.newestSet(time(o.before, '--before')), !!o.json)));
+    .action(async (o) =>
+      withIndex(o.storage, async (index) => {
+        const set = await index.newestSet({ before: time(o.before, '--before'), services: o.service, verified: !!o.verified, set_id: o.set });
+        if (!set.length)
+          throw new CommandFailed(
+            `no ${o.verified ? 'verified' : 'complete'} set${o.before ? ` before ${o.before}` : ''}${o.service ? ` holding ${o.service.join(', ')}` : ''}`,
+          );
+        print(set, !!o.json);
+      }),
+    );
 
   common(rp.command('sync'))
     .description('rebuild the catalog index from storage, the source of truth')

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { z } from 'zod';
 import { etcdRestore } from '../../contract/actions/etcd.ts';
-import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
+import { Digest, openRestorePoints, restoredOutput, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { freePort } from '../runtime/ports.ts';
 import { runTool } from '../runtime/tool.ts';
@@ -110,7 +110,6 @@ export const etcdRestoreImpl = defineImpl({
     const point = await points.find(input.restore_point);
     if (point.kind !== ETCD_KIND)
       throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not an etcd snapshot`, { retryable: false });
-    const age = () => Date.now() - Date.parse(point.completed_at);
     if (input.mode === 'place' && existsSync(input.data_dir!))
       throw new ActionError('data_dir_exists', `${input.data_dir} already exists; etcd restores only into a new data directory`, { retryable: false });
     const work = mkdtempSync(join(input.mode === 'place' ? dirname(input.data_dir!) : tmpdir(), '.rebound-etcd-'));
@@ -129,14 +128,14 @@ export const etcdRestoreImpl = defineImpl({
         await restoreDataDir(file, join(work, 'data'), { name: input.name, cluster, peer: own }, ctx);
         await rename(join(work, 'data'), input.data_dir!);
         ctx.log('info', `placed ${point.id} at ${input.data_dir} for member ${input.name}`);
-        return { restore_point_id: point.id, mode: 'place' as const, keys: null, data_dir: input.data_dir!, restore_point_age_ms: age() };
+        return { ...restoredOutput(point), mode: 'place' as const, keys: null, data_dir: input.data_dir! };
       }
       const peerPort = await freePort();
       const peer = `http://127.0.0.1:${peerPort}`;
       await restoreDataDir(file, join(work, 'data'), { name: 'scratch', cluster: `scratch=${peer}`, peer }, ctx);
       const keys = await scratchCheck(join(work, 'data'), peerPort, point, input, ctx);
       ctx.log('info', `${point.id} starts a scratch etcd with ${keys} keys`);
-      return { restore_point_id: point.id, mode: 'scratch' as const, keys, data_dir: null, restore_point_age_ms: age() };
+      return { ...restoredOutput(point), mode: 'scratch' as const, keys, data_dir: null };
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

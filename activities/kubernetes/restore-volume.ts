@@ -3,7 +3,7 @@ import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { k8sRestoreVolume } from '../../contract/actions/kubernetes-backup.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { openRestorePoints } from '../restore-points/index.ts';
+import { openRestorePoints, restoredOutput } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { connect, isConflict, isNotFound, k8sFailure, pause, type Cluster } from './cluster.ts';
@@ -110,6 +110,6 @@ export const k8sRestoreVolumeImpl = defineImpl({
       throw k8sFailure(error, `restoring volumes into ${input.namespace} of ${cluster.server}`, ctx);
     }
     ctx.log('info', `restored ${pvcs.length} PVCs from ${point.id} into ${input.namespace}`);
-    return { restore_point_id: point.id, namespace: input.namespace, pvcs, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
+    return { ...restoredOutput(point), namespace: input.namespace, pvcs };
   },
 });

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream';
 import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { k8sRestore } from '../../contract/actions/kubernetes-backup.ts';
-import { Digest, openRestorePoints, type PointObject, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
+import { Digest, openRestorePoints, restoredOutput, type PointObject, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { connect, isNotFound, k8sFailure, pause, type Cluster } from './cluster.ts';
@@ -126,6 +126,6 @@ export const k8sRestoreImpl = defineImpl({
       'info',
       `restored ${point.id} into ${done.namespaces.join(', ')}: ${done.created} created, ${done.updated} updated, ${done.skipped} left as they were`,
     );
-    return { restore_point_id: point.id, ...done, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
+    return { ...restoredOutput(point), ...done };
   },
 });

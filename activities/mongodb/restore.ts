@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { BSON, MongoBulkWriteError, MongoServerError, type Document, type MongoClient } from 'mongodb';
 import type { z } from 'zod';
-import { openRestorePoints, type PointObject, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
+import { openRestorePoints, restoredOutput, type PointObject, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { readDocuments } from './bson-file.ts';
@@ -155,12 +155,11 @@ export const restore = defineImpl({
     const by = tool.tool === 'mongodump' ? tool.command : `the driver (${tool.why})`;
     ctx.log('info', `restored ${total.collections} collections, ${total.documents} documents from ${point.id} with ${by}`);
     return {
-      restore_point_id: point.id,
+      ...restoredOutput(point),
       collections: total.collections,
       documents: total.documents,
       duplicates: total.duplicates,
       restored_bytes: total.bytes,
-      restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
       tool: tool.tool,
     };
   },

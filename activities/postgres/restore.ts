@@ -1,6 +1,6 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
+import { Digest, openRestorePoints, restoredOutput, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { runTool } from '../runtime/tool.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
@@ -115,6 +115,6 @@ export const restore = defineImpl({
     const database = input.database ?? toolConnection(input.target).database;
     if (input.create_database) await ensureDatabase(input.target, database, ctx);
     const bytes = await restoreInto(points, point, input.target, database, { clean: input.clean }, ctx);
-    return { restore_point_id: point.id, database, restored_bytes: bytes, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
+    return { ...restoredOutput(point), database, restored_bytes: bytes };
   },
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { redisRestore } from '../../contract/actions/redis.ts';
-import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
+import { Digest, openRestorePoints, restoredOutput, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { keysIn, redisCommand } from './cli.ts';
@@ -55,7 +55,6 @@ export const redisRestoreImpl = defineImpl({
     const point = await points.find(input.restore_point);
     if (point.kind !== REDIS_KIND)
       throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not a Redis RDB`, { retryable: false });
-    const age = () => Date.now() - Date.parse(point.completed_at);
     if (input.mode === 'place') {
       // Written beside the target and renamed: a server starting meanwhile never loads half a file.
       const partial = `${input.path!}.rebound-partial`;
@@ -67,7 +66,7 @@ export const redisRestoreImpl = defineImpl({
         throw error;
       }
       ctx.log('info', `placed ${point.id} at ${input.path}; restart the server to load it`);
-      return { restore_point_id: point.id, mode: 'place' as const, keys: null, path: input.path!, restore_point_age_ms: age() };
+      return { ...restoredOutput(point), mode: 'place' as const, keys: null, path: input.path! };
     }
     const dir = mkdtempSync(join(tmpdir(), 'rebound-redis-'));
     try {
@@ -75,7 +74,7 @@ export const redisRestoreImpl = defineImpl({
       await download(points, point, file, ctx);
       const keys = await scratchRestore(dir, point, input, ctx);
       ctx.log('info', `${point.id} loads in a scratch redis-server: ${keys} keys`);
-      return { restore_point_id: point.id, mode: 'scratch' as const, keys, path: null, restore_point_age_ms: age() };
+      return { ...restoredOutput(point), mode: 'scratch' as const, keys, path: null };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

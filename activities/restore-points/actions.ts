@@ -1,8 +1,9 @@
-// The restore-point actions that need no database: catalog.resolve and restore_points.prune.
+// The restore-point actions that need no database: catalog.resolve, catalog.resolve_set and restore_points.prune.
+import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { openRestorePoints } from './index.ts';
 import { pointsToKeep } from './retention.ts';
-import { catalogResolve, restorePointsPrune } from '../../contract/actions/restore-points.ts';
+import { catalogResolve, catalogResolveSet, restorePointsPrune } from '../../contract/actions/restore-points.ts';
 
 export const resolve = defineImpl({
   spec: catalogResolve,
@@ -18,6 +19,47 @@ export const resolve = defineImpl({
       restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
       object: points.keyOf(point),
       sha256: point.sha256,
+    };
+  },
+});
+
+export const resolveSet = defineImpl({
+  spec: catalogResolveSet,
+  async run(input) {
+    const points = openRestorePoints(input.storage);
+    const now = Date.now();
+    const set = await points.newestSet({
+      before: input.before || undefined,
+      services: input.services,
+      verified: input.latest === 'verified',
+      set_id: input.set_id,
+    });
+    if (!set.length) {
+      const what = [
+        input.latest === 'verified' ? 'verified' : 'complete',
+        'set',
+        input.set_id ? `with id ${input.set_id}` : '',
+        input.services.length ? `holding ${input.services.join(', ')}` : '',
+        input.before ? `completed before ${input.before}` : '',
+      ];
+      const hint = 'a set is the points of one backup run; `rebound restore-points sets` lists what there is';
+      throw new ActionError('no_restore_point', `no ${what.filter(Boolean).join(' ')} (no point failed) in ${points.url}: ${hint}`, { retryable: false });
+    }
+    const age = (completed: string) => now - Date.parse(completed);
+    return {
+      set_id: set[0]!.set_id,
+      services: set.map((p) => p.service),
+      points: Object.fromEntries(
+        set.map((p) => [
+          p.service,
+          { restore_point_id: p.id, kind: p.kind, status: p.status, completed_at: p.completed_at, restore_point_age_ms: age(p.completed_at) },
+        ]),
+      ),
+      completed_at: set
+        .map((p) => p.completed_at)
+        .sort()
+        .at(-1)!,
+      restore_point_age_ms: Math.max(...set.map((p) => age(p.completed_at))),
     };
   },
 });

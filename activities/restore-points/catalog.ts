@@ -3,6 +3,14 @@ import { applyMigrations } from './migrate.ts';
 import { scanPoints, type PointStatus, type RestorePoint } from './manifest.ts';
 import type { ObjectStore } from './object-store.ts';
 
+/** Which set: the newest complete one before a time, holding these services, all verified; or one by id. */
+export interface SetQuery {
+  before?: string;
+  set_id?: string;
+  services?: string[];
+  verified?: boolean;
+}
+
 export interface PointQuery {
   service?: string;
   before?: string;
@@ -16,8 +24,8 @@ export interface PointIndex {
   list(query: PointQuery): Promise<RestorePoint[]>;
   get(id: string): Promise<RestorePoint | undefined>;
   latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined>;
-  /** The newest set (points of one run) with no failed point, completed before `before`. */
-  newestSet(before?: string): Promise<RestorePoint[]>;
+  /** The newest set (points of one run) with no failed point, completed before `before`, holding `services`. */
+  newestSet(query?: SetQuery): Promise<RestorePoint[]>;
   record(point: RestorePoint): Promise<void>;
   remove(id: string): Promise<void>;
 }
@@ -80,14 +88,15 @@ export class CatalogIndex implements PointIndex {
     return (await this.list({ service, before: options.before, status: options.verified ? ['verified'] : ['verified', 'unverified'], limit: 1 }))[0];
   }
 
-  async newestSet(before?: string): Promise<RestorePoint[]> {
+  async newestSet(query: SetQuery = {}): Promise<RestorePoint[]> {
     return this.rows(
       `with sets as (
-         select set_id from restore_points where ($2::text is null or storage = $2) group by set_id
-         having bool_and(status <> 'failed') and ($1::timestamptz is null or max(completed_at) < $1)
+         select set_id from restore_points where ($2::text is null or storage = $2) and ($3::text is null or set_id = $3) group by set_id
+         having bool_and(status <> 'failed') and (not $5 or bool_and(status = 'verified'))
+           and ($1::timestamptz is null or max(completed_at) < $1) and array_agg(service) @> $4::text[]
          order by max(completed_at) desc limit 1)
        select manifest, status, verified_at from restore_points where set_id in (select set_id from sets) and ($2::text is null or storage = $2) order by service`,
-      [before ?? null, this.storage ?? null],
+      [query.before ?? null, this.storage ?? null, query.set_id ?? null, query.services ?? [], !!query.verified],
     );
   }
 
@@ -164,17 +173,30 @@ export class StorageIndex implements PointIndex {
     return (await this.list({ service, before: options.before, status: options.verified ? ['verified'] : ['verified', 'unverified'], limit: 1 }))[0];
   }
 
-  async newestSet(before?: string): Promise<RestorePoint[]> {
+  async newestSet(query: SetQuery = {}): Promise<RestorePoint[]> {
     const bySet = new Map<string, RestorePoint[]>();
     for (const p of await scanPoints(this.store)) bySet.set(p.set_id, [...(bySet.get(p.set_id) ?? []), p]);
-    const complete = [...bySet.values()]
-      .filter((set) => set.every((p) => p.status !== 'failed') && (!before || set.every((p) => Date.parse(p.completed_at) < Date.parse(before))))
-      .sort((a, b) => Math.max(...b.map((p) => Date.parse(p.completed_at))) - Math.max(...a.map((p) => Date.parse(p.completed_at))));
+    const newest = (set: RestorePoint[]) => Math.max(...set.map((p) => Date.parse(p.completed_at)));
+    const complete = [...bySet.entries()]
+      .filter(([id, set]) => setMatches(id, set, query))
+      .map(([, set]) => set)
+      .sort((a, b) => newest(b) - newest(a));
     return (complete[0] ?? []).sort((a, b) => a.service.localeCompare(b.service));
   }
 
   async record(): Promise<void> {}
   async remove(): Promise<void> {}
+}
+
+/** The storage index's version of the catalog's `having` clause. */
+function setMatches(id: string, set: RestorePoint[], query: SetQuery): boolean {
+  const services = new Set(set.map((p) => p.service));
+  return (
+    (!query.set_id || id === query.set_id) &&
+    set.every((p) => p.status !== 'failed' && (!query.verified || p.status === 'verified')) &&
+    (!query.before || set.every((p) => Date.parse(p.completed_at) < Date.parse(query.before!))) &&
+    (query.services ?? []).every((s) => services.has(s))
+  );
 }
 
 const shared = new Map<string, CatalogIndex>();

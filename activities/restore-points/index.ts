@@ -1,7 +1,7 @@
 // The restore-point domain's one interface: database actions find, write and read points only through it.
 import type { Readable } from 'node:stream';
 import type { StorageConfig } from '../../contract/storage.ts';
-import { closeCatalogs, openIndex, type PointIndex, type PointQuery } from './catalog.ts';
+import { closeCatalogs, openIndex, type PointIndex, type PointQuery, type SetQuery } from './catalog.ts';
 import { MANIFEST, objectKey, pointPrefix, VERIFICATION } from './layout.ts';
 import { readPoint, scanPoints, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
 import { defaultStorage, openStore, type ObjectStore } from './object-store.ts';
@@ -38,7 +38,7 @@ export interface RestorePoints {
   list(query: PointQuery): Promise<RestorePoint[]>;
   get(id: string): Promise<RestorePoint | undefined>;
   latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined>;
-  newestSet(before?: string): Promise<RestorePoint[]>;
+  newestSet(query?: SetQuery): Promise<RestorePoint[]>;
   /** Every point in storage, the truth (what retention and sync read), newest first. */
   scan(service?: string): Promise<RestorePoint[]>;
   draft(service: string, kind: string, id: string): PointDraft;
@@ -61,7 +61,7 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
     list: (query) => index.list(query),
     get: (id) => index.get(id),
     latest: (service, options) => index.latest(service, options),
-    newestSet: (before) => index.newestSet(before),
+    newestSet: (query) => index.newestSet(query),
     scan: (service) => scanPoints(store, service),
     draft: (service, kind, id) => draft(store, index, { service, kind, id }),
     open: (point, object = point.object) => store.get(objectKey(point, object)),
@@ -114,4 +114,9 @@ export function committedOutput(point: RestorePoint, object: string) {
     storage: point.storage,
     completed_at: point.completed_at,
   };
+}
+
+/** The outputs every restore action reports about the point it restored (its age is the service's RPO). */
+export function restoredOutput(point: RestorePoint) {
+  return { restore_point_id: point.id, service: point.service, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
 }

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 const EtcdAuth = z.strictObject({
   user: z.string().min(1),
@@ -58,10 +58,9 @@ export const etcdRestore = defineAction({
       if (i.mode === 'place' && !i.data_dir) ctx.addIssue({ code: 'custom', path: ['data_dir'], message: 'mode: place needs data_dir' });
     }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     mode: z.enum(['scratch', 'place']),
     keys: z.number().nullable(),
     data_dir: z.string().nullable(),
-    restore_point_age_ms: z.number(),
   }),
 });

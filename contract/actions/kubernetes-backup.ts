@@ -4,7 +4,7 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
 import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 const Namespace = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name (RFC 1123 label)');
 const Service = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i);
@@ -58,12 +58,11 @@ export const k8sRestore = defineAction({
     storage: StorageSchema.optional(),
   }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     namespaces: z.array(z.string()),
     created: z.number(),
     updated: z.number(),
     skipped: z.number(),
-    restore_point_age_ms: z.number(),
   }),
 });
 
@@ -120,9 +119,8 @@ export const k8sRestoreVolume = defineAction({
     storage: StorageSchema.optional(),
   }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     namespace: z.string(),
     pvcs: z.array(z.object({ name: z.string(), from: z.string(), volume: z.string() })),
-    restore_point_age_ms: z.number(),
   }),
 });

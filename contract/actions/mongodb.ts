@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
 
 const namespacePatterns = (what: string) =>
@@ -86,12 +86,11 @@ export const mongodbRestore = defineAction({
     storage: StorageSchema.optional(),
   }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     collections: z.number(),
     documents: z.number(),
     duplicates: z.number().describe('documents already there; with mongorestore, those it reported as failed to restore'),
     restored_bytes: z.number(),
-    restore_point_age_ms: z.number(),
     tool: z.enum(['driver', 'mongodump']).describe('what restored the point'),
   }),
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
 
 /** pg_dump in custom format, streamed to storage; the manifest commits the restore point. */
@@ -45,7 +45,7 @@ export const postgresRestore = defineAction({
     clean: z.boolean().default(false).describe('drop objects before recreating them (--clean --if-exists)'),
     storage: StorageSchema.optional(),
   }),
-  output: z.object({ restore_point_id: z.string(), database: z.string(), restored_bytes: z.number(), restore_point_age_ms: z.number() }),
+  output: z.object({ ...restoredPointOutput, database: z.string(), restored_bytes: z.number() }),
 });
 
 /** Validates a database after a restore: tables exist, row counts, custom queries. */

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 /**
  * An RDB taken through the replication protocol (`redis-cli --rdb -`): the server forks and
@@ -57,10 +57,9 @@ export const redisRestore = defineAction({
       if (i.mode === 'place' && !i.path) ctx.addIssue({ code: 'custom', path: ['path'], message: 'mode: place needs the path of the dump file' });
     }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     mode: z.enum(['scratch', 'place']),
     keys: z.number().nullable().describe('keys in the restored data (scratch); null when placed'),
     path: z.string().nullable(),
-    restore_point_age_ms: z.number(),
   }),
 });

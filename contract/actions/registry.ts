@@ -10,7 +10,7 @@ import { objectsCheck, objectsReplicate } from './objects.ts';
 import { redisRestore, redisSnapshot } from './redis.ts';
 import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
-import { backupVerify, catalogResolve, restorePointsPrune } from './restore-points.ts';
+import { backupVerify, catalogResolve, catalogResolveSet, restorePointsPrune } from './restore-points.ts';
 import { routingSwitch } from './routing.ts';
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
@@ -27,6 +27,7 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     postgresCheck,
     backupVerify,
     catalogResolve,
+    catalogResolveSet,
     restorePointsPrune,
     routingSwitch,
     dnsSwitch,

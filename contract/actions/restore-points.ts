@@ -24,6 +24,13 @@ export const committedPointOutput = {
   completed_at: z.string(),
 };
 
+/** What every restore action reports about the point it restored: the drill report's per-service RPO. */
+export const restoredPointOutput = {
+  restore_point_id: z.string(),
+  service: z.string().describe('the service the point was taken of'),
+  restore_point_age_ms: z.number().describe("the point's age when restored: this service's RPO"),
+};
+
 export const catalogResolve = defineAction({
   name: 'catalog.resolve',
   summary: 'Find a restore point: by id, the latest, the latest verified, or the latest before a time',
@@ -41,6 +48,46 @@ export const catalogResolve = defineAction({
     restore_point_age_ms: z.number(),
     object: z.string(),
     sha256: z.string(),
+  }),
+});
+
+/** One point of a set, as `catalog.resolve_set` gives it: what a restore step of that service needs. */
+const SetPointSchema = z.object({
+  restore_point_id: z.string(),
+  kind: z.string(),
+  status: z.string(),
+  completed_at: z.string(),
+  restore_point_age_ms: z.number(),
+});
+
+/**
+ * A consistent set: the points one backup run took of several services ("everything as of
+ * 02:00"). A restore-set runbook resolves it once, then restores each service from
+ * `points['<service>']`, so every service comes back from the same night.
+ */
+export const catalogResolveSet = defineAction({
+  name: 'catalog.resolve_set',
+  summary: 'Find a consistent set of restore points (one backup run across services): the newest, or the newest completed before a time',
+  kind: 'activity',
+  backend: 'catalog',
+  impact: 'read',
+  secret_inputs: STORAGE_SECRETS,
+  input: z.strictObject({
+    before: z
+      .union([z.literal(''), z.string().datetime({ offset: true })])
+      .default('')
+      .describe('every point of the set completed before this time ("everything as of 02:00"); empty: the newest set'),
+    services: z.array(z.string()).default([]).describe('the set must hold a point of each; newer sets missing one are passed over'),
+    latest: z.enum(['any', 'verified']).default('any').describe('verified: every point of the set must have passed backup.verify'),
+    set_id: z.string().optional().describe('this set, by id (a backup run id)'),
+    storage: StorageSchema.optional(),
+  }),
+  output: z.object({
+    set_id: z.string(),
+    services: z.array(z.string()),
+    points: z.record(z.string(), SetPointSchema).describe("by service: `steps.<id>.outputs.points['orders-pg'].restore_point_id`"),
+    completed_at: z.string().describe('when the last point of the set completed'),
+    restore_point_age_ms: z.number().describe('age of the oldest point of the set: the RPO a restore of the whole set gives'),
   }),
 });
 

@@ -1,4 +1,4 @@
-// The example backup runbooks end to end: nightly-backup.yaml (PostgreSQL, MongoDB and a Kubernetes namespace, one set), restore.yaml drilling either database kind.
+// The example backup runbooks end to end: nightly-backup.yaml (PostgreSQL, MongoDB and a Kubernetes namespace, one set), restore.yaml drilling either database kind, restore-set.yaml drilling a whole set by time.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { MongoClient } from 'mongodb';
 import { scanPoints } from '../../activities/restore-points/manifest.ts';
 import { openStore } from '../../activities/restore-points/object-store.ts';
+import { buildReport } from '../../client/report/build.ts';
 import { compileFile } from '../../compiler/index.ts';
 import { seedInventory, seedOrders } from '../../stack/demo-data.ts';
 import { startFerretDb, type FerretDbServer } from '../../stack/ferretdb.ts';
@@ -24,6 +25,11 @@ let cluster: KubernetesCluster;
 let worker: WorkerProcess;
 let client: Client;
 let mongo: MongoClient;
+/** The inventory database's one table, as a count and a checksum. */
+const items = (database: string) =>
+  ferret.pg.query("select count(*)::int as n, md5(string_agg(sku || ':' || stock, ',' order by sku)) from items", [], database);
+/** When the first night's backup had finished: restore-set.yaml is asked for everything as of then. */
+let firstNightEnded: string | undefined;
 const site = uniqueSite('examples');
 const storage = `file://${mkdtempSync(join(tmpdir(), 'rebound-examples-'))}`;
 
@@ -67,6 +73,7 @@ describe('the example backup runbooks', () => {
   it('nightly-backup.yaml makes one set of verified PostgreSQL and MongoDB points and a namespace backup; restore.yaml drills a restore of each database kind', async () => {
     const backup = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, { storage_url: storage });
     expect(backup.error).toBeUndefined();
+    firstNightEnded = new Date().toISOString();
     const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
     expect(points.map((p) => [p.service, p.kind, p.status]).sort()).toEqual([
       ['inventory-pg', 'postgres', 'verified'],
@@ -100,5 +107,44 @@ describe('the example backup runbooks', () => {
     expect(mongoDrill.steps.find((s) => s.id === 'restore-postgres')!.status).toBe('skipped');
     expect(await fingerprint(mongo, 'shop_drill')).toEqual(await fingerprint(mongo, 'shop'));
     expect(mongoDrill.report?.rpo).toMatchObject({ objective_ms: 86_400_000, met: true });
+  });
+  it('restore-set.yaml drills everything as of a time: every service from the same, older set, into scratch names', { timeout: 900_000 }, async () => {
+    expect(firstNightEnded, 'the nightly backup above ran').toBeDefined();
+    const night1 = {
+      orders: await pgFingerprint(ferret.pg, 'orders'),
+      inventory: await items('inventory'),
+      shop: await fingerprint(mongo, 'shop'),
+    };
+    // The day's changes, then a second night: a newer set that "as of" the first night must not use.
+    await ferret.pg.query("insert into orders select 900000 + g, 1, 1.00, 'day 2' from generate_series(1, 25) g", [], 'orders');
+    await mongo
+      .db('shop')
+      .collection<{ _id: number; customer_id: number; amount: number; placed_at: Date }>('orders')
+      .insertOne({ _id: 900_000, customer_id: 1, amount: 1, placed_at: new Date() });
+    apply(cluster, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'orders' }, data: { mode: 'day-2' } }));
+    const night2 = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, { storage_url: storage });
+    expect(night2.error).toBeUndefined();
+    expect(await pgFingerprint(ferret.pg, 'orders')).not.toEqual(night1.orders);
+
+    const plan = compileFile('runbooks/restore-set.yaml', 'drill').plan!;
+    const drill = await runToEnd(client, plan, site, { storage_url: storage, before: firstNightEnded!, drill_suffix: '_asof', drill_namespace: 'orders-asof' });
+    expect(drill.error).toBeUndefined();
+    const set = drill.steps.find((s) => s.id === 'set')!.outputs as { services: string[]; points: Record<string, { restore_point_id: string }> };
+    expect(set.services).toEqual(['inventory-pg', 'orders-k8s', 'orders-mongo', 'orders-pg']);
+    expect(set.points['orders-pg']!.restore_point_id).not.toBe(night2.steps.find((s) => s.id === 'dump-orders')!.outputs!.restore_point_id);
+    expect(drill.steps.filter((s) => s.status !== 'succeeded').map((s) => s.id)).toEqual([]);
+    expect(await pgFingerprint(ferret.pg, 'orders_asof')).toEqual(night1.orders);
+    expect(await items('inventory_asof')).toEqual(night1.inventory);
+    expect(await fingerprint(mongo, 'shop_asof')).toEqual(night1.shop);
+    const settings = JSON.parse(cluster.kubectl(['get', 'configmap', 'settings', '-n', 'orders-asof', '-o', 'json']));
+    expect(settings.data).toEqual({ mode: 'primary' });
+    // Production was not touched by the drill.
+    expect(
+      await mongo.db('shop').collection<{ _id: number; customer_id: number; amount: number; placed_at: Date }>('orders').countDocuments({ _id: 900_000 }),
+    ).toBe(1);
+
+    const report = buildReport({ workflowId: 'restore-set-drill', plan, status: drill });
+    expect(report.rpo.services.map((s) => s.service)).toEqual(['inventory-pg', 'orders-k8s', 'orders-mongo', 'orders-pg']);
+    for (const s of report.rpo.services) expect(s.age_ms, s.service).toBeGreaterThan(Date.now() - Date.parse(firstNightEnded!) - 1000);
   });
 });

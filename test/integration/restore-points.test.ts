@@ -114,6 +114,40 @@ ${resolveStep('by-id', '"${{ steps.dump.outputs.restore_point_id }}"', f.storage
   });
 });
 
+describe('catalog.resolve_set: everything as of a time', { timeout: 300_000 }, () => {
+  it('finds the newest complete set before a time, holding the services asked for, the same from the catalog and from storage', async () => {
+    const f = fixture('sets');
+    await sync(f.url);
+    const setStep = (id: string, extra: string) =>
+      `    - {id: ${id}, needs: [], uses: catalog.resolve_set, continue_on_error: true, with: {${extra}${extra ? ', ' : ''}storage: ${f.storage}}}\n`;
+    const queries =
+      setStep('newest', '') +
+      setStep('as-of', 'before: "2026-03-03T00:00:00Z"') +
+      setStep('holding-users', 'services: [users-pg]') +
+      setStep('verified', 'latest: verified, services: [orders-pg]') +
+      setStep('by-id', 'set_id: s3') +
+      setStep('failed-set', 'set_id: s2') +
+      setStep('too-early', 'before: "2026-03-01T01:02:00Z"');
+    for (const site of [catalogSite, storageSite]) {
+      const status = await runToEnd(client, runbook(queries), site);
+      const out = (step: string) =>
+        stepOf(status, step).outputs as { set_id: string; services: string[]; points: Record<string, { restore_point_id: string }> };
+      expect(out('newest'), site).toMatchObject({ set_id: 's3', services: ['orders-pg'], completed_at: '2026-03-03T01:00:00.000Z' });
+      // Night 2's set holds a failed point: the set before it is night 1's.
+      expect(out('as-of'), site).toMatchObject({ set_id: 's1', services: ['orders-pg', 'users-pg'] });
+      expect(out('as-of').points['users-pg']!.restore_point_id).toBe(f.users1);
+      expect(out('as-of').points['orders-pg']!.restore_point_id).toBe(f.orders1);
+      expect(out('holding-users').set_id, site).toBe('s1');
+      expect(out('by-id').points['orders-pg']!.restore_point_id).toBe(f.orders3);
+      // Night 1's users point was never verified; no set of verified points holds orders-pg alone either.
+      expect(stepOf(status, 'verified').reason, site).toContain('no verified set holding orders-pg');
+      expect(stepOf(status, 'failed-set').reason, site).toContain('no complete set with id s2');
+      expect(stepOf(status, 'too-early').reason, site).toMatch(/no complete set completed before 2026-03-01T01:02:00Z .*restore-points sets/);
+      expect(stepOf(status, 'too-early').reason, site).toContain('not retryable');
+    }
+  });
+});
+
 describe('a point without manifest.json', { timeout: 300_000 }, () => {
   it('is ignored by list, sync and resolve, from storage and from the catalog', async () => {
     const f = fixture('no-manifest');
@@ -205,6 +239,8 @@ describe('the restore-points CLI', () => {
       before: both(['restore-points', 'latest', '--service', 'orders-pg', '--before', '2026-03-02T12:00:00Z', '--json']),
       sets: cli(['restore-points', 'sets', '--json']),
       setsBefore: both(['restore-points', 'sets', '--before', '2026-03-03T00:00:00Z', '--json']),
+      setsHolding: cli(['restore-points', 'sets', '--service', 'users-pg', '--json']),
+      setsNone: cli(['restore-points', 'sets', '--service', 'users-pg', '--verified']),
       dry: cli(['restore-points', 'prune', '--dry-run', '--service', 'orders-pg', '--keep-last', '1', '--json']),
       table: cli(['restore-points', 'prune', '--dry-run', '--keep-last', '1']),
       refused: cli(['restore-points', 'prune', '--keep-last', '1']),
@@ -247,6 +283,9 @@ describe('the restore-points CLI', () => {
     // Night 3 is the newest set; before it, night 2's set has a failed point, so night 1's is the answer.
     expect(ids(out(calls.sets))).toEqual([f.orders3]);
     expect(ids(agreed(calls.setsBefore))).toEqual([f.orders1, f.users1]);
+    expect(ids(out(calls.setsHolding))).toEqual([f.orders1, f.users1]);
+    expect(out(calls.setsNone).code).toBe(1);
+    expect(out(calls.setsNone).stderr).toContain('no verified set holding users-pg');
 
     // keep_last 1 keeps night 3; the newest verified point (night 1) is always kept.
     expect(JSON.parse(out(calls.dry).stdout)).toEqual({ would_delete: [f.orders2], keep: 2 });
