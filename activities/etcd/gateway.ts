@@ -1,6 +1,4 @@
-// etcd's v3 API through its HTTP gateway (JSON over HTTP, bytes as base64): authenticate, count and read keys, stream a snapshot.
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
+// etcd's v3 API through its HTTP gateway (JSON over HTTP, bytes as base64): authenticate, count and read keys (the snapshot goes over gRPC).
 import { ActionError } from '../runtime/errors.ts';
 
 export interface Member {
@@ -57,22 +55,4 @@ export async function keyCount(member: Member): Promise<{ keys: number; revision
 export async function keyExists(member: Member, key: string): Promise<boolean> {
   const reply = (await (await post(member, '/v3/kv/range', { key: b64(key), count_only: true })).json()) as { count?: string };
   return Number(reply.count ?? 0) > 0;
-}
-
-/** The snapshot as the member streams it: one JSON message per line, each with a base64 chunk of the database file. */
-export async function* snapshotChunks(member: Member): AsyncGenerator<Buffer> {
-  const response = await post(member, '/v3/maintenance/snapshot', {});
-  const lines = createInterface({ input: Readable.fromWeb(response.body! as import('node:stream/web').ReadableStream), crlfDelay: Infinity });
-  let last: string | undefined;
-  for await (const line of lines) {
-    if (!line.trim()) continue;
-    const message = JSON.parse(line) as { result?: { blob?: string; remaining_bytes?: string }; error?: { message?: string } };
-    if (message.error)
-      throw new ActionError('etcd_error', `snapshot stream: ${member.mask(message.error.message ?? JSON.stringify(message.error))}`, { retryable: true });
-    if (message.result?.blob) yield Buffer.from(message.result.blob, 'base64');
-    last = message.result?.remaining_bytes;
-  }
-  // The last message says no bytes remain; a stream cut short never does.
-  if (last !== undefined && Number(last) !== 0)
-    throw new ActionError('snapshot_truncated', `the snapshot stream ended with ${last} bytes remaining`, { retryable: true });
 }

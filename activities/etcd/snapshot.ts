@@ -4,7 +4,8 @@ import { Context } from '@temporalio/activity';
 import { etcdSnapshot } from '../../contract/actions/etcd.ts';
 import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { authenticate, keyCount, snapshotChunks } from './gateway.ts';
+import { authenticate, keyCount } from './gateway.ts';
+import { snapshotChunks } from './maintenance.ts';
 
 export const ETCD_KIND = 'etcd';
 export const SNAPSHOT_OBJECT = 'snapshot.db';
@@ -56,7 +57,7 @@ export const etcdSnapshotImpl = defineImpl({
       run_id: ctx.runId,
       step: ctx.step,
       source: { endpoint: new URL(input.endpoint).origin, ...(input.auth ? { user: input.auth.user } : {}), keys, revision },
-      tool: { name: 'rebound (etcd maintenance API, HTTP gateway)', version: 'v3' },
+      tool: { name: 'rebound (etcd Maintenance.Snapshot, gRPC)', version: 'v3' },
       server_version: version,
       labels: input.labels,
     });
