@@ -29,9 +29,18 @@ const remaining = (chunk: Chunk) => (typeof chunk.remaining_bytes === 'object' ?
 /** etcd answers a bad or expired token with INVALID_ARGUMENT, not UNAUTHENTICATED. */
 function failure(member: Member, error: ServiceError): ActionError {
   const text = member.mask(error.details || error.message);
-  const denied = error.code === Status.UNAUTHENTICATED || error.code === Status.PERMISSION_DENIED || /auth token|authentication failed|permission denied/i.test(text);
+  const denied =
+    error.code === Status.UNAUTHENTICATED || error.code === Status.PERMISSION_DENIED || /auth token|authentication failed|permission denied/i.test(text);
   if (denied) return new ActionError('authentication_failed', `snapshot: ${text} (check the user and password in the secret)`, { retryable: false });
-  const transient = [Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.RESOURCE_EXHAUSTED, Status.ABORTED, Status.INTERNAL, Status.UNKNOWN, Status.CANCELLED];
+  const transient = [
+    Status.UNAVAILABLE,
+    Status.DEADLINE_EXCEEDED,
+    Status.RESOURCE_EXHAUSTED,
+    Status.ABORTED,
+    Status.INTERNAL,
+    Status.UNKNOWN,
+    Status.CANCELLED,
+  ];
   return new ActionError(error.code === Status.UNAVAILABLE ? 'unreachable' : 'etcd_error', `snapshot stream from ${member.endpoint}: ${text}`, {
     retryable: transient.includes(error.code),
   });
