@@ -9,7 +9,7 @@ import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, 
 import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
 import { check as postgresCheck } from './postgres/check.ts';
-import { prune, resolve } from './restore-points/actions.ts';
+import { definePrune, resolve } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { switchRouting } from './routing/switch.ts';
@@ -17,6 +17,9 @@ import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
 const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore });
+
+/** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
+const prune = definePrune({});
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [
