@@ -9,14 +9,18 @@ import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, 
 import { dump } from './postgres/dump.ts';
 import { restore } from './postgres/restore.ts';
 import { check as postgresCheck } from './postgres/check.ts';
-import { prune, resolve, resolveSet } from './restore-points/actions.ts';
+import { definePrune, resolve, resolveSet } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { switchRouting } from './routing/switch.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
+import { pruneSnapshots, testRestore as volumeTestRestore, VOLUME_KIND, volumeRestoreImpl, volumeSnapshotImpl } from './volume/index.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
-const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore });
+const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore, [VOLUME_KIND]: volumeTestRestore });
+
+/** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
+const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [
@@ -47,6 +51,8 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   etcdRestoreImpl,
   objectsCheckImpl,
   objectsReplicateImpl,
+  volumeSnapshotImpl,
+  volumeRestoreImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

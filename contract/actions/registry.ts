@@ -12,6 +12,7 @@ import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
 import { backupVerify, catalogResolve, catalogResolveSet, restorePointsPrune } from './restore-points.ts';
 import { routingSwitch } from './routing.ts';
+import { volumeRestore, volumeSnapshot } from './volume.ts';
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
 export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
@@ -46,5 +47,7 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     etcdRestore,
     objectsCheck,
     objectsReplicate,
+    volumeSnapshot,
+    volumeRestore,
   ].map((a) => [a.name, a as ActionSpec]),
 );

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { EC2_SECRETS, Ec2AccessSchema } from '../ec2.ts';
+
+/** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
+const ec2Access = Ec2AccessSchema.optional().describe("EBS volume points: how to reach EC2 (absent: the worker's AWS credentials)");
 
 /** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
 export const RestorePointRefSchema = z.union([
@@ -93,11 +97,11 @@ export const catalogResolveSet = defineAction({
 
 export const restorePointsPrune = defineAction({
   name: 'restore_points.prune',
-  summary: 'Delete restore points outside a retention policy (objects first, then index entries)',
+  summary: 'Delete restore points outside a retention policy (data kept elsewhere, e.g. EBS snapshots, then objects, then index entries)',
   kind: 'activity',
   backend: 'storage',
   impact: 'write',
-  secret_inputs: STORAGE_SECRETS,
+  secret_inputs: [...EC2_SECRETS, ...STORAGE_SECRETS],
   drill_targets: ['storage'],
   input: z.strictObject({
     service: z.string().optional(),
@@ -108,6 +112,7 @@ export const restorePointsPrune = defineAction({
     min_keep: z.number().int().min(1).default(1).describe('never fewer points than this per service; the newest verified point is always kept'),
     dry_run: z.boolean().default(false),
     storage: StorageSchema.optional(),
+    ec2: ec2Access,
   }),
   output: z.object({ kept: z.array(z.string()), deleted: z.array(z.string()), dry_run: z.boolean() }),
 });
@@ -119,7 +124,7 @@ export const backupVerify = defineAction({
   // Until the point is found; failures after that name its kind (postgres, mongodb).
   backend: 'restore-points',
   impact: 'read',
-  secret_inputs: ['scratch', ...STORAGE_SECRETS],
+  secret_inputs: ['scratch', ...EC2_SECRETS, ...STORAGE_SECRETS],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z
@@ -130,6 +135,7 @@ export const backupVerify = defineAction({
       ),
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
+    ec2: ec2Access,
   }),
   output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(CheckResultSchema) }),
 });

@@ -1,0 +1,5 @@
+// The EBS volume integration's actions and restore-point hooks, for activities/index.ts.
+export { volumeSnapshotImpl } from './snapshot.ts';
+export { volumeRestoreImpl } from './restore.ts';
+export { pruneSnapshots, testRestore } from './points.ts';
+export { VOLUME_KIND } from './ec2.ts';
