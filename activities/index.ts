@@ -4,6 +4,7 @@ import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sS
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
+import { rabbitmqCheckImpl, rabbitmqExportImpl, rabbitmqImportImpl, testRestore as rabbitmqTestRestore } from './rabbitmq/index.ts';
 import { redisRestoreImpl, redisSnapshotImpl, testRestore as redisTestRestore } from './redis/index.ts';
 import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
 import { dump } from './postgres/dump.ts';
@@ -16,7 +17,7 @@ import { switchRouting } from './routing/switch.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
-const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore });
+const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore, rabbitmq: rabbitmqTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [
@@ -46,6 +47,9 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   etcdRestoreImpl,
   objectsCheckImpl,
   objectsReplicateImpl,
+  rabbitmqExportImpl,
+  rabbitmqImportImpl,
+  rabbitmqCheckImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {
