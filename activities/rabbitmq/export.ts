@@ -51,8 +51,11 @@ export const rabbitmqExportImpl = defineImpl({
       last = Date.now();
       ctx.heartbeat({ bytes });
     });
+    // Which side failed decides the message: the broker going away mid-answer, or storage.
+    let cutOff: Error | undefined;
     try {
       const body = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
+      body.once('error', (error) => (cutOff = error));
       // pipeline, not pipe: a body cut off by the broker must fail the upload rather than leave it waiting.
       await draft.put(
         DEFINITIONS_OBJECT,
@@ -88,9 +91,8 @@ export const rabbitmqExportImpl = defineImpl({
     } catch (error) {
       await draft.discard().catch(() => undefined);
       if (error instanceof ActionError) throw error;
-      throw new ActionError('unavailable', `streaming the definitions of ${broker.origin} into storage failed: ${(error as Error).message}`, {
-        retryable: true,
-      });
+      if (cutOff) throw new ActionError('unavailable', `${broker.origin} stopped sending the definitions mid-answer (${cutOff.message})`, { retryable: true });
+      throw error;
     }
   },
 });

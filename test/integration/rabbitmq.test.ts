@@ -1,5 +1,6 @@
 // rabbitmq.export/import/check and backup.verify against two real RabbitMQ 3.10 brokers (Debian): round trips by content, one vhost, checks, corruption, faults, secrets.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -17,6 +18,8 @@ let source: RabbitMqServer;
 let target: RabbitMqServer;
 let dir: string;
 let storage: string;
+let proxy: Server;
+let cuts = 0;
 const APP_PASSWORD = 'app-password-3f9c1e';
 /** Every output and failure message the actions produced, searched for passwords at the end. */
 const seen: string[] = [];
@@ -37,6 +40,31 @@ async function seed(b: RabbitMqServer): Promise<void> {
   await b.api('POST', '/api/bindings/billing/e/invoices/q/invoices', { routing_key: 'invoice' });
 }
 
+/**
+ * A loopback TCP relay to the broker that, on its first connection, forwards the answer's
+ * headers and 40 bytes of its body, then closes both sides: a broker gone in mid-answer.
+ */
+function cuttingProxy(port: number): Promise<Server> {
+  const server = createServer((client) => {
+    const upstream = createConnection({ host: '127.0.0.1', port });
+    const cut = cuts++ === 0;
+    let head = Buffer.alloc(0);
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      if (!cut) return void client.write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0 || head.length < end + 4 + 40) return;
+      client.end(head.subarray(0, end + 4 + 40));
+      upstream.destroy();
+    });
+    upstream.on('end', () => client.end());
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
 beforeAll(async () => {
   [source, target] = await Promise.all([startRabbitMq({ log: (line) => console.log(`[rabbitmq] ${line}`) }), startRabbitMq()]);
   await seed(source);
@@ -45,9 +73,12 @@ beforeAll(async () => {
   process.env.RABBITMQ_TEST_SOURCE = source.url();
   process.env.RABBITMQ_TEST_TARGET = target.url();
   process.env.RABBITMQ_TEST_WRONG = source.url('not-the-password');
+  proxy = await cuttingProxy(source.managementPort);
+  process.env.RABBITMQ_TEST_CUT = source.url().replace(`:${source.managementPort}`, `:${(proxy.address() as { port: number }).port}`);
 }, 600_000); // the first run installs rabbitmq-server from Debian
 
 afterAll(async () => {
+  proxy?.close();
   await Promise.all([source?.destroy(), target?.destroy()]);
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
@@ -62,7 +93,12 @@ const input = (impl: ActionImpl, w: Record<string, unknown>, run_id = `run-${++r
   max_attempts: 3,
   // rabbitmq.check reads a broker only: it takes no storage.
   with: impl === rabbitmqCheckImpl ? w : { storage: { url: storage }, ...w },
-  secrets: { source: { env: 'RABBITMQ_TEST_SOURCE' }, target: { env: 'RABBITMQ_TEST_TARGET' }, wrong: { env: 'RABBITMQ_TEST_WRONG' } },
+  secrets: {
+    cut: { env: 'RABBITMQ_TEST_CUT' },
+    source: { env: 'RABBITMQ_TEST_SOURCE' },
+    target: { env: 'RABBITMQ_TEST_TARGET' },
+    wrong: { env: 'RABBITMQ_TEST_WRONG' },
+  },
 });
 async function run(impl: ActionImpl, w: Record<string, unknown>, env = new MockActivityEnvironment(), run_id?: string): Promise<ActionResult> {
   const result = (await env.run(toActivity(impl), input(impl, w, run_id))) as ActionResult;
@@ -255,6 +291,21 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
     );
     expect(again.outputs.restore_point_id).toBe(retried.outputs.restore_point_id);
     expect((await points().scan('broker-down')).map((p) => p.id)).toEqual([retried.outputs.restore_point_id]);
+  });
+
+  it('an answer cut off in mid-body fails with a retry verdict and leaves no object; the retry commits the point', { timeout: 60_000 }, async () => {
+    const info = { scheduledTimestampMs: Date.parse('2026-11-27T02:00:00Z') };
+    const w = { source: { $secret: 'cut' }, service: 'broker-cut' };
+    const failure = await failureOf(run(rabbitmqExportImpl, w, new MockActivityEnvironment({ ...info, attempt: 1 }), 'run-cut'));
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(
+      /^rabbitmq: step "export-broker": http:\/\/127\.0\.0\.1:\d+ stopped sending the definitions mid-answer \(.+\) — will retry \(attempt 1 of 3\)$/,
+    );
+    const leftovers = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? leftovers(join(d, f)) : [join(d, f)]));
+    expect(leftovers(join(dir, 'store')).filter((f) => f.includes('broker-cut'))).toEqual([]);
+    const retried = await run(rabbitmqExportImpl, w, new MockActivityEnvironment({ ...info, attempt: 2 }), 'run-cut');
+    expect(retried.outputs).toMatchObject({ queues: 3, exchanges: 3, bindings: 3 });
+    expect((await points().scan('broker-cut')).map((p) => p.id)).toEqual([retried.outputs.restore_point_id]);
   });
 
   it('no password appears in any output, failure or stored file', () => {
