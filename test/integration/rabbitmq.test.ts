@@ -21,6 +21,7 @@ let storage: string;
 let proxy: Server;
 let cuts = 0;
 const APP_PASSWORD = 'app-password-3f9c1e';
+const TWIN_PASSWORD = 'twin-password-7d2a90';
 /** Every output and failure message the actions produced, searched for passwords at the end. */
 const seen: string[] = [];
 
@@ -308,12 +309,32 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
     expect((await points().scan('broker-cut')).map((p) => p.id)).toEqual([retried.outputs.restore_point_id]);
   });
 
+  it("users: false leaves the target's users alone; importing its own user is refused with what to do", { timeout: 60_000 }, async () => {
+    // The source has a user of the same name as the target's admin, with another password.
+    await source.api('PUT', `/api/users/${target.user}`, { password: TWIN_PASSWORD, tags: 'administrator' });
+    try {
+      const exported = await run(rabbitmqExportImpl, { source: { $secret: 'source' }, service: 'broker-twin' });
+      const kept = await run(rabbitmqImportImpl, { restore_point: exported.outputs.restore_point_id, target: { $secret: 'target' }, users: false });
+      expect(kept.outputs).toMatchObject({ queues: 3, exchanges: 3, bindings: 3 });
+      expect(await target.api('GET', '/api/whoami')).toMatchObject({ name: target.user });
+
+      const replaced = await failureOf(run(rabbitmqImportImpl, { restore_point: exported.outputs.restore_point_id, target: { $secret: 'target' } }));
+      expect(replaced.nonRetryable).toBe(true);
+      expect(replaced.message).toContain(`the import set user "${target.user}" to the point's password hash`);
+      expect(replaced.message).toContain('or import with users: false');
+    } finally {
+      target.ctl(['change_password', target.user, target.password]);
+      await source.api('DELETE', `/api/users/${target.user}`);
+    }
+  });
+
   it('no password appears in any output, failure or stored file', () => {
     expect(seen.length).toBeGreaterThan(10);
     const files = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? files(join(d, f)) : [join(d, f)]));
     const stored = files(join(dir, 'store')).map((f) => readFileSync(f, 'utf8'));
     // The points hold password hashes (as RabbitMQ's own export does), never the passwords.
     expect(stored.some((text) => text.includes('password_hash'))).toBe(true);
-    for (const text of [...seen, ...stored]) for (const secret of [source.password, target.password, APP_PASSWORD]) expect(text).not.toContain(secret);
+    for (const text of [...seen, ...stored])
+      for (const secret of [source.password, target.password, APP_PASSWORD, TWIN_PASSWORD]) expect(text).not.toContain(secret);
   });
 });
