@@ -128,7 +128,7 @@ export function missingFrom(expected: Definitions, actual: Definitions): string[
   ];
 }
 
-/** "3 of them: a, b, c" with the list cut short past `max`. */
+/** Items joined for a message, cut short past `max` with how many more there are. */
 export function listed(items: string[], max = 10): string {
   return `${items.slice(0, max).join('; ')}${items.length > max ? `; and ${items.length - max} more` : ''}`;
 }

@@ -6,7 +6,7 @@ import { rabbitmqExport } from '../../contract/actions/rabbitmq.ts';
 import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { parseBrokerUrl, request, seg } from './api.ts';
+import { call, parseBrokerUrl, request, seg } from './api.ts';
 import { countsOf, parseDefinitions, type Counts } from './definitions.ts';
 
 export const RABBITMQ_KIND = 'rabbitmq';
@@ -31,12 +31,18 @@ export const rabbitmqExportImpl = defineImpl({
     const options = { signal: ctx.signal, mask: ctx.mask };
     const path = input.vhost === undefined ? '/api/definitions' : `/api/definitions/${seg(input.vhost)}`;
     const started = new Date().toISOString();
-    // A missing vhost answers 404 here, before anything is uploaded.
-    const response = await request(broker, 'GET', path, options).catch((error: unknown) => {
-      if (error instanceof ActionError && error.code === 'rejected' && /HTTP 404/.test(error.message))
-        throw new ActionError('no_such_vhost', `${broker.origin} has no vhost "${input.vhost}"`, { retryable: false });
-      throw error;
-    });
+    // Asked first: for a missing vhost the definitions endpoint answers a bare 400.
+    if (input.vhost !== undefined && (await call(broker, 'GET', `/api/vhosts/${seg(input.vhost)}`, { ...options, accept: [404] })).status === 404)
+      throw new ActionError('no_such_vhost', `${broker.origin} has no vhost "${input.vhost}"`, { retryable: false });
+    const response = await request(broker, 'GET', path, { ...options, accept: [404] });
+    if (response.status === 404)
+      throw new ActionError(
+        'not_management_api',
+        `${broker.origin} has no ${path}: give the management API's URL (port 15672 by default, rabbitmq_management enabled)`,
+        {
+          retryable: false,
+        },
+      );
     const chunks: Buffer[] = [];
     // Kept to count what the point holds; definitions are a broker's metadata, not its messages.
     const keep = new Transform({

@@ -5,7 +5,7 @@ import { rabbitmqImport } from '../../contract/actions/rabbitmq.ts';
 import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
-import { call, parseBrokerUrl, type Broker } from './api.ts';
+import { call, parseBrokerUrl, seg, type Broker } from './api.ts';
 import { countsOf, listed, missingFrom, parseDefinitions, vhostSlice, vhostsOf, type Definitions } from './definitions.ts';
 import { RABBITMQ_KIND } from './export.ts';
 
@@ -55,7 +55,7 @@ function pickVhost(defs: Definitions, from: string | undefined, pointId: string)
 /** Creates the vhost when the broker lacks it; a vhost's definitions can only be posted into an existing one. */
 async function ensureVhost(broker: Broker, vhost: string, ctx: ActionContext): Promise<void> {
   const options = { signal: ctx.signal, mask: ctx.mask };
-  const path = `/api/vhosts/${encodeURIComponent(vhost)}`;
+  const path = `/api/vhosts/${seg(vhost)}`;
   const { status } = await call(broker, 'GET', path, { ...options, accept: [404] });
   if (status !== 404) return;
   await call(broker, 'PUT', path, { ...options, body: {} });
@@ -75,7 +75,7 @@ export async function importInto(broker: Broker, defs: Definitions, scope: Scope
     if (pointVhost !== undefined && scope.from !== undefined && scope.from !== pointVhost)
       throw new ActionError('invalid_input', `from_vhost: the point holds only vhost "${pointVhost}"`, { retryable: false });
     expected = vhostSlice(defs, pointVhost === undefined ? pickVhost(defs, scope.from, 'the point') : undefined);
-    path = `/api/definitions/${encodeURIComponent(scope.vhost)}`;
+    path = `/api/definitions/${seg(scope.vhost)}`;
     await ensureVhost(broker, scope.vhost, ctx);
   } else {
     const { users: _u, permissions: _p, topic_permissions: _t, ...rest } = defs;

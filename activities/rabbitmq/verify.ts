@@ -3,7 +3,7 @@ import type { CheckResult, TestRestore } from '../restore-points/verify.ts';
 import type { RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
-import { call, parseBrokerUrl } from './api.ts';
+import { call, parseBrokerUrl, seg } from './api.ts';
 import { countsOf, listed, vhostsOf, type Counts, type Definitions } from './definitions.ts';
 import { recordedCounts } from './export.ts';
 import { importInto, readDefinitions } from './import.ts';
@@ -37,7 +37,7 @@ async function scratchImport(url: string, defs: Definitions, point: RestorePoint
     }
   } finally {
     for (const vhost of created)
-      await call(broker, 'DELETE', `/api/vhosts/${encodeURIComponent(vhost)}`, { signal: ctx.signal, mask: ctx.mask, accept: [404] }).catch(() => undefined);
+      await call(broker, 'DELETE', `/api/vhosts/${seg(vhost)}`, { signal: ctx.signal, mask: ctx.mask, accept: [404] }).catch(() => undefined);
   }
   const detail = missing.length
     ? `after import into scratch vhosts on ${broker.origin}, missing ${listed(missing)}`

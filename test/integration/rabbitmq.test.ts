@@ -166,6 +166,11 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
       normal((await source.api('GET', '/api/definitions/shop')) as Definitions, [], true),
     );
 
+    const none = await failureOf(run(rabbitmqExportImpl, { source: { $secret: 'source' }, service: 'broker-none', vhost: 'no-such-vhost' }));
+    expect(none.nonRetryable).toBe(true);
+    expect(none.message).toContain(`http://127.0.0.1:${source.managementPort} has no vhost "no-such-vhost"`);
+    expect(await points().scan('broker-none')).toEqual([]);
+
     const whole = await run(rabbitmqExportImpl, { source: { $secret: 'source' }, service: 'broker-whole' });
     const ambiguous = await failureOf(run(rabbitmqImportImpl, { restore_point: whole.outputs.restore_point_id, target: { $secret: 'target' }, vhost: 'x' }));
     expect(ambiguous.nonRetryable).toBe(true);
