@@ -4,6 +4,7 @@ import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sS
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
+import { rabbitmqCheckImpl, rabbitmqExportImpl, rabbitmqImportImpl, testRestore as rabbitmqTestRestore } from './rabbitmq/index.ts';
 import { redisRestoreImpl, redisSnapshotImpl, testRestore as redisTestRestore } from './redis/index.ts';
 import { dump as mongodbDump, restore as mongodbRestore, check as mongodbCheck, testRestore as mongodbTestRestore } from './mongodb/index.ts';
 import { dump } from './postgres/dump.ts';
@@ -17,7 +18,13 @@ import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 import { pruneSnapshots, testRestore as volumeTestRestore, VOLUME_KIND, volumeRestoreImpl, volumeSnapshotImpl } from './volume/index.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
-const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore, [VOLUME_KIND]: volumeTestRestore });
+const verify = defineVerify({
+  postgres: postgresTestRestore,
+  mongodb: mongodbTestRestore,
+  redis: redisTestRestore,
+  rabbitmq: rabbitmqTestRestore,
+  [VOLUME_KIND]: volumeTestRestore,
+});
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
 const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots });
@@ -53,6 +60,9 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   objectsReplicateImpl,
   volumeSnapshotImpl,
   volumeRestoreImpl,
+  rabbitmqExportImpl,
+  rabbitmqImportImpl,
+  rabbitmqCheckImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

@@ -8,6 +8,7 @@ import { ensureMoto } from '../stack/moto.ts';
 import { ensurePostgres } from '../stack/postgres.ts';
 import { ensurePowerDns } from '../stack/powerdns.ts';
 import { ensurePymongo } from '../stack/pymongo.ts';
+import { ensureRabbitMq } from '../stack/rabbitmq.ts';
 import { ensureRedis } from '../stack/redis.ts';
 import { ensureTemporalCli } from '../stack/tools.ts';
 
@@ -22,4 +23,5 @@ console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
 console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);
 console.log(`[tools] redis: ${ensureRedis(log)}`);
 console.log(`[tools] etcd: ${ensureEtcd(log)}`);
+console.log(`[tools] rabbitmq: ${ensureRabbitMq(log)}`);
 console.log(`[tools] kubernetes control plane: ${ensureKubernetes(log).bin('')}`);

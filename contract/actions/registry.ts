@@ -7,6 +7,7 @@ import { k8sScale, k8sWait } from './kubernetes.ts';
 import { etcdRestore, etcdSnapshot } from './etcd.ts';
 import { log } from './log.ts';
 import { objectsCheck, objectsReplicate } from './objects.ts';
+import { rabbitmqCheck, rabbitmqExport, rabbitmqImport } from './rabbitmq.ts';
 import { redisRestore, redisSnapshot } from './redis.ts';
 import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
@@ -49,5 +50,8 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     objectsReplicate,
     volumeSnapshot,
     volumeRestore,
+    rabbitmqExport,
+    rabbitmqImport,
+    rabbitmqCheck,
   ].map((a) => [a.name, a as ActionSpec]),
 );

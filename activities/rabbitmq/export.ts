@@ -1,0 +1,104 @@
+// rabbitmq.export: GET /api/definitions (whole broker or one vhost) streamed through sha256 into a restore point, with what it holds counted.
+import { pipeline, Readable, Transform } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { Context } from '@temporalio/activity';
+import { rabbitmqExport } from '../../contract/actions/rabbitmq.ts';
+import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { ActionError } from '../runtime/errors.ts';
+import { defineImpl } from '../runtime/wrap.ts';
+import { call, parseBrokerUrl, request, seg } from './api.ts';
+import { countsOf, parseDefinitions, type Counts } from './definitions.ts';
+
+export const RABBITMQ_KIND = 'rabbitmq';
+export const DEFINITIONS_OBJECT = 'definitions.json';
+
+const COUNTS: (keyof Counts)[] = ['vhosts', 'users', 'queues', 'exchanges', 'bindings', 'policies'];
+
+/** The counts a point's manifest recorded at export. */
+export const recordedCounts = (point: RestorePoint): Counts => Object.fromEntries(COUNTS.map((k) => [k, Number(point.source[k] ?? 0)])) as unknown as Counts;
+
+const outputOf = (point: RestorePoint, object: string) => ({ ...committedOutput(point, object), ...recordedCounts(point) });
+
+export const rabbitmqExportImpl = defineImpl({
+  spec: rabbitmqExport,
+  async run(input, ctx) {
+    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
+    const points = openRestorePoints(input.storage);
+    const draft = points.draft(input.service, RABBITMQ_KIND, id);
+    const committed = await draft.committed();
+    if (committed) return outputOf(committed, points.keyOf(committed));
+    const broker = parseBrokerUrl(input.source);
+    const options = { signal: ctx.signal, mask: ctx.mask };
+    const path = input.vhost === undefined ? '/api/definitions' : `/api/definitions/${seg(input.vhost)}`;
+    const started = new Date().toISOString();
+    // Asked first: for a missing vhost the definitions endpoint answers a bare 400.
+    if (input.vhost !== undefined && (await call(broker, 'GET', `/api/vhosts/${seg(input.vhost)}`, { ...options, accept: [404] })).status === 404)
+      throw new ActionError('no_such_vhost', `${broker.origin} has no vhost "${input.vhost}"`, { retryable: false });
+    const response = await request(broker, 'GET', path, { ...options, accept: [404] });
+    if (response.status === 404)
+      throw new ActionError(
+        'not_management_api',
+        `${broker.origin} has no ${path}: give the management API's URL (port 15672 by default, rabbitmq_management enabled)`,
+        {
+          retryable: false,
+        },
+      );
+    const chunks: Buffer[] = [];
+    // Kept to count what the point holds; definitions are a broker's metadata, not its messages.
+    const keep = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        chunks.push(chunk);
+        done(null, chunk);
+      },
+    });
+    let last = 0;
+    const digest = new Digest((bytes) => {
+      if (Date.now() - last < 1000) return;
+      last = Date.now();
+      ctx.heartbeat({ bytes });
+    });
+    // Which side failed decides the message: the broker going away mid-answer, or storage.
+    let cutOff: Error | undefined;
+    try {
+      const body = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
+      body.once('error', (error) => (cutOff = error));
+      // pipeline, not pipe: a body cut off by the broker must fail the upload rather than leave it waiting.
+      await draft.put(
+        DEFINITIONS_OBJECT,
+        pipeline(body, keep, digest, () => undefined),
+        ctx.signal,
+      );
+      const defs = parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'incomplete_definitions', true);
+      const counts = countsOf(defs, input.vhost);
+      const version = defs.rabbitmq_version ?? defs.rabbit_version ?? 'unknown';
+      const point = await draft.commit({
+        object: DEFINITIONS_OBJECT,
+        size: digest.bytes,
+        sha256: digest.sha256,
+        started_at: started,
+        completed_at: new Date().toISOString(),
+        set_id: input.set_id ?? ctx.runId,
+        run_id: ctx.runId,
+        step: ctx.step,
+        source: {
+          api: broker.origin,
+          host: broker.host,
+          port: broker.port,
+          ...(input.vhost === undefined ? {} : { vhost: input.vhost }),
+          user: broker.user,
+          ...counts,
+        },
+        tool: { name: 'RabbitMQ management API (GET /api/definitions)', version },
+        server_version: version,
+        labels: input.labels,
+      });
+      ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${COUNTS.map((k) => `${counts[k]} ${k}`).join(', ')}`);
+      return outputOf(point, points.keyOf(point));
+    } catch (error) {
+      await draft.discard().catch(() => undefined);
+      if (error instanceof ActionError) throw error;
+      if (cutOff) throw new ActionError('unavailable', `${broker.origin} stopped sending the definitions mid-answer (${cutOff.message})`, { retryable: true });
+      throw error;
+    }
+  },
+});
