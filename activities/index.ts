@@ -13,10 +13,11 @@ import { prune, resolve } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { switchRouting } from './routing/switch.ts';
+import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
-const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore });
+const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore, redis: redisTestRestore, search: searchTestRestore });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [
@@ -46,6 +47,9 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   etcdRestoreImpl,
   objectsCheckImpl,
   objectsReplicateImpl,
+  searchSnapshotImpl,
+  searchRestoreImpl,
+  searchCheckImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

@@ -12,6 +12,7 @@ import { mongodbCheck, mongodbDump, mongodbRestore } from './mongodb.ts';
 import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
 import { backupVerify, catalogResolve, restorePointsPrune } from './restore-points.ts';
 import { routingSwitch } from './routing.ts';
+import { searchCheck, searchRestore, searchSnapshot } from './search.ts';
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
 export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
@@ -45,5 +46,8 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     etcdRestore,
     objectsCheck,
     objectsReplicate,
+    searchSnapshot,
+    searchRestore,
+    searchCheck,
   ].map((a) => [a.name, a as ActionSpec]),
 );

@@ -79,7 +79,7 @@ export const backupVerify = defineAction({
       .string()
       .optional()
       .describe(
-        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis points load into a scratch server on the worker',
+        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis points load into a scratch server on the worker; search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
       ),
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
