@@ -5,12 +5,15 @@ import { call, connect, indexPath, type Cluster } from './client.ts';
 import { restoreSnapshot } from './restore.ts';
 import { recordOf, type SnapshotList, type SnapshotRecord } from './snapshot.ts';
 
-/** A failure that is the point's fault (not the network's) becomes a failed check; anything else is thrown: the point could not be verified. */
+/** Failures that say nothing about the point: the worker could not log in, or was given a bad URL. */
+const NOT_A_VERDICT = new Set(['unauthorized', 'invalid_input']);
+
+/** A failure that is the point's fault (not the network's or the login's) becomes a failed check; anything else is thrown: the point could not be verified. */
 async function judged(check: string, work: () => Promise<string>): Promise<CheckResult> {
   try {
     return { check, ok: true, detail: await work() };
   } catch (error) {
-    if (error instanceof ActionError && !error.retryable) return { check, ok: false, detail: error.message };
+    if (error instanceof ActionError && !error.retryable && !NOT_A_VERDICT.has(error.code)) return { check, ok: false, detail: error.message };
     throw error;
   }
 }
