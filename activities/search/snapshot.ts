@@ -108,7 +108,7 @@ async function executePolicy(cluster: Cluster, policy: string): Promise<{ reposi
 }
 
 /** Polls the snapshot with heartbeats (shards done of total) until the cluster has finalized it, and returns its description. */
-export async function follow(cluster: Cluster, repository: string, snapshot: string, deadline: number): Promise<SnapshotInfo> {
+async function follow(cluster: Cluster, repository: string, snapshot: string, deadline: number): Promise<SnapshotInfo> {
   const path = `/_snapshot/${encodeURIComponent(repository)}/${encodeURIComponent(snapshot)}`;
   for (;;) {
     // _status gives shard progress but may say SUCCESS before the snapshot is finalized; its own state decides.
