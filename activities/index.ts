@@ -14,6 +14,7 @@ import { definePrune, resolve, resolveSet } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { switchRouting } from './routing/switch.ts';
+import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 import { pruneSnapshots, testRestore as volumeTestRestore, VOLUME_KIND, volumeRestoreImpl, volumeSnapshotImpl } from './volume/index.ts';
 
@@ -23,6 +24,7 @@ const verify = defineVerify({
   mongodb: mongodbTestRestore,
   redis: redisTestRestore,
   rabbitmq: rabbitmqTestRestore,
+  search: searchTestRestore,
   [VOLUME_KIND]: volumeTestRestore,
 });
 
@@ -63,6 +65,9 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   rabbitmqExportImpl,
   rabbitmqImportImpl,
   rabbitmqCheckImpl,
+  searchSnapshotImpl,
+  searchRestoreImpl,
+  searchCheckImpl,
 ] as ActionImpl[];
 
 export function createActivities(): Record<string, ReturnType<typeof toActivity>> {

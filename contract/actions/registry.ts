@@ -14,6 +14,7 @@ import { postgresCheck, postgresDump, postgresRestore } from './postgres.ts';
 import { backupVerify, catalogResolve, catalogResolveSet, restorePointsPrune } from './restore-points.ts';
 import { routingSwitch } from './routing.ts';
 import { volumeRestore, volumeSnapshot } from './volume.ts';
+import { searchCheck, searchRestore, searchSnapshot } from './search.ts';
 
 /** Every action a runbook may `uses:`. Specs only: no I/O, safe for the compiler to import. */
 export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
@@ -53,5 +54,8 @@ export const ACTIONS: ReadonlyMap<string, ActionSpec> = new Map(
     rabbitmqExport,
     rabbitmqImport,
     rabbitmqCheck,
+    searchSnapshot,
+    searchRestore,
+    searchCheck,
   ].map((a) => [a.name, a as ActionSpec]),
 );

@@ -131,7 +131,7 @@ export const backupVerify = defineAction({
       .string()
       .optional()
       .describe(
-        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis points load into a scratch server on the worker; RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only)',
+        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis points load into a scratch server on the worker; RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only); search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
       ),
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),

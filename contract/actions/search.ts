@@ -1,0 +1,127 @@
+// The search actions' contracts: Elasticsearch/OpenSearch snapshots into a repository of the cluster, their restore into renamed indices, and checks.
+import { z } from 'zod';
+import { defineAction, STORAGE_SECRETS } from '../action.ts';
+import { DURATION_PATTERN } from '../duration.ts';
+import { StorageSchema } from '../storage.ts';
+import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+
+const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
+const Health = z.enum(['green', 'yellow', 'red']);
+
+/** Where the cluster is and how to log in: basic auth from the URL's userinfo or from `username` + `password`. */
+const connection = {
+  cluster: z.string().url().describe('http(s)://[user:password@]host:port of a node, from a secret when it carries a password'),
+  username: z.string().optional().describe('basic auth user, when the URL has none'),
+  password: z.string().optional().describe('basic auth password, from a secret'),
+};
+const CONNECTION_SECRETS = ['cluster', 'password'];
+
+const IndexCount = z.object({ index: z.string(), documents: z.number() });
+
+/**
+ * A snapshot through the API Elasticsearch and OpenSearch share; the data stays in the
+ * cluster's repository and the point records what names it there (`external`).
+ */
+export const searchSnapshot = defineAction({
+  name: 'search.snapshot',
+  summary: 'Snapshot indices (patterns) into a repository of an Elasticsearch/OpenSearch cluster and record it as a restore point',
+  kind: 'activity',
+  backend: 'search',
+  impact: 'write',
+  secret_inputs: [...CONNECTION_SECRETS, ...STORAGE_SECRETS],
+  drill_targets: ['storage'],
+  input: z.strictObject({
+    ...connection,
+    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    repository: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a repository name: lower case letters, digits, _ . -')
+      .describe('the snapshot repository; it must exist unless register is given'),
+    register: z
+      .strictObject({
+        type: z.string().min(1).describe('fs, s3, … (the cluster must have the plugin for it)'),
+        settings: z.record(z.string(), z.unknown()).describe('passed through: fs needs a location under the node path.repo'),
+      })
+      .optional()
+      .describe('register the repository (PUT _snapshot/<repository>) before the snapshot; registering it again with the same settings is harmless'),
+    indices: z.array(z.string().min(1)).min(1).default(['*']).describe('index names or patterns (-pattern excludes)'),
+    include_global_state: z.boolean().default(false),
+    slm_policy: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        'Elasticsearch only: execute this SLM policy (its repository and indices) instead of taking the snapshot directly, and follow the snapshot it starts',
+      ),
+    timeout: Duration('1h').describe('how long to wait for the snapshot to finish'),
+    storage: StorageSchema.optional(),
+    labels: z.record(z.string(), z.string()).default({}),
+    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+  }),
+  output: z.object({
+    ...committedPointOutput,
+    repository: z.string(),
+    snapshot: z.string(),
+    indices: z.array(IndexCount),
+  }),
+});
+
+/**
+ * Restores a point's snapshot, usually into renamed indices beside the originals; waits for
+ * their health and compares their document counts with the point's.
+ */
+export const searchRestore = defineAction({
+  name: 'search.restore',
+  summary: "Restore a search snapshot point (a subset of its indices, renamed) and check the restored indices' health and document counts",
+  kind: 'activity',
+  backend: 'search',
+  impact: 'write',
+  secret_inputs: [...CONNECTION_SECRETS, ...STORAGE_SECRETS],
+  // A drill must rename: restoring under the original names would replace production indices.
+  drill_targets: ['rename_replacement'],
+  input: z
+    .strictObject({
+      ...connection,
+      restore_point: RestorePointRefSchema,
+      indices: z.array(z.string().min(1)).optional().describe("restore only these of the point's indices (names or patterns)"),
+      rename_pattern: z.string().min(1).optional().describe('a regular expression over index names; default (.+) when rename_replacement is given'),
+      rename_replacement: z.string().min(1).optional().describe('e.g. restored-$1'),
+      wait_for: z
+        .enum(['green', 'yellow'])
+        .default('yellow')
+        .describe('health the restored indices must reach; yellow (primaries active) is what a single-node cluster can give'),
+      timeout: Duration('1h').describe('how long to wait for the restored indices to reach wait_for'),
+      storage: StorageSchema.optional(),
+    })
+    .superRefine((i, ctx) => {
+      if (i.rename_pattern && !i.rename_replacement)
+        ctx.addIssue({ code: 'custom', path: ['rename_replacement'], message: 'rename_pattern needs rename_replacement (e.g. restored-$1)' });
+    }),
+  output: z.object({
+    restore_point_id: z.string(),
+    repository: z.string(),
+    snapshot: z.string(),
+    indices: z.array(z.object({ index: z.string(), from: z.string(), documents: z.number(), health: z.string() })),
+    restore_point_age_ms: z.number(),
+  }),
+});
+
+/** Checks on a live cluster: indices exist, minimum document counts, cluster health at least a status. */
+export const searchCheck = defineAction({
+  name: 'search.check',
+  summary: 'Check a search cluster: indices exist, minimum document counts, cluster health at least a given status',
+  kind: 'activity',
+  backend: 'search',
+  impact: 'read',
+  secret_inputs: CONNECTION_SECRETS,
+  input: z.strictObject({
+    ...connection,
+    indices: z.array(z.string().min(1)).default([]).describe('indices (or patterns matching at least one index) that must exist'),
+    min_documents: z.record(z.string(), z.number().int().min(0)).default({}).describe('index (or pattern) → fewest documents it must hold'),
+    health: Health.default('yellow').describe('the cluster health must be at least this'),
+  }),
+  output: z.object({
+    health: Health,
+    checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+  }),
+});
