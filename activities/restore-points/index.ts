@@ -41,6 +41,8 @@ export interface RestorePoints {
   newestSet(query?: SetQuery): Promise<RestorePoint[]>;
   /** Every point in storage, the truth (what retention and sync read), newest first. */
   scan(service?: string): Promise<RestorePoint[]>;
+  /** The point as its manifest in storage has it (the index's jsonb copy reorders keys); undefined when storage has none. */
+  stored(point: RestorePoint): Promise<RestorePoint | undefined>;
   draft(service: string, kind: string, id: string): PointDraft;
   /** Reads one object of a point (default: its main object). */
   open(point: RestorePoint, object?: string): Promise<Readable>;
@@ -63,6 +65,7 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
     latest: (service, options) => index.latest(service, options),
     newestSet: (query) => index.newestSet(query),
     scan: (service) => scanPoints(store, service),
+    stored: (point) => readPoint(store, pointPrefix(point.service, point.kind, point.id)),
     draft: (service, kind, id) => draft(store, index, { service, kind, id }),
     open: (point, object = point.object) => store.get(objectKey(point, object)),
     keyOf: (point, object = point.object) => objectKey(point, object),

@@ -75,7 +75,17 @@ export function defineVerify(restorers: Record<string, TestRestore>) {
     spec: backupVerify,
     async run(input, ctx) {
       const points = openRestorePoints(input.storage);
-      const point = await points.find(input.restore_point);
+      const found = await points.find(input.restore_point);
+      // Hashes are of the manifest as written: the catalog's copy of it may order keys differently.
+      const point = await points.stored(found);
+      if (!point)
+        throw new ActionError(
+          'no_restore_point',
+          `the index lists restore point ${found.id} but ${points.url} has no manifest for it; run rebound restore-points sync`,
+          {
+            retryable: false,
+          },
+        );
       // "postgres: …" on a MongoDB point would send the reader to the wrong server.
       ctx.setBackend(point.kind);
       const restorer = restorers[point.kind];
