@@ -1,7 +1,7 @@
 // RabbitMQ 3.10 from Debian for tests: private nodes (own name, ports, epmd, data) with the management plugin on loopback and a random admin password.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
@@ -50,8 +50,25 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Whether a node failed because a port picked for it was taken before it could bind it (another server starting at the same time). */
+function portTaken(dir: string): boolean {
+  const logs = join(dir, 'log');
+  return existsSync(logs) && readdirSync(logs).some((f) => f.endsWith('.log') && readFileSync(join(logs, f), 'utf8').includes('eaddrinuse'));
+}
+
 export async function startRabbitMq(options: { log?: (line: string) => void } = {}): Promise<RabbitMqServer> {
   ensureRabbitMq(options.log);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNode();
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EADDRINUSE' || attempt === 3) throw error;
+      options.log?.(`a port picked for RabbitMQ was taken before it bound it; starting again with other ports (attempt ${attempt + 1})`);
+    }
+  }
+}
+
+async function startNode(): Promise<RabbitMqServer> {
   const dir = mkdtempSync(join(tmpdir(), 'rebound-rabbitmq-server-'));
   const [port, managementPort, distPort, epmdPort] = await freePorts(4);
   const node = `rebound-${randomBytes(4).toString('hex')}@localhost`;
@@ -143,7 +160,10 @@ export async function startRabbitMq(options: { log?: (line: string) => void } = 
           () => false,
         );
         if (up) return;
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`rabbitmq-server did not start: ${readFileSync(log, 'utf8').slice(-2000)}`);
+        if (child.exitCode !== null || Date.now() > deadline) {
+          const error = new Error(`rabbitmq-server did not start: ${readFileSync(log, 'utf8').slice(-2000)}`);
+          throw portTaken(dir) ? Object.assign(error, { code: 'EADDRINUSE' }) : error;
+        }
         await new Promise((r) => setTimeout(r, 250));
       }
     },
@@ -166,6 +186,11 @@ export async function startRabbitMq(options: { log?: (line: string) => void } = 
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  await server.start();
+  try {
+    await server.start();
+  } catch (error) {
+    await server.destroy();
+    throw error;
+  }
   return server;
 }
