@@ -57,8 +57,9 @@ export async function demoBackupCommand(options: { keep?: boolean }): Promise<vo
   });
   try {
     console.log(`Temporal ${stack.server.address}, Web UI ${stack.server.uiUrl}\n\n== nightly backup ==`);
-    // No Kubernetes cluster in the embedded demo: the namespace backup step is skipped.
-    await runCommand(connectClient, nightly, { param: [`storage_url=file://${storage}`, 'k8s_namespace='] });
+    // The embedded demo has the databases only: the cluster, cache, etcd, broker, search and EBS steps are skipped.
+    const without = ['k8s_namespace=', ...['redis', 'etcd', 'rabbitmq', 'search', 'volumes'].map((s) => `with_${s}=false`)];
+    await runCommand(connectClient, nightly, { param: [`storage_url=file://${storage}`, ...without] });
     console.log('\n== restore drill: PostgreSQL ==');
     await runCommand(connectClient, restore, { param: [`storage_url=file://${storage}`] });
     console.log('\n== restore drill: MongoDB ==');

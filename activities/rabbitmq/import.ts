@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { rabbitmqImport } from '../../contract/actions/rabbitmq.ts';
-import { Digest, openRestorePoints, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
+import { Digest, openRestorePoints, restoredOutput, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { call, parseBrokerUrl, seg, type Broker } from './api.ts';
@@ -119,13 +119,12 @@ export const rabbitmqImportImpl = defineImpl({
       `imported ${point.id} into ${broker.origin}${vhost === undefined ? '' : ` vhost ${vhost}`}: ${counts.queues} queues, ${counts.exchanges} exchanges, ${counts.bindings} bindings present`,
     );
     return {
-      restore_point_id: point.id,
+      ...restoredOutput(point),
       target: `${broker.host}:${broker.port}`,
       vhost: vhost ?? null,
       queues: counts.queues,
       exchanges: counts.exchanges,
       bindings: counts.bindings,
-      restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
     };
   },
 });

@@ -1,7 +1,7 @@
 // search.restore: a point's snapshot restored (a subset, renamed), waited for until healthy, its document counts checked against the point.
 import { searchRestore } from '../../contract/actions/search.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { openRestorePoints } from '../restore-points/index.ts';
+import { openRestorePoints, restoredOutput } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { call, connect, countDocuments, get, indexPath, pause, type Cluster } from './client.ts';
@@ -155,11 +155,10 @@ export const searchRestoreImpl = defineImpl({
     const indices = await restoreSnapshot(cluster, record, { ...input, deadline });
     ctx.log('info', `restored ${indices.length} indices of ${point.id} from ${record.snapshot}: ${indices.map((i) => i.index).join(', ')}`);
     return {
-      restore_point_id: point.id,
+      ...restoredOutput(point),
       repository: record.repository,
       snapshot: record.snapshot,
       indices,
-      restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
     };
   },
 });

@@ -3,7 +3,7 @@ import { AttachVolumeCommand, CreateVolumeCommand, DescribeVolumesCommand, type 
 import type { z } from 'zod';
 import { volumeRestore } from '../../contract/actions/volume.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { openRestorePoints, type RestorePoint } from '../restore-points/index.ts';
+import { openRestorePoints, restoredOutput, type RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { call, ec2Client, TAG, tagFilters, tagList, VOLUME_KIND, waitUntil } from './ec2.ts';
@@ -133,11 +133,10 @@ export const volumeRestoreImpl = defineImpl({
     }
     ctx.log('info', `restored ${volumes.length} volumes of point ${point.id} in ${input.availability_zone}`);
     return {
-      restore_point_id: point.id,
+      ...restoredOutput(point),
       region: input.ec2.region,
       availability_zone: input.availability_zone,
       volumes,
-      restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
     };
   },
 });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { CheckResultSchema } from './checks.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 const ManagementUrl = z.string().describe('the management API, http(s)://user:password@host:15672 (from a secret)');
 
@@ -74,13 +74,12 @@ export const rabbitmqImport = defineAction({
       message: 'from_vhost needs vhost: the vhost to import it into',
     }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     target: z.string().describe('host:port of the management API'),
     vhost: z.string().nullable(),
     queues: z.number(),
     exchanges: z.number(),
     bindings: z.number(),
-    restore_point_age_ms: z.number(),
   }),
 });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
 const Health = z.enum(['green', 'yellow', 'red']);
@@ -98,11 +98,10 @@ export const searchRestore = defineAction({
         ctx.addIssue({ code: 'custom', path: ['rename_replacement'], message: 'rename_pattern needs rename_replacement (e.g. restored-$1)' });
     }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     repository: z.string(),
     snapshot: z.string(),
     indices: z.array(z.object({ index: z.string(), from: z.string(), documents: z.number(), health: z.string() })),
-    restore_point_age_ms: z.number(),
   }),
 });
 

@@ -4,7 +4,7 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { EC2_SECRETS, Ec2Schema, Region } from '../ec2.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 const VolumeId = z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'an EBS volume id such as vol-0123456789abcdef0');
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 30m').default(fallback);
@@ -98,7 +98,7 @@ export const volumeRestore = defineAction({
         ctx.addIssue({ code: 'custom', path: ['iops'], message: `volume_type ${i.volume_type} takes no iops` });
     }),
   output: z.object({
-    restore_point_id: z.string(),
+    ...restoredPointOutput,
     region: z.string(),
     availability_zone: z.string(),
     volumes: z.array(
@@ -109,6 +109,5 @@ export const volumeRestore = defineAction({
         attached: z.object({ instance_id: z.string(), device: z.string() }).nullable(),
       }),
     ),
-    restore_point_age_ms: z.number(),
   }),
 });

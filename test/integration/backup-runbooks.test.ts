@@ -1,4 +1,4 @@
-// The example backup runbooks end to end: nightly-backup.yaml (PostgreSQL, MongoDB and a Kubernetes namespace, one set), restore.yaml drilling either database kind, restore-set.yaml drilling a whole set by time.
+// The example backup runbooks end to end: nightly-backup.yaml (every service of the platform, one set), restore.yaml drilling either database kind, restore-set.yaml drilling a whole set by time.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,10 +18,12 @@ import { rebound } from '../helpers/cli.ts';
 import { apply, deployment, namespace } from '../helpers/kubernetes.ts';
 import { fingerprint } from '../helpers/mongo-data.ts';
 import { connect, runToEnd, uniqueSite } from '../helpers/runs.ts';
+import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 let ferret: FerretDbServer;
 let cluster: KubernetesCluster;
+let platform: Platform;
 let worker: WorkerProcess;
 let client: Client;
 let mongo: MongoClient;
@@ -31,11 +33,12 @@ const items = (database: string) =>
 /** When the first night's backup had finished: restore-set.yaml is asked for everything as of then. */
 let firstNightEnded: string | undefined;
 const site = uniqueSite('examples');
+const nightlyParams = () => ({ storage_url: storage, ...platform.params });
 const storage = `file://${mkdtempSync(join(tmpdir(), 'rebound-examples-'))}`;
 
 beforeAll(async () => {
   // One PostgreSQL cluster holds the databases, the catalog and FerretDB's data.
-  [ferret, cluster] = await Promise.all([startFerretDb(), startKubernetes()]);
+  [ferret, cluster, platform] = await Promise.all([startFerretDb(), startKubernetes(), startPlatform()]);
   namespace(cluster, 'orders');
   apply(cluster, deployment('web', 'orders', 1));
   apply(cluster, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'orders' }, data: { mode: 'primary' } }));
@@ -57,6 +60,7 @@ beforeAll(async () => {
       RESTORE_TARGET_MONGO_URL: ferret.url(),
       REBOUND_CATALOG_URL: pg.url('rebound_catalog'),
       KUBECONFIG_CONTENTS: cluster.adminKubeconfig,
+      ...platform.env,
     },
   });
   client = await connect(inject('temporalAddress'));
@@ -67,20 +71,27 @@ afterAll(async () => {
   await worker?.kill();
   await ferret?.destroy();
   await cluster?.stop();
+  await platform?.stop();
 });
 
 describe('the example backup runbooks', () => {
-  it('nightly-backup.yaml makes one set of verified PostgreSQL and MongoDB points and a namespace backup; restore.yaml drills a restore of each database kind', async () => {
-    const backup = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, { storage_url: storage });
+  it('nightly-backup.yaml makes one set of every service, each point verified where it can be; restore.yaml drills a restore of each database kind', async () => {
+    const backup = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, nightlyParams());
     expect(backup.error).toBeUndefined();
     firstNightEnded = new Date().toISOString();
     const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
     expect(points.map((p) => [p.service, p.kind, p.status]).sort()).toEqual([
+      ['config-etcd', 'etcd', 'unverified'],
       ['inventory-pg', 'postgres', 'verified'],
+      ['orders-cache', 'redis', 'verified'],
       ['orders-k8s', 'k8s-namespace', 'unverified'],
       ['orders-mongo', 'mongodb', 'verified'],
+      ['orders-mq', 'rabbitmq', 'verified'],
       ['orders-pg', 'postgres', 'verified'],
+      ['orders-search', 'search', 'verified'],
+      ['orders-volumes', 'ebs-volume', 'verified'],
     ]);
+    expect(points.find((p) => p.service === 'orders-volumes')!.external).toHaveLength(2);
     expect(
       points
         .find((p) => p.kind === 'k8s-namespace')!
@@ -122,7 +133,7 @@ describe('the example backup runbooks', () => {
       .collection<{ _id: number; customer_id: number; amount: number; placed_at: Date }>('orders')
       .insertOne({ _id: 900_000, customer_id: 1, amount: 1, placed_at: new Date() });
     apply(cluster, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'orders' }, data: { mode: 'day-2' } }));
-    const night2 = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, { storage_url: storage });
+    const night2 = await runToEnd(client, compileFile('runbooks/nightly-backup.yaml', 'run').plan!, site, nightlyParams());
     expect(night2.error).toBeUndefined();
     expect(await pgFingerprint(ferret.pg, 'orders')).not.toEqual(night1.orders);
 
@@ -130,7 +141,8 @@ describe('the example backup runbooks', () => {
     const drill = await runToEnd(client, plan, site, { storage_url: storage, before: firstNightEnded!, drill_suffix: '_asof', drill_namespace: 'orders-asof' });
     expect(drill.error).toBeUndefined();
     const set = drill.steps.find((s) => s.id === 'set')!.outputs as { services: string[]; points: Record<string, { restore_point_id: string }> };
-    expect(set.services).toEqual(['inventory-pg', 'orders-k8s', 'orders-mongo', 'orders-pg']);
+    const services = ['config-etcd', 'inventory-pg', 'orders-cache', 'orders-k8s', 'orders-mongo', 'orders-mq', 'orders-pg', 'orders-search', 'orders-volumes'];
+    expect(set.services).toEqual(services);
     expect(set.points['orders-pg']!.restore_point_id).not.toBe(night2.steps.find((s) => s.id === 'dump-orders')!.outputs!.restore_point_id);
     expect(drill.steps.filter((s) => s.status !== 'succeeded').map((s) => s.id)).toEqual([]);
     expect(await pgFingerprint(ferret.pg, 'orders_asof')).toEqual(night1.orders);
@@ -138,13 +150,23 @@ describe('the example backup runbooks', () => {
     expect(await fingerprint(mongo, 'shop_asof')).toEqual(night1.shop);
     const settings = JSON.parse(cluster.kubectl(['get', 'configmap', 'settings', '-n', 'orders-asof', '-o', 'json']));
     expect(settings.data).toEqual({ mode: 'primary' });
+    const out = (id: string) => drill.steps.find((s) => s.id === id)!.outputs as Record<string, unknown>;
+    expect(out('restore-orders-cache')).toMatchObject({ mode: 'scratch', keys: 50, path: null });
+    expect(out('restore-config-etcd')).toMatchObject({ mode: 'scratch', keys: 20, data_dir: null });
+    expect(await platform.rabbitmq.api('GET', '/api/bindings/orders_asof')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ source: 'orders', destination: 'orders.created', routing_key: 'order.created' })]),
+    );
+    expect(out('restore-orders-search')).toMatchObject({ indices: [expect.objectContaining({ index: 'drill-orders-2026', documents: 30 })] });
+    expect(out('restore-orders-volumes')).toMatchObject({ region: 'us-west-2', volumes: [expect.objectContaining({ attached: null }), expect.anything()] });
     // Production was not touched by the drill.
     expect(
       await mongo.db('shop').collection<{ _id: number; customer_id: number; amount: number; placed_at: Date }>('orders').countDocuments({ _id: 900_000 }),
     ).toBe(1);
 
     const report = buildReport({ workflowId: 'restore-set-drill', plan, status: drill });
-    expect(report.rpo.services.map((s) => s.service)).toEqual(['inventory-pg', 'orders-k8s', 'orders-mongo', 'orders-pg']);
-    for (const s of report.rpo.services) expect(s.age_ms, s.service).toBeGreaterThan(Date.now() - Date.parse(firstNightEnded!) - 1000);
+    expect(report.rpo.services.map((s) => s.service)).toEqual(services);
+    // Every point is from the first night: older, when restored, than the time from that night's end to the drill's start.
+    const atLeast = Date.parse(drill.started_at) - Date.parse(firstNightEnded!);
+    for (const s of report.rpo.services) expect(s.age_ms, s.service).toBeGreaterThan(atLeast);
   });
 });

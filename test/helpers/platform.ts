@@ -1,0 +1,94 @@
+// The orders platform's other stateful services for the example runbooks: Redis, etcd, RabbitMQ, OpenSearch and EC2 (moto), seeded, with the worker env that reaches them.
+import { CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { startEtcd, type EtcdServer } from '../../stack/etcd.ts';
+import { startMoto, type MotoServer } from '../../stack/moto.ts';
+import { startOpenSearch, type OpenSearchNode } from '../../stack/opensearch.ts';
+import { startRabbitMq, type RabbitMqServer } from '../../stack/rabbitmq.ts';
+import { startRedis, type RedisServer } from '../../stack/redis.ts';
+
+export interface Platform {
+  redis: RedisServer;
+  etcd: EtcdServer;
+  rabbitmq: RabbitMqServer;
+  search: OpenSearchNode;
+  moto: MotoServer;
+  /** What nightly-backup.yaml's secrets and parameters need on the worker. */
+  env: Record<string, string>;
+  params: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+async function search(node: OpenSearchNode, method: string, path: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(new URL(path, node.url), {
+    method,
+    headers: { 'content-type': body === undefined || typeof body === 'object' ? 'application/json' : 'application/x-ndjson' },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+async function seed(p: Omit<Platform, 'env' | 'params' | 'stop'>): Promise<void> {
+  for (let i = 0; i < 50; i++) p.redis.cli(['SET', `session:${i}`, `user-${i}`]);
+  for (let i = 0; i < 20; i++) p.etcd.ctl(['put', `/config/orders/${i}`, `value ${i}`]);
+  await p.rabbitmq.api('PUT', '/api/queues/%2F/orders.created', { durable: true });
+  await p.rabbitmq.api('PUT', '/api/exchanges/%2F/orders', { type: 'topic', durable: true });
+  await p.rabbitmq.api('POST', '/api/bindings/%2F/e/orders/q/orders.created', { routing_key: 'order.created' });
+  await search(p.search, 'PUT', '/_snapshot/backups', { type: 'fs', settings: { location: `${p.search.repoDir}/backups` } });
+  const docs = Array.from({ length: 30 }, (_, i) => `{"index":{"_index":"orders-2026","_id":"${i}"}}\n{"order":${i}}\n`).join('');
+  await search(p.search, 'POST', '/_bulk?refresh=true', docs);
+  const ec2 = new EC2Client({ region: 'us-east-1', endpoint: p.moto.endpoint, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  for (const size of [8, 16]) {
+    await ec2.send(
+      new CreateVolumeCommand({
+        Size: size,
+        AvailabilityZone: 'us-east-1a',
+        TagSpecifications: [{ ResourceType: 'volume', Tags: [{ Key: 'app', Value: 'orders' }] }],
+      }),
+    );
+  }
+  ec2.destroy();
+}
+
+/** Starts every server at once; if one fails, the others are stopped before the error. */
+export async function startPlatform(): Promise<Platform> {
+  const started = await Promise.allSettled([startRedis(), startEtcd(), startRabbitMq(), startOpenSearch(), startMoto()] as const);
+  const stopAll = () =>
+    Promise.all(
+      started.map((s) => (s.status === 'fulfilled' ? ('destroy' in s.value ? s.value.destroy() : s.value.stop()).catch(() => undefined) : undefined)),
+    ).then(() => undefined);
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await stopAll();
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [redis, etcd, rabbitmq, searchNode, moto] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
+    RedisServer,
+    EtcdServer,
+    RabbitMqServer,
+    OpenSearchNode,
+    MotoServer,
+  ];
+  const platform = { redis, etcd, rabbitmq, search: searchNode, moto };
+  await seed(platform).catch(async (error) => {
+    await stopAll();
+    throw error;
+  });
+  return {
+    ...platform,
+    env: {
+      ORDERS_REDIS_URL: redis.url(),
+      CONFIG_ETCD_PASSWORD: etcd.password,
+      ORDERS_RABBITMQ_URL: rabbitmq.url(),
+      // Drills import into a scratch vhost of the same broker (restore-set.yaml).
+      SCRATCH_RABBITMQ_URL: rabbitmq.url(),
+      ORDERS_SEARCH_URL: searchNode.url,
+      // The worker's own AWS configuration, as on an EC2 host: no keys in the runbook.
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_EC2: moto.endpoint,
+    },
+    params: { etcd_endpoint: etcd.endpoint },
+    stop: stopAll,
+  };
+}
