@@ -1,6 +1,4 @@
-import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
-import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
@@ -13,10 +11,30 @@ import { check as postgresCheck } from './postgres/check.ts';
 import { definePrune, resolve, resolveSet } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
-import { switchRouting } from './routing/switch.ts';
 import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
-import { pruneSnapshots, testRestore as volumeTestRestore, VOLUME_KIND, volumeRestoreImpl, volumeSnapshotImpl } from './volume/index.ts';
+import { lazyFunction, lazyImpl } from './runtime/lazy.ts';
+import { VOLUME_KIND } from './volume/kind.ts';
+import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from '../contract/actions/kubernetes-backup.ts';
+import { k8sScale, k8sWait } from '../contract/actions/kubernetes.ts';
+import { dnsSwitch } from '../contract/actions/dns.ts';
+import { routingSwitch } from '../contract/actions/routing.ts';
+import { volumeRestore, volumeSnapshot } from '../contract/actions/volume.ts';
+
+const k8s = () => import('./kubernetes/index.ts');
+const volume = () => import('./volume/index.ts');
+const k8sScaleImpl = lazyImpl(k8sScale, async () => (await k8s()).k8sScaleImpl, { simulate: true });
+const k8sWaitImpl = lazyImpl(k8sWait, async () => (await k8s()).k8sWaitImpl);
+const k8sBackupImpl = lazyImpl(k8sBackup, async () => (await k8s()).k8sBackupImpl);
+const k8sRestoreImpl = lazyImpl(k8sRestore, async () => (await k8s()).k8sRestoreImpl);
+const k8sSnapshotImpl = lazyImpl(k8sSnapshot, async () => (await k8s()).k8sSnapshotImpl);
+const k8sRestoreVolumeImpl = lazyImpl(k8sRestoreVolume, async () => (await k8s()).k8sRestoreVolumeImpl);
+const volumeSnapshotImpl = lazyImpl(volumeSnapshot, async () => (await volume()).volumeSnapshotImpl);
+const volumeRestoreImpl = lazyImpl(volumeRestore, async () => (await volume()).volumeRestoreImpl);
+const dnsSwitchImpl = lazyImpl(dnsSwitch, async () => (await import('./dns/switch.ts')).dnsSwitchImpl, { simulate: true });
+const switchRouting = lazyImpl(routingSwitch, async () => (await import('./routing/switch.ts')).switchRouting, { simulate: true });
+const volumeTestRestore = lazyFunction(async () => (await volume()).testRestore);
+const pruneSnapshots = lazyFunction(async () => (await volume()).pruneSnapshots);
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
 const verify = defineVerify({

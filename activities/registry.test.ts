@@ -5,6 +5,7 @@ import { StorageIndex } from './restore-points/catalog.ts';
 import { openStore } from './restore-points/object-store.ts';
 import { ACTIONS } from '../contract/actions/registry.ts';
 import { IMPLEMENTATIONS } from './index.ts';
+import type { LazyImpl } from './runtime/lazy.ts';
 import { mask, resolveSecrets } from './runtime/secrets.ts';
 
 describe('the action catalog', () => {
@@ -15,6 +16,27 @@ describe('the action catalog', () => {
       .sort();
     expect(IMPLEMENTATIONS.map((i) => i.spec.name).sort()).toEqual(activityActions);
     for (const impl of IMPLEMENTATIONS) expect(ACTIONS.get(impl.spec.name)).toBe(impl.spec);
+  });
+
+  it('an integration loaded on first use declares the same spec and simulation as its implementation', async () => {
+    const lazy = IMPLEMENTATIONS.filter((i): i is LazyImpl => 'load' in i);
+    expect(lazy.map((i) => i.spec.name).sort()).toEqual([
+      'dns.switch',
+      'k8s.backup',
+      'k8s.restore',
+      'k8s.restore_volume',
+      'k8s.scale',
+      'k8s.snapshot',
+      'k8s.wait',
+      'routing.switch',
+      'volume.restore',
+      'volume.snapshot',
+    ]);
+    for (const impl of lazy) {
+      const real = await impl.load();
+      expect(real.spec, impl.spec.name).toBe(impl.spec);
+      expect(!!real.simulate, `${impl.spec.name} simulate`).toBe(!!impl.simulate);
+    }
   });
 
   it('every action declares impact, backend, and input and output schemas', () => {

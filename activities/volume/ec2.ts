@@ -4,7 +4,7 @@ import type { Ec2Access } from '../../contract/ec2.ts';
 import { ActionError } from '../runtime/errors.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 
-export const VOLUME_KIND = 'ebs-volume';
+export { VOLUME_KIND } from './kind.ts';
 
 /** What Rebound tags its snapshots and volumes with: how a retry finds what an earlier attempt created. */
 export const TAG = {

@@ -2,4 +2,3 @@
 export { volumeSnapshotImpl } from './snapshot.ts';
 export { volumeRestoreImpl } from './restore.ts';
 export { pruneSnapshots, testRestore } from './points.ts';
-export { VOLUME_KIND } from './ec2.ts';
