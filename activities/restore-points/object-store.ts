@@ -1,7 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline as connect, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -16,6 +16,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { coalesce } from './coalesce.ts';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { ActionError } from '../runtime/errors.ts';
 
@@ -181,7 +182,8 @@ class S3Store implements ObjectStore {
       params: {
         Bucket: this.bucket,
         Key: this.key(key),
-        Body: body,
+        // pipeline: an error on either side reaches the upload, and the source is destroyed with it.
+        Body: connect(body, coalesce(), () => undefined),
         ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
       },
       partSize: 8 * 1024 * 1024,
