@@ -37,7 +37,7 @@ export async function startEtcd(options: { log?: (line: string) => void } = {}):
   let child: ChildProcess | undefined;
   let auth = false;
   const ctl = (args: string[]) => {
-    const r = spawnSync(CTL, [`--endpoints=${endpoint}`, ...(auth ? [`--user=root:${password}`] : []), ...args], {
+    const r = spawnSync(CTL, [`--endpoints=${endpoint}`, '--command-timeout=60s', ...(auth ? [`--user=root:${password}`] : []), ...args], {
       encoding: 'utf8',
       env: { ...process.env, ETCDCTL_API: '3' },
       maxBuffer: 64 << 20,

@@ -1,5 +1,7 @@
-// The orders platform's other stateful services for the example runbooks: Redis, etcd, RabbitMQ, OpenSearch and EC2 (moto), seeded, with the worker env that reaches them.
+// The orders platform's other stateful services for the example runbooks: Redis, etcd, RabbitMQ, OpenSearch, EC2 (moto) and a media bucket with its DR replica (two MinIO), seeded.
 import { CreateVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startEtcd, type EtcdServer } from '../../stack/etcd.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { startOpenSearch, type OpenSearchNode } from '../../stack/opensearch.ts';
@@ -12,9 +14,13 @@ export interface Platform {
   rabbitmq: RabbitMqServer;
   search: OpenSearchNode;
   moto: MotoServer;
+  media: MinioServer;
+  mediaReplica: MinioServer;
   /** What nightly-backup.yaml's secrets and parameters need on the worker. */
   env: Record<string, string>;
   params: Record<string, string>;
+  /** What restore-set.yaml needs besides: the media bucket and its replica. */
+  restoreParams: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -28,7 +34,7 @@ async function search(node: OpenSearchNode, method: string, path: string, body?:
   return response.json();
 }
 
-async function seed(p: Omit<Platform, 'env' | 'params' | 'stop'>): Promise<void> {
+async function seed(p: Omit<Platform, 'env' | 'params' | 'restoreParams' | 'stop'>): Promise<void> {
   for (let i = 0; i < 50; i++) p.redis.cli(['SET', `session:${i}`, `user-${i}`]);
   for (let i = 0; i < 20; i++) p.etcd.ctl(['put', `/config/orders/${i}`, `value ${i}`]);
   await p.rabbitmq.api('PUT', '/api/queues/%2F/orders.created', { durable: true });
@@ -48,11 +54,19 @@ async function seed(p: Omit<Platform, 'env' | 'params' | 'stop'>): Promise<void>
     );
   }
   ec2.destroy();
+  // The replica has the older objects only: the newest one is its lag.
+  const s3 = (m: MinioServer) =>
+    new S3Client({ region: 'us-east-1', endpoint: m.endpoint, forcePathStyle: true, credentials: { accessKeyId: m.accessKey, secretAccessKey: m.secretKey } });
+  for (const m of [p.media, p.mediaReplica]) await s3(m).send(new CreateBucketCommand({ Bucket: 'media' }));
+  for (let i = 0; i < 5; i++) {
+    for (const m of i < 4 ? [p.media, p.mediaReplica] : [p.media])
+      await s3(m).send(new PutObjectCommand({ Bucket: 'media', Key: `img/${i}.png`, Body: `image ${i}` }));
+  }
 }
 
 /** Starts every server at once; if one fails, the others are stopped before the error. */
 export async function startPlatform(): Promise<Platform> {
-  const started = await Promise.allSettled([startRedis(), startEtcd(), startRabbitMq(), startOpenSearch(), startMoto()] as const);
+  const started = await Promise.allSettled([startRedis(), startEtcd(), startRabbitMq(), startOpenSearch(), startMoto(), startMinio(), startMinio()] as const);
   const stopAll = () =>
     Promise.all(
       started.map((s) => (s.status === 'fulfilled' ? ('destroy' in s.value ? s.value.destroy() : s.value.stop()).catch(() => undefined) : undefined)),
@@ -62,14 +76,16 @@ export async function startPlatform(): Promise<Platform> {
     await stopAll();
     throw (failed as PromiseRejectedResult).reason;
   }
-  const [redis, etcd, rabbitmq, searchNode, moto] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
+  const [redis, etcd, rabbitmq, searchNode, moto, media, mediaReplica] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
     RedisServer,
     EtcdServer,
     RabbitMqServer,
     OpenSearchNode,
     MotoServer,
+    MinioServer,
+    MinioServer,
   ];
-  const platform = { redis, etcd, rabbitmq, search: searchNode, moto };
+  const platform = { redis, etcd, rabbitmq, search: searchNode, moto, media, mediaReplica };
   await seed(platform).catch(async (error) => {
     await stopAll();
     throw error;
@@ -87,8 +103,18 @@ export async function startPlatform(): Promise<Platform> {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
       AWS_ENDPOINT_URL_EC2: moto.endpoint,
+      MEDIA_ACCESS_KEY: media.accessKey,
+      MEDIA_SECRET_KEY: media.secretKey,
+      MEDIA_REPLICA_ACCESS_KEY: mediaReplica.accessKey,
+      MEDIA_REPLICA_SECRET_KEY: mediaReplica.secretKey,
     },
     params: { etcd_endpoint: etcd.endpoint },
+    restoreParams: {
+      media_url: 's3://media/img/',
+      media_endpoint: media.endpoint,
+      media_replica_url: 's3://media/img/',
+      media_replica_endpoint: mediaReplica.endpoint,
+    },
     stop: stopAll,
   };
 }

@@ -138,7 +138,13 @@ describe('the example backup runbooks', () => {
     expect(await pgFingerprint(ferret.pg, 'orders')).not.toEqual(night1.orders);
 
     const plan = compileFile('runbooks/restore-set.yaml', 'drill').plan!;
-    const drill = await runToEnd(client, plan, site, { storage_url: storage, before: firstNightEnded!, drill_suffix: '_asof', drill_namespace: 'orders-asof' });
+    const drill = await runToEnd(client, plan, site, {
+      storage_url: storage,
+      before: firstNightEnded!,
+      drill_suffix: '_asof',
+      drill_namespace: 'orders-asof',
+      ...platform.restoreParams,
+    });
     expect(drill.error).toBeUndefined();
     const set = drill.steps.find((s) => s.id === 'set')!.outputs as { services: string[]; points: Record<string, { restore_point_id: string }> };
     const services = ['config-etcd', 'inventory-pg', 'orders-cache', 'orders-k8s', 'orders-mongo', 'orders-mq', 'orders-pg', 'orders-search', 'orders-volumes'];
@@ -164,7 +170,11 @@ describe('the example backup runbooks', () => {
     ).toBe(1);
 
     const report = buildReport({ workflowId: 'restore-set-drill', plan, status: drill });
-    expect(report.rpo.services.map((s) => s.service)).toEqual(services);
+    expect(report.rpo.services.map((s) => s.service)).toEqual([...services, 'replica (check-media-replica)']);
+    // The replica lacks the newest object: its lag is that object's age, at most the drill's length.
+    const replica = report.rpo.services.at(-1)!;
+    expect(replica.age_ms).toBeGreaterThan(0);
+    expect(out('check-media-replica')).toMatchObject({ missing: 1, oldest_unreplicated: 'img/4.png' });
     // Every point is from the first night: older, when restored, than the time from that night's end to the drill's start.
     const atLeast = Date.parse(drill.started_at) - Date.parse(firstNightEnded!);
     for (const s of report.rpo.services) expect(s.age_ms, s.service).toBeGreaterThan(atLeast);

@@ -35,7 +35,7 @@ async function point(service: string, id: string, completedHoursAgo: number): Pr
 const check = (...args: string[]) => rebound(['restore-points', 'check', '--storage', url, ...args], env);
 
 describe('rebound restore-points check (process)', () => {
-  it('passes when every service has a recent point, fails naming the stale or failed ones', async () => {
+  it('passes when every service has a recent point, fails naming the stale or failed ones', { timeout: 300_000 }, async () => {
     const orders = await point('orders-pg', 'o1', 2);
     await point('inventory-pg', 'i1', 3);
     await points.recordVerification(orders, { status: 'verified', at: hours(1), detail: 'ok', checks: [] });
