@@ -174,7 +174,7 @@ describe('the example backup runbooks', () => {
     // The replica lacks the newest object: its lag is that object's age, at most the drill's length.
     const replica = report.rpo.services.at(-1)!;
     expect(replica.age_ms).toBeGreaterThan(0);
-    expect(out('check-media-replica')).toMatchObject({ missing: 1, oldest_unreplicated: 'img/4.png' });
+    expect(out('check-media-replica')).toMatchObject({ missing: 1, oldest_unreplicated: '4.png' });
     // Every point is from the first night: older, when restored, than the time from that night's end to the drill's start.
     const atLeast = Date.parse(drill.started_at) - Date.parse(firstNightEnded!);
     for (const s of report.rpo.services) expect(s.age_ms, s.service).toBeGreaterThan(atLeast);
