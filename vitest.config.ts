@@ -1,3 +1,4 @@
+// Vitest configuration: which test files run, the shared Temporal global setup, two forked workers, timeouts, JSON results.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+// Every action implementation the worker registers as an activity (heavy integrations loaded lazily), with backup.verify's restorers and prune hooks.
 import { check, request } from './http/check.ts';
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';

@@ -1,3 +1,4 @@
+// Unit tests of the action catalog against its implementations (lazy ones included), of secret masking, and of the storage index's time comparisons.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Benchmark runbook generators: a chain of log steps for the interpreter (P1) and a wide conditional fan-out for the compiler (P6).
 /** A runbook of `n` log steps in a chain, every tenth one reading the step before it. */
 export function chainRunbook(n: number, name = 'bench'): string {
   const lines = [

@@ -1,3 +1,4 @@
+// The benchmark entry (npm run bench): runs the selected P1–P9 measurements, prints the goal table and writes the results JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

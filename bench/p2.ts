@@ -1,3 +1,4 @@
+// Benchmark P2: postgres.dump of a ≥ 1 GB database into MinIO and a file store vs bare pg_dump, and the worker's peak RSS.
 import { spawn } from 'node:child_process';
 import { createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

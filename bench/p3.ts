@@ -1,3 +1,4 @@
+// Benchmark P3: catalog query latency (latest-before, a 50-row list page) over 1,000,000 restore points.
 import { CatalogIndex } from '../activities/restore-points/catalog.ts';
 import { startPostgres } from '../stack/postgres.ts';
 import { median, percentile, type Row } from './report.ts';

@@ -1,3 +1,4 @@
+// Benchmark results: the row type, median and percentile, and the printed table of measurements against goals.
 export interface Row {
   id: string;
   what: string;

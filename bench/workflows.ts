@@ -1,3 +1,4 @@
+// Benchmark workflows: the interpreter plus hand-written twins of the P1 and P5 runbooks to measure its overhead against.
 import { ActivityCancellationType, proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ActionInput, ActionResult } from '../contract/run.ts';
 

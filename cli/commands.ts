@@ -1,3 +1,4 @@
+// The CLI's run verbs: start a run and follow it live (warning when no worker polls), status, approve/reject, cancel, list, write the schema.
 import { writeFileSync } from 'node:fs';
 import logUpdate from 'log-update';
 import type { Client } from '@temporalio/client';

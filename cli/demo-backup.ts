@@ -1,3 +1,4 @@
+// `rebound demo backup`: nightly backup of PostgreSQL and FerretDB into a file store, then restore drills with RTO/RPO, on a throwaway stack.
 import { fileURLToPath } from 'node:url';
 import { join, relative } from 'node:path';
 import { rmSync } from 'node:fs';

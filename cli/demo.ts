@@ -1,3 +1,4 @@
+// `rebound demo`: the example failover drill end to end on the embedded stack, against local HTTP stand-ins for primary, standby and load balancer.
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';

@@ -1,3 +1,4 @@
+// Loading a runbook for the CLI: parse --mode, compile the file, print each located error and fail.
 import { existsSync } from 'node:fs';
 import { compileFile, type Mode, type Plan } from '../compiler/index.ts';
 import { CommandFailed, UsageError } from './errors.ts';

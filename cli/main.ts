@@ -1,3 +1,4 @@
+// The `rebound` command line: every verb and its options wired with commander, and the exit codes (2 usage, 1 failed).
 import { Command, CommanderError, Option } from 'commander';
 import { runbookJsonSchema } from '../compiler/json-schema.ts';
 import { connectClient } from '../client/connection.ts';

@@ -1,3 +1,4 @@
+// Terminal rendering: a run's live step table and drill RTO/RPO line, and `rebound plan`'s graph with the changes a run would make.
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import { formatDuration } from '../contract/duration.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';

@@ -1,3 +1,4 @@
+// `rebound restore-points`: list, show, latest, sets, sync the catalog from storage, verify a point via backup.verify, preview retention.
 import type { Command } from 'commander';
 import { CatalogIndex } from '../activities/restore-points/catalog.ts';
 import { closeCatalogs, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';

@@ -1,3 +1,4 @@
+// Temporal connection settings for CLI and worker (env or config profile), the task queue of a site, and a run's Web UI link.
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 

@@ -1,3 +1,4 @@
+// Starting runbook runs on Temporal and following them: run ids, search attributes, live status with retries, the final status of closed runs.
 import { randomBytes } from 'node:crypto';
 import { WorkflowFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '@temporalio/common';

@@ -1,3 +1,4 @@
+// The runbook compiler: YAML text to a hashed Plan (parameters, secrets, triggers, three phases, child runbooks), or every located error.
 import { createHash } from 'node:crypto';
 import { parseDuration } from '../contract/duration.ts';
 import { CompileError, type Location } from './errors.ts';

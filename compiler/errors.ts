@@ -1,3 +1,4 @@
+// CompileError: one runbook problem with its code and 1-based file:line:col location, formatted as compilers and editors print it.
 /** A place in a runbook file. Lines and columns are 1-based, as editors show them. */
 export interface Location {
   file: string;

@@ -1,3 +1,4 @@
+// Step graph checks for the compiler: find a cycle among step ids, and whether one step certainly finishes before another starts.
 /** Finds one cycle in a graph of step ids, returned as the ids along it, or undefined. */
 export function findCycle(edges: ReadonlyMap<string, readonly string[]>): string[] | undefined {
   const state = new Map<string, 'visiting' | 'done'>();

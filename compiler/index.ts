@@ -1,3 +1,4 @@
+// The compiler's public entry: compile runbook text or a file (child runbooks read relative to it), plus Plan types and parameter resolution.
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { compile, type CompileResult } from './compile.ts';

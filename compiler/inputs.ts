@@ -1,3 +1,4 @@
+// Checking a step's `with:` at compile time: `${{ }}` fields set aside for run time and their issues ignored; drill overrides merged.
 import type { z } from 'zod';
 import { hasTemplate } from '../contract/expression.ts';
 

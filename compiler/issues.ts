@@ -1,3 +1,4 @@
+// Zod issues to located CompileErrors a person can act on: readable paths, missing fields, unknown keys with did-you-mean hints.
 import type { z } from 'zod';
 import { CompileError, type CompileErrorCode } from './errors.ts';
 import type { RunbookSource } from './source.ts';

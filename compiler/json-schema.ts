@@ -1,3 +1,4 @@
+// `rebound schema`: the runbook JSON Schema for editors, each step's `with:` checked against the schema of the action it uses.
 import { z } from 'zod';
 import { ACTIONS } from '../contract/actions/registry.ts';
 import { RunbookSchema } from './schema.ts';

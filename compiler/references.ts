@@ -1,3 +1,4 @@
+// Checking `${{ }}` expressions at compile time: params, secrets, steps, run and trigger references resolved, with did-you-mean hints.
 import { parseExpression, rewriteHyphenatedNames, secretReference, type AstNode } from '../contract/expression.ts';
 import { didYouMean } from './suggest.ts';
 import { TRIGGER_FIELDS } from '../contract/trigger.ts';

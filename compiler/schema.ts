@@ -1,3 +1,4 @@
+// The zod schema of the runbook document (rebound/v1): metadata, parameters, secrets, triggers, sites, and steps with retry, timeout and drill.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../contract/duration.ts';
 

@@ -1,3 +1,4 @@
+// Did-you-mean hints for compile errors: the closest known name by edit distance, when it is close enough.
 import { closest, distance } from 'fastest-levenshtein';
 
 /** `; did you mean "x"?` when a known name is close enough to be the intended one. */

@@ -1,3 +1,4 @@
+// The action contract: ActionSpec (name, `with:` and output schemas, impact, backend, secret inputs, drill targets, revert) and defineAction.
 import type { z } from 'zod';
 
 /**

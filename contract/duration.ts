@@ -1,3 +1,4 @@
+// Durations as runbooks write them (500ms, 5s, 10m, 1h, 2d): the pattern, parsing to milliseconds, two-unit formatting for reports.
 import ms from 'ms';
 
 /** Durations are written as in Temporal and Kubernetes: `500ms`, `5s`, `10m`, `1h`, `2d`. */

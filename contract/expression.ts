@@ -1,3 +1,4 @@
+// `${{ }}` expressions as CEL, evaluated deterministically in the workflow: templates, hyphenated step ids, secret references, rendering `with:`.
 import { Environment } from '@marcbachmann/cel-js';
 
 /**

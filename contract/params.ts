@@ -1,3 +1,4 @@
+// Runbook parameters at run start: parse `--param name=value`, check names and types against the plan, fill in defaults.
 import { parseDuration } from './duration.ts';
 import type { Plan } from './plan.ts';
 

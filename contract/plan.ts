@@ -1,3 +1,4 @@
+// The Plan types: a compiled runbook's steps, parameters, secrets, triggers, sites and child plans, as the interpreter workflow's input.
 /**
  * The Plan: a compiled runbook. It is the workflow's input, so each run's history pins the
  * exact runbook it ran. Plain JSON types only: the workflow bundle imports this file.

@@ -1,3 +1,4 @@
+// The `storage:` block of backup and restore actions: where restore points live (s3:// or file://), endpoint, region, encryption, credentials.
 import { z } from 'zod';
 
 /**

@@ -1,3 +1,4 @@
+// Records the workflow histories the replay tests replay: each scenario run on a dev server, saved as JSON, old files never overwritten.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';

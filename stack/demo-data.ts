@@ -1,3 +1,4 @@
+// Seed data for the demo and tests: PostgreSQL orders (customers, orders) and inventory databases of known content.
 import type { PostgresServer } from './postgres.ts';
 
 /** Two related tables of known content, for the demo and the tests. */

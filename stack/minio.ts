@@ -1,3 +1,4 @@
+// MinIO for tests and the demo: built once with go install at a pinned version, started on loopback with random credentials.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';

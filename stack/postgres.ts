@@ -1,3 +1,4 @@
+// A throwaway PostgreSQL cluster for tests and the demo: Debian's binaries, initdb on a free loopback port, stop/start/destroy, queries.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

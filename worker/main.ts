@@ -1,3 +1,4 @@
+// `rebound worker`: polls its site's task queue until SIGINT/SIGTERM, then shuts down gracefully and closes the catalogs.
 import { closeCatalogs } from '../activities/restore-points/index.ts';
 import { createWorker } from './worker.ts';
 import { taskQueueFor } from '../client/connection.ts';

@@ -1,3 +1,4 @@
+// Creating a Rebound worker: Temporal connection, namespace check, the site's task queue, every action activity, the workflow bundle.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';

@@ -1,3 +1,4 @@
+// Reading step failures inside the workflow: the innermost message, and the attempt count and worker the action wrapper recorded.
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, TemporalFailure, TimeoutFailure } from '@temporalio/workflow';
 
 /** The innermost failure's message: what went wrong, as the action reported it. */

@@ -1,3 +1,4 @@
+// The work of one step in the interpreter: an activity (on its site's queue), an approval wait, a durable sleep, or a child runbook.
 import {
   ActivityCancellationType,
   ActivityFailure,

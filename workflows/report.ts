@@ -1,3 +1,4 @@
+// The drill report: RTO measured to the last succeeded main step, RPO as the oldest restore point used, each judged against its objective.
 import type { Plan } from '../contract/plan.ts';
 import type { DrillReport, RunStatus } from '../contract/run.ts';
 

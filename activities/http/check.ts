@@ -1,3 +1,4 @@
+// http.check and http.request: send one bounded request and judge its status, body or a JSON field; a failed check is retryable.
 import { defineImpl } from '../runtime/wrap.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { httpCheck, httpRequest } from '../../contract/actions/http.ts';

@@ -1,3 +1,4 @@
+// The HTTP actions' transport: one bounded request (TLS verification optional), URLs redacted in messages, expected-status matching.
 import { Agent } from 'undici';
 import { parseDuration } from '../../contract/duration.ts';
 import { ActionError } from '../runtime/errors.ts';

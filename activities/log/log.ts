@@ -1,3 +1,4 @@
+// The log action: writes a runbook's message to the worker log and returns it with secrets masked.
 import { defineImpl } from '../runtime/wrap.ts';
 import { log as spec } from '../../contract/actions/log.ts';
 

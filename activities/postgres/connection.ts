@@ -1,3 +1,4 @@
+// PostgreSQL plumbing for the postgres actions: URLs split for the pg tools, finding pg_dump/pg_restore, short-lived clients, retry verdicts.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// postgres.dump: pg_dump in custom format streamed through sha256 into a restore point, reusing a point an earlier attempt committed.
 import { Context } from '@temporalio/activity';
 import { committedOutput, Digest, openRestorePoints, restorePointId } from '../restore-points/index.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';

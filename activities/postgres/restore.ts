@@ -1,3 +1,4 @@
+// postgres.restore: a restore point streamed into pg_restore in one transaction, hash-checked so a corrupt object never commits.
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Digest, openRestorePoints, restoredOutput, type RestorePoint, type RestorePoints } from '../restore-points/index.ts';

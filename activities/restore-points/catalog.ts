@@ -1,3 +1,4 @@
+// The restore-point index: the PostgreSQL catalog (shared pools, migrations) or a listing of storage, answering point and set queries.
 import pg from 'pg';
 import { applyMigrations } from './migrate.ts';
 import { scanPoints, type PointStatus, type RestorePoint } from './manifest.ts';

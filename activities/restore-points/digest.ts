@@ -1,3 +1,4 @@
+// A pass-through stream that counts bytes and computes their sha256, so restore-point objects are hashed on their way to or from storage.
 import { createHash } from 'node:crypto';
 import { Transform } from 'node:stream';
 

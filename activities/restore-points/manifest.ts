@@ -1,3 +1,4 @@
+// Restore-point manifests and verification records: their schemas, stable point ids, the multi-object listing hash, reading and scanning a store.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from './object-store.ts';

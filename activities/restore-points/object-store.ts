@@ -1,3 +1,4 @@
+// The object stores that hold restore points: a local folder (file://) or S3/MinIO (s3://), with streamed multipart uploads and prefix deletes.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';

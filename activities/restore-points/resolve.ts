@@ -1,3 +1,4 @@
+// Finding the restore point a step names: by id, or the latest (verified) one of a service before a time; none found is not retryable.
 import type { z } from 'zod';
 import { ActionError } from '../runtime/errors.ts';
 import type { PointIndex } from './catalog.ts';

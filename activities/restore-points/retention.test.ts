@@ -1,3 +1,4 @@
+// Unit tests of restore-point retention: keep_last, daily/weekly/monthly buckets, the min_keep floor, the newest verified point, failed points.
 import { describe, expect, it } from 'vitest';
 import type { RestorePoint } from './manifest.ts';
 import { pointsToKeep } from './retention.ts';

@@ -1,3 +1,4 @@
+// Restore-point retention: which points of one service a keep_last/daily/weekly/monthly policy keeps, with the min_keep and verified floor.
 import type { RestorePoint } from './manifest.ts';
 
 export interface RetentionPolicy {

@@ -1,3 +1,4 @@
+// ActionError: an action failure with a code and a retry verdict, which the activity wrapper reports with the backend and the step.
 /**
  * An action failure with what a person needs at 3 a.m.: the backend, a code, and whether
  * retrying can help. The activity wrapper adds the step and the retry verdict.

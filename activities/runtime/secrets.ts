@@ -1,3 +1,4 @@
+// Secrets on the worker: resolve a step's secret references from env or files, and mask their values (and URL passwords) in text.
 import { readFile } from 'node:fs/promises';
 import type { PlanSecret } from '../../contract/plan.ts';
 import type { SecretInterpolation, SecretRef } from '../../contract/expression.ts';

@@ -1,3 +1,4 @@
+// Running an action's external tool (pg_dump, pg_restore…): spawned without a shell, killed on cancel, its exit mapped to an ActionError.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { ActionError } from './errors.ts';

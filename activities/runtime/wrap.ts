@@ -1,3 +1,4 @@
+// Action implementation to Temporal activity: secrets, input validation, drill simulation, heartbeats, masked failures with retry verdicts.
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { ActionSpec } from '../../contract/action.ts';

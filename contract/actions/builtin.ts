@@ -1,3 +1,4 @@
+// The built-in workflow actions: approval (signals, timeout, default outcome), sleep (a durable timer), runbook (a child runbook).
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';

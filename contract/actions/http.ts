@@ -1,3 +1,4 @@
+// HTTP action definitions: http.check (read-only status, body and JSON checks) and http.request (a production change, simulated in drills).
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';

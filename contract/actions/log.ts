@@ -1,3 +1,4 @@
+// The log action's definition: a message to the worker log and the run's report.
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 

@@ -1,3 +1,4 @@
+// PostgreSQL action definitions: postgres.dump into a restore point, postgres.restore from one, postgres.check after a restore.
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';

@@ -1,3 +1,4 @@
+// The action registry: every action a runbook may `uses:`, by name, as specs only so the compiler can import it.
 import type { ActionSpec } from '../action.ts';
 import { approval, childRunbook, sleep } from './builtin.ts';
 import { dnsSwitch } from './dns.ts';

@@ -1,3 +1,4 @@
+// Restore-point action definitions: catalog.resolve, catalog.resolve_set, restore_points.prune, backup.verify, and shared point refs and outputs.
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';

@@ -1,3 +1,4 @@
+// End-to-end test of secrets via a worker process and the CLI: a header secret reaches the endpoint, never the history, worker log or CLI output.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+// Test helpers for backup round trips: start PostgreSQL and MinIO together, and fingerprint tables by row count and checksum.
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
 

@@ -1,3 +1,4 @@
+// Test helpers that run the real `rebound` CLI as a separate process, to its end or until its output matches.
 import { spawn } from 'node:child_process';
 import { REBOUND_BIN } from './worker-process.ts';
 

@@ -1,3 +1,4 @@
+// Test helper: a workflow history as searchable text with every payload decoded, to prove secrets never land in it.
 /**
  * Everything a workflow history holds, as text: the event JSON plus every payload decoded
  * (payload data is base64 in JSON, so a plain search of the JSON would find nothing).

@@ -1,3 +1,4 @@
+// Test helper: a loopback HTTP server with per-path handlers that records and counts requests, so tests see a step never ran twice.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 
 export interface Recorded {

@@ -1,3 +1,4 @@
+// Test helpers for runs: compile runbook text to a plan, start it on a site's queue, run it to the end, poll its status, pick a step.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { compile, type Mode, type Plan } from '../../compiler/index.ts';

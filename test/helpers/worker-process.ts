@@ -1,3 +1,4 @@
+// Test helper: starts `rebound worker` as a separate process, waits until it polls its queue, captures its output, kills it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -1,3 +1,4 @@
+// Replay-test fixture: the interpreter with an unguarded change (an extra timer), which replaying recorded histories must reject.
 import { sleep } from '@temporalio/workflow';
 import { runbook as current } from '../../workflows/interpreter.ts';
 import type { RunInput } from '../../contract/run.ts';

@@ -1,3 +1,4 @@
+// Replay tests: every recorded history replays against the current interpreter, and an unguarded interpreter change fails replay.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';

@@ -1,3 +1,4 @@
+// The replay scenarios: runbooks (needs/if, compensation, approvals, child runbook, cancel, drill, sites, alert trigger) recorded and replayed.
 /**
  * Runs whose histories are recorded (scripts/record-histories.ts) and replayed against the
  * current interpreter (replay.test.ts). They use only loopback URLs that refuse
