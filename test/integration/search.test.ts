@@ -211,7 +211,7 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
     const manifest = filesUnder(join(dir, 'store', 'tampered')).find((f) => f.endsWith('manifest.json'))!;
     writeFileSync(manifest, readFileSync(manifest, 'utf8').replace('"documents": 30', '"documents": 31'));
     const failure = await failureOf(run(verify, { restore_point: id }));
-    expect(failure.message).toContain('failed verification: sha256: the external records hash to');
+    expect(failure.message).toContain('failed verification: sha256: the external list hashes to');
     expect(await node.request('GET', '/_cat/indices/rebound-verify-*?format=json')).toEqual([]);
   });
 
