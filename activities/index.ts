@@ -1,6 +1,15 @@
 import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
-import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
+import {
+  K8S_VOLUME_KIND,
+  k8sBackupImpl,
+  k8sRestoreImpl,
+  k8sRestoreVolumeImpl,
+  k8sScaleImpl,
+  k8sSnapshotImpl,
+  k8sWaitImpl,
+  pruneVolumeSnapshots,
+} from './kubernetes/index.ts';
 import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
@@ -29,7 +38,7 @@ const verify = defineVerify({
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
-const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots });
+const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots, [K8S_VOLUME_KIND]: pruneVolumeSnapshots });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [

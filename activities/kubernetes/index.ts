@@ -5,3 +5,5 @@ export { k8sBackupImpl } from './backup.ts';
 export { k8sRestoreImpl } from './restore.ts';
 export { k8sSnapshotImpl } from './snapshot.ts';
 export { k8sRestoreVolumeImpl } from './restore-volume.ts';
+export { pruneVolumeSnapshots } from './prune.ts';
+export { VOLUME_KIND as K8S_VOLUME_KIND } from './snapshot.ts';
