@@ -23,7 +23,7 @@ import { definePrune, resolve, resolveSet } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
 import { switchRouting } from './routing/switch.ts';
-import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
+import { pruneSearchSnapshot, searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 import { pruneSnapshots, testRestore as volumeTestRestore, VOLUME_KIND, volumeRestoreImpl, volumeSnapshotImpl } from './volume/index.ts';
 
@@ -38,7 +38,7 @@ const verify = defineVerify({
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
-const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots, [K8S_VOLUME_KIND]: pruneVolumeSnapshots });
+const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots, [K8S_VOLUME_KIND]: pruneVolumeSnapshots, search: pruneSearchSnapshot });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [
