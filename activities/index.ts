@@ -12,10 +12,11 @@ import { check as postgresCheck } from './postgres/check.ts';
 import { definePrune, resolve, resolveSet } from './restore-points/actions.ts';
 import { defineVerify } from './restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from './postgres/verify.ts';
-import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
+import { pruneSearchSnapshot, searchCheckImpl, searchRestoreImpl, searchSnapshotImpl, testRestore as searchTestRestore } from './search/index.ts';
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 import { lazyFunction, lazyImpl } from './runtime/lazy.ts';
 import { VOLUME_KIND } from './volume/kind.ts';
+import { K8S_VOLUME_KIND } from './kubernetes/kind.ts';
 import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from '../contract/actions/kubernetes-backup.ts';
 import { k8sScale, k8sWait } from '../contract/actions/kubernetes.ts';
 import { dnsSwitch } from '../contract/actions/dns.ts';
@@ -36,6 +37,7 @@ const dnsSwitchImpl = lazyImpl(dnsSwitch, async () => (await import('./dns/switc
 const switchRouting = lazyImpl(routingSwitch, async () => (await import('./routing/switch.ts')).switchRouting, { simulate: true });
 const volumeTestRestore = lazyFunction(async () => (await volume()).testRestore);
 const pruneSnapshots = lazyFunction(async () => (await volume()).pruneSnapshots);
+const pruneVolumeSnapshots = lazyFunction(async () => (await k8s()).pruneVolumeSnapshots);
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
 const verify = defineVerify({
@@ -48,7 +50,7 @@ const verify = defineVerify({
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
-const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots });
+const prune = definePrune({ [VOLUME_KIND]: pruneSnapshots, [K8S_VOLUME_KIND]: pruneVolumeSnapshots, search: pruneSearchSnapshot });
 
 /** Every activity-kind action, keyed by the name runbooks use (`uses:`) — the activity type. */
 export const IMPLEMENTATIONS: ActionImpl[] = [

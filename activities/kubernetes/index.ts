@@ -5,3 +5,4 @@ export { k8sBackupImpl } from './backup.ts';
 export { k8sRestoreImpl } from './restore.ts';
 export { k8sSnapshotImpl } from './snapshot.ts';
 export { k8sRestoreVolumeImpl } from './restore-volume.ts';
+export { pruneVolumeSnapshots } from './prune.ts';

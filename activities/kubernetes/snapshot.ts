@@ -11,7 +11,9 @@ import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { connect, k8sFailure, type Cluster } from './cluster.ts';
 import { createSnapshot, waitReady } from './snapshots.ts';
 
-export const VOLUME_KIND = 'k8s-volume';
+import { K8S_VOLUME_KIND as VOLUME_KIND } from './kind.ts';
+
+export { VOLUME_KIND };
 type Input = z.output<typeof k8sSnapshot.input>;
 
 /** What a point records about each snapshot: enough to restore it in this cluster or to find it in the storage system. */

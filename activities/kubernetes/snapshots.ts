@@ -12,9 +12,15 @@ export interface VolumeSnapshot {
   status?: { readyToUse?: boolean; boundVolumeSnapshotContentName?: string; restoreSize?: string; error?: { message?: string } };
 }
 
-interface VolumeSnapshotContent {
-  metadata: { name: string };
-  spec: { driver: string; volumeSnapshotClassName?: string; source: { snapshotHandle?: string; volumeHandle?: string } };
+export interface VolumeSnapshotContent {
+  metadata: { name: string; labels?: Record<string, string> };
+  spec: {
+    driver: string;
+    deletionPolicy?: string;
+    volumeSnapshotClassName?: string;
+    source: { snapshotHandle?: string; volumeHandle?: string };
+    volumeSnapshotRef?: { namespace?: string; name?: string };
+  };
   status?: { snapshotHandle?: string; restoreSize?: number; readyToUse?: boolean; error?: { message?: string } };
 }
 
@@ -70,6 +76,43 @@ export async function createStaticContent(
     await cluster.custom.createClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', body });
   } catch (error) {
     if (!isConflict(error)) throw error;
+  }
+}
+
+export async function readContentIfAny(cluster: Cluster, name: string): Promise<VolumeSnapshotContent | undefined> {
+  try {
+    return await readContent(cluster, name);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+/** The contents Rebound pre-provisioned (copies of a point's snapshot into other namespaces). */
+export async function reboundContents(cluster: Cluster): Promise<VolumeSnapshotContent[]> {
+  const list = (await cluster.custom.listClusterCustomObject({
+    group: GROUP,
+    version: VERSION,
+    plural: 'volumesnapshotcontents',
+    labelSelector: 'app.kubernetes.io/managed-by=rebound',
+  })) as { items: VolumeSnapshotContent[] };
+  return list.items;
+}
+
+/** Deletes a VolumeSnapshot (its controller then deletes or keeps its content, by deletionPolicy); one already gone is fine. */
+export async function deleteSnapshot(cluster: Cluster, namespace: string, name: string): Promise<void> {
+  try {
+    await cluster.custom.deleteNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: 'volumesnapshots', name });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+export async function deleteContent(cluster: Cluster, name: string): Promise<void> {
+  try {
+    await cluster.custom.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: 'volumesnapshotcontents', name });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
   }
 }
 

@@ -68,17 +68,39 @@ export const resolveSet = defineImpl({
 export type PruneInput = z.output<typeof restorePointsPrune.input>;
 
 /**
- * Deletes what a point keeps outside storage (EBS snapshots; CSI VolumeSnapshots could use
- * it too). It runs before the manifest goes, so a failure leaves the point listed and the
- * next prune tries again: it must accept data that is already gone.
+ * Deletes what a point keeps outside storage (EBS snapshots, CSI VolumeSnapshots, search
+ * snapshots). It runs before the manifest goes, so a failure leaves the point listed and
+ * the next prune tries again: it must accept data that is already gone.
  */
 export type PruneHook = (point: RestorePoint, input: PruneInput, ctx: ActionContext) => Promise<void>;
+
+interface Held {
+  point: RestorePoint;
+  error: unknown;
+}
+
+/**
+ * The points kept because their hook failed, as one failure: retryable when any of them may
+ * succeed later (an unreachable cluster), not when each needs the operator (a missing block).
+ */
+function heldFailure(held: Held[], deleted: string[]): ActionError {
+  const retryable = held.some(({ error }) => !(error instanceof ActionError) || error.retryable);
+  const reasons = held.map(({ point, error }) => `${point.id} (${point.service}, ${point.kind}): ${error instanceof Error ? error.message : String(error)}`);
+  const done = deleted.length ? `deleted ${deleted.length} (${deleted.join(', ')})` : 'deleted none';
+  return new ActionError(
+    'external_not_deleted',
+    `${done}; kept ${held.length} point(s) whose data outside storage could not be deleted — they stay listed for the next prune: ${reasons.join('; ')}`,
+    { retryable },
+  );
+}
 
 /**
  * Retention reads storage (the truth), not the index, so a stale index never keeps a
  * point alive or deletes one it does not know. A kind's hook deletes its external data
  * first, then objects go, then index entries: a crash in between leaves an index entry
- * pointing at nothing, which sync removes.
+ * pointing at nothing, which sync removes. A hook that fails keeps its point and the
+ * prune goes on with the others (one unreachable cluster must not stop retention of every
+ * other service); the step then fails, naming the points it kept.
  */
 export function definePrune(hooks: Record<string, PruneHook>) {
   return defineImpl({
@@ -90,6 +112,7 @@ export function definePrune(hooks: Record<string, PruneHook>) {
       for (const p of all) byService.set(p.service, [...(byService.get(p.service) ?? []), p]);
       const kept: string[] = [];
       const deleted: string[] = [];
+      const held: Held[] = [];
       for (const group of byService.values()) {
         const keep = pointsToKeep(group, input);
         for (const p of group) {
@@ -97,14 +120,26 @@ export function definePrune(hooks: Record<string, PruneHook>) {
             kept.push(p.id);
             continue;
           }
+          if (!input.dry_run) {
+            try {
+              await hooks[p.kind]?.(p, input, ctx);
+            } catch (error) {
+              if (ctx.signal.aborted) throw error;
+              held.push({ point: p, error });
+              ctx.log('warn', `kept ${p.id} of ${p.service}: ${error instanceof Error ? error.message : String(error)}`);
+              continue;
+            }
+            await points.remove(p);
+          }
           deleted.push(p.id);
-          if (input.dry_run) continue;
-          await hooks[p.kind]?.(p, input, ctx);
-          await points.remove(p);
           ctx.heartbeat({ deleted: deleted.length });
         }
       }
-      ctx.log('info', `retention ${input.dry_run ? '(dry run) would delete' : 'deleted'} ${deleted.length}, kept ${kept.length}`);
+      ctx.log('info', `retention ${input.dry_run ? '(dry run) would delete' : 'deleted'} ${deleted.length}, kept ${kept.length + held.length}`);
+      if (held.length) {
+        ctx.setBackend([...new Set(held.map((h) => h.point.kind))].join(', '));
+        throw heldFailure(held, deleted);
+      }
       return { kept, deleted, dry_run: input.dry_run };
     },
   });

@@ -3,3 +3,4 @@ export { searchSnapshotImpl } from './snapshot.ts';
 export { searchRestoreImpl } from './restore.ts';
 export { searchCheckImpl } from './check.ts';
 export { testRestore } from './verify.ts';
+export { pruneSearchSnapshot } from './prune.ts';

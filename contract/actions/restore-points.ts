@@ -4,6 +4,8 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
 import { EC2_SECRETS, Ec2AccessSchema } from '../ec2.ts';
+import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
+import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
 
 /** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
 const ec2Access = Ec2AccessSchema.optional().describe("EBS volume points: how to reach EC2 (absent: the worker's AWS credentials)");
@@ -98,11 +100,12 @@ export const catalogResolveSet = defineAction({
 
 export const restorePointsPrune = defineAction({
   name: 'restore_points.prune',
-  summary: 'Delete restore points outside a retention policy (data kept elsewhere, e.g. EBS snapshots, then objects, then index entries)',
+  summary:
+    'Delete restore points outside a retention policy (data kept elsewhere — EBS snapshots, CSI VolumeSnapshots, search snapshots — then objects, then index entries)',
   kind: 'activity',
   backend: 'storage',
   impact: 'write',
-  secret_inputs: [...EC2_SECRETS, ...STORAGE_SECRETS],
+  secret_inputs: [...EC2_SECRETS, ...CLUSTER_SECRETS, ...SEARCH_CONNECTION_SECRETS.map((f) => `search.${f}`), ...STORAGE_SECRETS],
   drill_targets: ['storage'],
   input: z.strictObject({
     service: z.string().optional(),
@@ -114,6 +117,11 @@ export const restorePointsPrune = defineAction({
     dry_run: z.boolean().default(false),
     storage: StorageSchema.optional(),
     ec2: ec2Access,
+    cluster: ClusterSchema.optional().describe('k8s-volume points: the Kubernetes cluster their VolumeSnapshots are in (required to prune such points)'),
+    search: z
+      .strictObject(searchConnection)
+      .optional()
+      .describe('search points: the cluster to delete their snapshots on, with its login (absent: the cluster each point records, without credentials)'),
   }),
   output: z.object({ kept: z.array(z.string()), deleted: z.array(z.string()), dry_run: z.boolean() }),
 });

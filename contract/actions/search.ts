@@ -3,18 +3,11 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
+import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
 import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
 
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
 const Health = z.enum(['green', 'yellow', 'red']);
-
-/** Where the cluster is and how to log in: basic auth from the URL's userinfo or from `username` + `password`. */
-const connection = {
-  cluster: z.string().url().describe('http(s)://[user:password@]host:port of a node, from a secret when it carries a password'),
-  username: z.string().optional().describe('basic auth user, when the URL has none'),
-  password: z.string().optional().describe('basic auth password, from a secret'),
-};
-const CONNECTION_SECRETS = ['cluster', 'password'];
 
 const IndexCount = z.object({ index: z.string(), documents: z.number() });
 
@@ -28,10 +21,10 @@ export const searchSnapshot = defineAction({
   kind: 'activity',
   backend: 'search',
   impact: 'write',
-  secret_inputs: [...CONNECTION_SECRETS, ...STORAGE_SECRETS],
+  secret_inputs: [...SEARCH_CONNECTION_SECRETS, ...STORAGE_SECRETS],
   drill_targets: ['storage'],
   input: z.strictObject({
-    ...connection,
+    ...searchConnection,
     service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
     repository: z
       .string()
@@ -76,12 +69,12 @@ export const searchRestore = defineAction({
   kind: 'activity',
   backend: 'search',
   impact: 'write',
-  secret_inputs: [...CONNECTION_SECRETS, ...STORAGE_SECRETS],
+  secret_inputs: [...SEARCH_CONNECTION_SECRETS, ...STORAGE_SECRETS],
   // A drill must rename: restoring under the original names would replace production indices.
   drill_targets: ['rename_replacement'],
   input: z
     .strictObject({
-      ...connection,
+      ...searchConnection,
       restore_point: RestorePointRefSchema,
       indices: z.array(z.string().min(1)).optional().describe("restore only these of the point's indices (names or patterns)"),
       rename_pattern: z.string().min(1).optional().describe('a regular expression over index names; default (.+) when rename_replacement is given'),
@@ -112,9 +105,9 @@ export const searchCheck = defineAction({
   kind: 'activity',
   backend: 'search',
   impact: 'read',
-  secret_inputs: CONNECTION_SECRETS,
+  secret_inputs: SEARCH_CONNECTION_SECRETS,
   input: z.strictObject({
-    ...connection,
+    ...searchConnection,
     indices: z.array(z.string().min(1)).default([]).describe('indices (or patterns matching at least one index) that must exist'),
     min_documents: z.record(z.string(), z.number().int().min(0)).default({}).describe('index (or pattern) → fewest documents it must hold'),
     health: Health.default('yellow').describe('the cluster health must be at least this'),

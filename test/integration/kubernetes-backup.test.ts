@@ -6,6 +6,8 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type AddressInfo } from 'node:net';
+import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { k8sBackupImpl } from '../../activities/kubernetes/backup.ts';
 import { k8sRestoreImpl } from '../../activities/kubernetes/restore.ts';
 import { k8sRestoreVolumeImpl } from '../../activities/kubernetes/restore-volume.ts';
@@ -225,4 +227,70 @@ describe('k8s.snapshot and k8s.restore_volume through the CSI sidecars', () => {
     const retried = await run(k8sRestoreVolumeImpl, { restore_point: snap.outputs.restore_point_id, namespace: 'orders-restore', name_suffix: '-restored' });
     expect(retried.outputs.pvcs).toEqual(restored.outputs.pvcs);
   });
+
+  it(
+    "prune deletes the older point's VolumeSnapshot, its copy and the storage snapshot, keeps the newer; no cluster, an unreachable or a forbidden one keep the point",
+    { timeout: 240_000 },
+    async () => {
+      const prune = IMPLEMENTATIONS.find((i) => i.spec.name === 'restore_points.prune')!;
+      const take = async (n: number) =>
+        (
+          await run(
+            k8sSnapshotImpl,
+            { namespace: NS, service: 'volumes-prune', pvcs: ['data'], snapshot_class: SNAPSHOT_CLASS, timeout: '2m' },
+            { run_id: `run-prune-${n}` },
+          )
+        ).outputs;
+      const older = await take(1);
+      const newer = await take(2);
+      const [oldRecord] = older.snapshots as { volume_snapshot: string; handle: string; content: string }[];
+      const [newRecord] = newer.snapshots as { volume_snapshot: string; handle: string }[];
+      // A restore into another namespace pre-provisions a content and a VolumeSnapshot copy: prune must take them too.
+      namespace(cluster, 'orders-prune-copy');
+      await run(k8sRestoreVolumeImpl, { restore_point: older.restore_point_id, namespace: 'orders-prune-copy', name_suffix: '-copy' });
+      const copy = `${oldRecord!.volume_snapshot}-copy`;
+      expect(getJson<{ status: { readyToUse: boolean } }>(cluster, [`volumesnapshot/${copy}`, '-n', 'orders-prune-copy']).status.readyToUse).toBe(true);
+      const stored = (handle: string) => existsSync(join(cluster.csiState, 'snapshots', `${handle}.tar.gz`));
+      expect(stored(oldRecord!.handle)).toBe(true);
+      const policy = { service: 'volumes-prune', keep_last: 0, min_keep: 1 };
+      const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true }).scan('volumes-prune');
+
+      const none = await failureOf(run(prune, {}, { with: { ...policy, storage: { url: storage } } }));
+      expect(none.nonRetryable).toBe(true);
+      expect(none.message).toContain(`${older.restore_point_id} (volumes-prune, k8s-volume): its 1 VolumeSnapshot(s) are in the Kubernetes cluster at`);
+      expect(none.message).toContain('give restore_points.prune a cluster: {kubeconfig: <from a secret>} (or in_cluster: true) block to delete them');
+
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const port = (closed.address() as AddressInfo).port;
+      await new Promise((resolve) => closed.close(resolve));
+      process.env.K8S_PRUNE_UNREACHABLE = cluster.adminKubeconfig.replace(/server: \S+/, `server: https://127.0.0.1:${port}`);
+      const down = await failureOf(run(prune, policy, { secrets: { kubeconfig: { env: 'K8S_PRUNE_UNREACHABLE' } } }));
+      expect(down.nonRetryable).toBe(false);
+      expect(down.message).toMatch(/^k8s-volume: step "backup-namespace": deleted none; kept 1 point\(s\) whose data outside storage could not be deleted/);
+      expect(down.message).toContain(`deleting the VolumeSnapshots of point ${older.restore_point_id} in https://127.0.0.1:${port}`);
+      expect(down.message).toMatch(/will retry \(attempt 1 of 3\)$/);
+
+      const token = tokenWithoutRights(cluster, NS, 'prune-no-rights');
+      process.env.K8S_PRUNE_NO_RIGHTS = cluster.kubeconfigForToken(token, 'prune-no-rights');
+      const denied = await failureOf(run(prune, policy, { secrets: { kubeconfig: { env: 'K8S_PRUNE_NO_RIGHTS' } } }));
+      expect(denied.nonRetryable).toBe(true);
+      expect(denied.message).toContain('forbidden (403)');
+      expect(denied.message).not.toContain(token);
+      expect((await points()).map((p) => p.id).sort()).toEqual([older.restore_point_id, newer.restore_point_id].sort());
+      expect(stored(oldRecord!.handle)).toBe(true);
+
+      const out = await run(prune, policy);
+      expect(out.outputs).toEqual({ deleted: [older.restore_point_id], kept: [newer.restore_point_id], dry_run: false });
+      expect(() => cluster.kubectl(['get', `volumesnapshot/${oldRecord!.volume_snapshot}`, '-n', NS])).toThrow(/NotFound|not found/);
+      expect(() => cluster.kubectl(['get', `volumesnapshotcontent/${oldRecord!.content}`])).toThrow(/NotFound|not found/);
+      expect(() => cluster.kubectl(['get', `volumesnapshot/${copy}`, '-n', 'orders-prune-copy'])).toThrow(/NotFound|not found/);
+      const contents = getJson<{ items: { spec: { source: { snapshotHandle?: string } } }[] }>(cluster, ['volumesnapshotcontents']);
+      expect(contents.items.filter((c) => c.spec.source.snapshotHandle === oldRecord!.handle)).toEqual([]);
+      expect(stored(oldRecord!.handle)).toBe(false);
+      expect(getJson<{ status: { readyToUse: boolean } }>(cluster, [`volumesnapshot/${newRecord!.volume_snapshot}`, '-n', NS]).status.readyToUse).toBe(true);
+      expect(stored(newRecord!.handle)).toBe(true);
+      expect((await points()).map((p) => p.id)).toEqual([newer.restore_point_id]);
+    },
+  );
 });

@@ -1,5 +1,6 @@
 // search.snapshot/restore/check and backup.verify of search points against a real OpenSearch 2.19 node: round trips by content, renames, faults, secrets.
 import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,8 +72,12 @@ const input = (impl: ActionImpl, w: Record<string, unknown>, runId = `run-${++ru
   backend: impl.spec.backend,
   simulate: false,
   max_attempts: 3,
-  // backup.verify finds the cluster in the point (or scratch); search.check keeps no points.
-  with: { ...(impl === verify ? {} : { cluster: { $secret: 'search' } }), ...(impl === searchCheckImpl ? {} : { storage: { url: storage } }), ...w },
+  // backup.verify and prune find the cluster in the point (or scratch, or search:); search.check keeps no points.
+  with: {
+    ...(impl === verify || impl === prune ? {} : { cluster: { $secret: 'search' } }),
+    ...(impl === searchCheckImpl ? {} : { storage: { url: storage } }),
+    ...w,
+  },
   secrets: { search: { env: 'SEARCH_TEST_URL' }, password: { env: 'SEARCH_TEST_PASSWORD' } },
 });
 
@@ -95,6 +100,8 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+const prune = IMPLEMENTATIONS.find((i) => i.spec.name === 'restore_points.prune')!;
+const snapshotNames = async (repository: string) => (await node.request<Snapshots>('GET', `/_snapshot/${repository}/_all`)).snapshots.map((s) => s.snapshot);
 const repo = () => ({ type: 'fs', settings: { location: join(node.repoDir, 'main') } });
 const snapshot = (service: string, w: Record<string, unknown> = {}, options: { runId?: string; env?: MockActivityEnvironment } = {}) =>
   run(searchSnapshotImpl, { service, repository: 'main', register: repo(), ...w }, options);
@@ -272,6 +279,116 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
       expect(restored.outputs).toMatchObject({ indices: [{ index: 'after-crash-big', documents: 3000 }] });
     },
   );
+
+  it(
+    "restore_points.prune deletes a dropped point's snapshot from the repository; one deleted by hand is fine; a dry run deletes nothing",
+    { timeout: 120_000 },
+    async () => {
+      const ids: string[] = [];
+      const names: string[] = [];
+      for (const n of [1, 2, 3]) {
+        const snap = await snapshot('pruned', { indices: ['orders'] }, { runId: `run-prune-${n}` });
+        ids.push(snap.outputs.restore_point_id as string);
+        names.push(snap.outputs.snapshot as string);
+      }
+      await node.request('DELETE', `/_snapshot/main/${names[1]}`);
+      const policy = { service: 'pruned', keep_last: 0, min_keep: 1, search: { cluster: { $secret: 'search' } } };
+
+      const dry = await run(prune, { ...policy, dry_run: true });
+      const sorted = (list: unknown) => [...(list as string[])].sort();
+      expect(dry.outputs).toMatchObject({ kept: [ids[2]], dry_run: true });
+      expect(sorted(dry.outputs.deleted)).toEqual(sorted([ids[0], ids[1]]));
+      expect(await snapshotNames('main')).toEqual(expect.arrayContaining([names[0], names[2]]));
+      expect(await points().scan('pruned')).toHaveLength(3);
+
+      const out = await run(prune, policy);
+      expect(out.outputs).toMatchObject({ kept: [ids[2]], dry_run: false });
+      expect(sorted(out.outputs.deleted)).toEqual(sorted([ids[0], ids[1]]));
+      const left = await snapshotNames('main');
+      expect(left).toContain(names[2]);
+      expect(left).not.toContain(names[0]);
+      expect(left).not.toContain(names[1]);
+      expect((await points().scan('pruned')).map((p) => p.id)).toEqual([ids[2]]);
+    },
+  );
+
+  it(
+    'prune goes on past a point whose cluster cannot be reached, fails with a retry verdict naming it, and the retry deletes it',
+    { timeout: 120_000 },
+    async () => {
+      // The far service's points record a loopback proxy as their cluster; the proxy then drops every connection.
+      let down = false;
+      const target = new URL(node.url);
+      const open = new Set<Socket>();
+      const proxy: Server = createServer((client) => {
+        if (down) return void client.destroy();
+        const upstream = connect(Number(target.port), target.hostname);
+        for (const socket of [client, upstream]) {
+          open.add(socket);
+          socket.on('close', () => open.delete(socket));
+        }
+        client.pipe(upstream).pipe(client);
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+      });
+      // Kept-alive connections die with it too, as they would when the cluster goes away.
+      const goDown = () => {
+        down = true;
+        for (const socket of open) socket.destroy();
+      };
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+      const far = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      const own = { storage: { url: `file://${join(dir, 'store-prune-fault')}` } };
+      try {
+        const take = async (service: string, n: number, w: Record<string, unknown> = {}) =>
+          (await snapshot(service, { indices: ['orders'], ...own, ...w }, { runId: `run-${service}-${n}` })).outputs as Record<string, string>;
+        const [farOld, farNew] = [await take('far', 1, { cluster: far }), await take('far', 2, { cluster: far })];
+        const [nearOld, nearNew] = [await take('near', 1), await take('near', 2)];
+        goDown();
+
+        const failure = await failureOf(run(prune, { keep_last: 1, ...own }));
+        expect(failure.nonRetryable).toBe(false);
+        expect(failure.message).toMatch(/^search: step "snapshot-search": deleted 1 \(.+\); kept 1 point\(s\) whose data outside storage could not be deleted/);
+        expect(failure.message).toContain(`${farOld!.restore_point_id} (far, search): reading snapshot ${farOld!.snapshot}: cannot reach ${far}`);
+        expect(failure.message).toMatch(/ — will retry \(attempt 1 of 3\)$/);
+        const store = openRestorePoints({ url: own.storage.url, region: 'us-east-1', force_path_style: true });
+        expect((await store.scan('near')).map((p) => p.id)).toEqual([nearNew!.restore_point_id]);
+        expect((await store.scan('far')).map((p) => p.id).sort()).toEqual([farOld!.restore_point_id, farNew!.restore_point_id].sort());
+        expect(await snapshotNames('main')).not.toContain(nearOld!.snapshot);
+        expect(await snapshotNames('main')).toContain(farOld!.snapshot);
+
+        down = false;
+        const retry = await run(prune, { keep_last: 1, ...own });
+        expect(retry.outputs).toMatchObject({ deleted: [farOld!.restore_point_id] });
+        expect(await snapshotNames('main')).not.toContain(farOld!.snapshot);
+        expect(await snapshotNames('main')).toContain(farNew!.snapshot);
+        expect((await store.scan('far')).map((p) => p.id)).toEqual([farNew!.restore_point_id]);
+      } finally {
+        await new Promise((resolve) => proxy.close(resolve));
+      }
+    },
+  );
+
+  it('prune refuses, without retry, a point whose repository the given cluster does not have, and keeps it', { timeout: 60_000 }, async () => {
+    const own = { storage: { url: `file://${join(dir, 'store-prune-repo')}` } };
+    const [older] = [
+      await snapshot('other-repo', { indices: ['orders'], ...own }, { runId: 'run-or-1' }),
+      await snapshot('other-repo', { indices: ['orders'], ...own }, { runId: 'run-or-2' }),
+    ];
+    await node.request('DELETE', '/_snapshot/main');
+    try {
+      const failure = await failureOf(run(prune, { service: 'other-repo', keep_last: 1, ...own }));
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toContain(
+        `repository main is not registered on ${node.url}: register it there, or give search: {cluster} of the cluster that has it`,
+      );
+      const store = openRestorePoints({ url: own.storage.url, region: 'us-east-1', force_path_style: true });
+      expect(await store.scan('other-repo')).toHaveLength(2);
+    } finally {
+      await node.request('PUT', '/_snapshot/main', repo());
+    }
+    expect(await snapshotNames('main')).toContain(older.outputs.snapshot);
+  });
 
   it('the password appears in no output, error or manifest', () => {
     expect(seen.length).toBeGreaterThan(15);
