@@ -1,7 +1,7 @@
 import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
 import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
-import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
+import { ETCD_KIND, etcdRestoreImpl, etcdSnapshotImpl, testRestore as etcdTestRestore } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
 import { rabbitmqCheckImpl, rabbitmqExportImpl, rabbitmqImportImpl, testRestore as rabbitmqTestRestore } from './rabbitmq/index.ts';
@@ -26,6 +26,7 @@ const verify = defineVerify({
   rabbitmq: rabbitmqTestRestore,
   search: searchTestRestore,
   [VOLUME_KIND]: volumeTestRestore,
+  [ETCD_KIND]: etcdTestRestore,
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
