@@ -1,6 +1,15 @@
 import { dnsSwitchImpl } from './dns/switch.ts';
 import { check, request } from './http/check.ts';
-import { k8sBackupImpl, k8sRestoreImpl, k8sRestoreVolumeImpl, k8sScaleImpl, k8sSnapshotImpl, k8sWaitImpl } from './kubernetes/index.ts';
+import {
+  k8sBackupImpl,
+  k8sRestoreImpl,
+  k8sRestoreVolumeImpl,
+  k8sScaleImpl,
+  k8sSnapshotImpl,
+  k8sWaitImpl,
+  NAMESPACE_KIND,
+  testRestore as k8sNamespaceTestRestore,
+} from './kubernetes/index.ts';
 import { ETCD_KIND, etcdRestoreImpl, etcdSnapshotImpl, testRestore as etcdTestRestore } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
@@ -27,6 +36,7 @@ const verify = defineVerify({
   search: searchTestRestore,
   [VOLUME_KIND]: volumeTestRestore,
   [ETCD_KIND]: etcdTestRestore,
+  [NAMESPACE_KIND]: k8sNamespaceTestRestore,
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */
