@@ -1,6 +1,6 @@
 // Every action implementation the worker registers as an activity (heavy integrations loaded lazily), with backup.verify's restorers and prune hooks.
 import { check, request } from './http/check.ts';
-import { etcdRestoreImpl, etcdSnapshotImpl } from './etcd/index.ts';
+import { ETCD_KIND, etcdRestoreImpl, etcdSnapshotImpl, testRestore as etcdTestRestore } from './etcd/index.ts';
 import { log } from './log/log.ts';
 import { objectsCheckImpl, objectsReplicateImpl } from './objects/index.ts';
 import { rabbitmqCheckImpl, rabbitmqExportImpl, rabbitmqImportImpl, testRestore as rabbitmqTestRestore } from './rabbitmq/index.ts';
@@ -16,7 +16,7 @@ import { pruneSearchSnapshot, searchCheckImpl, searchRestoreImpl, searchSnapshot
 import { toActivity, type ActionImpl } from './runtime/wrap.ts';
 import { lazyFunction, lazyImpl } from './runtime/lazy.ts';
 import { VOLUME_KIND } from './volume/kind.ts';
-import { K8S_VOLUME_KIND } from './kubernetes/kind.ts';
+import { K8S_NAMESPACE_KIND, K8S_VOLUME_KIND } from './kubernetes/kind.ts';
 import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from '../contract/actions/kubernetes-backup.ts';
 import { k8sScale, k8sWait } from '../contract/actions/kubernetes.ts';
 import { dnsSwitch } from '../contract/actions/dns.ts';
@@ -38,6 +38,7 @@ const switchRouting = lazyImpl(routingSwitch, async () => (await import('./routi
 const volumeTestRestore = lazyFunction(async () => (await volume()).testRestore);
 const pruneSnapshots = lazyFunction(async () => (await volume()).pruneSnapshots);
 const pruneVolumeSnapshots = lazyFunction(async () => (await k8s()).pruneVolumeSnapshots);
+const k8sNamespaceTestRestore = lazyFunction(async () => (await k8s()).testRestore);
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
 const verify = defineVerify({
@@ -47,6 +48,8 @@ const verify = defineVerify({
   rabbitmq: rabbitmqTestRestore,
   search: searchTestRestore,
   [VOLUME_KIND]: volumeTestRestore,
+  [ETCD_KIND]: etcdTestRestore,
+  [K8S_NAMESPACE_KIND]: k8sNamespaceTestRestore,
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */

@@ -1,3 +1,4 @@
 // The etcd integration's actions, for activities/index.ts.
-export { etcdSnapshotImpl } from './snapshot.ts';
+export { ETCD_KIND, etcdSnapshotImpl } from './snapshot.ts';
 export { etcdRestoreImpl } from './restore.ts';
+export { testRestore } from './verify.ts';

@@ -21,7 +21,9 @@ import { connect, k8sFailure, type Cluster } from './cluster.ts';
 import { discover, listAll, selectResources, type Resource } from './discovery.ts';
 import { cleanObject, isClusterManaged, isControllerOwned } from './objects.ts';
 
-export const NAMESPACE_KIND = 'k8s-namespace';
+import { K8S_NAMESPACE_KIND as NAMESPACE_KIND } from './kind.ts';
+
+export { NAMESPACE_KIND };
 export const OBJECT_SUFFIX = '.jsonl.gz';
 const CLIENT_VERSION = (createRequire(import.meta.url)('@kubernetes/client-node/package.json') as { version: string }).version;
 

@@ -16,10 +16,10 @@ type Input = z.output<typeof k8sRestore.input>;
 const FIELD_MANAGER = 'rebound';
 
 /** `apps/deployments.apps.jsonl.gz` → `deployments.apps`. */
-const resourceOf = (object: PointObject) => object.name.slice(object.name.indexOf('/') + 1, -OBJECT_SUFFIX.length);
+export const resourceOf = (object: PointObject) => object.name.slice(object.name.indexOf('/') + 1, -OBJECT_SUFFIX.length);
 
 /** Reads one stored resource file, checking its sha256 and size against the manifest: a mismatch is not retried. */
-async function readObjects(points: RestorePoints, point: RestorePoint, object: PointObject): Promise<KubernetesObject[]> {
+export async function readObjects(points: RestorePoints, point: RestorePoint, object: PointObject): Promise<KubernetesObject[]> {
   const digest = new Digest();
   const lines = createInterface({ input: pipeline(await points.open(point, object.name), digest, createGunzip(), () => undefined), crlfDelay: Infinity });
   const out: KubernetesObject[] = [];

@@ -133,15 +133,20 @@ export const backupVerify = defineAction({
   // Until the point is found; failures after that name its kind (postgres, mongodb).
   backend: 'restore-points',
   impact: 'read',
-  secret_inputs: ['scratch', ...EC2_SECRETS, ...STORAGE_SECRETS],
+  secret_inputs: ['scratch', 'auth.password', ...EC2_SECRETS, ...STORAGE_SECRETS],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z
       .string()
       .optional()
       .describe(
-        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis points load into a scratch server on the worker; RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only); search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
+        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis and etcd points load into a scratch server on the worker; Kubernetes namespace points are decoded and checked without a cluster; RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only); search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
       ),
+    // etcd's snapshot restore keeps the auth store, and etcd has no switch to start without it.
+    auth: z
+      .strictObject({ user: z.string().min(1), password: z.string().min(1).describe('from a secret') })
+      .optional()
+      .describe('etcd points taken with authentication on: a user of the restored data, who may read every key'),
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
     ec2: ec2Access,

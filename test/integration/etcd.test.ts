@@ -1,11 +1,12 @@
-// etcd.snapshot/etcd.restore against a real etcd 3.4 (Debian) with authentication on: round trip, wrong password, member down, corruption.
+// etcd.snapshot/etcd.restore/backup.verify against a real etcd 3.4 (Debian) with authentication on: round trip, wrong password, member down, corruption.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { etcdRestoreImpl } from '../../activities/etcd/restore.ts';
 import { etcdSnapshotImpl } from '../../activities/etcd/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
@@ -139,5 +140,67 @@ describe('etcd.snapshot and etcd.restore on etcd 3.4', () => {
     const failure = await failureOf(run(etcdRestoreImpl, { restore_point: point.id, auth }));
     expect(failure.nonRetryable).toBe(true);
     expect(failure.type).toBe('corrupt_restore_point');
+  });
+
+  it(
+    'backup.verify restores a point into a scratch member, checks its keys and marks it verified; a missing key or too few keys fail it',
+    { timeout: 120_000 },
+    async () => {
+      const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+      const snap = await run(etcdSnapshotImpl, { endpoint: etcd.endpoint, auth, service: 'etcd-verify' });
+      const id = snap.outputs.restore_point_id as string;
+      const ok = await run(verify, { restore_point: id, auth, checks: { tables: ['/config/mode', '/registry/orders/0'] } });
+      expect(ok.outputs).toMatchObject({ status: 'verified' });
+      expect(ok.outputs.checks).toContainEqual({
+        check: 'restore',
+        ok: true,
+        detail: 'a scratch etcd member holds 121 keys, /config/mode, /registry/orders/0 among them',
+      });
+      expect((await points().find(id)).status).toBe('verified');
+      expect(JSON.stringify(ok)).not.toContain(etcd.password);
+
+      const missing = await failureOf(run(verify, { restore_point: id, auth, checks: { tables: ['/no/such/key'] } }));
+      expect(missing.nonRetryable).toBe(true);
+      expect(missing.message).toContain('etcd: step "snapshot-etcd": restore point');
+      expect(missing.message).toContain('failed verification: restore: the restored data lacks /no/such/key');
+      expect((await points().find(id)).status).toBe('failed');
+      const few = await failureOf(run(verify, { restore_point: id, auth, checks: { min_rows: { keys: 500 } } }));
+      expect(few.message).toContain('the restored data holds 121 keys; expected at least 500');
+      // The scratch members were stopped and their folders removed.
+      expect(spawnSync('pgrep', ['-f', 'rebound-etcd-verify-']).stdout.toString().trim()).toBe('');
+      expect(readdirSync(tmpdir()).filter((d) => d.startsWith('rebound-etcd-verify-'))).toEqual([]);
+    },
+  );
+
+  it('backup.verify of a point taken with authentication asks for auth, refuses a wrong password without a verdict, and never shows it', async () => {
+    const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+    const snap = await run(etcdSnapshotImpl, { endpoint: etcd.endpoint, auth, service: 'etcd-verify-auth' });
+    const id = snap.outputs.restore_point_id as string;
+    const none = await failureOf(run(verify, { restore_point: id }));
+    expect(none.nonRetryable).toBe(true);
+    expect(none.type).toBe('auth_required');
+    expect(none.message).toContain('was taken with authentication on (user root)');
+    const wrong = await failureOf(run(verify, { restore_point: id, auth: { user: 'root', password: { $secret: 'wrong' } } }));
+    expect(wrong.nonRetryable).toBe(true);
+    expect(wrong.type).toBe('authentication_failed');
+    expect(wrong.message).not.toContain('not-the-password');
+    // Neither is a verdict on the point.
+    expect((await points().find(id)).status).not.toBe('failed');
+  }, 60_000);
+
+  it('backup.verify of a point with a flipped byte fails its sha256 and is marked failed without a scratch member', async () => {
+    const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+    const snap = await run(etcdSnapshotImpl, { endpoint: etcd.endpoint, auth, service: 'etcd-verify-corrupt' });
+    const p = points();
+    const point = await p.find(snap.outputs.restore_point_id as string);
+    const file = new URL(`${storage}/${p.keyOf(point)}`);
+    const bytes = readFileSync(file);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(file, bytes);
+    const failure = await failureOf(run(verify, { restore_point: point.id, auth }));
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.type).toBe('verification_failed');
+    expect(failure.message).toMatch(/failed verification: sha256: read \d+ bytes, sha256 [0-9a-f]{64}; manifest/);
+    expect((await p.find(point.id)).status).toBe('failed');
   });
 });

@@ -143,6 +143,14 @@ describe('k8s.backup and k8s.restore', () => {
       const point = await points.find(backup.outputs.restore_point_id as string);
       const services = gunzipSync(readFileSync(new URL(`${storage}/${points.keyOf(point, 'core/services.jsonl.gz')}`))).toString();
       expect(services).not.toMatch(/clusterIP|resourceVersion|"uid"|managedFields|"status"/);
+      // backup.verify decodes what a real backup wrote: every object of its file's resource, in its namespace.
+      const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+      const checks = { tables: ['widgets.example.com', 'deployments.apps', 'rolebindings.rbac.authorization.k8s.io'] };
+      const verified: ActionResult = await new MockActivityEnvironment().run(toActivity(verify), {
+        ...input(verify, {}),
+        with: { storage: { url: storage }, restore_point: point.id, checks },
+      });
+      expect(verified.outputs).toMatchObject({ status: 'verified' });
 
       const restored = await run(k8sRestoreImpl, { restore_point: backup.outputs.restore_point_id, namespace_map: { [NS]: 'orders-drill' } });
       expect(restored.outputs).toMatchObject({ namespaces: ['orders-drill'], updated: 0, skipped: 1 }); // the CRD was already there
