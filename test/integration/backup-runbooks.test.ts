@@ -81,10 +81,10 @@ describe('the example backup runbooks', () => {
     firstNightEnded = new Date().toISOString();
     const points = await scanPoints(openStore({ url: storage, region: 'us-east-1', force_path_style: true }));
     expect(points.map((p) => [p.service, p.kind, p.status]).sort()).toEqual([
-      ['config-etcd', 'etcd', 'unverified'],
+      ['config-etcd', 'etcd', 'verified'],
       ['inventory-pg', 'postgres', 'verified'],
       ['orders-cache', 'redis', 'verified'],
-      ['orders-k8s', 'k8s-namespace', 'unverified'],
+      ['orders-k8s', 'k8s-namespace', 'verified'],
       ['orders-mongo', 'mongodb', 'verified'],
       ['orders-mq', 'rabbitmq', 'verified'],
       ['orders-pg', 'postgres', 'verified'],
