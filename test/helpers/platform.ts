@@ -7,6 +7,7 @@ import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { startOpenSearch, type OpenSearchNode } from '../../stack/opensearch.ts';
 import { startRabbitMq, type RabbitMqServer } from '../../stack/rabbitmq.ts';
 import { startRedis, type RedisServer } from '../../stack/redis.ts';
+import { startTogether } from './servers.ts';
 
 export interface Platform {
   redis: RedisServer;
@@ -66,25 +67,15 @@ async function seed(p: Omit<Platform, 'env' | 'params' | 'restoreParams' | 'stop
 
 /** Starts every server at once; if one fails, the others are stopped before the error. */
 export async function startPlatform(): Promise<Platform> {
-  const started = await Promise.allSettled([startRedis(), startEtcd(), startRabbitMq(), startOpenSearch(), startMoto(), startMinio(), startMinio()] as const);
-  const stopAll = () =>
-    Promise.all(
-      started.map((s) => (s.status === 'fulfilled' ? ('destroy' in s.value ? s.value.destroy() : s.value.stop()).catch(() => undefined) : undefined)),
-    ).then(() => undefined);
-  const failed = started.find((s) => s.status === 'rejected');
-  if (failed) {
-    await stopAll();
-    throw (failed as PromiseRejectedResult).reason;
-  }
-  const [redis, etcd, rabbitmq, searchNode, moto, media, mediaReplica] = started.map((s) => (s as PromiseFulfilledResult<unknown>).value) as [
-    RedisServer,
-    EtcdServer,
-    RabbitMqServer,
-    OpenSearchNode,
-    MotoServer,
-    MinioServer,
-    MinioServer,
-  ];
+  const servers = await startTogether(startRedis(), startEtcd(), startRabbitMq(), startOpenSearch(), startMoto(), startMinio(), startMinio());
+  const [redis, etcd, rabbitmq, searchNode, moto, media, mediaReplica] = servers;
+  const stopAll = async () => {
+    await Promise.all(
+      [redis.destroy(), etcd.destroy(), rabbitmq.destroy(), searchNode.destroy(), moto.stop(), media.stop(), mediaReplica.stop()].map((p) =>
+        p.catch(() => undefined),
+      ),
+    );
+  };
   const platform = { redis, etcd, rabbitmq, search: searchNode, moto, media, mediaReplica };
   await seed(platform).catch(async (error) => {
     await stopAll();

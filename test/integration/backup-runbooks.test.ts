@@ -20,6 +20,7 @@ import { fingerprint } from '../helpers/mongo-data.ts';
 import { connect, runToEnd, uniqueSite } from '../helpers/runs.ts';
 import { startPlatform, type Platform } from '../helpers/platform.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let ferret: FerretDbServer;
 let cluster: KubernetesCluster;
@@ -38,7 +39,7 @@ const storage = `file://${mkdtempSync(join(tmpdir(), 'rebound-examples-'))}`;
 
 beforeAll(async () => {
   // One PostgreSQL cluster holds the databases, the catalog and FerretDB's data.
-  [ferret, cluster, platform] = await Promise.all([startFerretDb(), startKubernetes(), startPlatform()]);
+  [ferret, cluster, platform] = await startTogether(startFerretDb(), startKubernetes(), startPlatform());
   namespace(cluster, 'orders');
   apply(cluster, deployment('web', 'orders', 1));
   apply(cluster, JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'orders' }, data: { mode: 'primary' } }));

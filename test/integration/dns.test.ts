@@ -12,6 +12,7 @@ import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { freePort } from '../../stack/ports.ts';
 import { startPowerDns, type PowerDnsServer } from '../../stack/powerdns.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let pdns: PowerDnsServer;
 let moto: MotoServer;
@@ -54,7 +55,7 @@ async function authoritative(name: string): Promise<{ address: string; ttl: numb
 }
 
 beforeAll(async () => {
-  [pdns, moto] = await Promise.all([startPowerDns({ log: console.log }), startMoto({ log: console.log })]);
+  [pdns, moto] = await startTogether(startPowerDns({ log: console.log }), startMoto({ log: console.log }));
   const created = await pdnsApi('POST', '/zones', { name: 'example.org.', kind: 'Native', nameservers: ['ns1.example.org.'] });
   expect(created.status).toBe(201);
   process.env.DNS_TEST_PDNS_KEY = pdns.apiKey;

@@ -15,6 +15,7 @@ import { historyText } from '../helpers/history.ts';
 import { fingerprint, seedTypes } from '../helpers/mongo-data.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let ferret: FerretDbServer;
 let minio: MinioServer;
@@ -38,7 +39,7 @@ const dumpStep = (service: string, storage: string, extra = '') =>
   `    - {id: dump, uses: mongodb.dump, with: {source: "\${{ secrets.app }}", service: ${service}, include: ["app.*"], storage: ${storage}${extra}}}\n`;
 
 beforeAll(async () => {
-  [ferret, minio] = await Promise.all([startFerretDb(), startMinio()]);
+  [ferret, minio] = await startTogether(startFerretDb(), startMinio());
   await ferret.pg.query('create database rebound_catalog');
   await seedTypes(ferret.url());
   mongo = await MongoClient.connect(ferret.url());

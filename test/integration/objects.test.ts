@@ -8,6 +8,7 @@ import { objectsCheckImpl, objectsReplicateImpl } from '../../activities/objects
 import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let primary: MinioServer;
 let dr: MinioServer;
@@ -18,7 +19,7 @@ const get = async (m: MinioServer, key: string) =>
   Buffer.from(await (await s3(m).send(new GetObjectCommand({ Bucket: 'assets', Key: key }))).Body!.transformToByteArray());
 
 beforeAll(async () => {
-  [primary, dr] = await Promise.all([startMinio(), startMinio()]);
+  [primary, dr] = await startTogether(startMinio(), startMinio());
   await Promise.all([s3(primary).send(new CreateBucketCommand({ Bucket: 'assets' })), s3(dr).send(new CreateBucketCommand({ Bucket: 'assets' }))]);
   for (let i = 0; i < 40; i++) await put(primary, `site/img/${i}.bin`, randomBytes(1000 + i));
   await put(primary, 'site/big.bin', randomBytes(20 * 1024 * 1024));

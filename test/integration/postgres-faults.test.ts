@@ -17,6 +17,7 @@ import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
 import { childrenNamed, exitsWithin, procStrings, waitForChild } from '../helpers/tool-processes.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let pg: PostgresServer;
 let minio: MinioServer;
@@ -28,7 +29,7 @@ const BUCKET = 'faults';
 let s3Storage = '';
 
 beforeAll(async () => {
-  [pg, minio] = await Promise.all([startPostgres(), startMinio()]);
+  [pg, minio] = await startTogether(startPostgres(), startMinio());
   s3 = new S3Client({
     region: 'us-east-1',
     endpoint: minio.endpoint,

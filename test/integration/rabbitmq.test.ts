@@ -13,6 +13,7 @@ import { openRestorePoints } from '../../activities/restore-points/index.ts';
 import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startRabbitMq, type RabbitMqServer } from '../../stack/rabbitmq.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let source: RabbitMqServer;
 let target: RabbitMqServer;
@@ -67,7 +68,7 @@ function cuttingProxy(port: number): Promise<Server> {
 }
 
 beforeAll(async () => {
-  [source, target] = await Promise.all([startRabbitMq({ log: (line) => console.log(`[rabbitmq] ${line}`) }), startRabbitMq()]);
+  [source, target] = await startTogether(startRabbitMq({ log: (line) => console.log(`[rabbitmq] ${line}`) }), startRabbitMq());
   await seed(source);
   dir = mkdtempSync(join(tmpdir(), 'rebound-rabbitmq-test-'));
   storage = `file://${join(dir, 'store')}`;

@@ -12,6 +12,7 @@ import { startRedis, type RedisServer } from '../../stack/redis.ts';
 import { childrenNamed, exitsWithin } from '../helpers/tool-processes.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+import { startTogether } from '../helpers/servers.ts';
 
 let redis: RedisServer;
 let etcd: EtcdServer;
@@ -40,7 +41,7 @@ async function fillEtcd(): Promise<void> {
 }
 
 beforeAll(async () => {
-  [redis, etcd] = await Promise.all([startRedis(), startEtcd()]);
+  [redis, etcd] = await startTogether(startRedis(), startEtcd());
   // 300k keys of 200 bytes that do not compress, sent 20 µs apart by the forked saver: a stream of ~60 MB that lasts seconds.
   redis.cli(['CONFIG', 'SET', 'rdbcompression', 'no']);
   redis.cli(['EVAL', "for i = 1, 300000 do redis.call('SET', 'k:' .. i, string.rep('v', 200)) end", '0']);
