@@ -1,8 +1,7 @@
 // etcd.snapshot: the maintenance API's snapshot stream, through sha256, into a restore point; the member writes nothing to disk.
 import { pipeline, Readable } from 'node:stream';
-import { Context } from '@temporalio/activity';
 import { etcdSnapshot } from '../../contract/actions/etcd.ts';
-import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, Digest, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { authenticate, keyCount } from './gateway.ts';
 import { snapshotChunks } from './maintenance.ts';
@@ -19,10 +18,7 @@ const outputOf = (point: RestorePoint, object: string) => ({
 export const etcdSnapshotImpl = defineImpl({
   spec: etcdSnapshot,
   async run(input, ctx) {
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, ETCD_KIND, id);
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, ETCD_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const member = await authenticate({ endpoint: input.endpoint, signal: ctx.signal, mask: ctx.mask }, input.auth);
     const { keys, revision } = await keyCount(member);
@@ -53,9 +49,7 @@ export const etcdSnapshotImpl = defineImpl({
       sha256: digest.sha256,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: { endpoint: new URL(input.endpoint).origin, ...(input.auth ? { user: input.auth.user } : {}), keys, revision },
       tool: { name: 'rebound (etcd Maintenance.Snapshot, gRPC)', version: 'v3' },
       server_version: version,

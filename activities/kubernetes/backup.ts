@@ -4,17 +4,8 @@ import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { VersionApi, type KubernetesObject } from '@kubernetes/client-node';
-import { Context } from '@temporalio/activity';
 import { k8sBackup } from '../../contract/actions/kubernetes-backup.ts';
-import {
-  committedOutput,
-  listingSha256,
-  openRestorePoints,
-  restorePointId,
-  type PointDraft,
-  type PointObject,
-  type RestorePoint,
-} from '../restore-points/index.ts';
+import { committedOutput, listingSha256, openStepPoint, type PointDraft, type PointObject, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { connect, k8sFailure, type Cluster } from './cluster.ts';
@@ -73,10 +64,7 @@ async function collect(cluster: Cluster, input: { namespace: string; kinds?: str
 export const k8sBackupImpl = defineImpl({
   spec: k8sBackup,
   async run(input, ctx) {
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, NAMESPACE_KIND, id);
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, NAMESPACE_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const cluster = connect(input.cluster, ctx);
     const started = new Date().toISOString();
@@ -103,9 +91,7 @@ export const k8sBackupImpl = defineImpl({
       objects: stored,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: {
         server: cluster.server,
         namespace: input.namespace,

@@ -1,11 +1,10 @@
 // k8s.snapshot: VolumeSnapshots of PVCs, waited until readyToUse, recorded as a restore point whose data stays in the storage system.
 import { createHash } from 'node:crypto';
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
-import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import { k8sSnapshot } from '../../contract/actions/kubernetes-backup.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { committedOutput, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { connect, k8sFailure, type Cluster } from './cluster.ts';
@@ -85,10 +84,7 @@ async function snapshotOne(
 export const k8sSnapshotImpl = defineImpl({
   spec: k8sSnapshot,
   async run(input, ctx) {
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, VOLUME_KIND, id);
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, VOLUME_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const cluster = connect(input.cluster, ctx);
     const started = new Date().toISOString();
@@ -107,9 +103,7 @@ export const k8sSnapshotImpl = defineImpl({
       external: records,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: { server: cluster.server, namespace: input.namespace, pvcs: records.map((r) => r.pvc) },
       tool: { name: 'rebound (CSI VolumeSnapshot, snapshot.storage.k8s.io/v1)', version: records[0]?.driver ?? 'unknown' },
       server_version: 'unknown',

@@ -2,17 +2,8 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { Context } from '@temporalio/activity';
 import type { ClientSession, Db, MongoClient, Timestamp } from 'mongodb';
-import {
-  committedOutput,
-  listingSha256,
-  openRestorePoints,
-  restorePointId,
-  type PointDraft,
-  type PointObject,
-  type RestorePoint,
-} from '../restore-points/index.ts';
+import { committedOutput, listingSha256, openStepPoint, type PointDraft, type PointObject, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { binaryVersion } from './binaries.ts';
@@ -183,11 +174,8 @@ export const dump = defineImpl({
   async run(input, ctx) {
     // Before storage or the server is touched: a missing binary or an impossible snapshot is known now.
     const tool = chooseTool({ choice: input.tool, binary: 'mongodump', path: process.env.PATH, snapshot: input.consistency === 'snapshot' });
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, 'mongodb', id);
     // An earlier attempt may have committed this point and died before reporting it.
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, 'mongodb', ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const source = identity(input.source);
     if (tool.tool === 'driver' && input.tool === 'auto') ctx.log('info', `tool: auto uses the driver (${tool.why})`);
@@ -201,9 +189,7 @@ export const dump = defineImpl({
       consistency: done.consistency,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: { ...source, namespaces: done.namespaces },
       tool: tool.tool === 'mongodump' ? { name: 'mongodump', version: binaryVersion(tool.command) } : { name: DRIVER_TOOL, version: DRIVER_VERSION },
       server_version: done.server.version,

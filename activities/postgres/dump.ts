@@ -1,6 +1,5 @@
 // postgres.dump: pg_dump in custom format streamed through sha256 into a restore point, reusing a point an earlier attempt committed.
-import { Context } from '@temporalio/activity';
-import { committedOutput, Digest, openRestorePoints, restorePointId } from '../restore-points/index.ts';
+import { committedOutput, Digest, openStepPoint, stepOrigin } from '../restore-points/index.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { runTool } from '../runtime/tool.ts';
 import { pgTool, retryablePgError, toolConnection, toolVersion, withClient, withDatabase } from './connection.ts';
@@ -22,13 +21,9 @@ function progress(ctx: ActionContext) {
 export const dump = defineImpl({
   spec: postgresDump,
   async run(input, ctx) {
-    const info = Context.current().info;
-    const id = restorePointId(info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, 'postgres', id);
     // An earlier attempt may have committed this point and died before reporting it:
     // converge on it rather than truncate a good object under its manifest.
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, 'postgres', ctx);
     if (committed) {
       ctx.log('info', `restore point ${id} was committed by an earlier attempt; reusing it`);
       return committedOutput(committed, points.keyOf(committed));
@@ -73,9 +68,7 @@ export const dump = defineImpl({
       sha256: digest.sha256,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: conn.identity,
       tool: { name: 'pg_dump', version: toolVersion(command) },
       server_version: serverVersion,

@@ -1,9 +1,8 @@
 // rabbitmq.export: GET /api/definitions (whole broker or one vhost) streamed through sha256 into a restore point, with what it holds counted.
 import { pipeline, Readable, Transform } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
-import { Context } from '@temporalio/activity';
 import { rabbitmqExport } from '../../contract/actions/rabbitmq.ts';
-import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, Digest, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { call, parseBrokerUrl, request, seg } from './api.ts';
@@ -22,10 +21,7 @@ const outputOf = (point: RestorePoint, object: string) => ({ ...committedOutput(
 export const rabbitmqExportImpl = defineImpl({
   spec: rabbitmqExport,
   async run(input, ctx) {
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, RABBITMQ_KIND, id);
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, RABBITMQ_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const broker = parseBrokerUrl(input.source);
     const options = { signal: ctx.signal, mask: ctx.mask };
@@ -77,9 +73,7 @@ export const rabbitmqExportImpl = defineImpl({
         sha256: digest.sha256,
         started_at: started,
         completed_at: new Date().toISOString(),
-        set_id: input.set_id ?? ctx.runId,
-        run_id: ctx.runId,
-        step: ctx.step,
+        ...stepOrigin(input, ctx),
         source: {
           api: broker.origin,
           host: broker.host,

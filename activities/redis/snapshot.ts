@@ -1,8 +1,7 @@
 // redis.snapshot: `redis-cli --rdb -` streamed through sha256 into a restore point; the server writes nothing to its own disk.
 import { Transform } from 'node:stream';
-import { Context } from '@temporalio/activity';
 import { redisSnapshot } from '../../contract/actions/redis.ts';
-import { committedOutput, Digest, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, Digest, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { keysIn, parseRedisUrl, redisCli, redisCommand, versionIn } from './cli.ts';
@@ -19,10 +18,7 @@ const outputOf = (point: RestorePoint, object: string) => ({ ...committedOutput(
 export const redisSnapshotImpl = defineImpl({
   spec: redisSnapshot,
   async run(input, ctx) {
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, REDIS_KIND, id);
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, REDIS_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const target = parseRedisUrl(input.source);
     const options = { signal: ctx.signal, mask: ctx.mask };
@@ -62,9 +58,7 @@ export const redisSnapshotImpl = defineImpl({
       sha256: digest.sha256,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: { host: target.host, port: target.port, ...(target.user ? { user: target.user } : {}), keys: keysIn(info) },
       tool: { name: 'redis-cli --rdb (replication protocol)', version: 'redis-cli' },
       server_version: versionIn(info),

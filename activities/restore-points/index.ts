@@ -1,9 +1,10 @@
 // The restore-point domain's one interface: database actions find, write and read points only through it.
 import type { Readable } from 'node:stream';
+import { Context } from '@temporalio/activity';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { closeCatalogs, openIndex, type PointIndex, type PointQuery, type SetQuery } from './catalog.ts';
 import { MANIFEST, objectKey, pointPrefix, VERIFICATION } from './layout.ts';
-import { readPoint, scanPoints, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
+import { readPoint, restorePointId, scanPoints, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
 import { defaultStorage, openStore, type ObjectStore } from './object-store.ts';
 import { findPoint, type RestorePointRef } from './resolve.ts';
 
@@ -122,4 +123,21 @@ export function committedOutput(point: RestorePoint, object: string) {
 /** The outputs every restore action reports about the point it restored (its age is the service's RPO). */
 export function restoredOutput(point: RestorePoint) {
   return { restore_point_id: point.id, service: point.service, restore_point_age_ms: Date.now() - Date.parse(point.completed_at) };
+}
+
+/**
+ * The point a backup step writes: the same id on every attempt (the step's first scheduled
+ * time, run and step), and that point itself when an earlier attempt committed it and died
+ * before reporting it — the step then returns it instead of taking a second.
+ */
+export async function openStepPoint(storage: StorageConfig | undefined, service: string, kind: string, ctx: { runId: string; step: string }) {
+  const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
+  const points = openRestorePoints(storage);
+  const draft = points.draft(service, kind, id);
+  return { id, points, draft, committed: await draft.committed() };
+}
+
+/** Which run and step took a point, and the set it belongs to (the run, unless the step names one). */
+export function stepOrigin(input: { set_id?: string }, ctx: { runId: string; step: string }) {
+  return { set_id: input.set_id ?? ctx.runId, run_id: ctx.runId, step: ctx.step };
 }

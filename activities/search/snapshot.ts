@@ -1,10 +1,9 @@
 // search.snapshot: a snapshot into the cluster's repository, followed to the end with heartbeats, recorded as a point whose data stays there.
 import { createHash } from 'node:crypto';
-import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import { searchSnapshot } from '../../contract/actions/search.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { committedOutput, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { call, connect, countDocuments, get, pause, resolveIndices, type Cluster } from './client.ts';
@@ -149,10 +148,7 @@ async function indexRecords(cluster: Cluster, info: SnapshotInfo): Promise<Index
 export const searchSnapshotImpl = defineImpl({
   spec: searchSnapshot,
   async run(input, ctx) {
-    const id = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, SEARCH_KIND, id);
-    const committed = await draft.committed();
+    const { id, points, draft, committed } = await openStepPoint(input.storage, input.service, SEARCH_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const cluster = connect(input, ctx);
     const started = new Date().toISOString();
@@ -183,9 +179,7 @@ export const searchSnapshotImpl = defineImpl({
       external,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: { cluster: cluster.url, indices: input.slm_policy ? [] : input.indices, ...(input.slm_policy ? { slm_policy: input.slm_policy } : {}) },
       tool: { name: 'rebound (_snapshot API)', version },
       server_version: version,

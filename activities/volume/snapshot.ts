@@ -10,11 +10,10 @@ import {
   type Snapshot,
   type Volume,
 } from '@aws-sdk/client-ec2';
-import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import { volumeSnapshot } from '../../contract/actions/volume.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { committedOutput, openRestorePoints, restorePointId, type RestorePoint } from '../restore-points/index.ts';
+import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { call, ec2Client, TAG, tagFilters, tagList, VOLUME_KIND, waitUntil } from './ec2.ts';
@@ -151,10 +150,7 @@ async function copyVolume(record: VolumeRecord, job: Job): Promise<void> {
 export const volumeSnapshotImpl = defineImpl({
   spec: volumeSnapshot,
   async run(input, ctx) {
-    const pointId = restorePointId(Context.current().info.scheduledTimestampMs, ctx.runId, ctx.step);
-    const points = openRestorePoints(input.storage);
-    const draft = points.draft(input.service, VOLUME_KIND, pointId);
-    const committed = await draft.committed();
+    const { id: pointId, points, draft, committed } = await openStepPoint(input.storage, input.service, VOLUME_KIND, ctx);
     if (committed) return outputOf(committed, points.keyOf(committed));
     const client = ec2Client(input.ec2, input.ec2.region);
     const job: Job = { input, ctx, pointId, deadline: Date.now() + parseDuration(input.timeout)! };
@@ -170,9 +166,7 @@ export const volumeSnapshotImpl = defineImpl({
       external: records,
       started_at: started,
       completed_at: new Date().toISOString(),
-      set_id: input.set_id ?? ctx.runId,
-      run_id: ctx.runId,
-      step: ctx.step,
+      ...stepOrigin(input, ctx),
       source: {
         region: input.ec2.region,
         ...(input.ec2.endpoint ? { endpoint: input.ec2.endpoint } : {}),
