@@ -44,7 +44,8 @@ describe('rebound demo', () => {
       // Read again each time: a child caught between fork and exec still shows its parent's command line.
       for (const pid of descendants(child.pid!)) {
         const command = commandOf(pid);
-        if (command !== '(gone)') seen.set(pid, command);
+        // A zombie's command line is empty: keep what the live process showed.
+        if (command !== '(gone)' && (command !== '' || !seen.has(pid))) seen.set(pid, command);
       }
     }, 200);
     const exited = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
