@@ -30,6 +30,8 @@ const status = run('npx', ['vitest', 'run', ...process.argv.slice(2)], { exitOnF
 if (existsSync(results)) {
   const r = JSON.parse(readFileSync(results, 'utf8'));
   const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
-  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests + (r.numFailedTestSuites ?? 0)} failed, ${skipped} skipped`);
+  // A file that failed outside its tests (a beforeAll, an import) has no failed test to count: count the file.
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && !f.assertionResults?.some((a) => a.status === 'failed')).length;
+  console.log(`\n${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed, ${skipped} skipped`);
 }
 process.exit(status);
