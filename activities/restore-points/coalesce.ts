@@ -1,4 +1,4 @@
-// Gathers a stream's small chunks (pg_dump writes 4 KB at a time) into whole multipart parts before the upload holds them.
+// Gathers a stream's small chunks (pg_dump writes 4 KB at a time) into large buffers before the multipart upload holds them.
 import { Transform } from 'node:stream';
 
 /**
@@ -10,10 +10,9 @@ export function coalesce(size = 1 << 20): Transform {
   let buffer = Buffer.allocUnsafe(size);
   let used = 0;
   return new Transform({
-    // Object mode: a reader gets each buffer as it is, never several joined by another copy;
-    // one buffered is enough, more would only hold memory.
+    // Object mode: a reader gets each buffer as it is, never several joined by another copy.
     readableObjectMode: true,
-    readableHighWaterMark: 1,
+    readableHighWaterMark: 4,
     transform(chunk: Buffer, _encoding, done) {
       let offset = 0;
       while (offset < chunk.length) {

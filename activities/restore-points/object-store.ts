@@ -21,9 +21,6 @@ import { coalesce } from './coalesce.ts';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { ActionError } from '../runtime/errors.ts';
 
-/** Multipart part size (S3's minimum is 5 MiB). */
-const PART_SIZE = 8 * 1024 * 1024;
-
 /** A full disk or quota, said in words that name the store: Node's own text names neither. */
 function storageFull(url: string, key: string, error: unknown): unknown {
   const code = (error as NodeJS.ErrnoException).code;
@@ -180,20 +177,18 @@ class S3Store implements ObjectStore {
   async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
     await this.ensureBucket();
     await this.abortOpenUploads(this.key(key));
-    // Multipart, streamed: memory stays near (queueSize + 1) × partSize whatever the dump's size.
+    // Multipart, streamed: memory stays near queueSize × partSize whatever the dump's size.
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: this.key(key),
         // pipeline: an error on either side reaches the upload, and the source is destroyed with it.
-        // Whole parts: lib-storage then uploads each buffer as it is, without joining chunks.
-        Body: connect(body, coalesce(PART_SIZE), () => undefined),
+        Body: connect(body, coalesce(), () => undefined),
         ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
       },
-      partSize: PART_SIZE,
-      // Two parts in flight keep a local MinIO busy while the dump (the slower side) fills the next.
-      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+      queueSize: 3,
       leavePartsOnError: false,
     });
     const abort = () => void upload.abort();
