@@ -5,18 +5,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startTemporal, type TemporalServer } from '../../stack/temporal.ts';
 import { rebound, reboundUntil } from '../helpers/cli.ts';
-import { startWorkerProcess } from '../helpers/worker-process.ts';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { uniqueSite } from '../helpers/runs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-setup-'));
 const runbook = join(dir, 'hello.yaml');
 writeFileSync(runbook, 'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: hello}\nspec:\n  steps:\n    - {id: hi, uses: log, with: {message: hello}}\n');
 let server: TemporalServer;
+/** Killed in afterAll too: a test that times out never reaches its own finally (a CI run left one running). */
+let started: WorkerProcess | undefined;
 
 beforeAll(async () => {
   server = await startTemporal({ dir: join(dir, 'temporal'), searchAttributes: false });
 });
 afterAll(async () => {
+  await started?.kill();
   await server?.stop();
 });
 
@@ -44,13 +47,14 @@ describe('rebound setup on a bare Temporal server', () => {
     expect(second.stdout).not.toContain('registered search attribute');
 
     const site = uniqueSite('setup');
-    const started = await startWorkerProcess({ address: server.address, site, bundle: inject('workflowBundle') });
+    started = await startWorkerProcess({ address: server.address, site, bundle: inject('workflowBundle') });
     try {
       const ok = await rebound(['run', runbook, '--site', site], env);
       expect(ok.stdout).toContain('run succeeded');
       expect(ok.code).toBe(0);
     } finally {
       await started.kill();
+      started = undefined;
     }
   });
 });
