@@ -17,11 +17,16 @@ export async function startWorkerProcess(options: {
   site: string;
   bundle: string;
   env?: Record<string, string>;
+  /** Options for node itself (those NODE_OPTIONS refuses, such as --cpu-prof); they replace the shebang's. */
+  nodeArgs?: string[];
   /** How long to wait for it to poll (default 30 s); longer where a test file starts several at once. */
   startTimeoutMs?: number;
 }): Promise<WorkerProcess> {
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
-  const child = spawn(process.execPath, [REBOUND_BIN, 'worker', '--site', options.site, '--bundle', options.bundle], {
+  const args = ['worker', '--site', options.site, '--bundle', options.bundle];
+  // Run as an operator runs it (`npx rebound worker`): through the shebang and the memory settings it holds.
+  const [command, argv] = options.nodeArgs ? [process.execPath, [...options.nodeArgs, REBOUND_BIN, ...args]] : [REBOUND_BIN, args];
+  const child = spawn(command, argv, {
     env: { ...process.env, TEMPORAL_ADDRESS: options.address, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
