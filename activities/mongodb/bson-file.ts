@@ -1,5 +1,6 @@
 // mongodump's `.bson.gz` files: raw BSON documents back to back, gzipped; written and read as streams, hashed on the way.
-import { Readable, Transform, pipeline, type TransformCallback } from 'node:stream';
+import { once } from 'node:events';
+import { Transform, pipeline, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
 import { Digest } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
@@ -7,15 +8,64 @@ import { ActionError } from '../runtime/errors.ts';
 /** The largest document a server accepts (16 MiB) plus the slack mongodump's reader allows. */
 export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024 + 16 * 1024;
 
+/** Documents are copied into one of two reused staging buffers of this size on their way into gzip. */
+const STAGE_BYTES = 1 << 20;
 /**
- * A `.bson.gz` object from batches of raw BSON documents (each batch: documents
- * concatenated, as a cursor returns them): gzip, then sha256 and size of the stored bytes.
- * An error in the source destroys the returned body, so the upload fails too.
+ * gzip's output chunk. Node's default (16 KB) costs a thread-pool round trip, and a chunk
+ * through the digest and the upload, for every 16 KB stored: 50,000 of each per GB.
  */
-export function gzipObject(batches: AsyncIterable<Buffer>, level: number, onBytes?: (stored: number) => void): { body: Readable; digest: Digest } {
+const GZIP_CHUNK_BYTES = 256 << 10;
+
+/**
+ * A `.bson.gz` object from batches of raw BSON documents (as a cursor returns them): gzip,
+ * then sha256 and size of the stored bytes. An error in the source destroys the returned
+ * body, so the upload fails too; destroying the body stops reading the source.
+ */
+export function gzipObject(batches: AsyncIterable<Buffer[]>, level: number, onBytes?: (stored: number) => void): { body: Readable; digest: Digest } {
   const digest = new Digest(onBytes);
-  const body = pipeline(Readable.from(batches, { objectMode: false }), createGzip({ level }), digest, () => undefined);
+  const gzip = createGzip({ level, chunkSize: GZIP_CHUNK_BYTES });
+  const body = pipeline(gzip, digest, () => undefined);
+  feed(batches, gzip).then(
+    () => gzip.end(),
+    (error: Error) => gzip.destroy(error),
+  );
   return { body, digest };
+}
+
+/**
+ * Writes the documents into gzip through two staging buffers, one filling while gzip takes
+ * in the other. A batch (10 MB for a thousand 10 KB documents) is never copied whole, and
+ * the staging buffers are reused, so a dump's copies leave no garbage for the GC to chase.
+ */
+async function feed(batches: AsyncIterable<Buffer[]>, gzip: Writable): Promise<void> {
+  // A destroyed stream never calls back the write it was working on: stop waiting once it closes.
+  const closed = once(gzip, 'close').then(() => Promise.reject(new Error('gzip stream closed')));
+  closed.catch(() => undefined);
+  const write = (chunk: Buffer): Promise<void> => {
+    const taken = Promise.race([new Promise<void>((resolve, reject) => gzip.write(chunk, (error) => (error ? reject(error) : resolve()))), closed]);
+    taken.catch(() => undefined);
+    return taken;
+  };
+  const stages = [Buffer.allocUnsafe(STAGE_BYTES), Buffer.allocUnsafe(STAGE_BYTES)];
+  // A stage is written over only once gzip has called back its last write of it.
+  const taken = [Promise.resolve(), Promise.resolve()];
+  let current = 0;
+  let used = 0;
+  const flush = async () => {
+    taken[current] = write(stages[current]!.subarray(0, used));
+    current ^= 1;
+    used = 0;
+    await taken[current];
+  };
+  for await (const documents of batches) {
+    for (const document of documents) {
+      if (used && used + document.length > STAGE_BYTES) await flush();
+      if (document.length > STAGE_BYTES) await write(document);
+      else used += document.copy(stages[current]!, used);
+    }
+  }
+  if (used) await flush();
+  await Promise.all(taken);
 }
 
 /** Splits a byte stream into whole BSON documents without decoding them (each is its int32 length, then that many bytes). */

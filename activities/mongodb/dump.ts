@@ -72,14 +72,22 @@ async function putBuffer(draft: PointDraft, name: string, data: Buffer, signal: 
   return { name, size: data.length, sha256: createHash('sha256').update(data).digest('hex') };
 }
 
-/** The documents of one collection, batch by batch as the server sends them, never decoded. */
+/**
+ * The documents of one collection, batch by batch as the server sends them, never decoded
+ * (each a slice of the server's reply). The next batch is asked for before this one is
+ * handed on, so the server reads while the worker compresses.
+ */
 async function* rawBatches(db: Db, name: string, input: DumpInput, signal: AbortSignal, count: (n: number) => void, session?: ClientSession) {
   const cursor = db.collection(name).find({}, { raw: true, batchSize: input.batch_size, signal, ...(session ? { session } : {}) });
   try {
-    while (await cursor.hasNext()) {
-      const docs = cursor.readBufferedDocuments() as unknown as Buffer[];
-      count(docs.length);
-      yield Buffer.concat(docs);
+    let more = cursor.hasNext();
+    while (await more) {
+      const documents = cursor.readBufferedDocuments() as unknown as Buffer[];
+      count(documents.length);
+      more = cursor.hasNext();
+      // Awaited on the next turn; this only keeps a failure after the consumer stopped from going unhandled.
+      more.catch(() => undefined);
+      yield documents;
     }
   } finally {
     await cursor.close().catch(() => undefined);
