@@ -16,7 +16,8 @@ import { median, type Row } from './report.ts';
 
 const COLLECTIONS = 4;
 const PARALLEL = 2;
-const BATCH = 1000;
+/** Documents per cursor batch (the action's default, 1000): 10 MB of these 10 KB documents. */
+const BATCH = Number(process.env.BENCH_P2M_BATCH ?? 1000);
 
 function procStat(pid: number): number[] {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -134,6 +135,8 @@ export async function p2Mongo(results: Record<string, unknown>): Promise<Row[]> 
       address: temporal.address,
       site: 'bench-mongo',
       bundle,
+      // e.g. "--cpu-prof --cpu-prof-dir=…" (NODE_OPTIONS refuses it): where the worker's time goes.
+      nodeArgs: process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean),
       env: { BIG_MONGO: ferret.url(), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
       startTimeoutMs: 180_000,
     });

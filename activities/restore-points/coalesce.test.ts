@@ -14,6 +14,16 @@ describe('coalesce', () => {
     expect(out.at(-1)!.length).toBeLessThanOrEqual(4096);
   });
 
+  it('passes large chunks through uncopied when nothing is gathered before them, every byte still in order', async () => {
+    const big = Buffer.alloc(2048, 1);
+    const chunks = [big, Buffer.alloc(100, 2), Buffer.alloc(3000, 3), Buffer.alloc(5000, 4), big];
+    const out: Buffer[] = [];
+    for await (const b of Readable.from(chunks).pipe(coalesce(4096, 1024))) out.push(b as Buffer);
+    expect(Buffer.concat(out).equals(Buffer.concat(chunks))).toBe(true);
+    expect(out[0]).toBe(big);
+    expect(out.filter((b) => b === big).length).toBe(1);
+  });
+
   it('an empty stream stays empty', async () => {
     const out: Buffer[] = [];
     for await (const b of Readable.from([]).pipe(coalesce(16))) out.push(b as Buffer);
