@@ -41,7 +41,14 @@ export const mongodbDump = defineAction({
       .describe('collection: each collection read at its own time; snapshot: all at one cluster time (replica set, MongoDB ≥ 5.0)'),
     tool: toolChoice('mongodump', ' (not for consistency: snapshot, which only the driver does)'),
     compress: z.number().int().min(1).max(9).default(6).describe('gzip level (mongodump uses 6); driver only'),
-    batch_size: z.number().int().min(1).max(100_000).default(1000).describe('documents per cursor batch; driver only'),
+    batch_size: z.number().int().min(1).max(100_000).default(1000).describe('most documents per cursor batch; driver only'),
+    batch_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 << 20)
+      .default(1 << 20)
+      .describe("bytes per cursor batch, from the size of a collection's first documents (fewer documents when they are large); driver only"),
     storage: StorageSchema.optional(),
     labels: z.record(z.string(), z.string()).default({}),
     set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
