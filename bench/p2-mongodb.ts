@@ -12,7 +12,7 @@ import { startMinio } from '../stack/minio.ts';
 import { startTemporal } from '../stack/temporal.ts';
 import { DATA } from '../stack/tools.ts';
 import { startWorkerProcess } from '../test/helpers/worker-process.ts';
-import { median, type Row } from './report.ts';
+import { median, workerNodeArgs, type Row } from './report.ts';
 
 const COLLECTIONS = 4;
 const PARALLEL = 2;
@@ -135,8 +135,7 @@ export async function p2Mongo(results: Record<string, unknown>): Promise<Row[]> 
       address: temporal.address,
       site: 'bench-mongo',
       bundle,
-      // e.g. "--cpu-prof --cpu-prof-dir=…" (NODE_OPTIONS refuses it): where the worker's time goes.
-      nodeArgs: process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean),
+      nodeArgs: workerNodeArgs(),
       env: { BIG_MONGO: ferret.url(), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
       startTimeoutMs: 180_000,
     });

@@ -12,7 +12,7 @@ import { startPostgres } from '../stack/postgres.ts';
 import { startTemporal } from '../stack/temporal.ts';
 import { DATA } from '../stack/tools.ts';
 import { startWorkerProcess } from '../test/helpers/worker-process.ts';
-import { median, type Row } from './report.ts';
+import { median, workerNodeArgs, type Row } from './report.ts';
 
 /** Peak resident memory of a process (VmHWM), in MB. */
 function peakRssMb(pid: number): number {
@@ -51,8 +51,7 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
       address: temporal.address,
       site: 'bench',
       bundle,
-      // e.g. "--cpu-prof --cpu-prof-dir=…" (NODE_OPTIONS refuses it): where the worker's time goes.
-      nodeArgs: process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean),
+      nodeArgs: workerNodeArgs(),
       env: { BIG_PG: pg.url('big'), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
     });
     const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });

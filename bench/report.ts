@@ -25,3 +25,8 @@ export function printTable(rows: Row[]): void {
         .trimEnd(),
     );
 }
+
+/** BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=…" (NODE_OPTIONS refuses it): where a bench's worker spends its time. */
+export function workerNodeArgs(): string[] | undefined {
+  return process.env.BENCH_WORKER_NODE_ARGS?.split(' ').filter(Boolean);
+}

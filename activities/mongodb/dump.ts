@@ -92,16 +92,14 @@ export function batchSizeFor(sampled: number[], input: Pick<DumpInput, 'batch_si
  * handed on, so the server reads while the worker compresses.
  */
 async function* rawBatches(db: Db, name: string, input: DumpInput, signal: AbortSignal, count: (n: number) => void, session?: ClientSession) {
+  const collection = db.collection(name);
   const options = { raw: true, signal, ...(session ? { session } : {}) };
-  const sample = (await db
-    .collection(name)
-    .find({}, { ...options, limit: SAMPLE })
-    .toArray()) as unknown as Buffer[];
+  const sample = (await collection.find({}, { ...options, limit: SAMPLE }).toArray()) as unknown as Buffer[];
   const batchSize = batchSizeFor(
     sample.map((d) => d.length),
     input,
   );
-  const cursor = db.collection(name).find({}, { ...options, batchSize });
+  const cursor = collection.find({}, { ...options, batchSize });
   try {
     let more = cursor.hasNext();
     while (await more) {
