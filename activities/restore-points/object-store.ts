@@ -2,7 +2,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { pipeline as connect, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import {
@@ -17,7 +17,6 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { coalesce } from './coalesce.ts';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { ActionError } from '../runtime/errors.ts';
 
@@ -185,8 +184,9 @@ class S3Store implements ObjectStore {
       params: {
         Bucket: this.bucket,
         Key: this.key(key),
-        // pipeline: an error on either side reaches the upload, and the source is destroyed with it.
-        Body: connect(body, coalesce(), () => undefined),
+        // The stream's own chunks: lib-storage copies them into each part anyway, and a copy into
+        // larger buffers first only added a third to the bytes allocated, and the full GCs they trigger.
+        Body: body,
         ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
       },
       partSize: 5 * 1024 * 1024,
@@ -197,6 +197,10 @@ class S3Store implements ObjectStore {
     signal?.addEventListener('abort', abort, { once: true });
     try {
       await upload.done();
+    } catch (error) {
+      // lib-storage leaves a source it stopped reading paused: the tool writing into it would block.
+      body.destroy();
+      throw error;
     } finally {
       signal?.removeEventListener('abort', abort);
     }
