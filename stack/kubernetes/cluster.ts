@@ -117,7 +117,7 @@ export async function startKubernetes(options: { log?: (line: string) => void } 
 
 async function boot(tools: KubernetesTools, dir: string, start: (name: string, args: string[]) => Proc, stop: () => Promise<void>, procs: Proc[]) {
   const certs = makeCerts(dir);
-  const [etcdClient, etcdPeer, apiPort, cmPort, schedPort] = await freePorts(5);
+  const [etcdClient, etcdPeer, apiPort] = await freePorts(3);
   const etcd = start('etcd', [
     '--name=rebound',
     `--data-dir=${join(dir, 'etcd')}`,
@@ -158,12 +158,12 @@ async function boot(tools: KubernetesTools, dir: string, start: (name: string, a
     return r.stdout;
   };
   await waitFor('kube-apiserver', api, () => kubectl(['get', '--raw', '/readyz']).trim() === 'ok');
-  start('kube-controller-manager', [
+  const controllers = start('kube-controller-manager', [
     `--kubeconfig=${adminFile}`,
     `--authentication-kubeconfig=${adminFile}`,
     `--authorization-kubeconfig=${adminFile}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${cmPort}`,
+    // No HTTPS endpoint: nothing here reads its healthz, and a port chosen then bound later can be taken by another test's server.
+    '--secure-port=0',
     '--leader-elect=false',
     `--service-account-private-key-file=${certs.saPrivate}`,
     `--root-ca-file=${certs.ca}`,
@@ -174,8 +174,7 @@ async function boot(tools: KubernetesTools, dir: string, start: (name: string, a
     `--kubeconfig=${adminFile}`,
     `--authentication-kubeconfig=${adminFile}`,
     `--authorization-kubeconfig=${adminFile}`,
-    '--bind-address=127.0.0.1',
-    `--secure-port=${schedPort}`,
+    '--secure-port=0',
     '--leader-elect=false',
   ]);
   kubectl(['apply', '--server-side', ...tools.crds.flatMap((f) => ['-f', f])]);
@@ -183,18 +182,26 @@ async function boot(tools: KubernetesTools, dir: string, start: (name: string, a
   const csiState = join(dir, 'csi-state');
   mkdirSync(csiState, { recursive: true });
   const socket = join(dir, 'csi.sock');
-  start('kwok', [`--kubeconfig=${adminFile}`, `--config=${tools.kwokStages}`, '--manage-all-nodes=true', '--server-address=', '--node-ip=127.0.0.1']);
+  const kwok = start('kwok', [
+    `--kubeconfig=${adminFile}`,
+    `--config=${tools.kwokStages}`,
+    '--manage-all-nodes=true',
+    '--server-address=',
+    '--node-ip=127.0.0.1',
+  ]);
   start('snapshot-controller', [`--kubeconfig=${adminFile}`, '--leader-election=false']);
   start('csi-hostpath', [`--endpoint=${socket}`, `--statedir=${csiState}`, `--drivername=${CSI_DRIVER}`]);
   start('csi-provisioner', [`--kubeconfig=${adminFile}`, `--csi-address=${socket}`, '--leader-election=false']);
   start('csi-snapshotter', [`--kubeconfig=${adminFile}`, `--csi-address=${socket}`, '--leader-election=false']);
   kubectl(['apply', '--server-side', '-f', '-'], clusterObjects());
+  await waitFor('the kwok node', kwok, () => kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True');
+  // The service-account controller makes it; a loaded machine (two test files booting servers) has taken over a minute.
   await waitFor(
-    'the kwok node',
-    undefined,
-    () => kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True',
+    'the default service account',
+    controllers,
+    () => kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name']).trim() !== '',
+    180_000,
   );
-  await waitFor('the default service account', undefined, () => kubectl(['get', 'serviceaccount', 'default', '-n', 'default', '-o', 'name']).trim() !== '');
   return {
     server,
     adminKubeconfig: admin,

@@ -9,6 +9,7 @@ import { rebound } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
 import { apply, deployment, getJson, namespace } from '../helpers/kubernetes.ts';
 import { connect, planOf, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';
+import { startTogether } from '../helpers/servers.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 const address = inject('temporalAddress');
@@ -44,10 +45,10 @@ function workloads(): Record<string, { replicas: number; generation: number }> {
 }
 
 beforeAll(async () => {
-  [site, cluster] = await Promise.all([
+  [site, cluster] = await startTogether(
     startFailoverSite({ log: (line) => console.log(`[pilot-light test] ${line}`) }),
     startKubernetes({ log: (line) => console.log(`[k8s] ${line}`) }),
-  ]);
+  );
   namespace(cluster, 'orders');
   apply(cluster, deployment('web', 'orders', 0, { labels: { tier: 'standby' } }));
   apply(cluster, deployment('api', 'orders', 1, { labels: { tier: 'standby' } }));
