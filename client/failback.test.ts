@@ -190,3 +190,81 @@ describe('failback from the record', () => {
     expect(describeFailback({ ...failback, items: [] }, 'r')).toBe('r made no production change: nothing to fail back');
   });
 });
+
+describe('failback of a run with child runbooks', () => {
+  const CHILD = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: switch-dns}
+spec:
+  sites: [dr, edge]
+  secrets: {pdns_key: {env: PDNS_KEY_DR}, lb_token: {env: LB_TOKEN}}
+  steps:
+    - id: switch-dns
+      uses: dns.switch
+      site: edge
+      with: {provider: powerdns, zone: example.org., name: orders.example.org., type: A, values: ["10.0.1.1"], powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}}
+`;
+  const PARENT = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: orders-failover}
+spec:
+  sites: [primary, dr]
+  secrets: {pdns_key: {env: PDNS_KEY}}
+  steps:
+    - id: switch-lb
+      uses: routing.switch
+      with: {provider: haproxy, haproxy: {socket: "tcp://127.0.0.1:9999", backend: web, servers: {primary: {state: maint}, standby: {state: ready}}}}
+    - {id: dns, uses: runbook, with: {path: dns.yaml}}
+    - {id: after, uses: routing.switch, with: {provider: haproxy, haproxy: {socket: "tcp://127.0.0.1:9999", backend: api, servers: {primary: {state: maint}}}}}
+`;
+  const parent = compile(PARENT, { file: 'failover.yaml', load: (p) => (p === 'dns.yaml' ? { file: p, text: CHILD } : undefined) }).plan!;
+  const child = Object.values(parent.children)[0]!;
+  const lbOutputs = { provider: 'haproxy', previous: haproxyState('ready', 'maint'), current: haproxyState('maint', 'ready'), changed: true, simulated: false };
+  const dnsOutputs = { previous: { values: ['10.0.0.1'], ttl: 300 }, current: { values: ['10.0.1.1'], ttl: 60 }, changed: true, simulated: false };
+  const childRecord = {
+    workflowId: 'run-2.dns',
+    plan: child,
+    inputs: { 'switch-dns': dnsWith('orders.example.org.', '10.0.1.1') },
+    status: { ...status, runbook: child.name, plan_hash: child.hash, state: 'succeeded' as const, steps: [step('switch-dns', 'dns.switch', 6, dnsOutputs)] },
+  };
+  const parentRecord = (childState: 'succeeded' | 'failed', after = true) => ({
+    workflowId: 'run-2',
+    plan: parent,
+    inputs: { 'switch-lb': lbWith, after: lbWith },
+    children: { dns: childRecord },
+    status: {
+      ...status,
+      state: childState,
+      steps: [
+        step('switch-lb', 'routing.switch', 3, lbOutputs),
+        { ...step('dns', 'runbook', 7, {}), status: childState },
+        ...(after ? [step('after', 'routing.switch', 9, lbOutputs)] : []),
+      ],
+    },
+  });
+
+  it("reverts the child's changes in time order with the run's, under the child step's name", () => {
+    const { plan: failback, items } = buildFailback(parentRecord('succeeded'), { mode: 'run' });
+    expect(items.map((i) => [i.step, i.action, i.failback_step])).toEqual([
+      ['after', 'revert', 'revert-after'],
+      ['dns.switch-dns', 'revert', 'revert-dns.switch-dns'],
+      ['switch-lb', 'revert', 'revert-switch-lb'],
+    ]);
+    expect(failback.steps.map((s) => [s.id, s.uses, s.needs, s.site])).toEqual([
+      ['revert-after', 'routing.switch', [], undefined],
+      ['revert-dns.switch-dns', 'dns.switch', ['revert-after'], 'edge'],
+      ['revert-switch-lb', 'routing.switch', ['revert-dns.switch-dns'], undefined],
+    ]);
+    // The child declared pdns_key differently from the run: its revert reads the child's secret, renamed.
+    expect(failback.secrets).toEqual({ pdns_key: { env: 'PDNS_KEY' }, 'dns.pdns_key': { env: 'PDNS_KEY_DR' }, lb_token: { env: 'LB_TOKEN' } });
+    expect(failback.steps[1]!.with).toMatchObject({ values: ['10.0.0.1'], powerdns: { api_key: { $secret: 'dns.pdns_key' } } });
+    expect(failback.sites).toEqual(['primary', 'dr', 'edge']);
+  });
+
+  it("a child that failed still had its succeeded changes reverted; without the child's record there is nothing of it to revert", () => {
+    const failed = buildFailback(parentRecord('failed', false), { mode: 'run' });
+    expect(failed.items.map((i) => i.step)).toEqual(['dns.switch-dns', 'switch-lb']);
+    const { children: _children, ...unread } = parentRecord('succeeded');
+    expect(buildFailback(unread, { mode: 'run' }).items.map((i) => i.step)).toEqual(['after', 'switch-lb']);
+  });
+});

@@ -1,9 +1,9 @@
-// Builds a failback Plan from what a run actually changed: its succeeded production steps, newest first, each reverted or handed to a person.
+// Builds a failback Plan from what a run actually changed: its succeeded production steps and its child runbooks', newest first, each reverted or handed to a person.
 import { ACTIONS } from '../contract/actions/registry.ts';
-import type { Mode, Plan, PlanStep } from '../contract/plan.ts';
-import type { StepState } from '../contract/run.ts';
+import type { Mode, Plan, PlanSecret, PlanStep } from '../contract/plan.ts';
 import { hashPlan } from '../compiler/index.ts';
 import type { RunRecord } from './record.ts';
+import { flattenRun, type FlatStep } from './run-tree.ts';
 
 export interface FailbackOptions {
   mode: Mode;
@@ -34,20 +34,21 @@ export class FailbackError extends Error {}
 /** How long a manual-work approval waits before the failback stops (rejected). */
 const MANUAL_TIMEOUT = '4h';
 
-type Record_ = Pick<RunRecord, 'workflowId' | 'plan' | 'status' | 'inputs'>;
+type Record_ = Pick<RunRecord, 'workflowId' | 'plan' | 'status' | 'inputs'> & { children?: Record<string, Record_> };
 
-/** Succeeded production steps that ran for real, newest first (by end time, then by plan order reversed). */
-function changes(record: Record_): Array<{ step: PlanStep; state: StepState }> {
-  const { plan, status } = record;
-  const order = [...plan.steps, ...plan.on_failure, ...plan.finally];
-  const states = new Map(status.steps.map((s) => [s.id, s]));
-  return order
-    .map((step, index) => ({ step, index, state: states.get(step.id) }))
-    .filter((c): c is { step: PlanStep; index: number; state: StepState } => {
-      return c.step.impact === 'production' && c.step.execution === 'run' && c.state?.status === 'succeeded';
-    })
-    .sort((a, b) => (Date.parse(b.state.ended_at ?? '') || 0) - (Date.parse(a.state.ended_at ?? '') || 0) || b.index - a.index)
-    .map(({ step, state }) => ({ step, state }));
+/** One production change, the child runbooks' included. */
+type Change = Required<Pick<FlatStep, 'state'>> & FlatStep;
+
+function ownChanges(record: Record_): Change[] {
+  return flattenRun(record).filter((f): f is Change => f.step.impact === 'production' && f.step.execution === 'run' && f.state?.status === 'succeeded');
+}
+
+/** What the run changed, newest first (by end time, then by plan order reversed). */
+function changes(record: Record_): Change[] {
+  return ownChanges(record)
+    .map((change, index) => ({ change, index }))
+    .sort((a, b) => (Date.parse(b.change.state.ended_at ?? '') || 0) - (Date.parse(a.change.state.ended_at ?? '') || 0) || b.index - a.index)
+    .map(({ change }) => change);
 }
 
 /** A step's evaluated input, shortened for a message; secrets are references there, never values. */
@@ -56,7 +57,44 @@ function describeInput(input: Record<string, unknown> | undefined): string {
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
-function revertStep(original: PlanStep, input: Record<string, unknown>, options: FailbackOptions, needs: string[]): PlanStep {
+/** Every plan a change can come from: the run's and its children's, at any depth. */
+function plansOf(record: Record_): Plan[] {
+  return [record.plan, ...Object.values(record.children ?? {}).flatMap(plansOf)];
+}
+
+/**
+ * The failback plan's secret table: the run's own, then each child's. A child's secret whose
+ * name the run already uses for another reference gets the child step's prefix, so a revert
+ * reads the same secret its original step did.
+ */
+function secretTable(record: Record_, all: Change[]): { secrets: Record<string, PlanSecret>; nameFor(change: Change, name: string): string } {
+  const secrets: Record<string, PlanSecret> = { ...record.plan.secrets };
+  const renamed = new Map<Change, Map<string, string>>();
+  for (const change of all) {
+    if (change.plan === record.plan) continue;
+    const prefix = change.id.slice(0, -change.step.id.length);
+    const names = new Map<string, string>();
+    for (const [name, ref] of Object.entries(change.plan.secrets)) {
+      const taken = secrets[name] && JSON.stringify(secrets[name]) !== JSON.stringify(ref);
+      const target = taken ? `${prefix}${name}` : name;
+      secrets[target] = ref;
+      names.set(name, target);
+    }
+    renamed.set(change, names);
+  }
+  return { secrets, nameFor: (change, name) => renamed.get(change)?.get(name) ?? name };
+}
+
+/** The input with its `$secret` references renamed. */
+function renameSecrets(value: unknown, rename: (name: string) => string): unknown {
+  if (Array.isArray(value)) return value.map((v) => renameSecrets(v, rename));
+  if (!value || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0]![0] === '$secret' && typeof entries[0]![1] === 'string') return { $secret: rename(entries[0]![1]) };
+  return Object.fromEntries(entries.map(([k, v]) => [k, renameSecrets(v, rename)]));
+}
+
+function revertStep(id: string, original: PlanStep, input: Record<string, unknown>, options: FailbackOptions, needs: string[]): PlanStep {
   const spec = ACTIONS.get(original.uses);
   const { expect_current: guard, ...unguarded } = input;
   const simulate = spec?.simulates ? 'simulate' : 'skip';
@@ -64,8 +102,8 @@ function revertStep(original: PlanStep, input: Record<string, unknown>, options:
   const { if: _condition, ...rest } = original;
   return {
     ...rest,
-    id: `revert-${original.id}`,
-    name: `revert ${original.id} (${original.uses})`,
+    id: `revert-${id}`,
+    name: `revert ${id} (${original.uses})`,
     phase: 'main',
     with: options.force || guard === undefined ? unguarded : { ...unguarded, expect_current: guard },
     needs,
@@ -75,13 +113,13 @@ function revertStep(original: PlanStep, input: Record<string, unknown>, options:
   };
 }
 
-function manualStep(original: PlanStep, input: Record<string, unknown> | undefined, options: FailbackOptions, needs: string[]): PlanStep {
-  const message = `undo "${original.id}" (${original.uses}) by hand — it changed ${describeInput(input)} and cannot be reverted automatically`;
+function manualStep(id: string, original: PlanStep, input: Record<string, unknown> | undefined, options: FailbackOptions, needs: string[]): PlanStep {
+  const message = `undo "${id}" (${original.uses}) by hand — it changed ${describeInput(input)} and cannot be reverted automatically`;
   // In a drill nothing is undone, so nobody needs to approve: the work is logged instead.
   const drill = options.mode === 'drill';
   return {
-    id: `manual-${original.id}`,
-    name: `manual failback of ${original.id}`,
+    id: `manual-${id}`,
+    name: `manual failback of ${id}`,
     uses: drill ? 'log' : 'approval',
     kind: drill ? 'activity' : 'workflow',
     backend: drill ? 'log' : 'approval',
@@ -101,20 +139,23 @@ function manualStep(original: PlanStep, input: Record<string, unknown> | undefin
 }
 
 /** The failback's steps and what each change of the run becomes; each step needs the one before, so a conflict stops the rest. */
-function failbackSteps(record: Record_, options: FailbackOptions): { steps: PlanStep[]; items: FailbackItem[] } {
+function failbackSteps(record: Record_, options: FailbackOptions): { steps: PlanStep[]; items: FailbackItem[]; secrets: Record<string, PlanSecret> } {
   const steps: PlanStep[] = [];
   const items: FailbackItem[] = [];
-  for (const { step, state } of changes(record)) {
-    const base = { step: step.id, uses: step.uses, ...(state.ended_at ? { ended_at: state.ended_at } : {}) };
+  const all = changes(record);
+  const table = secretTable(record, all);
+  for (const change of all) {
+    const { id, step, state, input } = change;
+    const base = { step: id, uses: step.uses, ...(state.ended_at ? { ended_at: state.ended_at } : {}) };
     const outputs = state.outputs ?? {};
     if (outputs.changed === false) {
       items.push({ ...base, action: 'unchanged', detail: 'the step found its target already in place and changed nothing' });
       continue;
     }
-    const input = record.inputs[step.id];
     const reverted = input ? ACTIONS.get(step.uses)?.revert?.(input, outputs) : undefined;
     const needs = steps.length ? [steps.at(-1)!.id] : [];
-    const next = reverted ? revertStep(step, reverted, options, needs) : manualStep(step, input, options, needs);
+    const renamed = reverted && (renameSecrets(reverted, (name) => table.nameFor(change, name)) as Record<string, unknown>);
+    const next = renamed ? revertStep(id, step, renamed, options, needs) : manualStep(id, step, input, options, needs);
     steps.push(next);
     const detail = reverted
       ? `back to the recorded previous state${options.force ? ' (--force: unguarded)' : ', guarded by the state the run set'}`
@@ -123,7 +164,7 @@ function failbackSteps(record: Record_, options: FailbackOptions): { steps: Plan
         : `${step.uses} cannot revert; a person undoes it behind an approval`;
     items.push({ ...base, action: reverted ? 'revert' : 'manual', failback_step: next.id, detail });
   }
-  return { steps, items };
+  return { steps, items, secrets: table.secrets };
 }
 
 /**
@@ -134,7 +175,8 @@ export function buildFailback(record: Record_, options: FailbackOptions): Failba
   const { plan, status, workflowId } = record;
   if (status.state === 'running') throw new FailbackError(`${workflowId} is still running; fail back once it has finished (or cancel it)`);
   if (plan.mode === 'drill') throw new FailbackError(`${workflowId} was a drill: it changed nothing, so there is nothing to fail back`);
-  const { steps, items } = failbackSteps(record, options);
+  const { steps, items, secrets } = failbackSteps(record, options);
+  const sites = [...new Set(plansOf(record).flatMap((p) => p.sites ?? []))];
   const body: Omit<Plan, 'hash'> = {
     version: plan.version,
     name: `${plan.name}-failback`,
@@ -144,9 +186,9 @@ export function buildFailback(record: Record_, options: FailbackOptions): Failba
     mode: options.mode,
     objectives: {},
     parameters: {},
-    secrets: plan.secrets,
+    secrets,
     triggers: { manual: true },
-    ...(plan.sites ? { sites: plan.sites } : {}),
+    ...(sites.length ? { sites } : {}),
     steps,
     on_failure: [],
     finally: [],

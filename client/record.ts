@@ -1,5 +1,5 @@
 // What a run left on record: its Plan and parameters (the workflow input), its final status, and each step's evaluated `with:`.
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActionInput, RunInput, RunStatus } from '../contract/run.ts';
 import type { Plan } from '../contract/plan.ts';
@@ -19,6 +19,8 @@ export interface RunRecord {
   inputs: Record<string, Record<string, unknown>>;
   /** Whether the workflow has closed (a failback or a final report needs it closed). */
   closed: boolean;
+  /** The records of the child runbooks its `uses: runbook` steps started, by step id: a failback undoes what they changed too. */
+  children: Record<string, RunRecord>;
 }
 
 type Payloads = { payloads?: Parameters<typeof defaultPayloadConverter.fromPayload>[0][] | null } | null | undefined;
@@ -42,5 +44,25 @@ export async function loadRunRecord(client: Client, workflowId: string): Promise
   }
   const status = await fetchStatus(client, workflowId);
   const closed = description.status.name !== 'RUNNING';
-  return { workflowId, plan: input.plan, params: input.params ?? {}, ...(input.trigger ? { trigger: input.trigger } : {}), status, inputs, closed };
+  const children = await loadChildren(client, workflowId, input.plan, status);
+  return { workflowId, plan: input.plan, params: input.params ?? {}, ...(input.trigger ? { trigger: input.trigger } : {}), status, inputs, closed, children };
+}
+
+/** The child runs of a run's `uses: runbook` steps that started (the interpreter names them `<run>.<step>`); a failed child step may still have changed things. */
+async function loadChildren(client: Client, workflowId: string, plan: Plan, status: RunStatus): Promise<Record<string, RunRecord>> {
+  const states = new Map(status.steps.map((s) => [s.id, s.status]));
+  const started = [...plan.steps, ...plan.on_failure, ...plan.finally].filter((s) => s.child && !['pending', 'skipped', undefined].includes(states.get(s.id)));
+  const children: Record<string, RunRecord> = {};
+  for (const step of started) {
+    const childId = `${workflowId}.${step.id}`;
+    try {
+      await client.workflow.getHandle(childId).describe();
+    } catch (error) {
+      // Cancelled before its child workflow was started: it changed nothing.
+      if (error instanceof WorkflowNotFoundError) continue;
+      throw error;
+    }
+    children[step.id] = await loadRunRecord(client, childId);
+  }
+  return children;
 }

@@ -1,6 +1,7 @@
-// A run's report as data: objectives against measured RTO/RPO, the step timeline, approvals and the changes made (or, in drills, would be).
+// A run's report as data: objectives against measured RTO/RPO, the step timeline, approvals and the changes made (or, in drills, would be), its child runbooks' included.
 import type { Plan, PlanStep } from '../../contract/plan.ts';
 import type { RunInput, RunStatus, StepState } from '../../contract/run.ts';
+import { flatRun, type RunTree } from '../run-tree.ts';
 
 export interface TimelineEntry {
   id: string;
@@ -211,9 +212,19 @@ function rpo(plan: Plan, status: RunStatus): Report['rpo'] {
   };
 }
 
-/** Builds the report of a run from its plan, its status and how it started. Pure: no clock, no I/O. */
-export function buildReport(input: { workflowId: string; plan: Plan; status: RunStatus; trigger?: RunInput['trigger'] }): Report {
-  const { workflowId, plan, status } = input;
+/**
+ * Builds the report of a run from its plan, its status and how it started. Pure: no clock, no I/O.
+ * Child runbooks' steps count as the run's (`<child step>.<step>`): a switch made in a child is the run's switch.
+ */
+export function buildReport(input: {
+  workflowId: string;
+  plan: Plan;
+  status: RunStatus;
+  trigger?: RunInput['trigger'];
+  children?: RunTree['children'];
+}): Report {
+  const { workflowId } = input;
+  const { plan, status } = flatRun(input);
   const from = origin(status, input.trigger);
   return {
     run: {

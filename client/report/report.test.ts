@@ -82,6 +82,27 @@ describe('run reports', () => {
     ]);
   });
 
+  it("counts a child runbook's steps as the run's: its switch ends the RTO clock, its changes and approvals are listed", () => {
+    const parent = compile(
+      `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: orders-dr}\nspec:\n  objectives: {rto: 10s}\n  steps:\n    - {id: failover, uses: runbook, with: {path: rb.yaml}}\n    - {id: notify, uses: log, with: {message: done}}\n`,
+      { file: 'parent.yaml', load: (p) => (p === 'rb.yaml' ? { file: p, text: RUNBOOK } : undefined) },
+    ).plan!;
+    const status: RunStatus = {
+      ...statusFor('run'),
+      runbook: 'orders-dr',
+      plan_hash: parent.hash,
+      ended_at: at(16),
+      steps: [step('failover', 'runbook', 0, 15, { outputs: { status: 'succeeded' } }), step('notify', 'log', 15, 16)],
+    };
+    const report = buildReport({ workflowId: 'run-2', plan: parent, status, children: { failover: { plan: planFor('run'), status: statusFor('run') } } });
+    expect(report.rto).toMatchObject({ objective_ms: 10_000, to_switch_ms: 8_000, switched_at: at(8), to_end_ms: 16_000, met: true });
+    expect(report.changes.map((c) => [c.step, c.changed])).toEqual([['failover.switch-dns', true]]);
+    expect(report.approvals.map((a) => [a.step, a.by])).toEqual([['failover.gate', 'alice']]);
+    expect(report.timeline.map((t) => t.id)).toEqual(['failover', 'failover.gate', 'failover.restore', 'failover.switch-dns', 'failover.validate', 'notify']);
+    // Without the child's record the run shows no switch: the whole run is the measure.
+    expect(buildReport({ workflowId: 'run-2', plan: parent, status }).rto).toMatchObject({ note: 'no production switch succeeded', met: false });
+  });
+
   it("gives each service's RPO: the oldest point restored for it, and a replica's lag", () => {
     const status = statusFor('drill');
     const minutes = (m: number) => m * 60_000;

@@ -102,6 +102,30 @@ describe('failover and failback on PowerDNS + HAProxy', () => {
     expect(await site.state()).toEqual(before);
   });
 
+  it("a failback undoes what a child runbook changed: dr-failover.yaml run from a parent's `uses: runbook` step", { timeout: 240_000 }, async () => {
+    const before = await site.state();
+    const parent = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: orders-dr}
+spec:
+  steps:
+    - {id: failover, uses: runbook, with: {path: dr-failover.yaml, params: ${JSON.stringify({ ...site.params, approval_timeout: '1s' })}}}
+`;
+    site.setPrimaryHealthy(false);
+    const handle = await start(client, planOf(parent, { files: { 'dr-failover.yaml': runbook } }), queue);
+    expect((await finalStatus(handle)).state).toBe('succeeded');
+    site.setPrimaryHealthy(true);
+    expect(await site.state()).toEqual(FAILED_OVER);
+
+    const back = await cli(['failback', handle.workflowId, '--site', queue, '--id', `${handle.workflowId}-back`]);
+    expect(back.stderr).toBe('');
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain('failover.switch-dns (dns.switch');
+    expect(back.stdout).toMatch(/revert-failover\.switch-traffic\s+routing\.switch\s+main\s+succeeded/);
+    expect(await site.state()).toEqual(before);
+    expect(await site.throughProxy()).toBe('primary');
+  });
+
   it('a drill changes nothing, and its report lists the changes a run would make with their preflights', { timeout: 240_000 }, async () => {
     const before = await site.state();
     const run = await failover('drill');
