@@ -1,5 +1,6 @@
 // `rebound restore-points`: list, show, latest, sets, sync the catalog from storage, verify a point via backup.verify, preview retention.
 import type { Command } from 'commander';
+import { stringify } from 'yaml';
 import { CatalogIndex } from '../activities/restore-points/catalog.ts';
 import { closeCatalogs, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
 import { pointsToKeep } from '../activities/restore-points/retention.ts';
@@ -38,6 +39,26 @@ function print(points: RestorePoint[], json: boolean): void {
         .join('  ')
         .trimEnd(),
     );
+}
+
+/** The one-step runbook `restore-points verify` runs; secrets stay on the worker, named by its environment variables. */
+function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; etcdPasswordEnv?: string; storage?: string }): string {
+  if (!o.etcdUser !== !o.etcdPasswordEnv)
+    throw new UsageError('--etcd-user and --etcd-password-env go together: the user, and the variable holding its password');
+  const secrets = { ...(o.scratchEnv ? { scratch: { env: o.scratchEnv } } : {}), ...(o.etcdPasswordEnv ? { etcd_password: { env: o.etcdPasswordEnv } } : {}) };
+  const input = {
+    restore_point: id,
+    ...(o.scratchEnv ? { scratch: '${{ secrets.scratch }}' } : {}),
+    ...(o.etcdUser ? { auth: { user: o.etcdUser, password: '${{ secrets.etcd_password }}' } } : {}),
+    ...(o.storage ? { storage: { url: o.storage } } : {}),
+  };
+  const runbook = {
+    apiVersion: 'rebound/v1',
+    kind: 'Runbook',
+    metadata: { name: 'verify-restore-point' },
+    spec: { secrets, steps: [{ id: 'verify', uses: 'backup.verify', with: input }] },
+  };
+  return stringify(runbook);
 }
 
 async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoints) => Promise<T>): Promise<T> {
@@ -128,20 +149,17 @@ export function restorePointCommands(cli: Command): void {
     rp
       .command('verify')
       .argument('<id>')
-      .requiredOption('--scratch-env <VAR>', "the worker's environment variable holding the scratch server's URL")
+      .option(
+        '--scratch-env <VAR>',
+        "the worker's environment variable holding the scratch server's URL (PostgreSQL and MongoDB points; RabbitMQ and search optionally)",
+      )
+      .option('--etcd-user <user>', 'etcd points taken with authentication on: a user of the restored data who may read every key')
+      .option('--etcd-password-env <VAR>', "the worker's environment variable holding that user's password")
       .option('--site <site>', 'run on the workers of this site'),
   )
     .description('verify a restore point now: a one-step run of backup.verify on a worker')
     .action(async (id: string, o) => {
-      const storage = o.storage ? `, storage: {url: ${JSON.stringify(o.storage)}}` : '';
-      const { plan, errors } = compile(
-        `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: verify-restore-point}\nspec:
-  secrets: {scratch: {env: ${o.scratchEnv}}}
-  steps:
-    - {id: verify, uses: backup.verify, with: {restore_point: ${JSON.stringify(id)}, scratch: "\${{ secrets.scratch }}"${storage}}}
-`,
-        { file: '(restore-points verify)' },
-      );
+      const { plan, errors } = compile(verifyRunbook(id, o), { file: '(restore-points verify)' });
       if (!plan) throw new UsageError(errors.map((e) => e.message).join('; '));
       await runCommand(connectClient, plan, { param: [], json: o.json, site: o.site });
     });

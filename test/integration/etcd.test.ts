@@ -1,11 +1,11 @@
-// etcd.snapshot/etcd.restore/backup.verify against a real etcd 3.4 (Debian) with authentication on: round trip, wrong password, member down, corruption.
+// etcd.snapshot/etcd.restore/backup.verify against a real etcd 3.4 (Debian) with authentication on: round trip, wrong password, member down, corruption, the CLI's verify.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { etcdRestoreImpl } from '../../activities/etcd/restore.ts';
 import { etcdSnapshotImpl } from '../../activities/etcd/snapshot.ts';
@@ -14,6 +14,9 @@ import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startEtcd, type EtcdServer } from '../../stack/etcd.ts';
 import { freePorts } from '../../stack/ports.ts';
+import { rebound } from '../helpers/cli.ts';
+import { uniqueSite } from '../helpers/runs.ts';
+import { startWorkerProcess } from '../helpers/worker-process.ts';
 
 let etcd: EtcdServer;
 let dir: string;
@@ -187,6 +190,35 @@ describe('etcd.snapshot and etcd.restore on etcd 3.4', () => {
     // Neither is a verdict on the point.
     expect((await points().find(id)).status).not.toBe('failed');
   }, 60_000);
+
+  it("`rebound restore-points verify` passes etcd auth from the worker's environment; without it the point asks for auth", async () => {
+    const snap = await run(etcdSnapshotImpl, { endpoint: etcd.endpoint, auth, service: 'etcd-verify-cli' });
+    const id = snap.outputs.restore_point_id as string;
+    const site = uniqueSite('etcd-cli');
+    const worker = await startWorkerProcess({
+      address: inject('temporalAddress'),
+      site,
+      bundle: inject('workflowBundle'),
+      env: { ETCD_CLI_PASSWORD: etcd.password },
+    });
+    try {
+      const cli = (extra: string[]) =>
+        rebound(['restore-points', 'verify', id, '--storage', storage, '--site', site, '--json', ...extra], { TEMPORAL_ADDRESS: inject('temporalAddress') });
+      const ok = await cli(['--etcd-user', 'root', '--etcd-password-env', 'ETCD_CLI_PASSWORD']);
+      expect(ok.stderr).toBe('');
+      expect(ok.code).toBe(0);
+      expect(JSON.parse(ok.stdout).steps[0].outputs).toMatchObject({ restore_point_id: id, status: 'verified' });
+      const none = await cli([]);
+      expect(none.code).toBe(1);
+      expect(none.stdout + none.stderr).toContain('was taken with authentication on (user root)');
+      const half = await cli(['--etcd-user', 'root']);
+      expect(half.code).toBe(2);
+      expect(half.stderr).toContain('--etcd-user and --etcd-password-env go together');
+      expect(ok.stdout + none.stdout + none.stderr + worker.output()).not.toContain(etcd.password);
+    } finally {
+      await worker.kill();
+    }
+  }, 120_000);
 
   it('backup.verify of a point with a flipped byte fails its sha256 and is marked failed without a scratch member', async () => {
     const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
