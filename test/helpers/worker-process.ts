@@ -4,6 +4,18 @@ import { fileURLToPath } from 'node:url';
 
 export const REBOUND_BIN = fileURLToPath(new URL('../../bin/rebound.mjs', import.meta.url));
 
+/**
+ * Workers still running. A test that times out never reaches its `finally`: the importing
+ * file's afterAll (registered here, at import) kills what is left, and the process's exit too.
+ */
+const live = new Set<ChildProcess>();
+const killLeft = () => {
+  for (const child of live) child.kill('SIGKILL');
+};
+// The benchmarks use this helper too, outside Vitest, where importing it throws.
+if (process.env.VITEST) (await import('vitest')).afterAll(killLeft);
+process.once('exit', killLeft);
+
 export interface WorkerProcess {
   child: ChildProcess;
   /** Everything the worker wrote, stdout and stderr. */
@@ -30,24 +42,30 @@ export async function startWorkerProcess(options: {
     env: { ...process.env, TEMPORAL_ADDRESS: options.address, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start within ${startTimeoutMs / 1000}s:\n${output}`)), startTimeoutMs);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start within ${startTimeoutMs / 1000}s:\n${output}`));
+    }, startTimeoutMs);
+    const early = (code: number | null) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited with ${code}:\n${output}`));
+    };
     const check = () => {
       if (output.includes('polling task queue')) {
         clearTimeout(timer);
+        child.off('exit', early);
         resolve();
       }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`worker exited with ${code}:\n${output}`));
-    });
+    child.once('exit', early);
   });
-  child.removeAllListeners('exit');
   return {
     child,
     output: () => output,
