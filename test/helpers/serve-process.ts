@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { REBOUND_BIN } from './worker-process.ts';
+import { reap } from './reaper.ts';
 
 export interface ServeProcess {
   child: ChildProcess;
@@ -24,6 +25,7 @@ export async function startServeProcess(options: { address: string; site: string
     env: { ...process.env, TEMPORAL_ADDRESS: options.address, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reap(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));

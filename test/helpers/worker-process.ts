@@ -1,20 +1,9 @@
 // Test helper: starts `rebound worker` as a separate process, waits until it polls its queue, captures its output, kills it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { reap } from './reaper.ts';
 
 export const REBOUND_BIN = fileURLToPath(new URL('../../bin/rebound.mjs', import.meta.url));
-
-/**
- * Workers still running. A test that times out never reaches its `finally`: the importing
- * file's afterAll (registered here, at import) kills what is left, and the process's exit too.
- */
-const live = new Set<ChildProcess>();
-const killLeft = () => {
-  for (const child of live) child.kill('SIGKILL');
-};
-// The benchmarks use this helper too, outside Vitest, where importing it throws.
-if (process.env.VITEST) (await import('vitest')).afterAll(killLeft);
-process.once('exit', killLeft);
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -42,8 +31,7 @@ export async function startWorkerProcess(options: {
     env: { ...process.env, TEMPORAL_ADDRESS: options.address, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  reap(child);
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
