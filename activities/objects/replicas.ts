@@ -64,8 +64,13 @@ async function copyOne(source: Site, replica: Site, key: string, signal: AbortSi
     partSize: 8 * 1024 * 1024,
     queueSize: 2,
   });
-  signal.addEventListener('abort', () => void upload.abort(), { once: true });
-  await upload.done();
+  const abort = () => void upload.abort();
+  signal.addEventListener('abort', abort, { once: true });
+  try {
+    await upload.done();
+  } finally {
+    signal.removeEventListener('abort', abort);
+  }
   return got.ContentLength ?? 0;
 }
 

@@ -114,14 +114,6 @@ export async function get<T>(cluster: Cluster, path: string, what: string): Prom
   return (await call<T>(cluster, 'GET', path, what)).body;
 }
 
-/** Waits `ms`, or less when the activity is cancelled. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
-
 /** Index names as a path segment: comma-separated, each encoded. */
 export const indexPath = (names: readonly string[]) => names.map(encodeURIComponent).join(',');
 

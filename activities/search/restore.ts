@@ -4,7 +4,8 @@ import { parseDuration } from '../../contract/duration.ts';
 import { openRestorePoints, restoredOutput } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { call, connect, countDocuments, get, indexPath, pause, type Cluster } from './client.ts';
+import { call, connect, countDocuments, get, indexPath, type Cluster } from './client.ts';
+import { pause } from '../runtime/pause.ts';
 import { recordOf, type IndexRecord, type SnapshotRecord } from './snapshot.ts';
 
 export interface RestoreOptions {

@@ -6,7 +6,8 @@ import { parseDuration } from '../../contract/duration.ts';
 import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { call, connect, countDocuments, get, pause, resolveIndices, type Cluster } from './client.ts';
+import { call, connect, countDocuments, get, resolveIndices, type Cluster } from './client.ts';
+import { pause } from '../runtime/pause.ts';
 
 export const SEARCH_KIND = 'search';
 type Input = z.output<typeof searchSnapshot.input>;

@@ -2,6 +2,7 @@
 import { EC2Client, type Filter, type Tag } from '@aws-sdk/client-ec2';
 import type { Ec2Access } from '../../contract/ec2.ts';
 import { ActionError } from '../runtime/errors.ts';
+import { pause } from '../runtime/pause.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 
 export { VOLUME_KIND } from './kind.ts';
@@ -66,17 +67,6 @@ export async function call<T>(what: string, send: () => Promise<T>): Promise<T> 
 export const tagFilters = (tags: Record<string, string>): Filter[] => Object.entries(tags).map(([key, value]) => ({ Name: `tag:${key}`, Values: [value] }));
 export const tagList = (tags: Record<string, string>): Tag[] => Object.entries(tags).map(([Key, Value]) => ({ Key, Value }));
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-
 /** Polls until `ready` says done (true) or throws; every poll heartbeats. Past the deadline: retryable, the work goes on in EC2. */
 export async function waitUntil<T>(
   what: string,
@@ -91,6 +81,6 @@ export async function waitUntil<T>(
     if (ctx.signal.aborted) throw new ActionError('cancelled', `cancelled while waiting for ${what}`, { retryable: false });
     if (Date.now() > options.deadline)
       throw new ActionError('timeout', `${what} did not finish within ${options.timeout}; the next attempt picks it up where it is`, { retryable: true });
-    await sleep(delay, ctx.signal);
+    await pause(delay, ctx.signal);
   }
 }
