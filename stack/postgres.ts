@@ -125,7 +125,7 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
       rmSync(dir, { recursive: true, force: true });
     },
     async query(sql, params, database) {
-      const client = new pg.Client({ connectionString: server.url(database), connectionTimeoutMillis: 2000 });
+      const client = new pg.Client({ connectionString: server.url(database), connectionTimeoutMillis: 10_000 }); // a loaded test machine (a JVM and a control plane booting) has taken over 2 s
       await client.connect();
       try {
         return (await client.query(sql, params as unknown[])).rows;
