@@ -39,6 +39,7 @@ const volumeTestRestore = lazyFunction(async () => (await volume()).testRestore)
 const pruneSnapshots = lazyFunction(async () => (await volume()).pruneSnapshots);
 const pruneVolumeSnapshots = lazyFunction(async () => (await k8s()).pruneVolumeSnapshots);
 const k8sNamespaceTestRestore = lazyFunction(async () => (await k8s()).testRestore);
+const k8sVolumeTestRestore = lazyFunction(async () => (await k8s()).testRestoreVolume);
 
 /** backup.verify test-restores each kind of point with its integration's restorer. */
 const verify = defineVerify({
@@ -50,6 +51,7 @@ const verify = defineVerify({
   [VOLUME_KIND]: volumeTestRestore,
   [ETCD_KIND]: etcdTestRestore,
   [K8S_NAMESPACE_KIND]: k8sNamespaceTestRestore,
+  [K8S_VOLUME_KIND]: k8sVolumeTestRestore,
 });
 
 /** Retention deletes what a point keeps outside storage with its kind's hook, before the manifest. */

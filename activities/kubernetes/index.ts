@@ -7,3 +7,4 @@ export { k8sSnapshotImpl } from './snapshot.ts';
 export { k8sRestoreVolumeImpl } from './restore-volume.ts';
 export { pruneVolumeSnapshots } from './prune.ts';
 export { testRestore } from './verify.ts';
+export { testRestore as testRestoreVolume } from './verify-volume.ts';

@@ -46,7 +46,15 @@ function claimFor(record: SnapshotRecord, input: Input, snapshot: string): V1Per
   };
 }
 
-async function bound(cluster: Cluster, namespace: string, name: string, input: Input, ctx: ActionContext, deadline: number): Promise<string> {
+/** Waits until the PVC is Bound; past the deadline, fails naming its last events. */
+export async function bound(
+  cluster: Cluster,
+  namespace: string,
+  name: string,
+  input: { timeout: string },
+  ctx: ActionContext,
+  deadline: number,
+): Promise<string> {
   for (;;) {
     const pvc = await cluster.core.readNamespacedPersistentVolumeClaim({ name, namespace });
     if (pvc.status?.phase === 'Bound' && pvc.spec?.volumeName) return pvc.spec.volumeName;

@@ -133,7 +133,7 @@ export const backupVerify = defineAction({
   // Until the point is found; failures after that name its kind (postgres, mongodb).
   backend: 'restore-points',
   impact: 'read',
-  secret_inputs: ['scratch', 'auth.password', ...EC2_SECRETS, ...STORAGE_SECRETS],
+  secret_inputs: ['scratch', 'auth.password', ...EC2_SECRETS, ...CLUSTER_SECRETS, ...STORAGE_SECRETS],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     scratch: z
@@ -150,6 +150,9 @@ export const backupVerify = defineAction({
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
     ec2: ec2Access,
+    cluster: ClusterSchema.optional().describe(
+      'k8s-volume points: the Kubernetes cluster their VolumeSnapshots are in; each is checked and restored into a scratch PVC in its namespace, deleted after',
+    ),
   }),
   output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(CheckResultSchema) }),
 });

@@ -237,6 +237,43 @@ describe('k8s.snapshot and k8s.restore_volume through the CSI sidecars', () => {
   });
 
   it(
+    'backup.verify checks a CSI point in its cluster and restores it into a scratch PVC it deletes; a deleted snapshot fails the point; no cluster asks for one',
+    { timeout: 180_000 },
+    async () => {
+      const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
+      const snap = await run(k8sSnapshotImpl, { namespace: NS, service: 'volumes-verify', pvcs: ['data'], snapshot_class: SNAPSHOT_CLASS, timeout: '2m' });
+      const id = snap.outputs.restore_point_id as string;
+      const [record] = snap.outputs.snapshots as { volume_snapshot: string; handle: string }[];
+
+      const none = await failureOf(run(verify, {}, { with: { restore_point: id, storage: { url: storage } } }));
+      expect(none.nonRetryable).toBe(true);
+      expect(none.message).toContain('its 1 VolumeSnapshot(s) are in the Kubernetes cluster at https://127.0.0.1:');
+      expect(none.message).toContain('give backup.verify a cluster: {kubeconfig: <from a secret>}');
+
+      const ok = await run(verify, { restore_point: id });
+      expect(ok.outputs).toMatchObject({ status: 'verified' });
+      const checks = ok.outputs.checks as { check: string; ok: boolean; detail: string }[];
+      expect(checks.map((c) => [c.check, c.ok])).toEqual([
+        ['sha256', true],
+        ['snapshots', true],
+      ]);
+      expect(checks[1]!.detail).toMatch(
+        /^1 VolumeSnapshot\(s\) ready on the recorded storage snapshots; scratch PVCs bound \(data → pvc-[0-9a-f-]+\) and deleted$/,
+      );
+      const scratch = `rebound-verify-${id.toLowerCase()}-data`;
+      cluster.kubectl(['wait', '--for=delete', `pvc/${scratch}`, '-n', NS, '--timeout=60s']);
+      const points = openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
+      expect((await points.find(id)).status).toBe('verified');
+
+      cluster.kubectl(['delete', `volumesnapshot/${record!.volume_snapshot}`, '-n', NS, '--wait=true']);
+      const gone = await failureOf(run(verify, { restore_point: id }));
+      expect(gone.nonRetryable).toBe(true);
+      expect(gone.message).toContain(`failed verification: snapshots: VolumeSnapshot ${NS}/${record!.volume_snapshot} is gone`);
+      expect((await points.find(id)).status).toBe('failed');
+    },
+  );
+
+  it(
     "prune deletes the older point's VolumeSnapshot, its copy and the storage snapshot, keeps the newer; no cluster, an unreachable or a forbidden one keep the point",
     { timeout: 240_000 },
     async () => {
