@@ -76,7 +76,26 @@ export async function fetchStatus(client: Client, workflowId: string): Promise<R
   return status;
 }
 
-/** Follows a run to its end, calling `onUpdate` with its status as it changes. */
+/**
+ * A run's status with its child runs' steps after the step that started each, as
+ * `<child step>.<step>`: where a parent run is, at any depth. A child not started yet, or
+ * whose status cannot be read now, shows as its step alone.
+ */
+export async function withChildren(client: Client, workflowId: string, status: RunStatus): Promise<RunStatus> {
+  const steps: RunStatus['steps'] = [];
+  for (const step of status.steps) {
+    steps.push(step);
+    if (step.uses !== 'runbook' || step.status === 'pending' || step.status === 'skipped') continue;
+    const childId = `${workflowId}.${step.id}`;
+    const child = await fetchStatus(client, childId)
+      .then((s) => withChildren(client, childId, s))
+      .catch(() => undefined);
+    if (child) steps.push(...child.steps.map((s) => ({ ...s, id: `${step.id}.${s.id}` })));
+  }
+  return { ...status, steps };
+}
+
+/** Follows a run to its end, calling `onUpdate` with its status (its children's steps in it) as it changes; returns the run's own final status. */
 export async function followRun(client: Client, handle: WorkflowHandle, onUpdate: (status: RunStatus) => void, intervalMs = 500): Promise<RunStatus> {
   let done = false;
   const result = finalStatus(handle).finally(() => {
@@ -84,13 +103,13 @@ export async function followRun(client: Client, handle: WorkflowHandle, onUpdate
   });
   while (!done) {
     try {
-      onUpdate(await fetchStatus(client, handle.workflowId));
+      onUpdate(await withChildren(client, handle.workflowId, await fetchStatus(client, handle.workflowId)));
     } catch {
       // The worker may be restarting; the run goes on and so do we.
     }
     await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, intervalMs))]);
   }
   const status = await result;
-  onUpdate(status);
+  onUpdate(await withChildren(client, handle.workflowId, status));
   return status;
 }

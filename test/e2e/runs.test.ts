@@ -1,7 +1,8 @@
 // Whole runbooks on the real Temporal server with `rebound worker` as a separate process: graph, if, retries, failures, approvals, children, cancel, drills.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { approveSignal, rejectSignal } from '../../contract/run.ts';
+import { approveSignal, rejectSignal, type RunStatus } from '../../contract/run.ts';
+import { rebound } from '../helpers/cli.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';
@@ -172,6 +173,32 @@ describe('runs on a real Temporal server and worker process', () => {
     expect(stepOf(status, 'after').outputs?.message).toBe('hello parent');
     const childRun = await client.workflow.getHandle(String(stepOf(status, 'sub').outputs?.workflow_id)).describe();
     expect(childRun.status.name).toBe('COMPLETED');
+  });
+
+  it("shows a child runbook's steps in `rebound status` and decides its approval by the name status gives", async () => {
+    const child = `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: child}\nspec:\n  steps:\n    - {id: approve, uses: approval, with: {message: "switch?", timeout: 5m}}\n    - {id: done, uses: log, with: {message: switched}}\n`;
+    const plan = planOf(`${head}  steps:\n    - {id: sub, uses: runbook, with: {path: child.yaml}}\n`, { files: { 'child.yaml': child } });
+    const handle = await start(client, plan, site);
+    await waitFor(client.workflow.getHandle(`${handle.workflowId}.sub`), (s) => stepOf(s, 'approve').status === 'running');
+    const cli = (args: string[]) => rebound(args, { TEMPORAL_ADDRESS: inject('temporalAddress') });
+    const shown = await cli(['status', handle.workflowId]);
+    expect(shown.stdout).toMatch(/sub\s+runbook\s+main\s+running/);
+    expect(shown.stdout).toMatch(/sub\.approve\s+approval\s+main\s+running/);
+    expect(shown.stdout).toMatch(/sub\.done\s+log\s+main\s+pending/);
+
+    const wrong = await cli(['approve', handle.workflowId, 'sub.nope']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain(`run ${handle.workflowId} has no step "sub.nope"; its steps are sub, sub.approve, sub.done`);
+    const approved = await cli(['approve', handle.workflowId, 'sub.approve', '--by', 'carol']);
+    expect(approved.stderr).toBe('');
+    expect(approved.stdout).toContain(`approved ${handle.workflowId} sub.approve as carol`);
+    expect((await finalStatus(handle)).state).toBe('succeeded');
+    const json = JSON.parse((await cli(['status', handle.workflowId, '--json'])).stdout) as RunStatus;
+    expect(json.steps.map((s) => [s.id, s.status, s.outputs?.by])).toEqual([
+      ['sub', 'succeeded', undefined],
+      ['sub.approve', 'succeeded', 'carol'],
+      ['sub.done', 'succeeded', undefined],
+    ]);
   });
 
   it('cancel stops a running step and still runs on_failure and finally', async () => {
