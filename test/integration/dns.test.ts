@@ -2,7 +2,6 @@
 import { randomBytes } from 'node:crypto';
 import { promises as dns } from 'node:dns';
 import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsSwitchImpl } from '../../activities/dns/switch.ts';
@@ -13,6 +12,7 @@ import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { freePort } from '../../stack/ports.ts';
 import { startPowerDns, type PowerDnsServer } from '../../stack/powerdns.ts';
 import { startTogether } from '../helpers/servers.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 let pdns: PowerDnsServer;
 let moto: MotoServer;
@@ -104,16 +104,6 @@ const viaPdns = (name: string, values: string[], more: Record<string, unknown> =
   powerdns: { api_url: pdns.apiUrl, api_key: { $secret: 'pdns_key' }, resolver: `127.0.0.1:${pdns.dnsPort}` },
   ...more,
 });
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('dns.switch on PowerDNS', () => {
   it('switches a record, verifies it over DNS, and its revert goes back', async () => {

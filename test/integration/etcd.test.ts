@@ -3,7 +3,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -17,6 +16,7 @@ import { freePorts } from '../../stack/ports.ts';
 import { rebound } from '../helpers/cli.ts';
 import { uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess } from '../helpers/worker-process.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 let etcd: EtcdServer;
 let dir: string;
@@ -50,16 +50,6 @@ const input = (impl: ActionImpl, w: Record<string, unknown>): ActionInput => ({
 });
 const run = (impl: ActionImpl, w: Record<string, unknown>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(impl), input(impl, w));
 const auth = { user: 'root', password: { $secret: 'pw' } };
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 

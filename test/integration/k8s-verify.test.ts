@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -13,6 +12,7 @@ import { NAMESPACE_KIND } from '../../activities/kubernetes/backup.ts';
 import { listingSha256, openRestorePoints, type PointObject } from '../../activities/restore-points/index.ts';
 import { toActivity } from '../../activities/runtime/wrap.ts';
 import type { ActionResult } from '../../contract/run.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-k8s-verify-'));
 const storage = `file://${dir}`;
@@ -87,16 +87,6 @@ const run = (w: Record<string, unknown>): Promise<ActionResult> =>
     with: { storage: { url: storage }, ...w },
     secrets: {},
   });
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('backup.verify of k8s-namespace points', () => {
   it('decodes every object, matches each to its file and namespace, honours checks, and marks the point verified', async () => {

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
@@ -17,6 +16,7 @@ import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { SNAPSHOT_CLASS, STORAGE_CLASS, startKubernetes, type KubernetesCluster } from '../../stack/kubernetes/cluster.ts';
 import { apply, comparable, deployment, getJson, namespace, tokenWithoutRights } from '../helpers/kubernetes.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 let cluster: KubernetesCluster;
 let storage: string;
@@ -106,16 +106,6 @@ const input = (impl: ActionImpl, w: Record<string, unknown>, extra: Partial<Acti
 
 const run = (impl: ActionImpl, w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
   new MockActivityEnvironment().run(toActivity(impl), input(impl, w, extra));
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('k8s.backup and k8s.restore', () => {
   it(

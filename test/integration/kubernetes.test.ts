@@ -2,7 +2,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { k8sScaleImpl } from '../../activities/kubernetes/scale.ts';
@@ -12,6 +11,7 @@ import { k8sScale } from '../../contract/actions/kubernetes.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startKubernetes, type KubernetesCluster } from '../../stack/kubernetes/cluster.ts';
 import { apply, deployment, getJson, namespace, readOnlyToken, statefulSet, tokenWithoutRights } from '../helpers/kubernetes.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 let cluster: KubernetesCluster;
 const NS = 'orders-dr';
@@ -44,16 +44,6 @@ const input = (impl: ActionImpl, w: Record<string, unknown>, extra: Partial<Acti
 
 const run = (impl: ActionImpl, w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
   new MockActivityEnvironment().run(toActivity(impl), input(impl, w, extra));
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 const replicas = (ref: string) => getJson<{ spec: { replicas: number }; status: { readyReplicas?: number } }>(cluster, [ref, '-n', NS]);
 

@@ -1,7 +1,6 @@
 // objects.check and objects.replicate between two real MinIO servers: copy what is missing or stale, lag as RPO, max_lag, wrong keys.
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startTogether } from '../helpers/servers.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 let primary: MinioServer;
 let dr: MinioServer;
@@ -61,16 +61,6 @@ const input = (impl: ActionImpl, w: Record<string, unknown>): ActionInput => ({
   },
 });
 const run = (impl: ActionImpl, w: Record<string, unknown>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(impl), input(impl, w));
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('objects replicas between two MinIO servers', () => {
   it('reports the lag, copies only what is missing or stale, and is in sync afterwards', { timeout: 120_000 }, async () => {

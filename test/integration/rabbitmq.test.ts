@@ -3,7 +3,6 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -14,6 +13,7 @@ import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startRabbitMq, type RabbitMqServer } from '../../stack/rabbitmq.ts';
 import { startTogether } from '../helpers/servers.ts';
+import { failureOf as failed } from '../helpers/failure.ts';
 
 let source: RabbitMqServer;
 let target: RabbitMqServer;
@@ -107,16 +107,8 @@ async function run(impl: ActionImpl, w: Record<string, unknown>, env = new MockA
   seen.push(JSON.stringify(result));
   return result;
 }
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    seen.push((error as ApplicationFailure).message);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
+/** Every failure's text is kept: the secrets test reads them all. */
+const failureOf = (promise: Promise<unknown>) => failed(promise, (f) => seen.push(f.message));
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;

@@ -3,7 +3,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -13,6 +12,7 @@ import { openRestorePoints } from '../../activities/restore-points/index.ts';
 import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startRedis, type RedisServer } from '../../stack/redis.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 let redis: RedisServer;
 let dir: string;
@@ -56,16 +56,6 @@ const input = (impl: ActionImpl, w: Record<string, unknown>, extra: Partial<Acti
   ...extra,
 });
 const run = (impl: ActionImpl, w: Record<string, unknown>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(impl), input(impl, w));
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 

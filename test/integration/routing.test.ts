@@ -6,7 +6,6 @@ import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingSwitch } from '../../contract/actions/routing.ts';
@@ -19,6 +18,7 @@ import { startHaproxy, type HaproxyServer } from '../../stack/haproxy.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { freePort } from '../../stack/ports.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 const log = (line: string) => console.log(`[routing test] ${line}`);
 
@@ -36,16 +36,6 @@ const input = (w: Record<string, unknown>, simulate = false): ActionInput => ({
 });
 const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
   new MockActivityEnvironment().run(toActivity(switchRouting), input(w, simulate));
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
 
 describe('routing.switch on HAProxy', () => {
   let haproxy: HaproxyServer;

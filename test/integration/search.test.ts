@@ -4,7 +4,6 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -14,6 +13,7 @@ import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl } from '../../ac
 import { compile } from '../../compiler/index.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startOpenSearch, type OpenSearchNode } from '../../stack/opensearch.ts';
+import { failureOf as failed } from '../helpers/failure.ts';
 
 let node: OpenSearchNode;
 let dir: string;
@@ -87,16 +87,8 @@ async function run(impl: ActionImpl, w: Record<string, unknown>, options: { runI
   return result;
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    seen.push(JSON.stringify({ message: (error as Error).message, details: (error as ApplicationFailure).details }));
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
+/** Every failure's text is kept: the secrets test reads them all. */
+const failureOf = (promise: Promise<unknown>) => failed(promise, (f) => seen.push(JSON.stringify({ message: f.message, details: f.details })));
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;

@@ -14,7 +14,6 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -24,6 +23,7 @@ import { volumeRestoreImpl, volumeSnapshotImpl } from '../../activities/volume/i
 import { compile } from '../../compiler/compile.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
+import { failureOf as failed } from '../helpers/failure.ts';
 
 const SECRET_KEY = 'volume-test-Secret/Key+7f3a9c';
 const implOf = (name: string) => IMPLEMENTATIONS.find((i) => i.spec.name === name)!;
@@ -87,16 +87,8 @@ async function run(impl: ActionImpl, w: Record<string, unknown>, options: { run?
   outputs.push(JSON.stringify(result));
   return result;
 }
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApplicationFailure);
-    outputs.push(JSON.stringify({ message: (error as Error).message, details: (error as ApplicationFailure).details }));
-    return error as ApplicationFailure;
-  }
-  throw new Error('expected the action to fail');
-}
+/** Every failure's text is kept: the secrets test reads them all. */
+const failureOf = (promise: Promise<unknown>) => failed(promise, (f) => outputs.push(JSON.stringify({ message: f.message, details: f.details })));
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 async function snapshotsTagged(region: string, tags: Record<string, string>) {
