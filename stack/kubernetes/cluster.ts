@@ -61,9 +61,16 @@ async function stopProc(proc: Proc): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Node objects kwok will play; StorageClass and VolumeSnapshotClass for the CSI driver. */
+/**
+ * The default namespace (see boot), the node kwok will play, StorageClass and
+ * VolumeSnapshotClass for the CSI driver.
+ */
 function clusterObjects(): string {
   return `apiVersion: v1
+kind: Namespace
+metadata: { name: default }
+---
+apiVersion: v1
 kind: Node
 metadata:
   name: ${NODE_NAME}
@@ -193,9 +200,12 @@ async function boot(tools: KubernetesTools, dir: string, start: (name: string, a
   start('csi-hostpath', [`--endpoint=${socket}`, `--statedir=${csiState}`, `--drivername=${CSI_DRIVER}`]);
   start('csi-provisioner', [`--kubeconfig=${adminFile}`, `--csi-address=${socket}`, '--leader-election=false']);
   start('csi-snapshotter', [`--kubeconfig=${adminFile}`, `--csi-address=${socket}`, '--leader-election=false']);
+  // The apiserver makes the default namespace once at start and retries only a minute later
+  // (its system-namespaces controller): on a loaded machine the first try can fail, and the
+  // service account below waits for the namespace. Applying it ourselves is a no-op otherwise.
   kubectl(['apply', '--server-side', '-f', '-'], clusterObjects());
   await waitFor('the kwok node', kwok, () => kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']) === 'True');
-  // The service-account controller makes it; a loaded machine (two test files booting servers) has taken over a minute.
+  // The service-account controller makes it once the namespace is there.
   await waitFor(
     'the default service account',
     controllers,
