@@ -57,9 +57,9 @@ function describeInput(input: Record<string, unknown> | undefined): string {
   return text.length > 300 ? `${text.slice(0, 299)}…` : text;
 }
 
-/** Every plan a change can come from: the run's and its children's, at any depth. */
-function plansOf(record: Record_): Plan[] {
-  return [record.plan, ...Object.values(record.children ?? {}).flatMap(plansOf)];
+/** Every plan a change can come from, with the prefix its steps carry: the run's (''), its children's (`failover.`), at any depth. */
+function plansOf(record: Record_, prefix = ''): Array<{ plan: Plan; prefix: string }> {
+  return [{ plan: record.plan, prefix }, ...Object.entries(record.children ?? {}).flatMap(([id, child]) => plansOf(child, `${prefix}${id}.`))];
 }
 
 /**
@@ -67,22 +67,20 @@ function plansOf(record: Record_): Plan[] {
  * name the run already uses for another reference gets the child step's prefix, so a revert
  * reads the same secret its original step did.
  */
-function secretTable(record: Record_, all: Change[]): { secrets: Record<string, PlanSecret>; nameFor(change: Change, name: string): string } {
-  const secrets: Record<string, PlanSecret> = { ...record.plan.secrets };
-  const renamed = new Map<Change, Map<string, string>>();
-  for (const change of all) {
-    if (change.plan === record.plan) continue;
-    const prefix = change.id.slice(0, -change.step.id.length);
+function secretTable(record: Record_): { secrets: Record<string, PlanSecret>; nameFor(plan: Plan, name: string): string } {
+  const secrets: Record<string, PlanSecret> = {};
+  const renamed = new Map<Plan, Map<string, string>>();
+  for (const { plan, prefix } of plansOf(record)) {
     const names = new Map<string, string>();
-    for (const [name, ref] of Object.entries(change.plan.secrets)) {
+    for (const [name, ref] of Object.entries(plan.secrets)) {
       const taken = secrets[name] && JSON.stringify(secrets[name]) !== JSON.stringify(ref);
       const target = taken ? `${prefix}${name}` : name;
       secrets[target] = ref;
       names.set(name, target);
     }
-    renamed.set(change, names);
+    renamed.set(plan, names);
   }
-  return { secrets, nameFor: (change, name) => renamed.get(change)?.get(name) ?? name };
+  return { secrets, nameFor: (plan, name) => renamed.get(plan)?.get(name) ?? name };
 }
 
 /** The input with its `$secret` references renamed. */
@@ -142,9 +140,8 @@ function manualStep(id: string, original: PlanStep, input: Record<string, unknow
 function failbackSteps(record: Record_, options: FailbackOptions): { steps: PlanStep[]; items: FailbackItem[]; secrets: Record<string, PlanSecret> } {
   const steps: PlanStep[] = [];
   const items: FailbackItem[] = [];
-  const all = changes(record);
-  const table = secretTable(record, all);
-  for (const change of all) {
+  const table = secretTable(record);
+  for (const change of changes(record)) {
     const { id, step, state, input } = change;
     const base = { step: id, uses: step.uses, ...(state.ended_at ? { ended_at: state.ended_at } : {}) };
     const outputs = state.outputs ?? {};
@@ -154,7 +151,7 @@ function failbackSteps(record: Record_, options: FailbackOptions): { steps: Plan
     }
     const reverted = input ? ACTIONS.get(step.uses)?.revert?.(input, outputs) : undefined;
     const needs = steps.length ? [steps.at(-1)!.id] : [];
-    const renamed = reverted && (renameSecrets(reverted, (name) => table.nameFor(change, name)) as Record<string, unknown>);
+    const renamed = reverted && (renameSecrets(reverted, (name) => table.nameFor(change.plan, name)) as Record<string, unknown>);
     const next = renamed ? revertStep(id, step, renamed, options, needs) : manualStep(id, step, input, options, needs);
     steps.push(next);
     const detail = reverted
@@ -176,7 +173,7 @@ export function buildFailback(record: Record_, options: FailbackOptions): Failba
   if (status.state === 'running') throw new FailbackError(`${workflowId} is still running; fail back once it has finished (or cancel it)`);
   if (plan.mode === 'drill') throw new FailbackError(`${workflowId} was a drill: it changed nothing, so there is nothing to fail back`);
   const { steps, items, secrets } = failbackSteps(record, options);
-  const sites = [...new Set(plansOf(record).flatMap((p) => p.sites ?? []))];
+  const sites = [...new Set(plansOf(record).flatMap(({ plan: p }) => p.sites ?? []))];
   const body: Omit<Plan, 'hash'> = {
     version: plan.version,
     name: `${plan.name}-failback`,

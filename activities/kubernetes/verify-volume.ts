@@ -1,5 +1,6 @@
 // The CSI half of backup.verify: each VolumeSnapshot of a k8s-volume point still there, ready, on the recorded storage snapshot, and restorable into a scratch PVC.
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { parseDuration } from '../../contract/duration.ts';
 import type { RestorePoint } from '../restore-points/index.ts';
 import type { CheckResult, TestRestore } from '../restore-points/verify.ts';
 import { ActionError } from '../runtime/errors.ts';
@@ -11,7 +12,6 @@ import { readContentIfAny, readSnapshot } from './snapshots.ts';
 
 /** How long a scratch PVC gets to bind (the CSI driver creates a volume from the snapshot) before the step fails without a verdict. */
 const BIND_TIMEOUT = '5m';
-const BIND_TIMEOUT_MS = 5 * 60_000;
 
 /** What is wrong with the recorded snapshot as the cluster has it now; undefined: it is there, ready, on the recorded handle. */
 async function snapshotProblem(cluster: Cluster, record: SnapshotRecord): Promise<string | undefined> {
@@ -53,7 +53,7 @@ async function restoreScratch(cluster: Cluster, point: RestorePoint, record: Sna
   });
   await cluster.core.createNamespacedPersistentVolumeClaim({ namespace: record.namespace, body: claim });
   try {
-    return await bound(cluster, record.namespace, name, { timeout: BIND_TIMEOUT }, ctx, Date.now() + BIND_TIMEOUT_MS);
+    return await bound(cluster, record.namespace, name, { timeout: BIND_TIMEOUT }, ctx, Date.now() + parseDuration(BIND_TIMEOUT)!);
   } finally {
     await cluster.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: record.namespace }).catch(() => undefined);
   }
