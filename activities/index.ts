@@ -23,6 +23,9 @@ import { dnsSwitch } from '../contract/actions/dns.ts';
 import { routingSwitch } from '../contract/actions/routing.ts';
 import { volumeRestore, volumeSnapshot } from '../contract/actions/volume.ts';
 
+import { VERIFY_PLAN_ACTIVITY } from '../contract/run.ts';
+import { verifyPlanActivity } from './runtime/trust-activity.ts';
+
 const k8s = () => import('./kubernetes/index.ts');
 const volume = () => import('./volume/index.ts');
 const k8sScaleImpl = lazyImpl(k8sScale, async () => (await k8s()).k8sScaleImpl, { simulate: true });
@@ -96,6 +99,7 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
   searchCheckImpl,
 ] as ActionImpl[];
 
-export function createActivities(): Record<string, ReturnType<typeof toActivity>> {
-  return Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)]));
+/** Every action as an activity, and the plan check the interpreter runs (as a local activity) before any of them. */
+export function createActivities(): Record<string, (input: never) => Promise<unknown>> {
+  return { ...Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)])), [VERIFY_PLAN_ACTIVITY]: verifyPlanActivity };
 }

@@ -58,7 +58,7 @@ describe('masking', () => {
 
   it('masks the password of a connection-URL secret when it shows up on its own', async () => {
     process.env.REBOUND_TEST_PG_URL = 'postgres://app:s%40fe-Pa55@db.internal:5432/orders';
-    const { value, secrets } = await resolveSecrets({ $secret: 'pg' }, { pg: { env: 'REBOUND_TEST_PG_URL' } });
+    const { value, secrets } = await resolveSecrets({ $secret: 'pg' }, { pg: { env: 'REBOUND_TEST_PG_URL' } }, new Set(), [[]]);
     expect(value).toBe('postgres://app:s%40fe-Pa55@db.internal:5432/orders');
     expect(mask('tool said: bad password s@fe-Pa55 for app', secrets)).toBe('tool said: bad password *** for app');
     delete process.env.REBOUND_TEST_PG_URL;

@@ -8,6 +8,7 @@ import { compile } from '../compiler/index.ts';
 import { createActivities } from '../activities/index.ts';
 import { finalStatus } from '../client/runs.ts';
 import { startTemporal } from '../stack/temporal.ts';
+import { useLocalKeys } from '../stack/keys.ts';
 import { DATA } from '../stack/tools.ts';
 import { installLogger } from '../worker/logger.ts';
 import { WORKFLOW_TYPE } from '../contract/run.ts';
@@ -60,6 +61,7 @@ if (wants('p1')) {
   installLogger({ level: 'WARN' });
   const steps = Number(process.env.BENCH_P1_STEPS ?? 200);
   const rounds = Number(process.env.BENCH_P1_ROUNDS ?? 5);
+  useLocalKeys(join(DATA, `bench-${process.pid}`));
   const server = await startTemporal({ dir: join(DATA, `bench-${process.pid}`) });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: server.address }),

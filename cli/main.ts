@@ -1,5 +1,6 @@
 // The `rebound` command line: every verb and its options wired with commander, and the exit codes (2 usage, 1 failed).
 import { Command, CommanderError, Option } from 'commander';
+import { keyCommands } from './keys.ts';
 import { runbookJsonSchema } from '../compiler/json-schema.ts';
 import { connectClient } from '../client/connection.ts';
 import { runWorker } from '../worker/main.ts';
@@ -154,6 +155,7 @@ export function program(): Command {
     .description('prepare a Temporal namespace for Rebound: register its search attributes (idempotent)')
     .action(async (o) => setupCommand(o.namespace));
   restorePointCommands(cli);
+  keyCommands(cli);
   cli
     .command('serve')
     .requiredOption('--runbooks <dir>', 'directory of runbooks; those with triggers.alert are served (SIGHUP reloads it)')

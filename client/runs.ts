@@ -5,6 +5,7 @@ import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '
 import type { Plan } from '../contract/plan.ts';
 import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
 import type { Trigger } from '../contract/trigger.ts';
+import { signPlan } from './signing.ts';
 
 export const RUNBOOK_KEY = defineSearchAttributeKey('ReboundRunbook', SearchAttributeType.KEYWORD);
 export const MODE_KEY = defineSearchAttributeKey('ReboundMode', SearchAttributeType.KEYWORD);
@@ -23,7 +24,7 @@ export async function startRun(
   return client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue,
     workflowId: options.workflowId ?? newRunId(plan),
-    args: [{ plan, params, ...(options.trigger ? { trigger: options.trigger } : {}) }],
+    args: [{ plan, params, ...(options.trigger ? { trigger: options.trigger } : {}), signatures: signPlan(plan) }],
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: plan.name },
       { key: MODE_KEY, value: plan.mode },

@@ -6,12 +6,15 @@ import type { Plan } from '../contract/plan.ts';
 import { WORKFLOW_TYPE, type RunInput } from '../contract/run.ts';
 import type { ScheduleOverlap, ScheduleTriggerPlan } from '../contract/trigger.ts';
 import { MODE_KEY, RUNBOOK_KEY } from './runs.ts';
+import { keyFingerprint, signingKey, signPlan } from './signing.ts';
 
 /** Schedule memo key marking a schedule as Rebound's (its value: the runbook file); prune only touches these. */
 const MANAGED = 'rebound_runbook_file';
 /** Action memo keys (the schedule memo cannot be updated, the action's can): what the schedule was made from. */
 const PLAN_HASH = 'rebound_plan_hash';
 const SCHEDULE_HASH = 'rebound_schedule_hash';
+/** The signing key's fingerprint: after a key rotation, apply re-signs every schedule. */
+const SIGNED_BY = 'rebound_signed_by';
 
 const OVERLAP: Record<ScheduleOverlap, ScheduleOverlapPolicy> = {
   skip: 'SKIP',
@@ -50,7 +53,13 @@ function spec(s: ScheduleTriggerPlan): ScheduleOptions['spec'] {
 
 /** What Temporal should hold for one runbook; scheduled runs carry the plan (secret references only). */
 export function scheduleOptions(d: DesiredSchedule): ScheduleOptions {
-  const input: RunInput = { plan: d.plan, params: resolveParams(d.plan, d.schedule.params), trigger: { kind: 'schedule', schedule: { id: d.id } } };
+  const key = signingKey();
+  const input: RunInput = {
+    plan: d.plan,
+    params: resolveParams(d.plan, d.schedule.params),
+    trigger: { kind: 'schedule', schedule: { id: d.id } },
+    signatures: signPlan(d.plan, key),
+  };
   return {
     scheduleId: d.id,
     spec: spec(d.schedule),
@@ -65,7 +74,7 @@ export function scheduleOptions(d: DesiredSchedule): ScheduleOptions {
         { key: RUNBOOK_KEY, value: d.plan.name },
         { key: MODE_KEY, value: d.plan.mode },
       ],
-      memo: { [PLAN_HASH]: runbookHash(d.plan), [SCHEDULE_HASH]: scheduleHash(d) },
+      memo: { [PLAN_HASH]: runbookHash(d.plan), [SCHEDULE_HASH]: scheduleHash(d), [SIGNED_BY]: keyFingerprint(key) },
       staticSummary: `${d.plan.name} (${d.plan.mode}, scheduled)`,
     },
     policies: { overlap: OVERLAP[d.schedule.overlap], catchupWindow: d.schedule.catchup_window_ms, pauseOnFailure: d.schedule.pause_on_failure },
@@ -93,6 +102,7 @@ function changeOf(d: DesiredSchedule, existing: ScheduleDescription | undefined)
   const why = [
     memo[PLAN_HASH] !== runbookHash(d.plan) ? 'runbook changed (steps, parameters or secrets)' : '',
     memo[SCHEDULE_HASH] !== scheduleHash(d) ? `schedule changed (now ${describeWhen(d.schedule)})` : '',
+    memo[SIGNED_BY] !== keyFingerprint(signingKey()) ? `signed by another key (now ${keyFingerprint(signingKey())})` : '',
   ].filter(Boolean);
   return why.length ? { id: d.id, action: 'update', why: why.join('; ') } : { id: d.id, action: 'unchanged', why: describeWhen(d.schedule) };
 }

@@ -1,5 +1,6 @@
 // The runbook compiler: YAML text to a hashed Plan (parameters, secrets, triggers, three phases, child runbooks), or every located error.
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
 import { CompileError, type Location } from './errors.ts';
 import { issuesToErrors } from './issues.ts';
@@ -29,17 +30,6 @@ export interface CompileOptions {
 export interface CompileResult {
   plan?: Plan;
   errors: CompileError[];
-}
-
-/** JSON with object keys in sorted order, written directly (no sorted copies to collect). */
-function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const record = value as Record<string, unknown>;
-  const keys = Object.keys(record)
-    .filter((k) => record[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(',')}}`;
 }
 
 /** The Plan's `hash`: also used for plans built outside the compiler (a generated failback). */

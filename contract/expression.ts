@@ -157,3 +157,18 @@ export function renderValue(value: unknown, context: ExpressionContext): unknown
   }
   return value;
 }
+
+/**
+ * The paths in a `with:` template where rendering puts a secret reference (a string holding
+ * `${{ secrets.X }}`). The worker resolves references only there, so data rendered in from an
+ * alert or a step's output can never turn into one.
+ */
+export function secretPaths(value: unknown, at: Array<string | number> = []): Array<Array<string | number>> {
+  if (typeof value === 'string') {
+    if (!hasTemplate(value)) return [];
+    return scanTemplate(value).some((s) => s.kind === 'expr' && secretReference(s.value) !== undefined) ? [at] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, [...at, i]));
+  if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => secretPaths(v, [...at, k]));
+  return [];
+}

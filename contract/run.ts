@@ -1,10 +1,14 @@
 // What the interpreter workflow and its clients share: input, status, signals, queries, activity input.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { PlanSignature, PlanSignatures } from './canonical.ts';
 import type { Plan, Phase, Execution } from './plan.ts';
 import type { Trigger } from './trigger.ts';
 
 /** Shared between the workflow and its clients (CLI, tests): names are part of the API. */
 export const WORKFLOW_TYPE = 'runbook';
+
+/** The local activity every worker registers beside the actions: the plan check a run makes first. */
+export const VERIFY_PLAN_ACTIVITY = 'rebound.verify_plan';
 
 /** Search attributes every run carries; a namespace needs them registered (`rebound setup`). */
 export const SEARCH_ATTRIBUTES = { ReboundRunbook: 'Keyword', ReboundMode: 'Keyword' } as const;
@@ -15,6 +19,8 @@ export interface RunInput {
   params: Record<string, string | number | boolean>;
   /** How the run started (`trigger.*`); absent in runs started before triggers existed: manual. */
   trigger?: Trigger;
+  /** Signatures of the plan and its children by plan hash (client/signing.ts); a worker runs no unsigned plan. */
+  signatures?: PlanSignatures;
 }
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -85,6 +91,14 @@ export interface ActionInput {
   with: Record<string, unknown>;
   /** Where each secret lives (env var or file name), never its value. */
   secrets: Plan['secrets'];
+  /** The plan this step belongs to and its signature: the worker checks that `secrets` is the signed table. */
+  plan_hash?: string;
+  signature?: PlanSignature;
+  /**
+   * Where in `with` the plan put secret references (paths of keys and indexes). Only these
+   * are resolved: a `{"$secret": …}` that arrived as data (an alert, a step's output) stays data.
+   */
+  secret_paths?: Array<Array<string | number>>;
 }
 
 export interface ActionResult {

@@ -5,6 +5,7 @@ import { closeCatalogs } from '../activities/restore-points/index.ts';
 import { createWorker } from '../worker/worker.ts';
 import type { StackOwner } from './owner.ts';
 import { startTemporal, type TemporalServer } from './temporal.ts';
+import { useLocalKeys } from './keys.ts';
 import { DATA } from './tools.ts';
 
 export interface EmbeddedStack {
@@ -20,7 +21,10 @@ export interface EmbeddedStack {
  * off here: the owner decides when the worker stops, and stops the server after it.
  */
 export async function startStack(owner: StackOwner, options: { dir?: string; site?: string; log?: (line: string) => void } = {}): Promise<EmbeddedStack> {
-  const server = await startTemporal({ dir: options.dir ?? join(DATA, 'dev'), ui: true, log: options.log });
+  const dir = options.dir ?? join(DATA, 'dev');
+  // The embedded worker trusts the plans this process signs, and nothing else.
+  useLocalKeys(dir);
+  const server = await startTemporal({ dir, ui: true, log: options.log });
   owner.own(
     'Temporal dev server',
     () => server.stop(),

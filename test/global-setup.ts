@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { buildWorkflowBundle } from '../worker/bundle.ts';
 import { startTemporal, type TemporalServer } from '../stack/temporal.ts';
+import { useLocalKeys } from '../stack/keys.ts';
 import { DATA } from '../stack/tools.ts';
 
 let server: TemporalServer | undefined;
@@ -10,6 +11,8 @@ let server: TemporalServer | undefined;
 /** One real Temporal dev server and one prebuilt workflow bundle for the whole run. */
 export async function setup(project: TestProject): Promise<void> {
   const dir = join(DATA, `test-${process.pid}`);
+  // Every test's runs are signed with this pair, and every worker it starts trusts it.
+  useLocalKeys(dir);
   const [started, bundle] = await Promise.all([
     startTemporal({ dir, log: (line) => console.log(`[setup] ${line}`) }),
     buildWorkflowBundle(join(dir, 'workflow-bundle.js')),

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { workerIdentity } from '../activities/runtime/identity.ts';
+import { trustedKeys } from '../activities/runtime/trust.ts';
 import { assertNamespaceReady } from '../client/setup.ts';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { installLogger } from './logger.ts';
@@ -22,6 +23,8 @@ export interface ReboundWorkerOptions {
 
 export async function createWorker(options: ReboundWorkerOptions = {}): Promise<Worker> {
   installLogger({ shutdownSignals: options.shutdownSignals });
+  // A worker that trusts no key could run no plan: say what to set now, not at the first run.
+  trustedKeys();
   const { connectionOptions, namespace } = connectConfig();
   const connection = await NativeConnection.connect(connectionOptions as Parameters<typeof NativeConnection.connect>[0]);
   // Runs would fail to start without them; say so now, with the fix, not at the first run.

@@ -1,5 +1,6 @@
 // The interpreter workflow: walks a Plan, answers status queries and approval signals.
 import { ApplicationFailure, CancellationScope, CancelledFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { checkTrust } from './trust.ts';
 import { resolveParams } from '../contract/params.ts';
 import type { Ctx } from './perform.ts';
 import { runPhase, type Run } from './phases.ts';
@@ -43,6 +44,12 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   setHandler(approveSignal, decide('approved'));
   setHandler(rejectSignal, decide('rejected'));
 
+  // Before any step: a plan no trusted key signed never runs (and its secrets are never asked for).
+  const refused = await checkTrust(input, ctx);
+  if (refused) {
+    Object.assign(status, { state: 'failed', ended_at: now(), error: refused });
+    throw ApplicationFailure.nonRetryable(refused, 'UntrustedPlan', status);
+  }
   const run: Run = { ctx, params, states, status, trigger: triggerOf(input) };
   const failed = await runPhase(run, plan.steps);
   const cancelled = !failed && CancellationScope.current().consideredCancelled;

@@ -12,7 +12,9 @@ import {
 } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
+import type { PlanSignatures } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
+import { secretPaths } from '../contract/expression.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from '../contract/run.ts';
 
@@ -27,6 +29,8 @@ export interface Ctx {
   plan: Plan;
   runId: string;
   approvals: Approvals;
+  /** Set once the run has checked its plan's signatures (patch trusted-plans): passed to every activity and child. */
+  signatures?: PlanSignatures;
 }
 
 type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };
@@ -84,6 +88,7 @@ async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx:
     max_attempts: step.retry.maximum_attempts,
     with: input,
     secrets: ctx.plan.secrets,
+    ...(ctx.signatures ? { plan_hash: ctx.plan.hash, signature: ctx.signatures[ctx.plan.hash], secret_paths: secretPaths(step.with) } : {}),
   });
 }
 
@@ -112,7 +117,7 @@ async function runChild(step: PlanStep, input: Record<string, unknown>, ctx: Ctx
   const workflowId = `${workflowInfo().workflowId}.${step.id}`;
   const status = await executeChild<(input: RunInput) => Promise<RunStatus>>(WORKFLOW_TYPE, {
     workflowId,
-    args: [{ plan, params: (input.params ?? {}) as RunInput['params'] }],
+    args: [{ plan, params: (input.params ?? {}) as RunInput['params'], ...(ctx.signatures ? { signatures: ctx.signatures } : {}) }],
   });
   const outputs = Object.fromEntries(status.steps.filter((s) => s.outputs).map((s) => [s.id, s.outputs!]));
   return { outputs: { status: status.state, workflow_id: workflowId, outputs }, attempt: 1 };

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../test/helpers/http-server.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
-import { toActivity } from '../runtime/wrap.ts';
+import { toActivity } from '../../test/helpers/activity.ts';
 import { check, request } from './check.ts';
 
 // The activity runs for real against real HTTP(S) servers on loopback; only the Temporal

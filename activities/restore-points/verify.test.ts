@@ -12,7 +12,7 @@ import type { ActionInput } from '../../contract/run.ts';
 import { StorageSchema } from '../../contract/storage.ts';
 import { testRestore as mongodbTestRestore } from '../mongodb/verify.ts';
 import { testRestore as postgresTestRestore } from '../postgres/verify.ts';
-import { toActivity } from '../runtime/wrap.ts';
+import { toActivity } from '../../test/helpers/activity.ts';
 import { openRestorePoints, type ManifestFields } from './index.ts';
 import { defineVerify } from './verify.ts';
 

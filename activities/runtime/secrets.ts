@@ -1,5 +1,6 @@
 // Secrets on the worker: resolve a step's secret references from env or files, and mask their values (and URL passwords) in text.
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
+import { isAbsolute, join, sep } from 'node:path';
 import type { PlanSecret } from '../../contract/plan.ts';
 import type { SecretInterpolation, SecretRef } from '../../contract/expression.ts';
 
@@ -21,10 +22,33 @@ async function readSecret(name: string, ref: PlanSecret | undefined): Promise<st
     }
     return value;
   }
+  return readFileSecret(name, ref.file);
+}
+
+/** The folder `file:` secrets must live in on this worker; without it, file secrets are off. */
+export const SECRETS_DIR_ENV = 'REBOUND_SECRETS_DIR';
+
+/**
+ * Reads a `file:` secret, confined to REBOUND_SECRETS_DIR (after resolving links): a runbook
+ * names which secret it needs, the worker's operator decides which files may be secrets.
+ */
+async function readFileSecret(name: string, file: string): Promise<string> {
+  const dir = process.env[SECRETS_DIR_ENV];
+  if (!dir) throw new SecretUnavailableError(`secret "${name}": file secrets are off on this worker; set ${SECRETS_DIR_ENV} to the folder that holds them`);
+  let path: string;
   try {
-    return (await readFile(ref.file, 'utf8')).replace(/\r?\n$/, '');
+    const root = await realpath(dir);
+    path = await realpath(isAbsolute(file) ? file : join(root, file));
+    if (!path.startsWith(root + sep)) throw Object.assign(new Error('outside'), { code: 'outside' });
   } catch (error) {
-    throw new SecretUnavailableError(`secret "${name}": cannot read ${ref.file} on this worker (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    const why = code === 'outside' ? `is outside ${SECRETS_DIR_ENV}` : `cannot be read (${code})`;
+    throw new SecretUnavailableError(`secret "${name}": ${file} ${why} on this worker`);
+  }
+  try {
+    return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
+  } catch (error) {
+    throw new SecretUnavailableError(`secret "${name}": cannot read ${file} on this worker (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
   }
 }
 
@@ -56,15 +80,18 @@ const isRef = (v: unknown): v is SecretRef => !!v && typeof v === 'object' && ty
 const isInterpolation = (v: unknown): v is SecretInterpolation => !!v && typeof v === 'object' && Array.isArray((v as SecretInterpolation).$interpolate);
 
 /**
- * Replaces secret references in an action's input with their values, read on the worker.
+ * Replaces the secret references at `paths` (where the plan's template put them) with their
+ * values, read on the worker; anything shaped like a reference elsewhere is data and stays.
  * Returns the values it read, so the caller can mask them in anything it reports.
  */
 export async function resolveSecrets(
   value: unknown,
   refs: Record<string, PlanSecret>,
   seen: Set<string> = new Set(),
+  paths: Array<Array<string | number>> = [],
 ): Promise<{ value: unknown; secrets: Set<string> }> {
-  const walk = async (v: unknown): Promise<unknown> => {
+  const at = new Set(paths.map((p) => JSON.stringify(p.map(String))));
+  const resolve = async (v: unknown): Promise<unknown> => {
     if (isRef(v)) {
       const secret = await readSecret(v.$secret, refs[v.$secret]);
       seen.add(secret);
@@ -75,25 +102,44 @@ export async function resolveSecrets(
       for (const form of urlForms(secret)) seen.add(form);
       return secret;
     }
-    if (isInterpolation(v)) return (await Promise.all(v.$interpolate.map(walk))).join('');
-    if (Array.isArray(v)) return Promise.all(v.map(walk));
+    if (isInterpolation(v)) return (await Promise.all(v.$interpolate.map(resolve))).join('');
+    return v;
+  };
+  const walk = async (v: unknown, path: string[]): Promise<unknown> => {
+    if (at.has(JSON.stringify(path))) return resolve(v);
+    if (Array.isArray(v)) return Promise.all(v.map((inner, i) => walk(inner, [...path, String(i)])));
     if (v && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, inner] of Object.entries(v)) out[k] = await walk(inner);
+      for (const [k, inner] of Object.entries(v)) out[k] = await walk(inner, [...path, k]);
       return out;
     }
     return v;
   };
-  return { value: await walk(value), secrets: seen };
+  return { value: await walk(value, []), secrets: seen };
 }
 
-/** Masks every secret value (and URL-embedded passwords) in text that leaves the worker. */
+/** The forms a secret takes in text: as is, URL-encoded, JSON-escaped, base64 (both alphabets). */
+function forms(secret: string): string[] {
+  const base64 = Buffer.from(secret).toString('base64');
+  const all = [
+    secret,
+    encodeURIComponent(secret),
+    JSON.stringify(secret).slice(1, -1),
+    base64,
+    base64.replace(/=+$/, ''),
+    Buffer.from(secret).toString('base64url'),
+  ];
+  return all.filter((f) => f.length > 0);
+}
+
+/**
+ * Masks every secret value (and URL-embedded passwords) in text that leaves the worker,
+ * whatever its length and in each form it may be written; longest first, so a short secret
+ * inside a longer one does not leave the rest of the longer one behind.
+ */
 export function mask(text: string, secrets: Iterable<string>): string {
+  const all = [...new Set([...secrets].flatMap(forms))].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 3) out = out.split(secret).join('***');
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret && encoded.length >= 3) out = out.split(encoded).join('***');
-  }
+  for (const form of all) out = out.split(form).join('***');
   return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^:/@\s]+:)[^@\s]+@/gi, '$1***@');
 }

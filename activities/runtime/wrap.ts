@@ -6,6 +6,7 @@ import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { ActionError } from './errors.ts';
 import { workerIdentity } from './identity.ts';
 import { mask, resolveSecrets, SecretUnavailableError } from './secrets.ts';
+import { UntrustedPlanError, verifyStatement } from './trust.ts';
 
 /** What an action implementation gets besides its input. */
 export interface ActionContext {
@@ -39,8 +40,9 @@ export function defineImpl<S extends ActionSpec>(impl: ActionImpl<S>): ActionImp
 }
 
 function failure(input: ActionInput, backend: string, attempt: number, error: unknown, secrets: Set<string>): ApplicationFailure {
-  const retryable = error instanceof ActionError ? error.retryable : !(error instanceof SecretUnavailableError);
-  const code = error instanceof ActionError ? error.code : error instanceof SecretUnavailableError ? error.code : 'unexpected';
+  const refused = error instanceof SecretUnavailableError || error instanceof UntrustedPlanError;
+  const retryable = error instanceof ActionError ? error.retryable : !refused;
+  const code = error instanceof ActionError || refused ? error.code : 'unexpected';
   const raw = error instanceof Error ? error.message : String(error);
   const last = input.max_attempts > 0 && attempt >= input.max_attempts;
   const verdict = !retryable
@@ -73,7 +75,9 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
     const interval = Math.max(200, Math.min(5_000, (activity.info.heartbeatTimeoutMs ?? 15_000) / 3));
     const ticker = setInterval(() => activity.heartbeat(progress), interval);
     try {
-      const resolved = await resolveSecrets(input.with, input.secrets, secrets);
+      // The secret table must be the one a trusted starter signed, whoever scheduled this.
+      verifyStatement(input.plan_hash ?? '', input.secrets, input.signature);
+      const resolved = await resolveSecrets(input.with, input.secrets, secrets, input.secret_paths);
       const parsed = impl.spec.input.safeParse(resolved.value);
       if (!parsed.success) {
         const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
@@ -94,7 +98,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
           backend = name;
         },
         conceal: (value) => {
-          if (value.length >= 8) secrets.add(value);
+          if (value.length > 0) secrets.add(value);
         },
       };
       const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;

@@ -5,7 +5,7 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceR
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsSwitchImpl } from '../../activities/dns/switch.ts';
-import { toActivity } from '../../activities/runtime/wrap.ts';
+import { toActivity } from '../helpers/activity.ts';
 import { dnsSwitch } from '../../contract/actions/dns.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';

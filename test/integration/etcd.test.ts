@@ -9,7 +9,7 @@ import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { etcdRestoreImpl } from '../../activities/etcd/restore.ts';
 import { etcdSnapshotImpl } from '../../activities/etcd/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startEtcd, type EtcdServer } from '../../stack/etcd.ts';
 import { freePorts } from '../../stack/ports.ts';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { NAMESPACE_KIND } from '../../activities/kubernetes/backup.ts';
 import { listingSha256, openRestorePoints, type PointObject } from '../../activities/restore-points/index.ts';
-import { toActivity } from '../../activities/runtime/wrap.ts';
+import { toActivity } from '../helpers/activity.ts';
 import type { ActionResult } from '../../contract/run.ts';
 import { failureOf } from '../helpers/failure.ts';
 

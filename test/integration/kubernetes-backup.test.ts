@@ -12,7 +12,7 @@ import { k8sRestoreImpl } from '../../activities/kubernetes/restore.ts';
 import { k8sRestoreVolumeImpl } from '../../activities/kubernetes/restore-volume.ts';
 import { k8sSnapshotImpl } from '../../activities/kubernetes/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { SNAPSHOT_CLASS, STORAGE_CLASS, startKubernetes, type KubernetesCluster } from '../../stack/kubernetes/cluster.ts';
 import { apply, comparable, deployment, getJson, namespace, tokenWithoutRights } from '../helpers/kubernetes.ts';

@@ -6,7 +6,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { k8sScaleImpl } from '../../activities/kubernetes/scale.ts';
 import { k8sWaitImpl } from '../../activities/kubernetes/wait.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import { k8sScale } from '../../contract/actions/kubernetes.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startKubernetes, type KubernetesCluster } from '../../stack/kubernetes/cluster.ts';

@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsCheckImpl, objectsReplicateImpl } from '../../activities/objects/replicas.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startTogether } from '../helpers/servers.ts';

@@ -11,7 +11,7 @@ import { startBackends, fingerprint, seedOrders } from '../helpers/backends.ts';
 import { seedInventory } from '../../stack/demo-data.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { dump } from '../../activities/postgres/dump.ts';
-import { toActivity } from '../../activities/runtime/wrap.ts';
+import { toActivity } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { rebound } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';

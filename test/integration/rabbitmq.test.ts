@@ -9,7 +9,7 @@ import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { canonical, type Definitions } from '../../activities/rabbitmq/definitions.ts';
 import { rabbitmqCheckImpl, rabbitmqExportImpl, rabbitmqImportImpl } from '../../activities/rabbitmq/index.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startRabbitMq, type RabbitMqServer } from '../../stack/rabbitmq.ts';
 import { startTogether } from '../helpers/servers.ts';

@@ -9,7 +9,7 @@ import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { redisRestoreImpl } from '../../activities/redis/restore.ts';
 import { redisSnapshotImpl } from '../../activities/redis/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startRedis, type RedisServer } from '../../stack/redis.ts';
 import { failureOf } from '../helpers/failure.ts';

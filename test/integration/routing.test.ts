@@ -13,7 +13,7 @@ import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { command, parseLocation, readServers } from '../../activities/routing/haproxy.ts';
 import { readForward } from '../../activities/routing/elbv2.ts';
 import { switchRouting } from '../../activities/routing/switch.ts';
-import { toActivity } from '../../activities/runtime/wrap.ts';
+import { toActivity } from '../helpers/activity.ts';
 import { startHaproxy, type HaproxyServer } from '../../stack/haproxy.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { freePort } from '../../stack/ports.ts';

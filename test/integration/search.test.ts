@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import { searchCheckImpl, searchRestoreImpl, searchSnapshotImpl } from '../../activities/search/index.ts';
 import { compile } from '../../compiler/index.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';

@@ -18,7 +18,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../helpers/activity.ts';
 import { volumeRestoreImpl, volumeSnapshotImpl } from '../../activities/volume/index.ts';
 import { compile } from '../../compiler/compile.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
