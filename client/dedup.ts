@@ -21,15 +21,30 @@ export interface DedupStart {
   cooldownMs: number;
 }
 
-const SAFE_KEY = /^[A-Za-z0-9._@=+-]{1,200}$/;
+/** Kept as written; every other UTF-8 byte becomes `%XX`. */
+const KEPT = /^[A-Za-z0-9_-]$/;
+const MAX_ESCAPED = 200;
+
+/** Injective (UTF-8 is, and every `%` starts an escape), and never holds "." (child ids), ":" or "~". */
+function escapeKey(key: string): string {
+  let out = '';
+  for (const byte of Buffer.from(key, 'utf8')) {
+    const char = String.fromCharCode(byte);
+    out += KEPT.test(char) ? char : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
 
 /**
  * The same runbook and key always give the same id, so Temporal itself refuses a second
- * run; keys that are long or hold odd characters are hashed to stay a valid, short id.
+ * run. Distinct keys give distinct ids, and none is a child run's (`<parent>.<step>`: runbook
+ * names hold no "." and neither does any id made here): the key is escaped injectively, or,
+ * when that is long, hashed under a `~` the escaped form never holds.
  */
 export function alertWorkflowId(runbook: string, key: string): string {
   if (key === '') return `${runbook}:alert`;
-  const part = SAFE_KEY.test(key) ? key : `sha256-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+  const escaped = escapeKey(key);
+  const part = escaped.length <= MAX_ESCAPED ? escaped : `~sha256-${createHash('sha256').update(key, 'utf8').digest('hex')}`;
   return `${runbook}:alert:${part}`;
 }
 
