@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { finalStatus } from '../../client/runs.ts';
+import { finalStatus, startRun } from '../../client/runs.ts';
+import { loadRunbooks } from '../../serve/runbooks.ts';
 import { alertmanagerBody, postAlert, startServeProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { connect, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
@@ -317,6 +318,21 @@ describe('rebound serve (process) with the real Temporal server and a worker pro
       );
       expect(outcome).toMatch(/serve exited with 2/);
       expect(outcome).toMatch(/REBOUND_SERVE_TOKEN is 1 byte long; it must be at least 32/);
+    },
+    SLOW,
+  );
+
+  it(
+    'a run an older serve started under the unescaped id (`<runbook>:alert:db1.dc1`) is attached to; a child of that shape is not',
+    async () => {
+      const plan = loadRunbooks(dir, () => undefined).find((r) => r.plan.name === name('storm'))!.plan;
+      const legacy = await startRun(client, plan, { service: 'db1.dc1' }, { taskQueue: `rebound-${site}`, workflowId: `${name('storm')}:alert:db1.dc1` });
+      const answer = await postAlert(alertmanager(serve), storm('db1.dc1'), keys);
+      expect(answer).toMatchObject({ status: 200, body: { run: legacy.workflowId, deduplicated: true } });
+
+      // `nest:alert:orders.sub` is the running child of `nest:alert:orders` (test above): the key "orders.sub" gets a run of its own.
+      const own = await postAlert(alertmanager(serve), alertmanagerBody([{ labels: { alertname: 'NestDown', service: 'orders.sub' } }]), keys);
+      expect(own.body.run).toBe(`${name('nest')}:alert:orders%2Esub`);
     },
     SLOW,
   );
