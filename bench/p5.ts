@@ -93,7 +93,7 @@ async function alertLatency(server: TemporalServer, bundle: string, alerts: numb
     - {id: first, uses: log, with: {message: "\${{ trigger.alert.labels.n }}"}}
 `,
   );
-  const keys = { token: 'p5-bench-token' };
+  const keys = { token: 'p5-bench-token-0123456789abcdef0123' };
   const site = `p5-alert-${Date.now()}`;
   const worker = await startWorkerProcess({ address: server.address, site, bundle });
   const serve = await startServeProcess({ address: server.address, site, runbooks: dir, env: { REBOUND_SERVE_TOKEN: keys.token } });

@@ -164,6 +164,9 @@ export function program(): Command {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--site <site>', 'start runs on the workers of this site (task queue rebound-<site>)')
+    .option('--max-alerts <n>', "alerts one request may carry; more is refused with 413 (set Alertmanager's max_alerts to it)", '100')
+    .option('--max-runs <n>', 'distinct runs one request may start or attach to; more is refused with 429 and starts none', '10')
+    .option('--metrics-auth', '/metrics asks for the bearer token (REBOUND_SERVE_TOKEN) too')
     .description('receive alert webhooks (Alertmanager, generic JSON) and start runbooks, one run per dedup key')
     .action(async (o) => serveCommand(o));
   scheduleCommands(cli);

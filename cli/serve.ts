@@ -14,11 +14,20 @@ export interface ServeCommandOptions {
   tlsCert?: string;
   tlsKey?: string;
   site?: string;
+  maxAlerts: string;
+  maxRuns: string;
+  metricsAuth?: boolean;
 }
 
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number (0 picks a free one), not "${value}"`);
+  return n;
+}
+
+function count(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of at least 1, not "${value}"`);
   return n;
 }
 
@@ -31,7 +40,13 @@ function lazyClient(): Client {
 export async function serveCommand(options: ServeCommandOptions): Promise<void> {
   const log = jsonLog();
   const client = lazyClient();
-  const settings = { ...options, port: port(options.port), taskQueue: taskQueueFor(options.site) };
+  const settings = {
+    ...options,
+    port: port(options.port),
+    taskQueue: taskQueueFor(options.site),
+    limits: { alertsPerRequest: count('--max-alerts', options.maxAlerts), runsPerRequest: count('--max-runs', options.maxRuns) },
+    metricsAuth: options.metricsAuth ?? false,
+  };
   const server = await startServe(settings, client, log).catch((error) => {
     if (error instanceof AuthConfigError || error instanceof RunbookDirectoryError) throw new UsageError(error.message);
     throw error;

@@ -1,5 +1,5 @@
 // What a run left on record: its Plan and parameters (the workflow input), its final status, and each step's evaluated `with:`.
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { ActionInput, RunInput, RunStatus } from '../contract/run.ts';
 import type { Plan } from '../contract/plan.ts';
@@ -7,6 +7,8 @@ import { fetchStatus } from './runs.ts';
 
 export interface RunRecord {
   workflowId: string;
+  /** The execution read (an id may be reused by later runs; a child is read as the one its parent started). */
+  runId: string;
   plan: Plan;
   params: RunInput['params'];
   /** How the run started (an alert's startsAt is where a report's RTO begins). */
@@ -31,8 +33,8 @@ function first<T>(payloads: Payloads): T | undefined {
 }
 
 /** Reads a run's record from Temporal: its history and, through the status query or its result, its steps. */
-export async function loadRunRecord(client: Client, workflowId: string): Promise<RunRecord> {
-  const handle = client.workflow.getHandle(workflowId);
+export async function loadRunRecord(client: Client, workflowId: string, runId?: string): Promise<RunRecord> {
+  const handle = client.workflow.getHandle(workflowId, runId);
   const [history, description] = await Promise.all([handle.fetchHistory(), handle.describe()]);
   const events = history.events ?? [];
   const input = first<RunInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
@@ -42,27 +44,45 @@ export async function loadRunRecord(client: Client, workflowId: string): Promise
     const scheduled = first<ActionInput>(event.activityTaskScheduledEventAttributes?.input);
     if (scheduled?.step) inputs[scheduled.step] = scheduled.with;
   }
-  const status = await fetchStatus(client, workflowId);
+  const status = await fetchStatus(client, workflowId, description.runId);
   const closed = description.status.name !== 'RUNNING';
-  const children = await loadChildren(client, workflowId, input.plan, status);
-  return { workflowId, plan: input.plan, params: input.params ?? {}, ...(input.trigger ? { trigger: input.trigger } : {}), status, inputs, closed, children };
+  const children = await loadChildren(client, workflowId, input.plan, startedChildren(events));
+  return {
+    workflowId,
+    runId: description.runId,
+    plan: input.plan,
+    params: input.params ?? {},
+    ...(input.trigger ? { trigger: input.trigger } : {}),
+    status,
+    inputs,
+    closed,
+    children,
+  };
 }
 
-/** The child runs of a run's `uses: runbook` steps that started (the interpreter names them `<run>.<step>`); a failed child step may still have changed things. */
-async function loadChildren(client: Client, workflowId: string, plan: Plan, status: RunStatus): Promise<Record<string, RunRecord>> {
-  const states = new Map(status.steps.map((s) => [s.id, s.status]));
-  const started = [...plan.steps, ...plan.on_failure, ...plan.finally].filter((s) => s.child && !['pending', 'skipped', undefined].includes(states.get(s.id)));
+type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+
+/** The executions this run's history says it started as children: workflow id → run id. */
+function startedChildren(events: HistoryEvent[]): Map<string, string> {
+  const started = new Map<string, string>();
+  for (const event of events) {
+    const execution = event.childWorkflowExecutionStartedEventAttributes?.workflowExecution;
+    if (execution?.workflowId && execution.runId) started.set(execution.workflowId, execution.runId);
+  }
+  return started;
+}
+
+/**
+ * The child runs of a run's `uses: runbook` steps, as its own history recorded them (the
+ * interpreter names each `<run>.<step>`; the run id pins the execution): a workflow started
+ * later under that id is not this run's child. A step whose child never started changed nothing.
+ */
+async function loadChildren(client: Client, workflowId: string, plan: Plan, started: Map<string, string>): Promise<Record<string, RunRecord>> {
   const children: Record<string, RunRecord> = {};
-  for (const step of started) {
+  for (const step of [...plan.steps, ...plan.on_failure, ...plan.finally].filter((s) => s.child)) {
     const childId = `${workflowId}.${step.id}`;
-    try {
-      await client.workflow.getHandle(childId).describe();
-    } catch (error) {
-      // Cancelled before its child workflow was started: it changed nothing.
-      if (error instanceof WorkflowNotFoundError) continue;
-      throw error;
-    }
-    children[step.id] = await loadRunRecord(client, childId);
+    const runId = started.get(childId);
+    if (runId) children[step.id] = await loadRunRecord(client, childId, runId);
   }
   return children;
 }

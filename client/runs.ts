@@ -61,8 +61,8 @@ export async function finalStatus(handle: WorkflowHandle): Promise<RunStatus> {
 }
 
 /** Live status of a run, with attempt counts and last failures of steps still retrying. */
-export async function fetchStatus(client: Client, workflowId: string): Promise<RunStatus> {
-  const handle = client.workflow.getHandle(workflowId);
+export async function fetchStatus(client: Client, workflowId: string, runId?: string): Promise<RunStatus> {
+  const handle = client.workflow.getHandle(workflowId, runId);
   const description = await handle.describe();
   if (description.status.name !== 'RUNNING') return finalStatus(handle);
   const status = await handle.query(statusQuery);
@@ -78,18 +78,33 @@ export async function fetchStatus(client: Client, workflowId: string): Promise<R
 }
 
 /**
+ * The execution of `childId` that this parent execution started, found through the child's
+ * parent link or else the parent's history (its child-started events): a workflow started
+ * later under the same id, by anyone, is not the child.
+ */
+async function childRunId(client: Client, parentId: string, parentRunId: string, childId: string): Promise<string | undefined> {
+  const latest = await client.workflow.getHandle(childId).describe();
+  if (latest.parentExecution?.workflowId === parentId && latest.parentExecution.runId === parentRunId) return latest.runId;
+  const history = await client.workflow.getHandle(parentId, parentRunId).fetchHistory();
+  const started = (history.events ?? []).map((e) => e.childWorkflowExecutionStartedEventAttributes?.workflowExecution);
+  return started.filter((e) => e?.workflowId === childId).at(-1)?.runId ?? undefined;
+}
+
+/**
  * A run's status with its child runs' steps after the step that started each, as
  * `<child step>.<step>`: where a parent run is, at any depth. A child not started yet, or
  * whose status cannot be read now, shows as its step alone.
  */
-export async function withChildren(client: Client, workflowId: string, status: RunStatus): Promise<RunStatus> {
+export async function withChildren(client: Client, workflowId: string, status: RunStatus, runId?: string): Promise<RunStatus> {
   const steps: RunStatus['steps'] = [];
+  let parentRunId = runId;
   for (const step of status.steps) {
     steps.push(step);
     if (step.uses !== 'runbook' || step.status === 'pending' || step.status === 'skipped') continue;
     const childId = `${workflowId}.${step.id}`;
-    const child = await fetchStatus(client, childId)
-      .then((s) => withChildren(client, childId, s))
+    parentRunId ??= (await client.workflow.getHandle(workflowId).describe()).runId;
+    const child = await childRunId(client, workflowId, parentRunId, childId)
+      .then(async (id) => (id ? withChildren(client, childId, await fetchStatus(client, childId, id), id) : undefined))
       .catch(() => undefined);
     if (child) steps.push(...child.steps.map((s) => ({ ...s, id: `${step.id}.${s.id}` })));
   }

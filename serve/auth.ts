@@ -1,9 +1,15 @@
-// Alert routes' authentication: a bearer token and/or an HMAC-SHA256 signature of the body, compared in constant time.
+// Alert routes' authentication: a bearer token and/or an HMAC-SHA256 signature of a timestamp and the body, compared in constant time.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
-/** The header carrying the body's signature: `sha256=<hex of HMAC-SHA256(key, body)>`. */
-export const SIGNATURE_HEADER = 'x-rebound-signature';
+/** The header carrying the signature: `sha256=<hex of HMAC-SHA256(key, <timestamp> + "." + body)>`. */
+const SIGNATURE_HEADER = 'x-rebound-signature';
+/** When the sender signed, in Unix seconds; part of what is signed, so it cannot be moved. */
+const TIMESTAMP_HEADER = 'x-rebound-timestamp';
+/** A signed request older (or newer) than this is refused: a captured one cannot be replayed later. */
+const SIGNATURE_WINDOW_MS = 5 * 60_000;
+/** Shorter tokens and keys can be guessed or brute-forced offline from one signed request. */
+const MIN_SECRET_BYTES = 32;
 
 export interface AuthKeys {
   token?: string;
@@ -31,9 +37,23 @@ function fromEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   return env[name] || undefined;
 }
 
-/** Keys from REBOUND_SERVE_TOKEN / REBOUND_SERVE_HMAC_KEY, or the files their `_FILE` variants name. */
+/** Says the length only: the value must not reach the log. */
+function longEnough(name: string, value: string | undefined): string | undefined {
+  const bytes = value === undefined ? 0 : Buffer.byteLength(value, 'utf8');
+  if (value !== undefined && bytes < MIN_SECRET_BYTES) {
+    throw new AuthConfigError(
+      `${name} is ${bytes} byte${bytes === 1 ? '' : 's'} long; it must be at least ${MIN_SECRET_BYTES} (make one with: openssl rand -hex 32)`,
+    );
+  }
+  return value;
+}
+
+/** Keys from REBOUND_SERVE_TOKEN / REBOUND_SERVE_HMAC_KEY, or the files their `_FILE` variants name; each at least 32 bytes. */
 export function loadAuthKeys(env: NodeJS.ProcessEnv = process.env): AuthKeys {
-  const keys = { token: fromEnv(env, 'REBOUND_SERVE_TOKEN'), hmacKey: fromEnv(env, 'REBOUND_SERVE_HMAC_KEY') };
+  const keys = {
+    token: longEnough('REBOUND_SERVE_TOKEN', fromEnv(env, 'REBOUND_SERVE_TOKEN')),
+    hmacKey: longEnough('REBOUND_SERVE_HMAC_KEY', fromEnv(env, 'REBOUND_SERVE_HMAC_KEY')),
+  };
   if (!keys.token && !keys.hmacKey) {
     throw new AuthConfigError(
       'no credentials for the alert routes: set REBOUND_SERVE_TOKEN (or REBOUND_SERVE_TOKEN_FILE) for a bearer token and/or REBOUND_SERVE_HMAC_KEY (or REBOUND_SERVE_HMAC_KEY_FILE) for signed bodies',
@@ -54,16 +74,27 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(value) ? (value[0] ?? '') : (value ?? '');
 }
 
+type Headers = Record<string, string | string[] | undefined>;
+
+/** The bearer token, when one is configured (also what `/metrics` asks for with --metrics-auth). */
+export function hasToken(token: string, headers: Headers): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization'));
+  return sameSecret(match?.[1]?.trim() ?? '', token);
+}
+
+/** A signature over `<timestamp>.<body>` (Slack's and Stripe's scheme), with the timestamp inside the window. */
+function hasSignature(key: string, headers: Headers, body: Buffer, now: number): boolean {
+  const timestamp = header(headers, TIMESTAMP_HEADER).trim();
+  const expected = `sha256=${createHmac('sha256', key).update(`${timestamp}.`).update(body).digest('hex')}`;
+  const signed = sameSecret(header(headers, SIGNATURE_HEADER).trim().toLowerCase(), expected);
+  const fresh = /^\d{1,12}$/.test(timestamp) && Math.abs(now - Number(timestamp) * 1000) <= SIGNATURE_WINDOW_MS;
+  return signed && fresh;
+}
+
 /** Every configured check must pass: the token when one is set, the signature when a key is set. */
-export function authenticate(keys: AuthKeys, headers: Record<string, string | string[] | undefined>, body: Buffer): boolean {
+export function authenticate(keys: AuthKeys, headers: Headers, body: Buffer, now = Date.now()): boolean {
   let ok = true;
-  if (keys.token) {
-    const match = /^Bearer\s+(.+)$/i.exec(header(headers, 'authorization'));
-    ok = sameSecret(match?.[1]?.trim() ?? '', keys.token) && ok;
-  }
-  if (keys.hmacKey) {
-    const expected = `sha256=${createHmac('sha256', keys.hmacKey).update(body).digest('hex')}`;
-    ok = sameSecret(header(headers, SIGNATURE_HEADER).trim().toLowerCase(), expected) && ok;
-  }
+  if (keys.token) ok = hasToken(keys.token, headers) && ok;
+  if (keys.hmacKey) ok = hasSignature(keys.hmacKey, headers, body, now) && ok;
   return ok;
 }

@@ -10,13 +10,22 @@ export interface Matcher {
   test(value: string): boolean;
 }
 
+/**
+ * The one place the regex engine is chosen. JavaScript's backtracks (`.*db.*primary` is
+ * quadratic, nested quantifiers exponential), so label values are capped (serve/limits.ts);
+ * RE2 (`re2js`) matches in linear time: `const re = RE2JS.compile(pattern); return (v) => re.matches(v);`
+ * (`matches` is anchored at both ends).
+ */
+function fullMatch(pattern: string): (value: string) => boolean {
+  const regex = new RegExp(`^(?:${pattern})$`);
+  return (v) => regex.test(v);
+}
+
 /** Exact values, or `/regex/` anchored at both ends as Alertmanager's matchers are. */
 export function compileMatchers(match: Record<string, string>): Matcher[] {
   return Object.entries(match).map(([label, value]) => {
     const pattern = matcherPattern(value);
-    if (pattern === undefined) return { label, test: (v) => v === value };
-    const regex = new RegExp(`^(?:${pattern})$`);
-    return { label, test: (v) => regex.test(v) };
+    return { label, test: pattern === undefined ? (v) => v === value : fullMatch(pattern) };
   });
 }
 

@@ -11,6 +11,7 @@ import { startServe, type RunningServe } from './server.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-serve-unit-'));
 const lines: string[] = [];
+const TOKEN = 'unit-token-0123456789abcdef0123456789';
 
 describe('startServe over HTTPS, Temporal unreachable', () => {
   let serve: RunningServe;
@@ -42,13 +43,29 @@ describe('startServe over HTTPS, Temporal unreachable', () => {
       },
     );
     writeFileSync(
+      join(dir, 'primary.yaml'),
+      'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: primary}\nspec:\n  triggers: {alert: {match: {db: "/.*db.*primary/"}}}\n  steps:\n    - {id: a, uses: log, with: {message: x}}\n',
+    );
+    writeFileSync(
+      join(dir, 'many.yaml'),
+      'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: many}\nspec:\n  triggers: {alert: {match: {alertname: Many}, dedup_key: "${{ trigger.alert.labels.service }}"}}\n  steps:\n    - {id: a, uses: log, with: {message: x}}\n',
+    );
+    writeFileSync(
       join(dir, 'down.yaml'),
       'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: down}\nspec:\n  triggers: {alert: {match: {alertname: Down}}}\n  steps:\n    - {id: a, uses: log, with: {message: x}}\n',
     );
-    process.env.REBOUND_SERVE_TOKEN = 'unit-token';
+    process.env.REBOUND_SERVE_TOKEN = TOKEN;
     // Port 1 on loopback refuses connections: Temporal is "down".
     client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 500 }) });
-    const options = { runbooks: dir, host: '127.0.0.1', port: 0, taskQueue: 'unit', tlsCert: join(dir, 'cert.pem'), tlsKey: join(dir, 'key.pem') };
+    const options = {
+      runbooks: dir,
+      host: '127.0.0.1',
+      port: 0,
+      taskQueue: 'unit',
+      tlsCert: join(dir, 'cert.pem'),
+      tlsKey: join(dir, 'key.pem'),
+      metricsAuth: true,
+    };
     serve = await startServe(
       options,
       client,
@@ -62,8 +79,8 @@ describe('startServe over HTTPS, Temporal unreachable', () => {
     delete process.env.REBOUND_SERVE_TOKEN;
   });
 
-  const post = (body: string, token = 'unit-token') =>
-    fetch(`${serve.url}/v1/alerts`, {
+  const post = (body: string, token = TOKEN, route = '/v1/alerts') =>
+    fetch(`${serve.url}${route}`, {
       method: 'POST',
       dispatcher: agent,
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -75,7 +92,7 @@ describe('startServe over HTTPS, Temporal unreachable', () => {
     expect((await fetch(`${serve.url}/healthz`, { dispatcher: agent })).status).toBe(200);
     const ready = await fetch(`${serve.url}/readyz`, { dispatcher: agent });
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ ready: false, problems: ['Temporal is not reachable'], runbooks: ['down'] });
+    expect(await ready.json()).toMatchObject({ ready: false, problems: ['Temporal is not reachable'], runbooks: ['down', 'many', 'primary'] });
   });
 
   it('refuses before matching: 401 without detail, 413 over 1 MB', async () => {
@@ -83,7 +100,32 @@ describe('startServe over HTTPS, Temporal unreachable', () => {
     expect(denied.status).toBe(401);
     expect(await denied.json()).toEqual({ error: 'unauthorized' });
     expect((await post(JSON.stringify({ labels: { alertname: 'Down' }, pad: 'x'.repeat(1024 * 1024) }))).status).toBe(413);
-    expect(lines.join('')).not.toContain('unit-token');
+    expect(lines.join('')).not.toContain(TOKEN);
+  });
+
+  it('refuses a 200 KB label (413) before any regex sees it, and /healthz answers meanwhile', async () => {
+    const huge = post(JSON.stringify({ labels: { alertname: 'Big', db: 'db'.repeat(100_000) } }));
+    const health = fetch(`${serve.url}/healthz`, { dispatcher: agent });
+    const [answer, healthz] = await Promise.all([huge, health]);
+    expect(healthz.status).toBe(200);
+    expect(answer.status).toBe(413);
+    expect(await answer.json()).toEqual({ error: 'alerts[0].labels.db is 200000 bytes; the limit is 8192' });
+  });
+
+  it('refuses (429) a request that would start more runs than the cap, and starts none of them', async () => {
+    const alerts = Array.from({ length: 11 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Many', service: `s${i}` } }));
+    const answer = await post(JSON.stringify({ version: '4', alerts }), TOKEN, '/v1/alerts/alertmanager');
+    expect(answer.status).toBe(429);
+    expect(await answer.json()).toEqual({ error: 'this request would start 11 runs; the limit is 10 per request' });
+    const fewer = await post(JSON.stringify({ version: '4', alerts: alerts.slice(0, 10) }), TOKEN, '/v1/alerts/alertmanager');
+    expect(fewer.status).toBe(503);
+  });
+
+  it('/metrics asks for the token when told to', async () => {
+    expect((await fetch(`${serve.url}/metrics`, { dispatcher: agent })).status).toBe(401);
+    const metrics = await fetch(`${serve.url}/metrics`, { dispatcher: agent, headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain('rebound_alert_requests_refused_total{route="generic",reason="too_large"}');
   });
 
   it('answers 503 (so the sender retries) when the run cannot be started', async () => {

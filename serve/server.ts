@@ -1,14 +1,15 @@
-// Builds and runs the `rebound serve` HTTP server: Fastify with a 1 MB body limit, raw bodies (for signatures), TLS if asked.
+// Builds and runs the `rebound serve` HTTP server: Fastify with a 512 KB body limit, raw bodies (for signatures), TLS if asked.
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
-import { loadAuthKeys, type AuthKeys } from './auth.ts';
+import { AuthConfigError, loadAuthKeys, type AuthKeys } from './auth.ts';
+import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import type { Log } from './log.ts';
 import { createMetrics } from './metrics.ts';
-import { registerRoutes } from './routes.ts';
+import { registerRoutes, routeOf } from './routes.ts';
 import { loadRunbooks, type AlertRunbook } from './runbooks.ts';
 
-export const BODY_LIMIT = 1024 * 1024;
+export const BODY_LIMIT = 512 * 1024;
 
 export interface ServeOptions {
   runbooks: string;
@@ -17,6 +18,10 @@ export interface ServeOptions {
   taskQueue: string;
   tlsCert?: string;
   tlsKey?: string;
+  /** Caps per request (alerts, runs, value sizes); DEFAULT_LIMITS for what is not given. */
+  limits?: Partial<Limits>;
+  /** `/metrics` asks for the bearer token (REBOUND_SERVE_TOKEN must be set). */
+  metricsAuth?: boolean;
 }
 
 export interface RunningServe {
@@ -35,7 +40,7 @@ function httpsOptions(options: ServeOptions): { cert: Buffer; key: Buffer } | un
 /** Fastify's own refusals (body too large, bad content) in our shape, counted and logged. */
 function errorHandler(app: FastifyInstance, log: Log, metrics: ReturnType<typeof createMetrics>): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const route = request.url.startsWith('/v1/alerts/alertmanager') ? 'alertmanager' : 'generic';
+    const route = routeOf(request.url);
     const status = error.statusCode ?? 500;
     if (status === 413 || status < 500) {
       const reason = status === 413 ? 'too_large' : 'malformed';
@@ -57,8 +62,15 @@ async function temporalReachable(client: Client): Promise<boolean> {
   }
 }
 
+/** The keys, and the token when /metrics is to ask for it: a setting that could not be honoured stops the start. */
+function loadKeys(options: ServeOptions): AuthKeys {
+  const keys = loadAuthKeys();
+  if (options.metricsAuth && !keys.token) throw new AuthConfigError('--metrics-auth asks for the bearer token on /metrics, but REBOUND_SERVE_TOKEN is not set');
+  return keys;
+}
+
 export async function startServe(options: ServeOptions, client: Client, log: Log): Promise<RunningServe> {
-  let keys: AuthKeys = loadAuthKeys();
+  let keys: AuthKeys = loadKeys(options);
   let runbooks: AlertRunbook[] = loadRunbooks(options.runbooks, log);
   const metrics = createMetrics();
   const https = httpsOptions(options);
@@ -74,6 +86,8 @@ export async function startServe(options: ServeOptions, client: Client, log: Log
     log,
     metrics,
     keys: () => keys,
+    limits: { ...DEFAULT_LIMITS, ...options.limits },
+    metricsAuth: options.metricsAuth ?? false,
     ready: async () => {
       const problems = (await temporalReachable(client)) ? [] : ['Temporal is not reachable'];
       return { ready: problems.length === 0, problems };
@@ -87,7 +101,7 @@ export async function startServe(options: ServeOptions, client: Client, log: Log
     url,
     reload() {
       try {
-        keys = loadAuthKeys();
+        keys = loadKeys(options);
         runbooks = loadRunbooks(options.runbooks, log);
       } catch (error) {
         log('error', 'reload failed; still serving what was loaded', { error: (error as Error).message });

@@ -5,12 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { finalStatus } from '../../client/runs.ts';
+import { finalStatus, startRun } from '../../client/runs.ts';
+import { loadRunbooks } from '../../serve/runbooks.ts';
 import { alertmanagerBody, postAlert, startServeProcess, type ServeProcess } from '../helpers/serve-process.ts';
 import { connect, uniqueSite } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
-const keys = { token: `tok-${randomBytes(12).toString('hex')}`, hmacKey: `hmac-${randomBytes(12).toString('hex')}` };
+const keys = { token: `tok-${randomBytes(16).toString('hex')}`, hmacKey: `hmac-${randomBytes(16).toString('hex')}` };
 const env = { REBOUND_SERVE_TOKEN: keys.token, REBOUND_SERVE_HMAC_KEY: keys.hmacKey };
 const suffix = randomBytes(3).toString('hex');
 const dir = mkdtempSync(join(tmpdir(), 'rebound-serve-'));
@@ -44,6 +45,32 @@ writeFileSync(
 `,
 );
 
+// A parent whose child run is held at an approval: its id is `<parent>.sub` while alerts arrive.
+writeFileSync(join(dir, 'nest-child.yaml'), `${head('nest-child')}  steps:\n    - {id: gate, uses: approval, with: {timeout: 10m}}\n`);
+writeFileSync(
+  join(dir, 'nest.yaml'),
+  `${head('nest')}  triggers:
+    alert: {match: {alertname: NestDown}, dedup_key: "\${{ trigger.alert.labels.service }}"}
+  steps:
+    - {id: sub, uses: runbook, with: {path: nest-child.yaml}}
+`,
+);
+writeFileSync(
+  join(dir, 'typed.yaml'),
+  `${head('typed')}  parameters: {n: {type: number, required: true}}
+  triggers:
+    alert: {match: {alertname: TypedDown}, params: {n: "\${{ trigger.alert.labels.n }}"}}
+  steps:
+    - {id: a, uses: log, with: {message: typed}}
+`,
+);
+// Temporal refuses a workflow id over 1000 characters (INVALID_ARGUMENT): a start that can never succeed.
+const LONG = `long${'g'.repeat(990)}`;
+writeFileSync(
+  join(dir, 'long.yaml'),
+  `${head(LONG)}  triggers:\n    alert: {match: {alertname: LongDown}}\n  steps:\n    - {id: a, uses: log, with: {message: x}}\n`,
+);
+
 // Processes start slowly on a shared, loaded machine: room for that, never a speed assertion.
 const SLOW = 300_000;
 const alertmanager = (s: ServeProcess) => `${s.url}/v1/alerts/alertmanager`;
@@ -64,7 +91,8 @@ describe('rebound serve (process) with the real Temporal server and a worker pro
     ]);
   });
   afterAll(async () => {
-    for await (const run of client.workflow.list({ query: `ReboundRunbook = '${name('storm')}' AND ExecutionStatus = 'Running'` })) {
+    const held = `(ReboundRunbook = '${name('storm')}' OR ReboundRunbook = '${name('nest')}' OR ReboundRunbook = '${name('nest-child')}')`;
+    for await (const run of client.workflow.list({ query: `${held} AND ExecutionStatus = 'Running'` })) {
       await client.workflow
         .getHandle(run.workflowId)
         .terminate('test over')
@@ -154,6 +182,8 @@ describe('rebound serve (process) with the real Temporal server and a worker pro
       expect(await postAlert(alertmanager(serve), body, { ...keys, token: 'wrong' })).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
       expect(await postAlert(alertmanager(serve), body, { ...keys, hmacKey: 'wrong' })).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
       expect((await postAlert(alertmanager(serve), body, { token: keys.token })).status).toBe(401);
+      // A captured signed request sent again six minutes later: outside the window.
+      expect(await postAlert(alertmanager(serve), body, keys, {}, Date.now() - 6 * 60_000)).toMatchObject({ status: 401, body: { error: 'unauthorized' } });
       const malformed = await postAlert(alertmanager(serve), '{"version": "4", "alerts": [', keys);
       expect(malformed.status).toBe(400);
       expect(String(malformed.body.error)).toContain('malformed JSON');
@@ -192,7 +222,7 @@ describe('rebound serve (process) with the real Temporal server and a worker pro
       expect((await fetch(`${serve.url}/healthz`)).status).toBe(200);
       const ready = await fetch(`${serve.url}/readyz`);
       expect(ready.status).toBe(200);
-      expect(await ready.json()).toMatchObject({ ready: true, runbooks: [name('quick'), name('storm')] });
+      expect(await ready.json()).toMatchObject({ ready: true, runbooks: [`${LONG}-${suffix}`, name('nest'), name('quick'), name('storm'), name('typed')] });
       const metrics = await (await fetch(`${serve.url}/metrics`)).text();
       expect(metrics).toContain(`rebound_alert_decisions_total{runbook="${name('storm')}",decision="started"} 1`);
       expect(metrics).toMatch(/rebound_alerts_received_total\{route="generic"\} 2/);
@@ -219,6 +249,90 @@ describe('rebound serve (process) with the real Temporal server and a worker pro
       expect(late).toMatchObject({ status: 202, body: { run: `${name('late')}:alert` } });
       const still = await postAlert(alertmanager(serve), storm('orders'), keys);
       expect(still.body).toMatchObject({ deduplicated: true });
+    },
+    SLOW,
+  );
+
+  it(
+    'an alert whose key names a child run (`<key>.<step>`) starts its own run instead of attaching to the child',
+    async () => {
+      const parent = await postAlert(alertmanager(serve), alertmanagerBody([{ labels: { alertname: 'NestDown', service: 'orders' } }]), keys);
+      expect(parent.status).toBe(202);
+      const childId = `${String(parent.body.run)}.sub`;
+      for (let i = 0; i < 150; i++) {
+        const found = await client.workflow
+          .getHandle(childId)
+          .describe()
+          .then(() => true)
+          .catch(() => false);
+        if (found) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect((await client.workflow.getHandle(childId).describe()).status.name).toBe('RUNNING');
+      const crafted = await postAlert(alertmanager(serve), alertmanagerBody([{ labels: { alertname: 'NestDown', service: 'orders.sub' } }]), keys);
+      expect(crafted.status).toBe(202);
+      expect(crafted.body.run).not.toBe(childId);
+      expect((await client.workflow.getHandle(String(crafted.body.run)).describe()).parentExecution).toBeUndefined();
+    },
+    SLOW,
+  );
+
+  it(
+    'a batch with an alert that can never start is answered 400 with the reason, beside the run that did start',
+    async () => {
+      const batch = alertmanagerBody([{ labels: { alertname: 'StormDown', service: 'batch-ok' } }, { labels: { alertname: 'TypedDown', n: 'not-a-number' } }]);
+      const answer = await postAlert(alertmanager(serve), batch, keys);
+      expect(answer.status).toBe(400);
+      const decisions = answer.body.decisions as Array<Record<string, string>>;
+      expect(decisions.find((d) => d.runbook === name('storm'))).toMatchObject({ decision: 'started', run: `${name('storm')}:alert:batch-ok` });
+      expect(decisions.find((d) => d.runbook === name('typed'))).toMatchObject({ decision: 'invalid', error: expect.stringContaining('"n" must be a number') });
+      // Sent again (a sender's retry): the run is attached to, the bad alert still refused.
+      const again = await postAlert(alertmanager(serve), batch, keys);
+      expect(again.status).toBe(400);
+      expect((again.body.decisions as Array<Record<string, string>>).find((d) => d.runbook === name('storm'))).toMatchObject({ decision: 'deduplicated' });
+    },
+    SLOW,
+  );
+
+  it(
+    'a start Temporal refuses for good (INVALID_ARGUMENT) is answered 400 with its reason, not 503 for ever',
+    async () => {
+      const answer = await postAlert(`${serve.url}/v1/alerts`, { labels: { alertname: 'LongDown' } }, keys);
+      expect(answer.status).toBe(400);
+      expect(answer.body.decisions).toMatchObject([
+        { decision: 'invalid', error: expect.stringMatching(/Temporal refused the start: .*INVALID_ARGUMENT: WorkflowId exceeds maximum allowed length/) },
+      ]);
+    },
+    SLOW,
+  );
+
+  it(
+    'refuses to start with a token or key shorter than 32 bytes',
+    async () => {
+      const outcome = await startServeProcess({ address: inject('temporalAddress'), site, runbooks: dir, env: { ...env, REBOUND_SERVE_TOKEN: 'x' } }).then(
+        async (s) => {
+          await s.kill();
+          return 'listening';
+        },
+        (error: Error) => error.message,
+      );
+      expect(outcome).toMatch(/serve exited with 2/);
+      expect(outcome).toMatch(/REBOUND_SERVE_TOKEN is 1 byte long; it must be at least 32/);
+    },
+    SLOW,
+  );
+
+  it(
+    'a run an older serve started under the unescaped id (`<runbook>:alert:db1.dc1`) is attached to; a child of that shape is not',
+    async () => {
+      const plan = loadRunbooks(dir, () => undefined).find((r) => r.plan.name === name('storm'))!.plan;
+      const legacy = await startRun(client, plan, { service: 'db1.dc1' }, { taskQueue: `rebound-${site}`, workflowId: `${name('storm')}:alert:db1.dc1` });
+      const answer = await postAlert(alertmanager(serve), storm('db1.dc1'), keys);
+      expect(answer).toMatchObject({ status: 200, body: { run: legacy.workflowId, deduplicated: true } });
+
+      // `nest:alert:orders.sub` is the running child of `nest:alert:orders` (test above): the key "orders.sub" gets a run of its own.
+      const own = await postAlert(alertmanager(serve), alertmanagerBody([{ labels: { alertname: 'NestDown', service: 'orders.sub' } }]), keys);
+      expect(own.body.run).toBe(`${name('nest')}:alert:orders%2Esub`);
     },
     SLOW,
   );

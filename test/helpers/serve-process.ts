@@ -62,17 +62,22 @@ export async function startServeProcess(options: { address: string; site: string
   };
 }
 
-/** POSTs a JSON body with the bearer token and/or signature that `keys` holds. */
+/** POSTs a JSON body with the bearer token and/or signature (over `<timestamp>.<body>`, signed `signedAt`) that `keys` holds. */
 export async function postAlert(
   url: string,
   body: unknown,
   keys: ServeKeys,
   headers: Record<string, string> = {},
+  signedAt = Date.now(),
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   const auth: Record<string, string> = {};
   if (keys.token) auth.authorization = `Bearer ${keys.token}`;
-  if (keys.hmacKey) auth['x-rebound-signature'] = `sha256=${createHmac('sha256', keys.hmacKey).update(text).digest('hex')}`;
+  if (keys.hmacKey) {
+    const timestamp = String(Math.floor(signedAt / 1000));
+    auth['x-rebound-timestamp'] = timestamp;
+    auth['x-rebound-signature'] = `sha256=${createHmac('sha256', keys.hmacKey).update(`${timestamp}.${text}`).digest('hex')}`;
+  }
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...auth, ...headers }, body: text });
   const raw = await response.text();
   let parsed: Record<string, unknown> = {};
