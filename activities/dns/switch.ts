@@ -44,15 +44,29 @@ async function survey(input: Input, ctx: ActionContext): Promise<Situation> {
   return { provider, target, zone, sets, current, desired: { values: normalizeValues(target.type, input.values), ttl: input.ttl } };
 }
 
+/**
+ * Whether the record holds what `expect_current` says. In its {values, ttl} form (what a
+ * failback's revert carries) the TTL counts too: someone who changed only the TTL since made
+ * a change of their own, and a revert must not undo it. A missing record matches only [].
+ */
+function expected(type: Target['type'], expect: NonNullable<Input['expect_current']>, current: RecordSet | null): boolean {
+  const values = Array.isArray(expect) ? expect : expect.values;
+  if (!sameValues(type, values, current?.values ?? [])) return false;
+  return Array.isArray(expect) || values.length === 0 || current?.ttl === expect.ttl;
+}
+
+const describeExpected = (expect: NonNullable<Input['expect_current']>): string =>
+  Array.isArray(expect) ? `[${expect.join(', ')}]` : describeSet({ values: expect.values, ttl: expect.ttl });
+
 /** Refuses a change the operator did not expect, or one DNS forbids (a CNAME beside other records). Returns what it proved. */
 function guard(input: Input, s: Situation): string[] {
   const { name, type } = s.target;
   const proved: string[] = [];
   if (input.expect_current) {
-    if (!sameValues(type, input.expect_current, s.current?.values ?? [])) {
+    if (!expected(type, input.expect_current, s.current)) {
       throw new ActionError(
         'conflict',
-        `${name} ${type} holds ${describeSet(s.current)}, but expect_current is [${input.expect_current.join(', ')}]; it changed since the plan was made, so it is left alone`,
+        `${name} ${type} holds ${describeSet(s.current)}, but expect_current is ${describeExpected(input.expect_current)}; it changed since the plan was made, so it is left alone`,
         { retryable: false },
       );
     }

@@ -92,7 +92,7 @@ describe('failover and failback on PowerDNS + HAProxy', () => {
 
     const refused = await cli(['failback', run, '--site', queue, '--id', `${run}-conflict`]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('holds [127.0.0.9] (ttl 120), but expect_current is [127.0.0.2]');
+    expect(refused.stderr).toContain('holds [127.0.0.9] (ttl 120), but expect_current is [127.0.0.2] (ttl 60)');
     expect(refused.stdout).toMatch(/revert-switch-traffic\s+routing\.switch\s+main\s+skipped/);
     // Nothing was overwritten: the other change stands, and HAProxy still sends to the standby.
     expect(await site.state()).toEqual({ ...FAILED_OVER, dns: { values: ['127.0.0.9'], ttl: 120 } });

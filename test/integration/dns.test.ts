@@ -124,7 +124,12 @@ describe('dns.switch on PowerDNS', () => {
     expect(await authoritative('orders.example.org')).toEqual([{ address: '10.0.1.1', ttl: 60 }]);
 
     const back = dnsSwitch.revert!(w, outputs)!;
-    expect(back).toMatchObject({ values: ['10.0.0.1'], ttl: 300, expect_current: ['10.0.1.1'], powerdns: { api_key: { $secret: 'pdns_key' } } });
+    expect(back).toMatchObject({
+      values: ['10.0.0.1'],
+      ttl: 300,
+      expect_current: { values: ['10.0.1.1'], ttl: 60 },
+      powerdns: { api_key: { $secret: 'pdns_key' } },
+    });
     expect((await run(back)).outputs).toMatchObject({ changed: true, current: { values: ['10.0.0.1'], ttl: 300 } });
     expect(await authoritative('orders.example.org')).toEqual([{ address: '10.0.0.1', ttl: 300 }]);
   });
@@ -162,6 +167,21 @@ describe('dns.switch on PowerDNS', () => {
     expect(failure.message).toContain('10.9.9.9');
     expect(failure.message).toMatch(/not retryable/);
     expect(await zoneState('guarded.example.org.')).toEqual(before);
+  });
+
+  it('a revert refuses a record whose TTL changed since the switch, and leaves it as it is', async () => {
+    await seed('ttl.example.org.', 'A', ['10.0.0.9']);
+    const w = viaPdns('ttl.example.org.', ['10.0.9.9']);
+    const { outputs } = await run(w);
+    await seed('ttl.example.org.', 'A', ['10.0.9.9'], 900);
+    const before = await zoneState('ttl.example.org.');
+    const failure = await failureOf(run(dnsSwitch.revert!(w, outputs)!));
+    expect(failure).toMatchObject({ type: 'conflict', nonRetryable: true });
+    expect(failure.message).toContain('holds [10.0.9.9] (ttl 900), but expect_current is [10.0.9.9] (ttl 60); it changed since the plan was made');
+    expect(await zoneState('ttl.example.org.')).toEqual(before);
+    // Values and TTL as the switch left them: the revert goes through.
+    await seed('ttl.example.org.', 'A', ['10.0.9.9'], 60);
+    expect((await run(dnsSwitch.revert!(w, outputs)!)).outputs).toMatchObject({ changed: true, current: { values: ['10.0.0.9'], ttl: 300 } });
   });
 
   it('a CNAME cannot be put beside other records', async () => {
@@ -274,7 +294,18 @@ describe('dns.switch on Route 53 (moto)', () => {
     });
     expect(await readBack('api.example.com.')).toEqual({ values: ['198.51.100.7'], ttl: 60 });
     expect((await run(w)).outputs).toMatchObject({ changed: false });
-    expect(dnsSwitch.revert!(w, outputs)).toMatchObject({ values: ['192.0.2.1'], ttl: 300, expect_current: ['198.51.100.7'] });
+    expect(dnsSwitch.revert!(w, outputs)).toMatchObject({ values: ['192.0.2.1'], ttl: 300, expect_current: { values: ['198.51.100.7'], ttl: 60 } });
+  });
+
+  it("a revert refuses a record whose TTL changed since the switch, and leaves it as it is", async () => {
+    await upsert('ttl.example.com.', ['192.0.2.40']);
+    const w = viaR53('ttl.example.com.', ['198.51.100.40']);
+    const { outputs } = await run(w);
+    await upsert('ttl.example.com.', ['198.51.100.40'], 900);
+    const failure = await failureOf(run(dnsSwitch.revert!(w, outputs)!));
+    expect(failure).toMatchObject({ type: 'conflict', nonRetryable: true });
+    expect(failure.message).toContain('holds [198.51.100.40] (ttl 900), but expect_current is [198.51.100.40] (ttl 60)');
+    expect(await readBack('ttl.example.com.')).toEqual({ values: ['198.51.100.40'], ttl: 900 });
   });
 
   it('honours expect_current, and finds the zone by id as well as by name', async () => {
