@@ -230,6 +230,27 @@ describe('dns.switch on PowerDNS', () => {
     expect(failure).toMatchObject({ type: 'not_converged', nonRetryable: false });
     expect(failure.message).toContain(`the authoritative server ${silent} does not answer`);
     expect(failure.message).toContain('1s after the change, expected [10.0.8.8] (ttl 60) — will retry');
+    // The record was written: the failure says what it held before and what the step was setting, for a failback.
+    expect(failure.details?.[0]).toMatchObject({
+      partial: { previous: { values: ['10.0.0.8'], ttl: 300 }, target: { values: ['10.0.8.8'], ttl: 60 } },
+    });
+  });
+
+  it('a retry that fails again still reports what the first attempt found; a first attempt refused before writing changed nothing', async () => {
+    await seed('unverified2.example.org.', 'A', ['10.0.0.10']);
+    const w = viaPdns('unverified2.example.org.', ['10.0.10.10'], { verify_timeout: '1s' });
+    (w.powerdns as Record<string, unknown>).resolver = `127.0.0.1:${await freePort()}`;
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    let last: unknown;
+    first.on('heartbeat', (details) => (last = details));
+    await failureOf(run(w, {}, first));
+    const again = await failureOf(run(w, {}, new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last })));
+    expect(again.type).toBe('not_converged');
+    expect(again.details?.[0]).toMatchObject({ partial: { previous: { values: ['10.0.0.10'], ttl: 300 }, target: { values: ['10.0.10.10'], ttl: 60 } } });
+
+    const refused = await failureOf(run(viaPdns('unverified2.example.org.', ['10.0.10.11'], { expect_current: ['10.9.9.9'] })));
+    expect(refused.type).toBe('conflict');
+    expect(refused.details?.[0]).toMatchObject({ partial: { previous: { values: ['10.0.10.10'], ttl: 60 }, changed: false } });
   });
 
   it('a drill leaves the record alone and reports the change it would make', async () => {
