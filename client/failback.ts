@@ -157,7 +157,9 @@ type Builder = { revert(with_: Record<string, unknown>): PlanStep; manual(messag
 
 function restoreHandling(change: Change, target: string, build: Builder): Handling {
   const { state, input } = change;
-  const point = String(state.outputs?.restore_point_id ?? (typeof input?.restore_point === 'string' ? input.restore_point : JSON.stringify(input?.restore_point)));
+  const point = String(
+    state.outputs?.restore_point_id ?? (typeof input?.restore_point === 'string' ? input.restore_point : JSON.stringify(input?.restore_point)),
+  );
   const how = state.status === 'succeeded' ? 'restored' : `${state.status === 'cancelled' ? 'was cancelled' : 'failed'} restoring`;
   const message = `step "${change.id}" (${change.step.uses}) ${how} ${point} into production target ${target}: cannot be undone automatically; check it`;
   return { step: build.manual(message), action: 'manual', detail: `${how} ${point} into production target ${target}: cannot be undone automatically` };
@@ -202,7 +204,11 @@ function failedHandling(change: Change, options: FailbackOptions, build: Builder
     return { step: build.revert(reverted), action: 'revert', detail: `it ${how} after it may have changed ${what}; back to the state it found${guard}` };
   }
   const message = `step "${id}" (${step.uses}) ${how} after it may have changed ${what}; check it`;
-  return { step: build.manual(message), action: 'manual', detail: `it ${how} after it may have changed it, and recorded no state to go back to; a person checks it` };
+  return {
+    step: build.manual(message),
+    action: 'manual',
+    detail: `it ${how} after it may have changed it, and recorded no state to go back to; a person checks it`,
+  };
 }
 
 /** The failback's steps and what each change of the run becomes; each step needs the one before, so a conflict stops the rest. */

@@ -64,7 +64,17 @@ export async function loadRunRecord(client: Client, workflowId: string): Promise
   const status = await fetchStatus(client, workflowId);
   const closed = description.status.name !== 'RUNNING';
   const children = await loadChildren(client, workflowId, input.plan, status);
-  return { workflowId, plan: input.plan, params: input.params ?? {}, ...(input.trigger ? { trigger: input.trigger } : {}), status, inputs, partial, closed, children };
+  return {
+    workflowId,
+    plan: input.plan,
+    params: input.params ?? {},
+    ...(input.trigger ? { trigger: input.trigger } : {}),
+    status,
+    inputs,
+    partial,
+    closed,
+    children,
+  };
 }
 
 /** The child runs of a run's `uses: runbook` steps that started (the interpreter names them `<run>.<step>`); a failed child step may still have changed things. */

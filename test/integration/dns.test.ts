@@ -318,7 +318,7 @@ describe('dns.switch on Route 53 (moto)', () => {
     expect(dnsSwitch.revert!(w, outputs)).toMatchObject({ values: ['192.0.2.1'], ttl: 300, expect_current: { values: ['198.51.100.7'], ttl: 60 } });
   });
 
-  it("a revert refuses a record whose TTL changed since the switch, and leaves it as it is", async () => {
+  it('a revert refuses a record whose TTL changed since the switch, and leaves it as it is', async () => {
     await upsert('ttl.example.com.', ['192.0.2.40']);
     const w = viaR53('ttl.example.com.', ['198.51.100.40']);
     const { outputs } = await run(w);
