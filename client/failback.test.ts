@@ -120,7 +120,8 @@ describe('failback from the record', () => {
     expect(manual!.with).toMatchObject({ timeout: '4h', on_timeout: 'reject' });
     expect(String(manual!.with.message)).toContain('undo "tell-lb" (http.request) by hand');
     // Secrets stay references: the activity resolves them on the worker.
-    expect(dns!.with).toEqual({ ...dnsWith('orders.example.org.', '10.0.0.1'), ttl: 300, expect_current: ['10.0.1.1'] });
+    // The guard names the TTL the run set too: a record whose TTL changed since is left alone.
+    expect(dns!.with).toEqual({ ...dnsWith('orders.example.org.', '10.0.0.1'), ttl: 300, expect_current: { values: ['10.0.1.1'], ttl: 60 } });
     expect(lb!.with).toEqual({
       ...lbWith,
       haproxy: { ...lbWith.haproxy, servers: haproxyState('ready', 'maint') },
@@ -151,7 +152,7 @@ describe('failback from the record', () => {
       ['revert-switch-dns', 'dns.switch', 'simulate'],
       ['revert-switch-lb', 'routing.switch', 'simulate'],
     ]);
-    expect(failback.steps[1]!.with.expect_current).toEqual(['10.0.1.1']);
+    expect(failback.steps[1]!.with.expect_current).toEqual({ values: ['10.0.1.1'], ttl: 60 });
   });
 
   it('lists what becomes of each change', () => {
@@ -165,9 +166,15 @@ describe('failback from the record', () => {
     ]);
   });
 
-  it('skips failed, skipped and simulated steps; a record the run created is manual work', () => {
+  it('skips skipped and simulated steps; a record the run created is manual work', () => {
     const steps = status.steps.map((s) =>
-      s.id === 'switch-lb' ? { ...s, status: 'failed' as const } : s.id === 'switch-dns' ? { ...s, outputs: { ...s.outputs, previous: null } } : s,
+      s.id === 'switch-lb'
+        ? { ...s, status: 'skipped' as const, outputs: undefined }
+        : s.id === 'switch-dns'
+          ? { ...s, outputs: { ...s.outputs, previous: null } }
+          : s.id === 'check'
+            ? { ...s, status: 'failed' as const }
+            : s,
     );
     const { items } = buildFailback({ ...record, status: { ...status, steps } }, { mode: 'run' });
     expect(items.map((i) => [i.step, i.action])).toEqual([
@@ -266,5 +273,150 @@ spec:
     expect(failed.items.map((i) => i.step)).toEqual(['dns.switch-dns', 'switch-lb']);
     const { children: _children, ...unread } = parentRecord('succeeded');
     expect(buildFailback(unread, { mode: 'run' }).items.map((i) => i.step)).toEqual(['after', 'switch-lb']);
+  });
+});
+
+describe('failback of steps that failed or were cancelled after they may have changed something', () => {
+  const FAILOVER = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: orders-failover}
+spec:
+  secrets: {pdns_key: {env: PDNS_KEY}, kube: {env: KUBECONFIG_DR}, pg: {env: PG_URL}}
+  steps:
+    - id: switch-dns
+      uses: dns.switch
+      with: {provider: powerdns, zone: example.org., name: orders.example.org., type: A, values: ["10.0.1.1"], powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}}
+    - id: scale-up
+      uses: k8s.scale
+      with: {cluster: {kubeconfig: "\${{ secrets.kube }}"}, namespace: orders, workloads: [deployment/web], replicas: 3}
+    - id: guarded-dns
+      uses: dns.switch
+      with: {provider: powerdns, zone: example.org., name: api.example.org., type: A, values: ["10.0.1.2"], powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}}
+    - id: restore-db
+      uses: postgres.restore
+      with: {restore_point: {service: orders-pg, latest: verified}, target: "\${{ secrets.pg }}", database: orders}
+    - id: warm-cache
+      uses: redis.restore
+      with: {restore_point: sess-20260101, mode: place, path: /var/lib/redis/dump.rdb}
+    - id: check-cache
+      uses: redis.restore
+      with: {restore_point: sess-20260101}
+`;
+  const failover = compile(FAILOVER, { file: 'failover.yaml' }).plan!;
+  const ended = (id: string, uses: string, second: number, how: 'failed' | 'cancelled', reason: string): StepState => ({
+    ...step(id, uses, second, {}),
+    outputs: undefined,
+    status: how,
+    reason,
+  });
+  const kube = { kubeconfig: { $secret: 'kube' }, in_cluster: false };
+  const scaleWith = { cluster: kube, namespace: 'orders', workloads: ['deployment/web'], replicas: 3 };
+  const failedRecord = (partial: Record<string, Record<string, unknown>>) => ({
+    workflowId: 'run-3',
+    plan: failover,
+    inputs: {
+      'switch-dns': dnsWith('orders.example.org.', '10.0.1.1'),
+      'scale-up': scaleWith,
+      'guarded-dns': dnsWith('api.example.org.', '10.0.1.2'),
+      'restore-db': { restore_point: { service: 'orders-pg', latest: 'verified' }, target: { $secret: 'pg' }, database: 'orders' },
+      'warm-cache': { restore_point: 'sess-20260101', mode: 'place', path: '/var/lib/redis/dump.rdb' },
+      'check-cache': { restore_point: 'sess-20260101' },
+    },
+    partial,
+    status: {
+      ...status,
+      runbook: failover.name,
+      plan_hash: failover.hash,
+      state: 'failed' as const,
+      steps: [
+        ended('switch-dns', 'dns.switch', 4, 'failed', 'dns: the authoritative server did not answer the change within 60s'),
+        ended('scale-up', 'k8s.scale', 6, 'cancelled', 'cancelled'),
+        ended('guarded-dns', 'dns.switch', 7, 'failed', 'dns: conflict'),
+        step('restore-db', 'postgres.restore', 9, {
+          restore_point_id: 'orders-pg-20260101',
+          service: 'orders-pg',
+          restore_point_age_ms: 1,
+          database: 'orders',
+          restored_bytes: 10,
+        }),
+        step('warm-cache', 'redis.restore', 10, {
+          restore_point_id: 'sess-20260101',
+          service: 'sess',
+          restore_point_age_ms: 1,
+          mode: 'place',
+          keys: null,
+          path: '/var/lib/redis/dump.rdb',
+        }),
+        step('check-cache', 'redis.restore', 11, {
+          restore_point_id: 'sess-20260101',
+          service: 'sess',
+          restore_point_age_ms: 1,
+          mode: 'scratch',
+          keys: 3,
+          path: null,
+        }),
+      ],
+    },
+  });
+  const recorded = {
+    'switch-dns': { previous: { values: ['10.0.0.1'], ttl: 300 }, target: { values: ['10.0.1.1'], ttl: 60 } },
+    'guarded-dns': { previous: { values: ['10.0.0.2'], ttl: 300 }, changed: false },
+  };
+
+  it('a dns.switch that failed after its write is reverted only if the record still holds what it was setting', () => {
+    const { plan: failback, items } = buildFailback(failedRecord(recorded), { mode: 'run' });
+    const dns = failback.steps.find((s) => s.id === 'revert-switch-dns')!;
+    // The record back to what the step found, guarded by the values and TTL it was writing: at the old
+    // values already, dns.switch changes nothing; at anything else, the guard refuses.
+    expect(dns.with).toEqual({ ...dnsWith('orders.example.org.', '10.0.0.1'), ttl: 300, expect_current: { values: ['10.0.1.1'], ttl: 60 } });
+    expect(dns.execution).toBe('run');
+    const item = items.find((i) => i.step === 'switch-dns')!;
+    expect(item).toMatchObject({ action: 'revert', failback_step: 'revert-switch-dns' });
+    expect(item.detail).toContain('failed after it may have changed');
+    // A step that failed before it wrote anything (its guard refused) changed nothing.
+    expect(items.find((i) => i.step === 'guarded-dns')).toMatchObject({ action: 'unchanged', detail: 'it failed before it changed anything' });
+  });
+
+  it('a failed or cancelled step that recorded nothing is manual work, saying what it may have changed', () => {
+    const { plan: failback, items } = buildFailback(failedRecord({}), { mode: 'run' });
+    expect(items.find((i) => i.step === 'scale-up')).toMatchObject({ action: 'manual', failback_step: 'manual-scale-up' });
+    expect(items.find((i) => i.step === 'switch-dns')).toMatchObject({ action: 'manual', failback_step: 'manual-switch-dns' });
+    const manual = failback.steps.find((s) => s.id === 'manual-scale-up')!;
+    expect(manual.uses).toBe('approval');
+    expect(String(manual.with.message)).toContain('step "scale-up" (k8s.scale) was cancelled after it may have changed');
+    expect(String(manual.with.message)).toContain('"namespace":"orders"');
+    expect(String(manual.with.message)).toContain('check it');
+    // Secrets stay references in the message: the kubeconfig is named, never read.
+    expect(String(manual.with.message)).toContain('{"$secret":"kube"}');
+    expect(String(failback.steps.find((s) => s.id === 'manual-switch-dns')!.with.message)).toContain(
+      'step "switch-dns" (dns.switch) failed after it may have changed',
+    );
+  });
+
+  it('restores over a live target are manual work; a scratch restore is not listed', () => {
+    const { plan: failback, items } = buildFailback(failedRecord(recorded), { mode: 'run' });
+    expect(items.map((i) => [i.step, i.action])).toEqual([
+      ['warm-cache', 'manual'],
+      ['restore-db', 'manual'],
+      ['guarded-dns', 'unchanged'],
+      ['scale-up', 'manual'],
+      ['switch-dns', 'revert'],
+    ]);
+    const db = failback.steps.find((s) => s.id === 'manual-restore-db')!;
+    expect(String(db.with.message)).toContain('restored orders-pg-20260101 into production target database orders (target {"$secret":"pg"})');
+    expect(String(db.with.message)).toContain('cannot be undone automatically');
+    const cache = failback.steps.find((s) => s.id === 'manual-warm-cache')!;
+    expect(String(cache.with.message)).toContain('restored sess-20260101 into production target dump file /var/lib/redis/dump.rdb');
+    expect(items.find((i) => i.step === 'restore-db')!.detail).toContain('cannot be undone automatically');
+  });
+
+  it('in a drill the failed step is reverted by a preflight, and restores are logged', () => {
+    const { plan: failback } = buildFailback(failedRecord(recorded), { mode: 'drill' });
+    expect(failback.steps.map((s) => [s.id, s.uses, s.execution])).toEqual([
+      ['manual-warm-cache', 'log', 'run'],
+      ['manual-restore-db', 'log', 'run'],
+      ['manual-scale-up', 'log', 'run'],
+      ['revert-switch-dns', 'dns.switch', 'simulate'],
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-// Builds a failback Plan from what a run actually changed: its succeeded production steps and its child runbooks', newest first, each reverted or handed to a person.
+// Builds a failback Plan from what a run may have changed: its production steps (succeeded, failed or cancelled), its restores over live targets, and its child runbooks', newest first, each reverted or handed to a person.
 import { ACTIONS } from '../contract/actions/registry.ts';
 import type { Mode, Plan, PlanSecret, PlanStep } from '../contract/plan.ts';
 import { hashPlan } from '../compiler/index.ts';
@@ -34,13 +34,23 @@ export class FailbackError extends Error {}
 /** How long a manual-work approval waits before the failback stops (rejected). */
 const MANUAL_TIMEOUT = '4h';
 
-type Record_ = Pick<RunRecord, 'workflowId' | 'plan' | 'status' | 'inputs'> & { children?: Record<string, Record_> };
+type Record_ = Pick<RunRecord, 'workflowId' | 'plan' | 'status' | 'inputs'> & { partial?: RunRecord['partial']; children?: Record<string, Record_> };
 
 /** One production change, the child runbooks' included. */
 type Change = Required<Pick<FlatStep, 'state'>> & FlatStep;
 
+/** A step that ran to an end: one that failed or was cancelled may have changed things before it stopped. */
+const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** What a restore step wrote over, when it restored into a target that may be live. */
+function restoredOver(f: FlatStep): string | undefined {
+  return f.input ? ACTIONS.get(f.step.uses)?.restores_over?.(f.input, f.state?.outputs ?? {}) : undefined;
+}
+
 function ownChanges(record: Record_): Change[] {
-  return flattenRun(record).filter((f): f is Change => f.step.impact === 'production' && f.step.execution === 'run' && f.state?.status === 'succeeded');
+  return flattenRun(record).filter(
+    (f): f is Change => f.step.execution === 'run' && ENDED.has(f.state?.status ?? '') && (f.step.impact === 'production' || restoredOver(f) !== undefined),
+  );
 }
 
 /** What the run changed, newest first (by end time, then by plan order reversed). */
@@ -111,8 +121,7 @@ function revertStep(id: string, original: PlanStep, input: Record<string, unknow
   };
 }
 
-function manualStep(id: string, original: PlanStep, input: Record<string, unknown> | undefined, options: FailbackOptions, needs: string[]): PlanStep {
-  const message = `undo "${id}" (${original.uses}) by hand — it changed ${describeInput(input)} and cannot be reverted automatically`;
+function manualStep(id: string, original: PlanStep, message: string, options: FailbackOptions, needs: string[]): PlanStep {
   // In a drill nothing is undone, so nobody needs to approve: the work is logged instead.
   const drill = options.mode === 'drill';
   return {
@@ -136,30 +145,100 @@ function manualStep(id: string, original: PlanStep, input: Record<string, unknow
   };
 }
 
+/** What the failback does about one change: the step it adds (none when nothing changed) and the line it lists. */
+interface Handling {
+  step?: PlanStep;
+  action: FailbackItem['action'];
+  detail: string;
+}
+
+/** Builds a change's reverting step (its secrets renamed into the failback's table) or its manual one. */
+type Builder = { revert(with_: Record<string, unknown>): PlanStep; manual(message: string): PlanStep };
+
+function restoreHandling(change: Change, target: string, build: Builder): Handling {
+  const { state, input } = change;
+  const point = String(
+    state.outputs?.restore_point_id ?? (typeof input?.restore_point === 'string' ? input.restore_point : JSON.stringify(input?.restore_point)),
+  );
+  const how = state.status === 'succeeded' ? 'restored' : `${state.status === 'cancelled' ? 'was cancelled' : 'failed'} restoring`;
+  const message = `step "${change.id}" (${change.step.uses}) ${how} ${point} into production target ${target}: cannot be undone automatically; check it`;
+  return { step: build.manual(message), action: 'manual', detail: `${how} ${point} into production target ${target}: cannot be undone automatically` };
+}
+
+function succeededHandling(change: Change, options: FailbackOptions, build: Builder): Handling {
+  const { id, step, input } = change;
+  const outputs = change.state.outputs ?? {};
+  if (outputs.changed === false) return { action: 'unchanged', detail: 'the step found its target already in place and changed nothing' };
+  const reverted = input ? ACTIONS.get(step.uses)?.revert?.(input, outputs) : undefined;
+  if (reverted) {
+    const guard = options.force ? ' (--force: unguarded)' : ', guarded by the state the run set';
+    return { step: build.revert(reverted), action: 'revert', detail: `back to the recorded previous state${guard}` };
+  }
+  const message = `undo "${id}" (${step.uses}) by hand — it changed ${describeInput(input)} and cannot be reverted automatically`;
+  const detail = ACTIONS.get(step.uses)?.revert
+    ? 'its outputs say nothing to put back automatically (e.g. a record it created)'
+    : `${step.uses} cannot revert; a person undoes it behind an approval`;
+  return { step: build.manual(message), action: 'manual', detail };
+}
+
+/**
+ * A step that failed or was cancelled has no outputs, and may still have written before it
+ * stopped (a DNS record set, then its verification timed out). What it found and what it was
+ * setting come from the action itself: its failure details' `partial`, which the worker
+ * recorded in the history with secrets masked — the same source and trust as a succeeded
+ * step's outputs, never the current state read back now (that may hold someone else's
+ * change). The revert goes back to what the step found, guarded by what it was setting: at
+ * the old state already, the action changes nothing (it is idempotent); at the target, it
+ * reverts; at anything else, the guard refuses. Without that account, a person checks.
+ */
+function failedHandling(change: Change, options: FailbackOptions, build: Builder): Handling {
+  const { id, step, input, partial } = change;
+  const how = change.state.status === 'cancelled' ? 'was cancelled' : 'failed';
+  if (partial?.changed === false) return { action: 'unchanged', detail: `it ${how} before it changed anything` };
+  const known = partial && partial.previous !== undefined && partial.target !== undefined;
+  const outputs = known ? { previous: partial.previous, current: partial.target, changed: true, simulated: false } : undefined;
+  const reverted = input && outputs ? ACTIONS.get(step.uses)?.revert?.(input, outputs) : undefined;
+  const what = describeInput(input);
+  if (reverted) {
+    const guard = options.force ? ' (--force: unguarded, whatever it holds now)' : ' where it still holds what the step was setting';
+    return { step: build.revert(reverted), action: 'revert', detail: `it ${how} after it may have changed ${what}; back to the state it found${guard}` };
+  }
+  const message = `step "${id}" (${step.uses}) ${how} after it may have changed ${what}; check it`;
+  return {
+    step: build.manual(message),
+    action: 'manual',
+    detail: `it ${how} after it may have changed it, and recorded no state to go back to; a person checks it`,
+  };
+}
+
 /** The failback's steps and what each change of the run becomes; each step needs the one before, so a conflict stops the rest. */
 function failbackSteps(record: Record_, options: FailbackOptions): { steps: PlanStep[]; items: FailbackItem[]; secrets: Record<string, PlanSecret> } {
   const steps: PlanStep[] = [];
   const items: FailbackItem[] = [];
   const table = secretTable(record);
   for (const change of changes(record)) {
-    const { id, step, state, input } = change;
-    const base = { step: id, uses: step.uses, ...(state.ended_at ? { ended_at: state.ended_at } : {}) };
-    const outputs = state.outputs ?? {};
-    if (outputs.changed === false) {
-      items.push({ ...base, action: 'unchanged', detail: 'the step found its target already in place and changed nothing' });
-      continue;
-    }
-    const reverted = input ? ACTIONS.get(step.uses)?.revert?.(input, outputs) : undefined;
+    const { id, step, state } = change;
     const needs = steps.length ? [steps.at(-1)!.id] : [];
-    const renamed = reverted && (renameSecrets(reverted, (name) => table.nameFor(change.plan, name)) as Record<string, unknown>);
-    const next = renamed ? revertStep(id, step, renamed, options, needs) : manualStep(id, step, input, options, needs);
-    steps.push(next);
-    const detail = reverted
-      ? `back to the recorded previous state${options.force ? ' (--force: unguarded)' : ', guarded by the state the run set'}`
-      : ACTIONS.get(step.uses)?.revert
-        ? 'its outputs say nothing to put back automatically (e.g. a record it created)'
-        : `${step.uses} cannot revert; a person undoes it behind an approval`;
-    items.push({ ...base, action: reverted ? 'revert' : 'manual', failback_step: next.id, detail });
+    const build: Builder = {
+      revert: (with_) => revertStep(id, step, renameSecrets(with_, (name) => table.nameFor(change.plan, name)) as Record<string, unknown>, options, needs),
+      manual: (message) => manualStep(id, step, message, options, needs),
+    };
+    const restored = restoredOver(change);
+    const handling =
+      restored !== undefined
+        ? restoreHandling(change, restored, build)
+        : state.status === 'succeeded'
+          ? succeededHandling(change, options, build)
+          : failedHandling(change, options, build);
+    if (handling.step) steps.push(handling.step);
+    items.push({
+      step: id,
+      uses: step.uses,
+      ...(state.ended_at ? { ended_at: state.ended_at } : {}),
+      action: handling.action,
+      ...(handling.step ? { failback_step: handling.step.id } : {}),
+      detail: handling.detail,
+    });
   }
   return { steps, items, secrets: table.secrets };
 }

@@ -1,6 +1,7 @@
 // What a run left on record: its Plan and parameters (the workflow input), its final status, and each step's evaluated `with:`.
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import type { PartialChange } from '../contract/action.ts';
 import type { ActionInput, RunInput, RunStatus } from '../contract/run.ts';
 import type { Plan } from '../contract/plan.ts';
 import { fetchStatus } from './runs.ts';
@@ -19,6 +20,12 @@ export interface RunRecord {
    * read from the history's ActivityTaskScheduled events: exactly what the step was given.
    */
   inputs: Record<string, Record<string, unknown>>;
+  /**
+   * What each failed or cancelled activity step said it may have changed: the `partial` its
+   * last attempt put in its failure details (ActivityTaskFailed) or cancellation details
+   * (ActivityTaskCanceled) — written by the worker, with secrets masked, like outputs.
+   */
+  partial: Record<string, PartialChange>;
   /** Whether the workflow has closed (a failback or a final report needs it closed). */
   closed: boolean;
   /** The records of the child runbooks its `uses: runbook` steps started, by step id: a failback undoes what they changed too. */
@@ -40,9 +47,21 @@ export async function loadRunRecord(client: Client, workflowId: string, runId?: 
   const input = first<RunInput>(events[0]?.workflowExecutionStartedEventAttributes?.input);
   if (!input?.plan) throw new Error(`${workflowId} is not a Rebound run (its workflow input holds no plan)`);
   const inputs: RunRecord['inputs'] = {};
+  const partial: RunRecord['partial'] = {};
+  const stepOf = new Map<string, string>();
   for (const event of events) {
     const scheduled = first<ActionInput>(event.activityTaskScheduledEventAttributes?.input);
-    if (scheduled?.step) inputs[scheduled.step] = scheduled.with;
+    if (scheduled?.step) {
+      inputs[scheduled.step] = scheduled.with;
+      stepOf.set(String(event.eventId), scheduled.step);
+    }
+    const ended = event.activityTaskFailedEventAttributes ?? event.activityTaskCanceledEventAttributes;
+    const step = ended ? stepOf.get(String(ended.scheduledEventId)) : undefined;
+    if (!step) continue;
+    const details = event.activityTaskFailedEventAttributes?.failure?.applicationFailureInfo?.details ?? event.activityTaskCanceledEventAttributes?.details;
+    const said = first<{ partial?: PartialChange }>(details)?.partial;
+    if (said) partial[step] = said;
+    else delete partial[step];
   }
   const status = await fetchStatus(client, workflowId, description.runId);
   const closed = description.status.name !== 'RUNNING';
@@ -55,6 +74,7 @@ export async function loadRunRecord(client: Client, workflowId: string, runId?: 
     ...(input.trigger ? { trigger: input.trigger } : {}),
     status,
     inputs,
+    partial,
     closed,
     children,
   };

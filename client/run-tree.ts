@@ -1,4 +1,5 @@
 // A run and the child runs its `uses: runbook` steps started, seen as one list of steps: a child's steps follow its step, their ids prefixed `<child step>.`.
+import type { PartialChange } from '../contract/action.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';
 
@@ -7,6 +8,8 @@ export interface RunTree {
   plan: Plan;
   status: RunStatus;
   inputs?: Record<string, Record<string, unknown>>;
+  /** What each failed or cancelled activity step recorded it may have changed (its failure details' `partial`). */
+  partial?: Record<string, PartialChange>;
   children?: Record<string, RunTree>;
 }
 
@@ -17,6 +20,8 @@ export interface FlatStep {
   state?: StepState;
   /** Its `with:` as the workflow evaluated it (activity steps). */
   input?: Record<string, unknown>;
+  /** A failed or cancelled step's own account of what it may have changed. */
+  partial?: PartialChange;
   /** The plan it belongs to (its secrets and sites). */
   plan: Plan;
 }
@@ -31,6 +36,7 @@ export function flattenRun(run: RunTree, prefix = ''): FlatStep[] {
       step,
       ...(state ? { state } : {}),
       ...(run.inputs?.[step.id] ? { input: run.inputs[step.id] } : {}),
+      ...(run.partial?.[step.id] ? { partial: run.partial[step.id] } : {}),
       plan: run.plan,
     };
     const child = run.children?.[step.id];

@@ -40,6 +40,26 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * change cannot be reverted automatically and failback lists it as manual work.
    */
   revert?: Revert;
+  /**
+   * For write actions that restore into a target that may be live: what this step's `with:`
+   * (and outputs, when it succeeded) restored over, for failback's list of manual work — no
+   * revert can take restored data back out. Undefined when the input writes only into a
+   * scratch target the action creates and throws away.
+   */
+  restores_over?: (input: Record<string, unknown>, outputs: Record<string, unknown>) => string | undefined;
+}
+
+/**
+ * What a production action records about a failed (or cancelled) attempt in its failure
+ * details (`partial`), so a failback can undo a change that was made before the failure:
+ * `previous`, the state it found (the shape of its outputs' `previous`), and `target`, the
+ * state it was setting (the shape of `current`); `changed: false` only when it knows that no
+ * attempt of the step wrote anything. Absent: it cannot tell, and failback hands it to a person.
+ */
+export interface PartialChange {
+  previous?: unknown;
+  target?: unknown;
+  changed?: false;
 }
 
 /**

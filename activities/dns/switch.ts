@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import { dnsSwitch, fqdn } from '../../contract/actions/dns.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { ActionError } from '../runtime/errors.ts';
+import { ActionError, withPartial } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { powerDnsProvider } from './powerdns.ts';
 import { route53Provider } from './route53.ts';
@@ -44,15 +44,29 @@ async function survey(input: Input, ctx: ActionContext): Promise<Situation> {
   return { provider, target, zone, sets, current, desired: { values: normalizeValues(target.type, input.values), ttl: input.ttl } };
 }
 
+/**
+ * Whether the record holds what `expect_current` says. In its {values, ttl} form (what a
+ * failback's revert carries) the TTL counts too: someone who changed only the TTL since made
+ * a change of their own, and a revert must not undo it. A missing record matches only [].
+ */
+function expected(type: Target['type'], expect: NonNullable<Input['expect_current']>, current: RecordSet | null): boolean {
+  const values = Array.isArray(expect) ? expect : expect.values;
+  if (!sameValues(type, values, current?.values ?? [])) return false;
+  return Array.isArray(expect) || values.length === 0 || current?.ttl === expect.ttl;
+}
+
+const describeExpected = (expect: NonNullable<Input['expect_current']>): string =>
+  Array.isArray(expect) ? `[${expect.join(', ')}]` : describeSet({ values: expect.values, ttl: expect.ttl });
+
 /** Refuses a change the operator did not expect, or one DNS forbids (a CNAME beside other records). Returns what it proved. */
 function guard(input: Input, s: Situation): string[] {
   const { name, type } = s.target;
   const proved: string[] = [];
   if (input.expect_current) {
-    if (!sameValues(type, input.expect_current, s.current?.values ?? [])) {
+    if (!expected(type, input.expect_current, s.current)) {
       throw new ActionError(
         'conflict',
-        `${name} ${type} holds ${describeSet(s.current)}, but expect_current is [${input.expect_current.join(', ')}]; it changed since the plan was made, so it is left alone`,
+        `${name} ${type} holds ${describeSet(s.current)}, but expect_current is ${describeExpected(input.expect_current)}; it changed since the plan was made, so it is left alone`,
         { retryable: false },
       );
     }
@@ -68,8 +82,8 @@ function guard(input: Input, s: Situation): string[] {
   return proved;
 }
 
-/** What the previous attempt of this step recorded before it wrote, if it was switching to the same target. */
-function earlierAttempt(s: Situation): RecordSet | null | undefined {
+/** What an earlier attempt of this step recorded before it wrote, if it was switching the same record to the same target. */
+function earlierSwitching(target: Target, desired: RecordSet): Switching | undefined {
   let details: { switching?: Switching } | undefined;
   try {
     details = Context.current().info.heartbeatDetails as { switching?: Switching } | undefined;
@@ -77,8 +91,28 @@ function earlierAttempt(s: Situation): RecordSet | null | undefined {
     return undefined; // not inside an activity
   }
   const switching = details?.switching;
-  if (!switching || switching.name !== s.target.name || switching.type !== s.target.type || !sameSet(s.target.type, switching.to, s.desired)) return undefined;
-  return switching.previous;
+  if (!switching || switching.name !== target.name || switching.type !== target.type || !sameSet(target.type, switching.to, desired)) return undefined;
+  return switching;
+}
+
+function attemptNumber(): number {
+  try {
+    return Context.current().info.attempt;
+  } catch {
+    return 1; // not inside an activity
+  }
+}
+
+/**
+ * What a failure tells a failback (PartialChange): once a switch is under way — this attempt's
+ * or an earlier one's, from its heartbeat — the record it found and the one it was setting.
+ * Only a first attempt that failed before writing knows it changed nothing; a later one may
+ * follow an attempt that wrote without its heartbeat arriving, so it claims nothing.
+ */
+function failedWith(error: unknown, switching: Switching | undefined, found: RecordSet | null | undefined): unknown {
+  if (switching) return withPartial(error, { previous: switching.previous, target: switching.to });
+  if (attemptNumber() === 1) return withPartial(error, found === undefined ? { changed: false } : { previous: found, changed: false });
+  return error;
 }
 
 function waitFor(input: Input, ctx: ActionContext, switching: Switching): Wait {
@@ -104,22 +138,20 @@ function result(input: Input, s: Situation, fields: Pick<Output, 'previous' | 'c
   };
 }
 
-async function write(input: Input, s: Situation, previous: RecordSet | null, ctx: ActionContext): Promise<Output> {
-  const switching: Switching = { name: s.target.name, type: s.target.type, to: s.desired, previous };
+async function write(input: Input, s: Situation, switching: Switching, ctx: ActionContext): Promise<Output> {
   ctx.heartbeat({ phase: 'writing', switching });
-  ctx.log('info', `setting ${s.target.name} ${s.target.type} from ${describeSet(previous)} to ${describeSet(s.desired)}`);
+  ctx.log('info', `setting ${s.target.name} ${s.target.type} from ${describeSet(switching.previous)} to ${describeSet(s.desired)}`);
   await s.provider.write(s.target, s.desired, waitFor(input, ctx, switching));
-  return result(input, s, { previous, changed: true, simulated: false });
+  return result(input, s, { previous: switching.previous, changed: true, simulated: false });
 }
 
 /** An earlier attempt wrote the change and died before seeing it live: verify it, and write nothing a second time. */
-async function finish(input: Input, s: Situation, previous: RecordSet | null, ctx: ActionContext): Promise<Output> {
-  if (!s.provider.verify) return write(input, s, previous, ctx);
-  const switching: Switching = { name: s.target.name, type: s.target.type, to: s.desired, previous };
+async function finish(input: Input, s: Situation, switching: Switching, ctx: ActionContext): Promise<Output> {
+  if (!s.provider.verify) return write(input, s, switching, ctx);
   ctx.heartbeat({ phase: 'verifying', switching });
   ctx.log('info', `${s.target.name} ${s.target.type} already holds ${describeSet(s.desired)} from an earlier attempt; verifying it`);
   await s.provider.verify(s.target, s.desired, waitFor(input, ctx, switching));
-  return result(input, s, { previous, changed: true, simulated: false });
+  return result(input, s, { previous: switching.previous, changed: true, simulated: false });
 }
 
 /**
@@ -131,15 +163,23 @@ async function finish(input: Input, s: Situation, previous: RecordSet | null, ct
 export const dnsSwitchImpl = defineImpl({
   spec: dnsSwitch,
   async run(input, ctx) {
-    const s = await survey(input, ctx);
-    if (sameSet(s.target.type, s.current, s.desired)) {
-      const earlier = earlierAttempt(s);
-      // Written by an earlier attempt that may not have seen it take effect: verify it (providers that cannot, write again: a no-op).
-      if (earlier !== undefined && !sameSet(s.target.type, earlier, s.desired)) return finish(input, s, earlier, ctx);
-      return result(input, s, { previous: s.current, changed: false, simulated: false });
+    const target: Target = { zone: fqdn(input.zone), name: fqdn(input.name), type: input.type };
+    let switching = earlierSwitching(target, { values: normalizeValues(target.type, input.values), ttl: input.ttl });
+    let found: RecordSet | null | undefined;
+    try {
+      const s = await survey(input, ctx);
+      found = s.current;
+      if (sameSet(s.target.type, s.current, s.desired)) {
+        // Written by an earlier attempt that may not have seen it take effect: verify it (providers that cannot, write again: a no-op).
+        if (switching && !sameSet(s.target.type, switching.previous, s.desired)) return await finish(input, s, switching, ctx);
+        return result(input, s, { previous: s.current, changed: false, simulated: false });
+      }
+      guard(input, s);
+      switching = { name: s.target.name, type: s.target.type, to: s.desired, previous: s.current };
+      return await write(input, s, switching, ctx);
+    } catch (error) {
+      throw failedWith(error, switching, found);
     }
-    guard(input, s);
-    return write(input, s, s.current, ctx);
   },
   async simulate(input, ctx) {
     try {

@@ -1,15 +1,28 @@
 // ActionError: an action failure with a code and a retry verdict, which the activity wrapper reports with the backend and the step.
+import type { PartialChange } from '../../contract/action.ts';
+
 /**
  * An action failure with what a person needs at 3 a.m.: the backend, a code, and whether
- * retrying can help. The activity wrapper adds the step and the retry verdict.
+ * retrying can help. The activity wrapper adds the step and the retry verdict. A production
+ * action that may have changed something before failing says what in `partial`, which the
+ * wrapper puts in the failure details for a failback.
  */
 export class ActionError extends Error {
   readonly code: string;
   readonly retryable: boolean;
-  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown }) {
+  readonly partial?: PartialChange;
+  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown; partial?: PartialChange }) {
     super(message, options.cause ? { cause: options.cause } : undefined);
     this.name = 'ActionError';
     this.code = code;
     this.retryable = options.retryable;
+    if (options.partial) this.partial = options.partial;
   }
+}
+
+/** The same failure, carrying what the action may have changed; an unexpected error becomes a retryable ActionError (as the wrapper would report it). */
+export function withPartial(error: unknown, partial: PartialChange): ActionError {
+  if (error instanceof ActionError) return new ActionError(error.code, error.message, { retryable: error.retryable, cause: error.cause ?? error, partial });
+  const message = error instanceof Error ? error.message : String(error);
+  return new ActionError('unexpected', message, { retryable: true, cause: error, partial });
 }

@@ -54,7 +54,7 @@ function failure(input: ActionInput, backend: string, attempt: number, error: un
     message: `${backend}: step "${input.step}": ${mask(raw, secrets)} — ${verdict}`,
     type: code,
     nonRetryable: !retryable,
-    details: [{ attempt, backend, step: input.step, code, worker: workerIdentity() }],
+    details: [{ attempt, backend, step: input.step, code, worker: workerIdentity(), ...partialOf(error, secrets) }],
   });
 }
 
@@ -107,12 +107,17 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
       return { outputs: maskValue(outputs, secrets) as Record<string, unknown>, attempt, worker: workerIdentity(), task_queue: activity.info.taskQueue };
     } catch (error) {
       if (error instanceof CancelledFailure) throw error;
-      if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`);
+      if (activity.cancellationSignal.aborted) throw new CancelledFailure(`step "${input.step}" was cancelled`, [partialOf(error, secrets)]);
       throw failure(input, backend, attempt, error, secrets);
     } finally {
       clearInterval(ticker);
     }
   };
+}
+
+/** What a failed (or cancelled) production step says it may have changed, masked: it lands in the history for a failback to read. */
+function partialOf(error: unknown, secrets: Set<string>): { partial?: unknown } {
+  return error instanceof ActionError && error.partial ? { partial: maskValue(error.partial, secrets) } : {};
 }
 
 function maskValue(value: unknown, secrets: Set<string>): unknown {

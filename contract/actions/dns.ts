@@ -88,7 +88,10 @@ export const dnsSwitch = defineAction({
       type: z.enum(['A', 'AAAA', 'CNAME']),
       values: z.array(z.string()).min(1),
       ttl: z.number().int().min(0).max(2_147_483_647).default(60).describe('seconds'),
-      expect_current: z.array(z.string()).optional().describe('refuse to switch unless the record holds exactly these values ([] = the record must not exist)'),
+      expect_current: z
+        .union([z.array(z.string()), z.strictObject({ values: z.array(z.string()), ttl: z.number().int().min(0) })])
+        .optional()
+        .describe('refuse to switch unless the record holds exactly these values ([] = the record must not exist); {values, ttl}: and this TTL'),
       powerdns: PowerDnsSchema.optional(),
       route53: Route53Schema.optional(),
       verify_timeout: z.string().regex(DURATION_PATTERN, 'a duration such as 60s').default('60s'),
@@ -110,7 +113,8 @@ export const dnsSwitch = defineAction({
     preflight: z.array(z.string()).optional(),
   }),
   /**
-   * Failback puts back the values and TTL the run found, guarded by the values it set. A
+   * Failback puts back the values and TTL the run found, guarded by the values and TTL it
+   * set (a TTL changed since is a change someone made, which the failback must not undo). A
    * record the run created (previous null) is not deleted automatically — dns.switch only
    * sets values — so failback lists it as manual work; the same when nothing changed.
    */
@@ -119,6 +123,6 @@ export const dnsSwitch = defineAction({
     const current = outputs.current as RecordSet | undefined;
     if (outputs.changed !== true || outputs.simulated === true || !previous || !current) return undefined;
     const { expect_current: _ignored, ...rest } = input;
-    return { ...rest, values: previous.values, ttl: previous.ttl, expect_current: current.values };
+    return { ...rest, values: previous.values, ttl: previous.ttl, expect_current: { values: current.values, ttl: current.ttl } };
   },
 });

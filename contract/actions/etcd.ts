@@ -42,6 +42,7 @@ export const etcdRestore = defineAction({
   impact: 'write',
   secret_inputs: ['auth.password', ...STORAGE_SECRETS],
   drill_targets: ['mode', 'data_dir'],
+  restores_over: (input) => (input.mode === 'place' ? `data directory ${String(input.data_dir)} (member ${String(input.name ?? 'default')})` : undefined),
   input: z
     .strictObject({
       restore_point: RestorePointRefSchema,

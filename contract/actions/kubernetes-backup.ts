@@ -49,6 +49,9 @@ export const k8sRestore = defineAction({
   impact: 'write',
   secret_inputs: [...CLUSTER_SECRETS, ...STORAGE_SECRETS],
   drill_targets: ['namespace_map', 'cluster'],
+  // Applied objects (created, or updated over the live ones) stay: deleting them could delete what was there before.
+  restores_over: (input, outputs) =>
+    `namespaces ${JSON.stringify(outputs.namespaces ?? input.namespace_map ?? 'of the point')} of cluster ${JSON.stringify(input.cluster)} (existing objects: ${String(input.existing ?? 'skip')})`,
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     cluster: ClusterSchema,

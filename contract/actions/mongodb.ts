@@ -75,6 +75,10 @@ export const mongodbRestore = defineAction({
   impact: 'write',
   secret_inputs: ['target', ...STORAGE_SECRETS],
   drill_targets: ['target', 'namespace'],
+  restores_over: (input) => {
+    const renamed = input.namespace as { to?: string } | undefined;
+    return `${renamed?.to ? `collections ${renamed.to}` : 'its collections under their own names'} (target ${JSON.stringify(input.target)})`;
+  },
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     target: z.string().describe('mongodb:// URL of the target server, from a secret'),

@@ -38,6 +38,9 @@ export const postgresRestore = defineAction({
   impact: 'write',
   secret_inputs: ['target', ...STORAGE_SECRETS],
   drill_targets: ['target', 'database'],
+  // Into the target's database: pg_restore writes over what a live database holds, and nothing un-restores it.
+  restores_over: (input, outputs) =>
+    `database ${String(outputs.database ?? input.database ?? 'named in the target URL')} (target ${JSON.stringify(input.target)})`,
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
     target: z.string().describe('connection URL of the target server, from a secret'),

@@ -53,6 +53,7 @@ export const rabbitmqImport = defineAction({
   impact: 'write',
   secret_inputs: ['target', ...STORAGE_SECRETS],
   drill_targets: ['target'],
+  restores_over: (input) => `broker ${JSON.stringify(input.target)}${input.vhost ? ` vhost ${String(input.vhost)}` : ''}`,
   input: z
     .strictObject({
       restore_point: RestorePointRefSchema,

@@ -72,6 +72,8 @@ export const searchRestore = defineAction({
   secret_inputs: [...SEARCH_CONNECTION_SECRETS, ...STORAGE_SECRETS],
   // A drill must rename: restoring under the original names would replace production indices.
   drill_targets: ['rename_replacement'],
+  // Renamed indices sit beside the originals; under their own names they replace production indices.
+  restores_over: (input) => (input.rename_replacement ? undefined : `indices ${JSON.stringify(input.indices ?? 'all of the point')} under their own names`),
   input: z
     .strictObject({
       ...searchConnection,

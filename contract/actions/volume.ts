@@ -68,6 +68,8 @@ export const volumeRestore = defineAction({
   impact: 'write',
   secret_inputs: [...EC2_SECRETS, ...STORAGE_SECRETS],
   drill_targets: ['instance_id'],
+  // New volumes replace nothing; attached, one is a disk of a production machine.
+  restores_over: (input) => (input.instance_id ? `instance ${String(input.instance_id)} (attached as ${String(input.device)})` : undefined),
   input: z
     .strictObject({
       restore_point: RestorePointRefSchema,

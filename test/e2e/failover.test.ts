@@ -92,7 +92,7 @@ describe('failover and failback on PowerDNS + HAProxy', () => {
 
     const refused = await cli(['failback', run, '--site', queue, '--id', `${run}-conflict`]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('holds [127.0.0.9] (ttl 120), but expect_current is [127.0.0.2]');
+    expect(refused.stderr).toContain('holds [127.0.0.9] (ttl 120), but expect_current is [127.0.0.2] (ttl 60)');
     expect(refused.stdout).toMatch(/revert-switch-traffic\s+routing\.switch\s+main\s+skipped/);
     // Nothing was overwritten: the other change stands, and HAProxy still sends to the standby.
     expect(await site.state()).toEqual({ ...FAILED_OVER, dns: { values: ['127.0.0.9'], ttl: 120 } });
@@ -228,5 +228,76 @@ describe('a worker killed mid-switch', () => {
     expect(step.outputs).toMatchObject({ changed: true, previous: { values: ['10.0.0.1'], ttl: 300 }, current: { values: ['10.0.9.9'], ttl: 60 } });
     expect((await api('GET'))!.serial).toBe(serial);
     expect(await record()).toEqual(['10.0.9.9']);
+  });
+});
+
+describe('failback of a dns.switch that failed after its write', () => {
+  const api = async (method: string, body?: unknown) => {
+    const response = await fetch(`${site.pdns.apiUrl}/api/v1/servers/localhost/zones/example.org.`, {
+      method,
+      headers: { 'X-API-Key': site.pdns.apiKey, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    const text = await response.text();
+    return text ? (JSON.parse(text) as { rrsets: Array<{ name: string; ttl: number; records: Array<{ content: string }> }> }) : undefined;
+  };
+  const setRecord = (name: string, value: string, ttl: number) =>
+    api('PATCH', { rrsets: [{ name, type: 'A', ttl, changetype: 'REPLACE', records: [{ content: value, disabled: false }] }] });
+  const recordOf = async (name: string) => {
+    const rrset = (await api('GET'))!.rrsets.find((r) => r.name === name);
+    return rrset ? { values: rrset.records.map((r) => r.content), ttl: rrset.ttl } : null;
+  };
+  /** Switches `name` to `to` while the relay holds every query, so its verification times out after the write: the step fails. */
+  async function failedSwitch(name: string, to: string, relay: { address: string; hold(): void }): Promise<string> {
+    const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: unverified}\nspec:
+  secrets: {pdns_key: {env: PDNS_API_KEY}}
+  steps:
+    - id: switch
+      uses: dns.switch
+      retry: {max_attempts: 1}
+      with:
+        provider: powerdns
+        zone: example.org.
+        name: ${name}
+        type: A
+        values: [${to}]
+        verify_timeout: 2s
+        powerdns: {api_url: "${site.pdns.apiUrl}", api_key: "\${{ secrets.pdns_key }}", resolver: "${relay.address}"}
+`);
+    relay.hold();
+    const handle = await start(client, plan, queue);
+    const status = await finalStatus(handle);
+    expect(status.state).toBe('failed');
+    expect(stepOf(status, 'switch').reason).toContain(`${to}] (ttl 60) — no attempts left`);
+    expect(await recordOf(name)).toEqual({ values: [to], ttl: 60 });
+    return handle.workflowId;
+  }
+
+  it('reverts the record to what it held before the run; a record whose TTL changed since refuses the revert', { timeout: 240_000 }, async () => {
+    const relay = await startDnsRelay(site.pdns.dnsPort);
+    try {
+      await setRecord('unverified.example.org.', '10.0.0.1', 300);
+      const run = await failedSwitch('unverified.example.org.', '10.0.9.9', relay);
+      relay.release();
+      const plan = await cli(['plan', '--failback', run]);
+      expect(plan.stdout).toContain('switch (dns.switch');
+      expect(plan.stdout).toContain('revert → revert-switch — it failed after it may have changed');
+      const back = await cli(['failback', run, '--site', queue, '--id', `${run}-back`]);
+      expect(back.stderr).toBe('');
+      expect(back.code).toBe(0);
+      expect(back.stdout).toMatch(/revert-switch\s+dns\.switch\s+main\s+succeeded/);
+      expect(await recordOf('unverified.example.org.')).toEqual({ values: ['10.0.0.1'], ttl: 300 });
+
+      await setRecord('ttl.example.org.', '10.0.0.2', 300);
+      const second = await failedSwitch('ttl.example.org.', '10.0.9.8', relay);
+      relay.release();
+      await setRecord('ttl.example.org.', '10.0.9.8', 900); // someone changed the TTL since
+      const refused = await cli(['failback', second, '--site', queue, '--id', `${second}-back`]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('holds [10.0.9.8] (ttl 900), but expect_current is [10.0.9.8] (ttl 60); it changed since the plan was made');
+      expect(await recordOf('ttl.example.org.')).toEqual({ values: ['10.0.9.8'], ttl: 900 });
+    } finally {
+      await relay.close();
+    }
   });
 });

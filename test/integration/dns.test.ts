@@ -124,7 +124,12 @@ describe('dns.switch on PowerDNS', () => {
     expect(await authoritative('orders.example.org')).toEqual([{ address: '10.0.1.1', ttl: 60 }]);
 
     const back = dnsSwitch.revert!(w, outputs)!;
-    expect(back).toMatchObject({ values: ['10.0.0.1'], ttl: 300, expect_current: ['10.0.1.1'], powerdns: { api_key: { $secret: 'pdns_key' } } });
+    expect(back).toMatchObject({
+      values: ['10.0.0.1'],
+      ttl: 300,
+      expect_current: { values: ['10.0.1.1'], ttl: 60 },
+      powerdns: { api_key: { $secret: 'pdns_key' } },
+    });
     expect((await run(back)).outputs).toMatchObject({ changed: true, current: { values: ['10.0.0.1'], ttl: 300 } });
     expect(await authoritative('orders.example.org')).toEqual([{ address: '10.0.0.1', ttl: 300 }]);
   });
@@ -162,6 +167,21 @@ describe('dns.switch on PowerDNS', () => {
     expect(failure.message).toContain('10.9.9.9');
     expect(failure.message).toMatch(/not retryable/);
     expect(await zoneState('guarded.example.org.')).toEqual(before);
+  });
+
+  it('a revert refuses a record whose TTL changed since the switch, and leaves it as it is', async () => {
+    await seed('ttl.example.org.', 'A', ['10.0.0.9']);
+    const w = viaPdns('ttl.example.org.', ['10.0.9.9']);
+    const { outputs } = await run(w);
+    await seed('ttl.example.org.', 'A', ['10.0.9.9'], 900);
+    const before = await zoneState('ttl.example.org.');
+    const failure = await failureOf(run(dnsSwitch.revert!(w, outputs)!));
+    expect(failure).toMatchObject({ type: 'conflict', nonRetryable: true });
+    expect(failure.message).toContain('holds [10.0.9.9] (ttl 900), but expect_current is [10.0.9.9] (ttl 60); it changed since the plan was made');
+    expect(await zoneState('ttl.example.org.')).toEqual(before);
+    // Values and TTL as the switch left them: the revert goes through.
+    await seed('ttl.example.org.', 'A', ['10.0.9.9'], 60);
+    expect((await run(dnsSwitch.revert!(w, outputs)!)).outputs).toMatchObject({ changed: true, current: { values: ['10.0.0.9'], ttl: 300 } });
   });
 
   it('a CNAME cannot be put beside other records', async () => {
@@ -210,6 +230,27 @@ describe('dns.switch on PowerDNS', () => {
     expect(failure).toMatchObject({ type: 'not_converged', nonRetryable: false });
     expect(failure.message).toContain(`the authoritative server ${silent} does not answer`);
     expect(failure.message).toContain('1s after the change, expected [10.0.8.8] (ttl 60) — will retry');
+    // The record was written: the failure says what it held before and what the step was setting, for a failback.
+    expect(failure.details?.[0]).toMatchObject({
+      partial: { previous: { values: ['10.0.0.8'], ttl: 300 }, target: { values: ['10.0.8.8'], ttl: 60 } },
+    });
+  });
+
+  it('a retry that fails again still reports what the first attempt found; a first attempt refused before writing changed nothing', async () => {
+    await seed('unverified2.example.org.', 'A', ['10.0.0.10']);
+    const w = viaPdns('unverified2.example.org.', ['10.0.10.10'], { verify_timeout: '1s' });
+    (w.powerdns as Record<string, unknown>).resolver = `127.0.0.1:${await freePort()}`;
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    let last: unknown;
+    first.on('heartbeat', (details) => (last = details));
+    await failureOf(run(w, {}, first));
+    const again = await failureOf(run(w, {}, new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last })));
+    expect(again.type).toBe('not_converged');
+    expect(again.details?.[0]).toMatchObject({ partial: { previous: { values: ['10.0.0.10'], ttl: 300 }, target: { values: ['10.0.10.10'], ttl: 60 } } });
+
+    const refused = await failureOf(run(viaPdns('unverified2.example.org.', ['10.0.10.11'], { expect_current: ['10.9.9.9'] })));
+    expect(refused.type).toBe('conflict');
+    expect(refused.details?.[0]).toMatchObject({ partial: { previous: { values: ['10.0.10.10'], ttl: 60 }, changed: false } });
   });
 
   it('a drill leaves the record alone and reports the change it would make', async () => {
@@ -274,7 +315,18 @@ describe('dns.switch on Route 53 (moto)', () => {
     });
     expect(await readBack('api.example.com.')).toEqual({ values: ['198.51.100.7'], ttl: 60 });
     expect((await run(w)).outputs).toMatchObject({ changed: false });
-    expect(dnsSwitch.revert!(w, outputs)).toMatchObject({ values: ['192.0.2.1'], ttl: 300, expect_current: ['198.51.100.7'] });
+    expect(dnsSwitch.revert!(w, outputs)).toMatchObject({ values: ['192.0.2.1'], ttl: 300, expect_current: { values: ['198.51.100.7'], ttl: 60 } });
+  });
+
+  it('a revert refuses a record whose TTL changed since the switch, and leaves it as it is', async () => {
+    await upsert('ttl.example.com.', ['192.0.2.40']);
+    const w = viaR53('ttl.example.com.', ['198.51.100.40']);
+    const { outputs } = await run(w);
+    await upsert('ttl.example.com.', ['198.51.100.40'], 900);
+    const failure = await failureOf(run(dnsSwitch.revert!(w, outputs)!));
+    expect(failure).toMatchObject({ type: 'conflict', nonRetryable: true });
+    expect(failure.message).toContain('holds [198.51.100.40] (ttl 900), but expect_current is [198.51.100.40] (ttl 60)');
+    expect(await readBack('ttl.example.com.')).toEqual({ values: ['198.51.100.40'], ttl: 900 });
   });
 
   it('honours expect_current, and finds the zone by id as well as by name', async () => {
