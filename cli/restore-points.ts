@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { CatalogIndex } from '../activities/restore-points/catalog.ts';
-import { closeCatalogs, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
+import { closeCatalogs, ignoredReport, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
 import { pointsToKeep } from '../activities/restore-points/retention.ts';
 import { defaultStorage } from '../activities/restore-points/object-store.ts';
 import { CommandFailed, UsageError } from './errors.ts';
@@ -61,6 +61,12 @@ function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; 
   return stringify(runbook);
 }
 
+/** Manifests a listing of storage passed over (planted, misplaced, unsigned) go to stderr: stdout stays the answer. */
+function warnIgnored(points: RestorePoints): void {
+  const report = ignoredReport(points.ignored());
+  if (report) console.error(`warning: ${report}`);
+}
+
 async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoints) => Promise<T>): Promise<T> {
   try {
     return await fn(store(storage));
@@ -84,9 +90,10 @@ export function restorePointCommands(cli: Command): void {
   )
     .description('restore points, newest first')
     .action(async (o) =>
-      withIndex(o.storage, async (index) =>
-        print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json),
-      ),
+      withIndex(o.storage, async (index) => {
+        print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json);
+        warnIgnored(index);
+      }),
     );
 
   common(rp.command('show').argument('<id>'))
@@ -142,7 +149,10 @@ export function restorePointCommands(cli: Command): void {
       } finally {
         await catalog.close();
       }
-      console.log(o.json ? JSON.stringify({ synced: points.length, storage: s.url }) : `indexed ${points.length} restore point(s) from ${s.url}`);
+      const ignored = s.ignored();
+      if (o.json) return void console.log(JSON.stringify({ synced: points.length, storage: s.url, ignored }));
+      console.log(`indexed ${points.length} restore point(s) from ${s.url}`);
+      warnIgnored(s);
     });
 
   common(

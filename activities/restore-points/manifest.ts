@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from './object-store.ts';
-import { MANIFEST, VERIFICATION } from './layout.ts';
+import { claimProblem, MANIFEST, objectKey, placeOfManifest, placeProblem, SERVICE_PATTERN, VERIFICATION, type Place } from './layout.ts';
 
 /** One of several objects of a point (a MongoDB dump's `<db>/<collection>.bson.gz` …). */
 export const PointObjectSchema = z.object({
@@ -87,22 +87,92 @@ export function listingSha256(objects: readonly PointObject[]): string {
   return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
-export async function readPoint(store: ObjectStore, prefix: string): Promise<RestorePoint | undefined> {
-  const text = await store.getText(`${prefix}/${MANIFEST}`);
-  if (!text) return undefined;
-  const manifest = ManifestSchema.parse(JSON.parse(text));
-  const verification = await store.getText(`${prefix}/${VERIFICATION}`);
-  const v = verification ? VerificationSchema.parse(JSON.parse(verification)) : undefined;
+/** A manifest found in a store but not taken as a point, and why: what sync and list report. */
+export interface Ignored {
+  key: string;
+  reason: string;
+}
+
+/** The points of a listing of storage, and the manifests it passed over. */
+export interface Scan {
+  points: RestorePoint[];
+  ignored: Ignored[];
+}
+
+function parseManifest(text: string): Manifest | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return 'is not JSON';
+  }
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) return `is not a restore-point manifest (${parsed.error.issues.map((i) => i.path.join('.') || 'manifest').join(', ')})`;
+  return parsed.data;
+}
+
+/**
+ * The point whose manifest is at `place`, a string saying why the manifest there is not
+ * taken, or undefined when there is none. A manifest is taken only at the place its own
+ * service, kind and id name: one planted elsewhere, claiming id `..`, must never steer a
+ * delete (or a restore) to another folder.
+ */
+export async function readPlace(store: ObjectStore, place: Place): Promise<RestorePoint | string | undefined> {
+  const text = await store.getText(objectKey(place, MANIFEST));
+  if (text === undefined) return undefined;
+  const manifest = parseManifest(text);
+  if (typeof manifest === 'string') return manifest;
+  const problem = claimProblem(manifest, place);
+  if (problem) return problem;
+  const v = parseVerification(await store.getText(objectKey(place, VERIFICATION)));
   return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}) };
 }
 
-/** Every restore point in a store: what `rebound restore-points sync` rebuilds the index from. */
-export async function scanPoints(store: ObjectStore, service?: string): Promise<RestorePoint[]> {
-  const points: RestorePoint[] = [];
-  for await (const key of store.list(service ? `${service}/` : '')) {
-    if (!key.endsWith(`/${MANIFEST}`)) continue;
-    const point = await readPoint(store, key.slice(0, -(MANIFEST.length + 1)));
-    if (point) points.push(point);
+/** A verdict that does not parse counts as none: the point is unverified, and still listed. */
+function parseVerification(text: string | undefined): Verification | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = VerificationSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
-  return points.sort((a, b) => b.completed_at.localeCompare(a.completed_at) || b.id.localeCompare(a.id));
+}
+
+/** The point at a place, or undefined when the manifest there is missing or not taken. */
+export async function readPoint(store: ObjectStore, place: Place): Promise<RestorePoint | undefined> {
+  if (placeProblem(place)) return undefined;
+  const point = await readPlace(store, place);
+  return typeof point === 'object' ? point : undefined;
+}
+
+/** Every restore point in a store, and the manifests passed over: what `rebound restore-points sync` rebuilds the index from. */
+export async function scanStore(store: ObjectStore, service?: string): Promise<Scan> {
+  const scan: Scan = { points: [], ignored: [] };
+  if (service !== undefined && !SERVICE_PATTERN.test(service)) return scan;
+  for await (const key of store.list(service ? `${service}/` : '')) {
+    if (key !== MANIFEST && !key.endsWith(`/${MANIFEST}`)) continue;
+    const place = placeOfManifest(key);
+    // Deeper keys are objects inside a point's folder, never manifests of their own.
+    if (typeof place === 'string') {
+      if (key.split('/').length <= 4) scan.ignored.push({ key, reason: place });
+      continue;
+    }
+    const point = await readPlace(store, place);
+    if (typeof point === 'object') scan.points.push(point);
+    else if (point) scan.ignored.push({ key, reason: point });
+  }
+  scan.points.sort((a, b) => b.completed_at.localeCompare(a.completed_at) || b.id.localeCompare(a.id));
+  return scan;
+}
+
+/** Every restore point in a store, newest first. */
+export async function scanPoints(store: ObjectStore, service?: string): Promise<RestorePoint[]> {
+  return (await scanStore(store, service)).points;
+}
+
+/** "ignored 2 manifests: <key>: claims id '..'; …", or undefined when none was. */
+export function ignoredReport(ignored: readonly Ignored[]): string | undefined {
+  if (!ignored.length) return undefined;
+  return `ignored ${ignored.length} manifest${ignored.length === 1 ? '' : 's'}: ${ignored.map((i) => `${i.key}: ${i.reason}`).join('; ')}`;
 }
