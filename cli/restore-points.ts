@@ -42,15 +42,20 @@ function print(points: RestorePoint[], json: boolean): void {
 }
 
 /** The one-step runbook `restore-points verify` runs; secrets stay on the worker, named by its environment variables. */
-function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; etcdPasswordEnv?: string; storage?: string }): string {
+function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; etcdPasswordEnv?: string; storage?: string; manifestKeyEnv?: string }): string {
   if (!o.etcdUser !== !o.etcdPasswordEnv)
     throw new UsageError('--etcd-user and --etcd-password-env go together: the user, and the variable holding its password');
-  const secrets = { ...(o.scratchEnv ? { scratch: { env: o.scratchEnv } } : {}), ...(o.etcdPasswordEnv ? { etcd_password: { env: o.etcdPasswordEnv } } : {}) };
+  if (o.manifestKeyEnv && !o.storage) throw new UsageError("--manifest-key-env needs --storage (without it the worker's default store and key are used)");
+  const secrets = {
+    ...(o.scratchEnv ? { scratch: { env: o.scratchEnv } } : {}),
+    ...(o.etcdPasswordEnv ? { etcd_password: { env: o.etcdPasswordEnv } } : {}),
+    ...(o.manifestKeyEnv ? { manifest_key: { env: o.manifestKeyEnv } } : {}),
+  };
   const input = {
     restore_point: id,
     ...(o.scratchEnv ? { scratch: '${{ secrets.scratch }}' } : {}),
     ...(o.etcdUser ? { auth: { user: o.etcdUser, password: '${{ secrets.etcd_password }}' } } : {}),
-    ...(o.storage ? { storage: { url: o.storage } } : {}),
+    ...(o.storage ? { storage: { url: o.storage, ...(o.manifestKeyEnv ? { manifest_key: '${{ secrets.manifest_key }}' } : {}) } } : {}),
   };
   const runbook = {
     apiVersion: 'rebound/v1',
@@ -165,6 +170,7 @@ export function restorePointCommands(cli: Command): void {
       )
       .option('--etcd-user <user>', 'etcd points taken with authentication on: a user of the restored data who may read every key')
       .option('--etcd-password-env <VAR>', "the worker's environment variable holding that user's password")
+      .option('--manifest-key-env <VAR>', "with --storage: the worker's environment variable holding the store's manifest key")
       .option('--site <site>', 'run on the workers of this site'),
   )
     .description('verify a restore point now: a one-step run of backup.verify on a worker')

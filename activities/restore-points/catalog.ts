@@ -2,7 +2,7 @@
 import pg from 'pg';
 import { applyMigrations } from './migrate.ts';
 import { placeProblem } from './layout.ts';
-import type { PointStatus, RestorePoint } from './manifest.ts';
+import { manifestOf, type PointStatus, type RestorePoint } from './manifest.ts';
 import type { ObjectStore } from './object-store.ts';
 
 /** Which set: the newest complete one before a time, holding these services, all verified; or one by id. */
@@ -105,7 +105,8 @@ export class CatalogIndex implements PointIndex {
 
   async record(point: RestorePoint, db: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
     await this.migrate();
-    const { status, verified_at, ...manifest } = point;
+    const { status, verified_at } = point;
+    const manifest = manifestOf(point);
     await db.query(
       `insert into restore_points (id, service, kind, status, started_at, completed_at, verified_at, size, sha256, set_id, run_id, storage, object, manifest)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)

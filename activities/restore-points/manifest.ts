@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from './object-store.ts';
+import { judge, type Signature } from './signature.ts';
 import { claimProblem, MANIFEST, objectKey, placeOfManifest, placeProblem, SERVICE_PATTERN, VERIFICATION, type Place } from './layout.ts';
 
 /** One of several objects of a point (a MongoDB dump's `<db>/<collection>.bson.gz` …). */
@@ -50,6 +51,8 @@ export const ManifestSchema = z.object({
   external: z.array(z.record(z.string(), z.unknown())).optional(),
   /** How the source was read (e.g. MongoDB: per collection, or one snapshot at a cluster time). */
   consistency: z.record(z.string(), z.unknown()).optional(),
+  /** HMAC-SHA256 under the store's manifest key over the other fields' canonical JSON (signature.ts); absent when the store has no key. */
+  hmac: z.string().optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -58,6 +61,8 @@ export const VerificationSchema = z.object({
   at: z.string(),
   detail: z.string(),
   checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+  /** As the manifest's: a verdict written without the store's key does not count. */
+  hmac: z.string().optional(),
 });
 export type Verification = z.infer<typeof VerificationSchema>;
 
@@ -67,6 +72,14 @@ export type PointStatus = 'unverified' | 'verified' | 'failed';
 export interface RestorePoint extends Manifest {
   status: PointStatus;
   verified_at?: string;
+  /** Whether its manifest is signed with the store's key (absent on points built by hand). */
+  signature?: Signature;
+}
+
+/** The manifest inside a point as listed: without what the listing added. */
+export function manifestOf(point: RestorePoint): Manifest {
+  const { status: _s, verified_at: _v, signature: _g, ...manifest } = point;
+  return manifest;
 }
 
 /**
@@ -117,37 +130,40 @@ function parseManifest(text: string): Manifest | string {
  * service, kind and id name: one planted elsewhere, claiming id `..`, must never steer a
  * delete (or a restore) to another folder.
  */
-export async function readPlace(store: ObjectStore, place: Place): Promise<RestorePoint | string | undefined> {
+export async function readPlace(store: ObjectStore, place: Place, key?: string): Promise<RestorePoint | string | undefined> {
   const text = await store.getText(objectKey(place, MANIFEST));
   if (text === undefined) return undefined;
   const manifest = parseManifest(text);
   if (typeof manifest === 'string') return manifest;
   const problem = claimProblem(manifest, place);
   if (problem) return problem;
-  const v = parseVerification(await store.getText(objectKey(place, VERIFICATION)));
-  return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}) };
+  const signature = judge(manifest, key);
+  if (typeof signature === 'object') return signature.refused;
+  const v = parseVerification(await store.getText(objectKey(place, VERIFICATION)), key);
+  return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}), signature };
 }
 
-/** A verdict that does not parse counts as none: the point is unverified, and still listed. */
-function parseVerification(text: string | undefined): Verification | undefined {
+/** A verdict that does not parse, or is not signed with the store's key, counts as none: the point is unverified, and still listed. */
+function parseVerification(text: string | undefined, key: string | undefined): Verification | undefined {
   if (!text) return undefined;
   try {
     const parsed = VerificationSchema.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
+    if (!parsed.success || typeof judge(parsed.data, key) === 'object') return undefined;
+    return parsed.data;
   } catch {
     return undefined;
   }
 }
 
 /** The point at a place, or undefined when the manifest there is missing or not taken. */
-export async function readPoint(store: ObjectStore, place: Place): Promise<RestorePoint | undefined> {
+export async function readPoint(store: ObjectStore, place: Place, key?: string): Promise<RestorePoint | undefined> {
   if (placeProblem(place)) return undefined;
-  const point = await readPlace(store, place);
+  const point = await readPlace(store, place, key);
   return typeof point === 'object' ? point : undefined;
 }
 
 /** Every restore point in a store, and the manifests passed over: what `rebound restore-points sync` rebuilds the index from. */
-export async function scanStore(store: ObjectStore, service?: string): Promise<Scan> {
+export async function scanStore(store: ObjectStore, service?: string, manifestKey?: string): Promise<Scan> {
   const scan: Scan = { points: [], ignored: [] };
   if (service !== undefined && !SERVICE_PATTERN.test(service)) return scan;
   for await (const key of store.list(service ? `${service}/` : '')) {
@@ -158,7 +174,7 @@ export async function scanStore(store: ObjectStore, service?: string): Promise<S
       if (key.split('/').length <= 4) scan.ignored.push({ key, reason: place });
       continue;
     }
-    const point = await readPlace(store, place);
+    const point = await readPlace(store, place, manifestKey);
     if (typeof point === 'object') scan.points.push(point);
     else if (point) scan.ignored.push({ key, reason: point });
   }

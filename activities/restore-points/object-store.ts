@@ -295,7 +295,14 @@ class S3Store implements ObjectStore {
 const DEFAULT_ROOT = fileURLToPath(new URL('../../.data/storage', import.meta.url));
 
 export function defaultStorage(): StorageConfig {
-  return { url: process.env.REBOUND_STORAGE_URL ?? `file://${DEFAULT_ROOT}`, region: 'us-east-1', force_path_style: true };
+  const key = process.env.REBOUND_MANIFEST_KEY;
+  return {
+    url: process.env.REBOUND_STORAGE_URL ?? `file://${DEFAULT_ROOT}`,
+    region: 'us-east-1',
+    force_path_style: true,
+    // The worker's default store signs and checks with the worker's key, as a storage block's manifest_key does.
+    ...(key ? { manifest_key: key } : {}),
+  };
 }
 
 export function openStore(config: StorageConfig = defaultStorage()): ObjectStore {
