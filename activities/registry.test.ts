@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { StorageIndex } from './restore-points/catalog.ts';
+import { scanPoints } from './restore-points/manifest.ts';
 import { openStore } from './restore-points/object-store.ts';
 import { ACTIONS } from '../contract/actions/registry.ts';
 import { IMPLEMENTATIONS } from './index.ts';
@@ -88,10 +89,10 @@ describe('the storage index', () => {
         labels: {},
         storage: store.url,
       });
-    await store.putText('s/postgres/early/manifest.json', manifest('early', '2026-11-24T07:30:00.000Z'));
-    await store.putText('s/postgres/late/manifest.json', manifest('late', '2026-11-24T09:30:00.000Z'));
+    await store.putText('s/postgres/20261124T073000Z-0000earl/manifest.json', manifest('20261124T073000Z-0000earl', '2026-11-24T07:30:00.000Z'));
+    await store.putText('s/postgres/20261124T093000Z-00000late/manifest.json', manifest('20261124T093000Z-00000late', '2026-11-24T09:30:00.000Z'));
     // 10:00 at +02:00 is 08:00Z: only the 07:30Z point is before it.
-    const point = await new StorageIndex(store).latest('s', { before: '2026-11-24T10:00:00+02:00' });
-    expect(point?.id).toBe('early');
+    const point = await new StorageIndex((service) => scanPoints(store, service)).latest('s', { before: '2026-11-24T10:00:00+02:00' });
+    expect(point?.id).toBe('20261124T073000Z-0000earl');
   });
 });

@@ -15,10 +15,10 @@ export async function p3(results: Record<string, unknown>): Promise<Row[]> {
     await pg.query(
       `
       insert into restore_points (id, service, kind, status, started_at, completed_at, verified_at, size, sha256, set_id, run_id, storage, object, manifest)
-      select 'rp-' || g, 'svc-' || (g % 100), 'postgres',
+      select '20200101T000000Z-' || lpad(g::text, 8, '0'), 'svc-' || (g % 100), 'postgres',
              case when g % 7 = 0 then 'failed' when g % 3 = 0 then 'verified' else 'unverified' end,
              ts, ts + interval '5 minutes', null, 1000000 + g, md5(g::text), 'set-' || (g / 100), 'run-' || (g / 100), 'file:///bench', 'data.pgdump',
-             jsonb_build_object('format', 'rebound.restore-point/v1', 'id', 'rp-' || g, 'service', 'svc-' || (g % 100), 'kind', 'postgres',
+             jsonb_build_object('format', 'rebound.restore-point/v1', 'id', '20200101T000000Z-' || lpad(g::text, 8, '0'), 'service', 'svc-' || (g % 100), 'kind', 'postgres',
                'object', 'data.pgdump', 'size', 1000000 + g, 'sha256', md5(g::text), 'started_at', ts, 'completed_at', ts + interval '5 minutes',
                'set_id', 'set-' || (g / 100), 'run_id', 'run-' || (g / 100), 'step', 'dump', 'source', '{}'::jsonb,
                'tool', jsonb_build_object('name', 'pg_dump', 'version', '15'), 'server_version', '15', 'labels', '{}'::jsonb, 'storage', 'file:///bench')

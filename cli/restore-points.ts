@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { CatalogIndex } from '../activities/restore-points/catalog.ts';
-import { closeCatalogs, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
+import { closeCatalogs, ignoredReport, openRestorePoints, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
 import { pointsToKeep } from '../activities/restore-points/retention.ts';
 import { defaultStorage } from '../activities/restore-points/object-store.ts';
 import { CommandFailed, UsageError } from './errors.ts';
@@ -42,15 +42,20 @@ function print(points: RestorePoint[], json: boolean): void {
 }
 
 /** The one-step runbook `restore-points verify` runs; secrets stay on the worker, named by its environment variables. */
-function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; etcdPasswordEnv?: string; storage?: string }): string {
+function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; etcdPasswordEnv?: string; storage?: string; manifestKeyEnv?: string }): string {
   if (!o.etcdUser !== !o.etcdPasswordEnv)
     throw new UsageError('--etcd-user and --etcd-password-env go together: the user, and the variable holding its password');
-  const secrets = { ...(o.scratchEnv ? { scratch: { env: o.scratchEnv } } : {}), ...(o.etcdPasswordEnv ? { etcd_password: { env: o.etcdPasswordEnv } } : {}) };
+  if (o.manifestKeyEnv && !o.storage) throw new UsageError("--manifest-key-env needs --storage (without it the worker's default store and key are used)");
+  const secrets = {
+    ...(o.scratchEnv ? { scratch: { env: o.scratchEnv } } : {}),
+    ...(o.etcdPasswordEnv ? { etcd_password: { env: o.etcdPasswordEnv } } : {}),
+    ...(o.manifestKeyEnv ? { manifest_key: { env: o.manifestKeyEnv } } : {}),
+  };
   const input = {
     restore_point: id,
     ...(o.scratchEnv ? { scratch: '${{ secrets.scratch }}' } : {}),
     ...(o.etcdUser ? { auth: { user: o.etcdUser, password: '${{ secrets.etcd_password }}' } } : {}),
-    ...(o.storage ? { storage: { url: o.storage } } : {}),
+    ...(o.storage ? { storage: { url: o.storage, ...(o.manifestKeyEnv ? { manifest_key: '${{ secrets.manifest_key }}' } : {}) } } : {}),
   };
   const runbook = {
     apiVersion: 'rebound/v1',
@@ -59,6 +64,12 @@ function verifyRunbook(id: string, o: { scratchEnv?: string; etcdUser?: string; 
     spec: { secrets, steps: [{ id: 'verify', uses: 'backup.verify', with: input }] },
   };
   return stringify(runbook);
+}
+
+/** Manifests a listing of storage passed over (planted, misplaced, unsigned) go to stderr: stdout stays the answer. */
+function warnIgnored(points: RestorePoints): void {
+  const report = ignoredReport(points.ignored());
+  if (report) console.error(`warning: ${report}`);
 }
 
 async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoints) => Promise<T>): Promise<T> {
@@ -84,9 +95,10 @@ export function restorePointCommands(cli: Command): void {
   )
     .description('restore points, newest first')
     .action(async (o) =>
-      withIndex(o.storage, async (index) =>
-        print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json),
-      ),
+      withIndex(o.storage, async (index) => {
+        print(await index.list({ service: o.service, before: time(o.before, '--before'), status: o.status, limit: o.limit }), !!o.json);
+        warnIgnored(index);
+      }),
     );
 
   common(rp.command('show').argument('<id>'))
@@ -142,7 +154,10 @@ export function restorePointCommands(cli: Command): void {
       } finally {
         await catalog.close();
       }
-      console.log(o.json ? JSON.stringify({ synced: points.length, storage: s.url }) : `indexed ${points.length} restore point(s) from ${s.url}`);
+      const ignored = s.ignored();
+      if (o.json) return void console.log(JSON.stringify({ synced: points.length, storage: s.url, ignored }));
+      console.log(`indexed ${points.length} restore point(s) from ${s.url}`);
+      warnIgnored(s);
     });
 
   common(
@@ -155,6 +170,7 @@ export function restorePointCommands(cli: Command): void {
       )
       .option('--etcd-user <user>', 'etcd points taken with authentication on: a user of the restored data who may read every key')
       .option('--etcd-password-env <VAR>', "the worker's environment variable holding that user's password")
+      .option('--manifest-key-env <VAR>', "with --storage: the worker's environment variable holding the store's manifest key")
       .option('--site <site>', 'run on the workers of this site'),
   )
     .description('verify a restore point now: a one-step run of backup.verify on a worker')

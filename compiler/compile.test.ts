@@ -299,5 +299,9 @@ describe('compiler: drills and retries that would go wrong at run time', () => {
       `${head}spec:\n  steps:\n    - id: prune\n      uses: restore_points.prune\n      with: {storage: {url: "s3://b/p", access_key: AKIA, secret_key: hunter2}}\n`,
     );
     expect(e!.text).toContain('storage.access_key carries credentials');
+    const [key] = errorsOf(
+      `${head}spec:\n  steps:\n    - id: prune\n      uses: restore_points.prune\n      with: {storage: {url: "file:///srv/rb", manifest_key: a-literal-store-key}}\n`,
+    );
+    expect(key!.text).toContain('storage.manifest_key carries credentials');
   });
 });

@@ -69,8 +69,8 @@ export interface PartialChange {
  */
 export type Revert = (input: Record<string, unknown>, outputs: Record<string, unknown>) => Record<string, unknown> | undefined;
 
-/** Credentials inside a `storage:` block, for actions that take one. */
-export const STORAGE_SECRETS = ['storage.access_key', 'storage.secret_key'];
+/** Credentials inside a `storage:` block, for actions that take one, and the key manifests are signed with. */
+export const STORAGE_SECRETS = ['storage.access_key', 'storage.secret_key', 'storage.manifest_key'];
 
 export function defineAction<I extends z.ZodType, O extends z.ZodType>(spec: ActionSpec<I, O>): ActionSpec<I, O> {
   return spec;

@@ -1,4 +1,4 @@
-// The `storage:` block of backup and restore actions: where restore points live (s3:// or file://), endpoint, region, encryption, credentials.
+// The `storage:` block of backup and restore actions: where restore points live (s3:// or file://), endpoint, region, encryption, credentials, manifest key.
 import { z } from 'zod';
 
 /**
@@ -15,6 +15,13 @@ export const StorageSchema = z.strictObject({
   server_side_encryption: z.enum(['AES256', 'aws:kms']).optional(),
   access_key: z.string().optional(),
   secret_key: z.string().optional(),
+  manifest_key: z
+    .string()
+    .min(16)
+    .optional()
+    .describe(
+      'from a secret: the store key. Manifests and verdicts are written with an HMAC-SHA256 under it, and only points signed with it are accepted (a store writer without the key cannot forge one)',
+    ),
 });
 
 export type StorageConfig = z.output<typeof StorageSchema>;

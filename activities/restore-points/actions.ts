@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
-import { openRestorePoints, type RestorePoint } from './index.ts';
+import { ignoredReport, openRestorePoints, type RestorePoint } from './index.ts';
 import { pointsToKeep } from './retention.ts';
 import { catalogResolve, catalogResolveSet, restorePointsPrune } from '../../contract/actions/restore-points.ts';
 
@@ -108,6 +108,8 @@ export function definePrune(hooks: Record<string, PruneHook>) {
     async run(input, ctx) {
       const points = openRestorePoints(input.storage);
       const all = await points.scan(input.service);
+      const ignored = ignoredReport(points.ignored());
+      if (ignored) ctx.log('warn', `${ignored} (left in place)`);
       const byService = new Map<string, typeof all>();
       for (const p of all) byService.set(p.service, [...(byService.get(p.service) ?? []), p]);
       const kept: string[] = [];

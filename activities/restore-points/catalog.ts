@@ -1,7 +1,8 @@
 // The restore-point index: the PostgreSQL catalog (shared pools, migrations) or a listing of storage, answering point and set queries.
 import pg from 'pg';
 import { applyMigrations } from './migrate.ts';
-import { scanPoints, type PointStatus, type RestorePoint } from './manifest.ts';
+import { placeProblem } from './layout.ts';
+import { manifestOf, type PointStatus, type RestorePoint } from './manifest.ts';
 import type { ObjectStore } from './object-store.ts';
 
 /** Which set: the newest complete one before a time, holding these services, all verified; or one by id. */
@@ -63,7 +64,8 @@ export class CatalogIndex implements PointIndex {
 
   private async rows(sql: string, params: unknown[]): Promise<RestorePoint[]> {
     await this.migrate();
-    return (await this.pool.query(sql, params)).rows.map(toPoint);
+    // An entry indexed before manifests were checked against their place is not a point.
+    return (await this.pool.query(sql, params)).rows.map(toPoint).filter((p) => !placeProblem(p));
   }
 
   list(query: PointQuery): Promise<RestorePoint[]> {
@@ -103,7 +105,8 @@ export class CatalogIndex implements PointIndex {
 
   async record(point: RestorePoint, db: pg.Pool | pg.PoolClient = this.pool): Promise<void> {
     await this.migrate();
-    const { status, verified_at, ...manifest } = point;
+    const { status, verified_at } = point;
+    const manifest = manifestOf(point);
     await db.query(
       `insert into restore_points (id, service, kind, status, started_at, completed_at, verified_at, size, sha256, set_id, run_id, storage, object, manifest)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -158,16 +161,17 @@ export class CatalogIndex implements PointIndex {
 /** Without a catalog database, queries list the store itself: slower, never stale. */
 export class StorageIndex implements PointIndex {
   readonly kind = 'storage';
-  constructor(private readonly store: ObjectStore) {}
+  /** `scan`: the store's points (of one service), newest first. */
+  constructor(private readonly scan: (service?: string) => Promise<RestorePoint[]>) {}
 
   async list(query: PointQuery): Promise<RestorePoint[]> {
-    return (await scanPoints(this.store, query.service))
+    return (await this.scan(query.service))
       .filter((p) => (!query.before || Date.parse(p.completed_at) < Date.parse(query.before)) && (!query.status || query.status.includes(p.status)))
       .slice(0, query.limit ?? 50);
   }
 
   async get(id: string): Promise<RestorePoint | undefined> {
-    return (await scanPoints(this.store)).find((p) => p.id === id);
+    return (await this.scan()).find((p) => p.id === id);
   }
 
   async latest(service: string, options: { before?: string; verified?: boolean }): Promise<RestorePoint | undefined> {
@@ -176,7 +180,7 @@ export class StorageIndex implements PointIndex {
 
   async newestSet(query: SetQuery = {}): Promise<RestorePoint[]> {
     const bySet = new Map<string, RestorePoint[]>();
-    for (const p of await scanPoints(this.store)) bySet.set(p.set_id, [...(bySet.get(p.set_id) ?? []), p]);
+    for (const p of await this.scan()) bySet.set(p.set_id, [...(bySet.get(p.set_id) ?? []), p]);
     const newest = (set: RestorePoint[]) => Math.max(...set.map((p) => Date.parse(p.completed_at)));
     const complete = [...bySet.entries()]
       .filter(([id, set]) => setMatches(id, set, query))
@@ -208,9 +212,9 @@ const key = (url: string, storage: string) => `${storage}\u0000${url}`;
  * catalog's pool (and its migration check) is shared by every activity of the process,
  * and closed by closeCatalogs() when the worker stops.
  */
-export function openIndex(store: ObjectStore): PointIndex {
+export function openIndex(store: ObjectStore, scan: (service?: string) => Promise<RestorePoint[]>): PointIndex {
   const url = process.env.REBOUND_CATALOG_URL;
-  if (!url) return new StorageIndex(store);
+  if (!url) return new StorageIndex(scan);
   let index = shared.get(key(url, store.url));
   if (!index) {
     index = new CatalogIndex(url, store.url);

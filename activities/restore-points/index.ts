@@ -3,13 +3,16 @@ import type { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { closeCatalogs, openIndex, type PointIndex, type PointQuery, type SetQuery } from './catalog.ts';
-import { MANIFEST, objectKey, pointPrefix, VERIFICATION } from './layout.ts';
-import { readPoint, restorePointId, scanPoints, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
+import { ActionError } from '../runtime/errors.ts';
+import { MANIFEST, objectKey, placeProblem, pointFolder, VERIFICATION, type Place } from './layout.ts';
+import { readPoint, restorePointId, scanStore, type Ignored, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
 import { defaultStorage, openStore, type ObjectStore } from './object-store.ts';
 import { findPoint, type RestorePointRef } from './resolve.ts';
+import { signed } from './signature.ts';
+import { trustedIndex } from './trusted.ts';
 
-export type { PointObject, RestorePoint, Verification } from './manifest.ts';
-export { listingSha256, restorePointId } from './manifest.ts';
+export type { Ignored, PointObject, RestorePoint, Verification } from './manifest.ts';
+export { ignoredReport, listingSha256, restorePointId } from './manifest.ts';
 export { Digest } from './digest.ts';
 export { closeCatalogs };
 
@@ -42,6 +45,8 @@ export interface RestorePoints {
   newestSet(query?: SetQuery): Promise<RestorePoint[]>;
   /** Every point in storage, the truth (what retention and sync read), newest first. */
   scan(service?: string): Promise<RestorePoint[]>;
+  /** The manifests the last listing of storage passed over, and why (none when the catalog answered). */
+  ignored(): Ignored[];
   /** The point as its manifest in storage has it (the index's jsonb copy reorders keys); undefined when storage has none. */
   stored(point: RestorePoint): Promise<RestorePoint | undefined>;
   draft(service: string, kind: string, id: string): PointDraft;
@@ -57,50 +62,69 @@ export interface RestorePoints {
 /** Restore points in a store (default: $REBOUND_STORAGE_URL or the embedded file store). */
 export function openRestorePoints(storage: StorageConfig = defaultStorage()): RestorePoints {
   const store = openStore(storage);
-  const index = openIndex(store);
+  const key = storage.manifest_key;
+  let ignored: Ignored[] = [];
+  const scan = async (service?: string) => {
+    const found = await scanStore(store, service, key);
+    ignored = found.ignored;
+    return found.points;
+  };
+  const index = trustedIndex(openIndex(store, scan), key);
   return {
     url: store.url,
-    find: (ref) => findPoint(index, ref),
+    find: (ref) => findPoint(index, ref).catch((error: unknown) => refusedFailure(error, ref, store.url, ignored)),
     list: (query) => index.list(query),
     get: (id) => index.get(id),
     latest: (service, options) => index.latest(service, options),
     newestSet: (query) => index.newestSet(query),
-    scan: (service) => scanPoints(store, service),
-    stored: (point) => readPoint(store, pointPrefix(point.service, point.kind, point.id)),
-    draft: (service, kind, id) => draft(store, index, { service, kind, id }),
+    scan,
+    ignored: () => ignored,
+    stored: (point) => readPoint(store, point, key),
+    draft: (service, kind, id) => draft(store, index, { service, kind, id }, key),
     open: (point, object = point.object) => store.get(objectKey(point, object)),
     keyOf: (point, object = point.object) => objectKey(point, object),
     async recordVerification(point, verification) {
-      await store.putText(objectKey(point, VERIFICATION), `${JSON.stringify(verification, null, 2)}\n`);
+      await store.putText(objectKey(point, VERIFICATION), `${JSON.stringify(signed(verification, key), null, 2)}\n`);
       const verified: RestorePoint = { ...point, status: verification.status, verified_at: verification.at };
       await index.record(verified);
       return verified;
     },
     async remove(point) {
-      await store.deletePrefix(objectKey(point, MANIFEST));
-      await store.deletePrefix(`${pointPrefix(point.service, point.kind, point.id)}/`);
+      // Exactly one point's folder, or nothing: never the service's, never the store's.
+      const folder = pointFolder(point);
+      await store.deletePrefix(`${folder}${MANIFEST}`);
+      await store.deletePrefix(folder);
       await index.remove(point.id);
     },
   };
 }
 
-function draft(store: ObjectStore, index: PointIndex, at: { service: string; kind: string; id: string }): PointDraft {
-  const prefix = pointPrefix(at.service, at.kind, at.id);
+/** A point asked for by id that the listing passed over: say why, not that there is none. */
+function refusedFailure(error: unknown, ref: RestorePointRef, url: string, ignored: Ignored[]): never {
+  const passed = typeof ref === 'string' ? ignored.find((i) => i.key.split('/')[2] === ref) : undefined;
+  if (!passed) throw error;
+  throw new ActionError('untrusted_restore_point', `restore point ${ref} in ${url} is not accepted: ${passed.reason} (${passed.key})`, { retryable: false });
+}
+
+function draft(store: ObjectStore, index: PointIndex, at: Place, key: string | undefined): PointDraft {
+  const problem = placeProblem(at);
+  if (problem) throw new ActionError('invalid_restore_point', `cannot write a restore point of ${at.service} (${at.kind}): ${problem}`, { retryable: false });
+  const folder = pointFolder(at);
   return {
     id: at.id,
     async committed() {
-      const point = await readPoint(store, prefix);
+      const point = await readPoint(store, at, key);
       if (point) await index.record(point);
       return point;
     },
     put: (object, body, signal) => store.put(objectKey(at, object), body, signal),
     async discard() {
-      await store.deletePrefix(`${prefix}/`);
+      await store.deletePrefix(folder);
     },
     async commit(fields) {
-      const manifest: Manifest = { format: 'rebound.restore-point/v1', ...at, storage: store.url, ...fields };
+      const manifest: Manifest = signed({ format: 'rebound.restore-point/v1', ...at, storage: store.url, ...fields }, key);
       await store.putText(objectKey(at, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-      const point: RestorePoint = { ...manifest, status: 'unverified' };
+      const point: RestorePoint = { ...manifest, status: 'unverified', signature: key ? 'valid' : 'unsigned' };
       await index.record(point);
       return point;
     },

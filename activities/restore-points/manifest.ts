@@ -2,7 +2,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { ObjectStore } from './object-store.ts';
-import { MANIFEST, VERIFICATION } from './layout.ts';
+import { judge, type Signature } from './signature.ts';
+import { claimProblem, MANIFEST, objectKey, placeOfManifest, placeProblem, SERVICE_PATTERN, VERIFICATION, type Place } from './layout.ts';
 
 /** One of several objects of a point (a MongoDB dump's `<db>/<collection>.bson.gz` …). */
 export const PointObjectSchema = z.object({
@@ -50,6 +51,8 @@ export const ManifestSchema = z.object({
   external: z.array(z.record(z.string(), z.unknown())).optional(),
   /** How the source was read (e.g. MongoDB: per collection, or one snapshot at a cluster time). */
   consistency: z.record(z.string(), z.unknown()).optional(),
+  /** HMAC-SHA256 under the store's manifest key over the other fields' canonical JSON (signature.ts); absent when the store has no key. */
+  hmac: z.string().optional(),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
@@ -58,6 +61,8 @@ export const VerificationSchema = z.object({
   at: z.string(),
   detail: z.string(),
   checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
+  /** As the manifest's: a verdict written without the store's key does not count. */
+  hmac: z.string().optional(),
 });
 export type Verification = z.infer<typeof VerificationSchema>;
 
@@ -67,6 +72,14 @@ export type PointStatus = 'unverified' | 'verified' | 'failed';
 export interface RestorePoint extends Manifest {
   status: PointStatus;
   verified_at?: string;
+  /** Whether its manifest is signed with the store's key (absent on points built by hand). */
+  signature?: Signature;
+}
+
+/** The manifest inside a point as listed: without what the listing added. */
+export function manifestOf(point: RestorePoint): Manifest {
+  const { status: _s, verified_at: _v, signature: _g, ...manifest } = point;
+  return manifest;
 }
 
 /**
@@ -87,22 +100,95 @@ export function listingSha256(objects: readonly PointObject[]): string {
   return createHash('sha256').update(lines.join('')).digest('hex');
 }
 
-export async function readPoint(store: ObjectStore, prefix: string): Promise<RestorePoint | undefined> {
-  const text = await store.getText(`${prefix}/${MANIFEST}`);
-  if (!text) return undefined;
-  const manifest = ManifestSchema.parse(JSON.parse(text));
-  const verification = await store.getText(`${prefix}/${VERIFICATION}`);
-  const v = verification ? VerificationSchema.parse(JSON.parse(verification)) : undefined;
-  return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}) };
+/** A manifest found in a store but not taken as a point, and why: what sync and list report. */
+export interface Ignored {
+  key: string;
+  reason: string;
 }
 
-/** Every restore point in a store: what `rebound restore-points sync` rebuilds the index from. */
-export async function scanPoints(store: ObjectStore, service?: string): Promise<RestorePoint[]> {
-  const points: RestorePoint[] = [];
-  for await (const key of store.list(service ? `${service}/` : '')) {
-    if (!key.endsWith(`/${MANIFEST}`)) continue;
-    const point = await readPoint(store, key.slice(0, -(MANIFEST.length + 1)));
-    if (point) points.push(point);
+/** The points of a listing of storage, and the manifests it passed over. */
+export interface Scan {
+  points: RestorePoint[];
+  ignored: Ignored[];
+}
+
+function parseManifest(text: string): Manifest | string {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return 'is not JSON';
   }
-  return points.sort((a, b) => b.completed_at.localeCompare(a.completed_at) || b.id.localeCompare(a.id));
+  const parsed = ManifestSchema.safeParse(json);
+  if (!parsed.success) return `is not a restore-point manifest (${parsed.error.issues.map((i) => i.path.join('.') || 'manifest').join(', ')})`;
+  return parsed.data;
+}
+
+/**
+ * The point whose manifest is at `place`, a string saying why the manifest there is not
+ * taken, or undefined when there is none. A manifest is taken only at the place its own
+ * service, kind and id name: one planted elsewhere, claiming id `..`, must never steer a
+ * delete (or a restore) to another folder.
+ */
+export async function readPlace(store: ObjectStore, place: Place, key?: string): Promise<RestorePoint | string | undefined> {
+  const text = await store.getText(objectKey(place, MANIFEST));
+  if (text === undefined) return undefined;
+  const manifest = parseManifest(text);
+  if (typeof manifest === 'string') return manifest;
+  const problem = claimProblem(manifest, place);
+  if (problem) return problem;
+  const signature = judge(manifest, key);
+  if (typeof signature === 'object') return signature.refused;
+  const v = parseVerification(await store.getText(objectKey(place, VERIFICATION)), key);
+  return { ...manifest, status: v?.status ?? 'unverified', ...(v ? { verified_at: v.at } : {}), signature };
+}
+
+/** A verdict that does not parse, or is not signed with the store's key, counts as none: the point is unverified, and still listed. */
+function parseVerification(text: string | undefined, key: string | undefined): Verification | undefined {
+  if (!text) return undefined;
+  try {
+    const parsed = VerificationSchema.safeParse(JSON.parse(text));
+    if (!parsed.success || typeof judge(parsed.data, key) === 'object') return undefined;
+    return parsed.data;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The point at a place, or undefined when the manifest there is missing or not taken. */
+export async function readPoint(store: ObjectStore, place: Place, key?: string): Promise<RestorePoint | undefined> {
+  if (placeProblem(place)) return undefined;
+  const point = await readPlace(store, place, key);
+  return typeof point === 'object' ? point : undefined;
+}
+
+/** Every restore point in a store, and the manifests passed over: what `rebound restore-points sync` rebuilds the index from. */
+export async function scanStore(store: ObjectStore, service?: string, manifestKey?: string): Promise<Scan> {
+  const scan: Scan = { points: [], ignored: [] };
+  if (service !== undefined && !SERVICE_PATTERN.test(service)) return scan;
+  for await (const key of store.list(service ? `${service}/` : '')) {
+    if (key !== MANIFEST && !key.endsWith(`/${MANIFEST}`)) continue;
+    const place = placeOfManifest(key);
+    // Deeper keys are objects inside a point's folder, never manifests of their own.
+    if (typeof place === 'string') {
+      if (key.split('/').length <= 4) scan.ignored.push({ key, reason: place });
+      continue;
+    }
+    const point = await readPlace(store, place, manifestKey);
+    if (typeof point === 'object') scan.points.push(point);
+    else if (point) scan.ignored.push({ key, reason: point });
+  }
+  scan.points.sort((a, b) => b.completed_at.localeCompare(a.completed_at) || b.id.localeCompare(a.id));
+  return scan;
+}
+
+/** Every restore point in a store, newest first. */
+export async function scanPoints(store: ObjectStore, service?: string): Promise<RestorePoint[]> {
+  return (await scanStore(store, service)).points;
+}
+
+/** "ignored 2 manifests: <key>: claims id '..'; …", or undefined when none was. */
+export function ignoredReport(ignored: readonly Ignored[]): string | undefined {
+  if (!ignored.length) return undefined;
+  return `ignored ${ignored.length} manifest${ignored.length === 1 ? '' : 's'}: ${ignored.map((i) => `${i.key}: ${i.reason}`).join('; ')}`;
 }

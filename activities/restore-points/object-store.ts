@@ -1,7 +1,8 @@
 // The object stores that hold restore points: a local folder (file://) or S3/MinIO (s3://), with streamed multipart uploads and prefix deletes.
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,30 @@ export interface ObjectStore {
   deletePrefix(prefix: string): Promise<number>;
 }
 
+/** Dumps hold a service's data: readable by the worker's user only, whatever the umask. */
+const PRIVATE_FILE = 0o600;
+const PRIVATE_DIR = 0o700;
+
+/** Folders no store may be, nor be inside: the system's own. */
+const SYSTEM_TREES = ['/etc', '/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/boot', '/dev', '/proc', '/sys'];
+/** Folders a store may sit below but never be: a prune or a scan there would reach everyone's files. */
+const SHARED_ROOTS = ['/var', '/root', '/home', '/tmp', '/run', '/opt', '/srv', '/mnt', '/media'];
+
+/**
+ * The folder a file:// URL names, after `.` and `..`; refused when it is `/` or a system
+ * folder, with the reason. `file:///.` passes the URL check and is `/`.
+ */
+export function fileStoreRoot(url: string): string {
+  const root = resolve(fileURLToPath(url));
+  const refuse = (what: string) =>
+    new ActionError('unsafe_storage', `storage ${url} refuses ${root} (${what}): name a folder of its own`, { retryable: false });
+  if (root === '/') throw refuse('the root folder');
+  if (SYSTEM_TREES.some((t) => root === t || root.startsWith(`${t}/`))) throw refuse('a system folder');
+  if (SHARED_ROOTS.includes(root)) throw refuse('a system folder, shared by every user or service');
+  if (root === resolve(homedir())) throw refuse("the worker user's home folder");
+  return root;
+}
+
 class FileStore implements ObjectStore {
   constructor(
     readonly url: string,
@@ -50,14 +75,15 @@ class FileStore implements ObjectStore {
 
   private path(key: string): string {
     const full = join(this.root, key);
-    if (relative(this.root, full).startsWith('..')) throw new Error(`key ${key} escapes the store`);
+    const rel = relative(this.root, full);
+    if (rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) throw new Error(`key ${key} escapes the store`);
     return full;
   }
 
   async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
     try {
-      await mkdir(dirname(this.path(key)), { recursive: true });
-      await pipeline(body, createWriteStream(this.path(key)), { signal });
+      await mkdir(dirname(this.path(key)), { recursive: true, mode: PRIVATE_DIR });
+      await pipeline(body, createWriteStream(this.path(key), { mode: PRIVATE_FILE }), { signal });
     } catch (error) {
       throw storageFull(this.url, key, error);
     }
@@ -71,11 +97,11 @@ class FileStore implements ObjectStore {
   }
 
   async putText(key: string, text: string): Promise<void> {
-    await mkdir(dirname(this.path(key)), { recursive: true });
+    await mkdir(dirname(this.path(key)), { recursive: true, mode: PRIVATE_DIR });
     // Written whole, then renamed: a reader never sees half a manifest.
     const temp = `${this.path(key)}.tmp-${process.pid}`;
     try {
-      await writeFile(temp, text);
+      await writeFile(temp, text, { mode: PRIVATE_FILE });
     } catch (error) {
       await rm(temp, { force: true });
       throw storageFull(this.url, key, error);
@@ -115,6 +141,8 @@ class FileStore implements ObjectStore {
   }
 
   async deletePrefix(prefix: string): Promise<number> {
+    // The store's own folder is never one prefix's to delete.
+    if (relative(this.root, this.path(prefix)) === '') throw new Error(`refusing to delete the whole store ${this.url}`);
     let count = 0;
     for await (const _ of this.list(prefix)) count++;
     await rm(this.path(prefix), { recursive: true, force: true });
@@ -267,11 +295,18 @@ class S3Store implements ObjectStore {
 const DEFAULT_ROOT = fileURLToPath(new URL('../../.data/storage', import.meta.url));
 
 export function defaultStorage(): StorageConfig {
-  return { url: process.env.REBOUND_STORAGE_URL ?? `file://${DEFAULT_ROOT}`, region: 'us-east-1', force_path_style: true };
+  const key = process.env.REBOUND_MANIFEST_KEY;
+  return {
+    url: process.env.REBOUND_STORAGE_URL ?? `file://${DEFAULT_ROOT}`,
+    region: 'us-east-1',
+    force_path_style: true,
+    // The worker's default store signs and checks with the worker's key, as a storage block's manifest_key does.
+    ...(key ? { manifest_key: key } : {}),
+  };
 }
 
 export function openStore(config: StorageConfig = defaultStorage()): ObjectStore {
-  if (config.url.startsWith('file://')) return new FileStore(config.url, fileURLToPath(config.url));
+  if (config.url.startsWith('file://')) return new FileStore(config.url, fileStoreRoot(config.url));
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(config.url);
   if (!match) throw new Error(`unsupported storage URL ${config.url}`);
   return new S3Store(config.url, match[1]!, match[2]!.replace(/\/$/, ''), config);

@@ -36,8 +36,8 @@ const check = (...args: string[]) => rebound(['restore-points', 'check', '--stor
 
 describe('rebound restore-points check (process)', () => {
   it('passes when every service has a recent point, fails naming the stale or failed ones', { timeout: 300_000 }, async () => {
-    const orders = await point('orders-pg', 'o1', 2);
-    await point('inventory-pg', 'i1', 3);
+    const orders = await point('orders-pg', '20260101T000000Z-000000o1', 2);
+    await point('inventory-pg', '20260101T000000Z-000000i1', 3);
     await points.recordVerification(orders, { status: 'verified', at: hours(1), detail: 'ok', checks: [] });
 
     const ok = await check('--max-age', '26h');
@@ -57,11 +57,11 @@ describe('rebound restore-points check (process)', () => {
     expect(stale.stderr).toMatch(/stale or failing: inventory-pg \(newest point is 3h(\d+m)? old \(max 2h30m\)\)/);
     expect(stale.stderr).not.toContain('orders-pg');
 
-    const failed = await point('orders-pg', 'o2', 0.5);
+    const failed = await point('orders-pg', '20260101T000000Z-000000o2', 0.5);
     await points.recordVerification(failed, { status: 'failed', at: hours(0.2), detail: 'row counts differ', checks: [] });
     const broken = await check('--max-age', '26h');
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toContain('orders-pg (newest point o2 failed verification)');
+    expect(broken.stderr).toContain('orders-pg (newest point 20260101T000000Z-000000o2 failed verification)');
 
     const missing = await check('--max-age', '26h', '--service', 'nobody');
     expect(missing.code).toBe(1);
