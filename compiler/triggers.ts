@@ -1,5 +1,6 @@
 // Checks `spec.triggers` (alert matching, templates, schedules, their parameters) and compiles them into the plan.
 import type { z } from 'zod';
+import { RE2JS } from 're2js';
 import { CronExpressionParser } from 'cron-parser';
 import { parseDuration } from '../contract/duration.ts';
 import { hasTemplate } from '../contract/expression.ts';
@@ -44,7 +45,8 @@ function checkMatch(match: Record<string, string>, ctx: StepContext, base: Path)
     const pattern = matcherPattern(value);
     if (pattern === undefined) continue;
     try {
-      new RegExp(`^(?:${pattern})$`);
+      // RE2 syntax (what serve matches with): no lookaround, no backreferences.
+      RE2JS.compile(pattern);
     } catch (error) {
       fail(ctx, 'schema', `triggers.alert.match.${label}: invalid regular expression: ${(error as Error).message}`, [...base, 'match', label]);
     }

@@ -1,5 +1,6 @@
 // Which alert-triggered runbooks an alert matches, and the parameters and dedup key it gives each.
 import { renderValue, type ExpressionContext } from '../contract/expression.ts';
+import { RE2JS } from 're2js';
 import { resolveParams } from '../contract/params.ts';
 import type { Plan } from '../contract/plan.ts';
 import type { AlertInfo, AlertTriggerPlan, Trigger } from '../contract/trigger.ts';
@@ -11,14 +12,13 @@ export interface Matcher {
 }
 
 /**
- * The one place the regex engine is chosen. JavaScript's backtracks (`.*db.*primary` is
- * quadratic, nested quantifiers exponential), so label values are capped (serve/limits.ts);
- * RE2 (`re2js`) matches in linear time: `const re = RE2JS.compile(pattern); return (v) => re.matches(v);`
- * (`matches` is anchored at both ends).
+ * The one place the regex engine is chosen: RE2 matches in time linear in the value
+ * (JavaScript's engine backtracks: `.*db.*primary` is quadratic, nested quantifiers
+ * exponential). `matches` is anchored at both ends, as Alertmanager's matchers are.
  */
 function fullMatch(pattern: string): (value: string) => boolean {
-  const regex = new RegExp(`^(?:${pattern})$`);
-  return (v) => regex.test(v);
+  const re = RE2JS.compile(pattern);
+  return (v) => re.matches(v);
 }
 
 /** Exact values, or `/regex/` anchored at both ends as Alertmanager's matchers are. */

@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpCheck } from '../../contract/actions/http.ts';
 import { secretPaths } from '../../contract/expression.ts';
-import type { ActionInput } from '../../contract/run.ts';
+import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { signedInput } from '../../test/helpers/activity.ts';
 import { defineImpl, toActivity } from './wrap.ts';
 import { mask, resolveSecrets } from './secrets.ts';
@@ -43,7 +43,7 @@ afterEach(() => {
 describe('an activity checks its input, whoever scheduled it', () => {
   it('runs a signed input (positive control)', async () => {
     process.env.REBOUND_TEST_TRUST_TOKEN = 'tok-123456';
-    const result = await new MockActivityEnvironment().run(echo, signedInput(input()));
+    const result: ActionResult = await new MockActivityEnvironment().run(echo, signedInput(input()));
     expect(result.outputs.body_excerpt).toBe('{"a":"***"}');
   });
 
