@@ -159,6 +159,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     mode,
     params: new Set(Object.keys((spec.parameters as object) ?? {})),
     secrets: new Set(Object.keys((spec.secrets as object) ?? {})),
+    secretHosts: new Map(Object.entries(secrets).map(([name, s]) => [name, { ...(s.hosts ? { declared: s.hosts } : {}), fixed: new Set<string>() }])),
     errors,
     child: childCompiler(options, source, errors, children),
     sites: siteScope(spec, source, errors),
@@ -166,6 +167,10 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   const planTriggers = compileTriggers(triggers, ctx, parameters);
   const phases = compilePhases(spec, ctx);
   if (errors.length || !checked.success) return { errors: dedupe(errors) };
+  // A secret that goes only to fixed destinations may go only there: the signed plan says so, and the worker holds to it.
+  for (const [name, hosts] of ctx.secretHosts) {
+    if (!hosts.declared && hosts.fixed.size) secrets[name] = { ...secrets[name]!, hosts: [...hosts.fixed].sort() };
+  }
   const data = checked.data;
   const objectives = data.spec.objectives ?? {};
   const body: Omit<Plan, 'hash'> = {

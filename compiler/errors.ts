@@ -18,7 +18,8 @@ export type CompileErrorCode =
   | 'parameter'
   | 'drill'
   | 'child_runbook'
-  | 'unknown_site';
+  | 'unknown_site'
+  | 'secret_destination';
 
 /** One problem in a runbook, located so an editor (or a person at 3 a.m.) can jump to it. */
 export class CompileError extends Error {

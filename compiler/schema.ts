@@ -44,9 +44,14 @@ export const ParameterSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+const hosts = z
+  .array(z.string().regex(/^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9a-fA-F:.]+\]$/, 'a host name, *.domain or [ipv6]'))
+  .min(1)
+  .optional()
+  .describe('the hosts this secret may be sent to, needed where a step sends it to a destination computed at run time (a parameter, an alert)');
 export const SecretSchema = z.union([
-  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name') }),
-  z.strictObject({ file: z.string().min(1) }),
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'), hosts }),
+  z.strictObject({ file: z.string().min(1), hosts }),
 ]);
 
 const triggerParams = z

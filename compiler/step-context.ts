@@ -11,6 +11,8 @@ export interface StepContext {
   mode: Mode;
   params: ReadonlySet<string>;
   secrets: ReadonlySet<string>;
+  /** Per secret: the hosts it declares, and the fixed destinations steps send it to (compiler/destinations.ts). */
+  secretHosts: Map<string, { declared?: string[]; fixed: Set<string> }>;
   errors: CompileError[];
   /** Compiles a child runbook; returns its plan key, or undefined after reporting errors. */
   child(path: string, at: ReadonlyArray<PropertyKey>): string | undefined;

@@ -3,6 +3,7 @@ import type { ActionSpec } from '../contract/action.ts';
 import { parseDuration } from '../contract/duration.ts';
 import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from '../contract/expression.ts';
 import type { Phase, PlanStep } from '../contract/plan.ts';
+import { checkSecretDestinations } from './destinations.ts';
 import { execution } from './drill.ts';
 import { CompileError } from './errors.ts';
 import { precedes } from './graph.ts';
@@ -129,6 +130,7 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
   const mode = execution(step, ctx);
   const merged = mergeWith(doc.with ?? {}, mode.overrides);
   checkSecretInputs(step, merged, mode.overrides, ctx);
+  checkSecretDestinations(step, merged, ctx);
   if (spec) {
     const issues = checkInput(spec.input, merged);
     ctx.errors.push(...issuesToErrors(ctx.source, issues, [...path, 'with'], 'action_input', `${what} (${spec.name}) with`, spec.input));

@@ -28,6 +28,12 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
   /** `with:` fields (dotted paths) that carry credentials: only a secret reference is accepted there. */
   secret_inputs?: string[];
   /**
+   * Where secrets go: a secret-bearing `with:` field (or a prefix, `headers`) → the field that
+   * is its destination (`url`). A secret sent there goes only to a host the runbook fixed or
+   * the secret lists (`hosts:`); `storage.*` → `storage.endpoint` holds for every action.
+   */
+  secret_destinations?: Record<string, string>;
+  /**
    * For write and production actions: the `with:` fields that say where the change lands.
    * Drill overrides must replace at least one of them, or the drill would touch production.
    */

@@ -59,8 +59,11 @@ export interface PlanParameter {
   description?: string;
 }
 
-/** A reference to a secret: the plan names where the value lives, never the value. */
-export type PlanSecret = { env: string } | { file: string };
+/**
+ * A reference to a secret: the plan names where the value lives, never the value, and the
+ * hosts it may be sent to (declared, or the fixed destinations the compiler found).
+ */
+export type PlanSecret = ({ env: string } | { file: string }) & { hosts?: string[] };
 
 export interface Plan {
   version: typeof PLAN_VERSION;

@@ -61,6 +61,22 @@ describe('an activity checks its input, whoever scheduled it', () => {
   });
 });
 
+describe('secrets go only to their hosts', () => {
+  it('a rogue workflow reusing a signed table cannot send its secret to another host', async () => {
+    process.env.REBOUND_TEST_TRUST_TOKEN = 'tok-hosts';
+    const listed = { token: { env: 'REBOUND_TEST_TRUST_TOKEN', hosts: ['api.example.org'] } };
+    const failure = await refusal(new MockActivityEnvironment().run(echo, signedInput(input({ secrets: listed }))));
+    expect(failure.type).toBe('secret_host_refused');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('secret "token" may go only to api.example.org; with.url points at 127.0.0.1, so nothing was sent');
+    const ok = await new MockActivityEnvironment().run(
+      echo,
+      signedInput(input({ secrets: listed, with: { url: 'https://API.example.org/x', headers: { a: { $secret: 'token' } } } })),
+    );
+    expect((ok as ActionResult).outputs.status).toBe(200);
+  });
+});
+
 describe('secret references come only from the plan', () => {
   it('secretPaths finds where a template puts references', () => {
     expect(secretPaths({ url: 'http://x/${{ params.p }}', headers: { A: 'Bearer ${{ secrets.t }}' }, list: ['${{ secrets.u }}', 'x'] })).toEqual([

@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import type { z } from 'zod';
 import type { ActionSpec } from '../../contract/action.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { refuseForeignHosts } from './destinations.ts';
 import { ActionError } from './errors.ts';
 import { workerIdentity } from './identity.ts';
 import { mask, resolveSecrets, SecretUnavailableError } from './secrets.ts';
@@ -83,6 +84,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
         const detail = parsed.error.issues.map((i) => `${i.path.join('.') || 'with'}: ${i.message}`).join('; ');
         throw new ActionError('invalid_input', `with: ${detail}`, { retryable: false });
       }
+      refuseForeignHosts(impl.spec, input, parsed.data);
       const ctx: ActionContext = {
         step: input.step,
         runbook: input.runbook,

@@ -80,6 +80,7 @@ export const dnsSwitch = defineAction({
   impact: 'production',
   simulates: true,
   secret_inputs: ['powerdns.api_key', 'route53.access_key', 'route53.secret_key'],
+  secret_destinations: { 'powerdns.api_key': 'powerdns.api_url', route53: 'route53.endpoint' },
   input: z
     .strictObject({
       provider: z.enum(['powerdns', 'route53']),

@@ -18,6 +18,7 @@ export const httpCheck = defineAction({
   kind: 'activity',
   backend: 'http',
   impact: 'read',
+  secret_destinations: { headers: 'url', body: 'url' },
   input: z.strictObject({
     ...request,
     method: z.enum(['GET', 'HEAD', 'POST', 'PUT']).default('GET'),
@@ -37,6 +38,7 @@ export const httpRequest = defineAction({
   name: 'http.request',
   summary: 'Send a request that changes something (production impact: simulated in drills)',
   kind: 'activity',
+  secret_destinations: { headers: 'url', body: 'url' },
   backend: 'http',
   impact: 'production',
   drill_targets: ['url'],

@@ -115,6 +115,7 @@ export const routingSwitch = defineAction({
   backend: 'routing',
   impact: 'production',
   secret_inputs: ['elbv2.access_key', 'elbv2.secret_key'],
+  secret_destinations: { elbv2: 'elbv2.endpoint' },
   drill_targets: ['haproxy', 'elbv2'],
   simulates: true,
   revert: revertRouting,

@@ -89,4 +89,26 @@ describe('trusted plans', () => {
     expect(signingKey()).toBeDefined();
     expect(sink.requests).toEqual([]);
   });
+
+  it('a secret is sent only to the hosts it lists: a parameter pointing elsewhere is refused before anything is sent', async () => {
+    const client = await connect(inject('temporalAddress'));
+    const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: hosts}\nspec:
+  parameters: {api_url: {type: string, required: true}}
+  secrets: {token: {file: token, hosts: [127.0.0.1]}}
+  steps:
+    - id: send
+      uses: http.check
+      retry: {max_attempts: 1}
+      with: {url: "\${{ params.api_url }}", headers: {X-Token: "\${{ secrets.token }}"}}
+`);
+    const elsewhere = sink.url('/hosts').replace('127.0.0.1', 'localhost');
+    const refused = await finalStatus(await startRun(client, plan, { api_url: elsewhere }, { taskQueue: `rebound-${site}` }));
+    expect(refused.state).toBe('failed');
+    expect(refused.steps[0]!.reason).toContain('secret "token" may go only to 127.0.0.1; with.url points at localhost, so nothing was sent');
+    expect(sink.requests).toEqual([]);
+    // The listed host gets it (positive control).
+    const sent = await finalStatus(await startRun(client, plan, { api_url: sink.url('/hosts') }, { taskQueue: `rebound-${site}` }));
+    expect(sent.state).toBe('succeeded');
+    expect(sink.requests.map((r) => r.headers['x-token'])).toEqual([secret]);
+  });
 });
