@@ -169,6 +169,8 @@ export function secretPaths(value: unknown, at: Array<string | number> = []): Ar
     return scanTemplate(value).some((s) => s.kind === 'expr' && secretReference(s.value) !== undefined) ? [at] : [];
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, [...at, i]));
+  // A reference written into the (signed) plan itself, as generated failback plans carry them.
+  if (value && typeof value === 'object' && ('$secret' in value || '$interpolate' in value)) return [at];
   if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => secretPaths(v, [...at, k]));
   return [];
 }

@@ -83,6 +83,8 @@ describe('secret references come only from the plan', () => {
       ['headers', 'A'],
       ['list', 0],
     ]);
+    // A generated failback plan carries references as objects in its (signed) template.
+    expect(secretPaths({ powerdns: { api_key: { $secret: 'pdns' } } })).toEqual([['powerdns', 'api_key']]);
   });
 
   it('a {"$secret": …} that arrived as data stays data', async () => {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCatalogs, openRestorePoints, type ManifestFields } from '../../activities/restore-points/index.ts';
 import { defineVerify } from '../../activities/restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from '../../activities/postgres/verify.ts';
-import { toActivity } from '../../activities/runtime/wrap.ts';
+import { toActivity } from '../helpers/activity.ts';
 import { backupVerify } from '../../contract/actions/restore-points.ts';
 import type { ActionInput } from '../../contract/run.ts';
 import { StorageSchema } from '../../contract/storage.ts';
