@@ -7,8 +7,10 @@ import { Worker, NativeConnection } from '@temporalio/worker';
 import { compile } from '../compiler/index.ts';
 import { createActivities } from '../activities/index.ts';
 import { finalStatus } from '../client/runs.ts';
+import { signPlan } from '../client/signing.ts';
 import { startTemporal } from '../stack/temporal.ts';
 import { useLocalKeys } from '../stack/keys.ts';
+import { handTrust } from './trust.ts';
 import { DATA } from '../stack/tools.ts';
 import { installLogger } from '../worker/logger.ts';
 import { WORKFLOW_TYPE } from '../contract/run.ts';
@@ -23,6 +25,8 @@ import { p8 } from './p8-snapshots.ts';
 import { p9 } from './p9-replicas.ts';
 import { median, printTable, type Row } from './report.ts';
 
+// Every bench run signs its plans with a pair of its own, which its workers trust.
+useLocalKeys(join(DATA, `bench-${process.pid}`));
 const rows: Row[] = [];
 const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
 // `npm run bench -- p1 p3` runs a selection; no arguments runs all.
@@ -61,7 +65,6 @@ if (wants('p1')) {
   installLogger({ level: 'WARN' });
   const steps = Number(process.env.BENCH_P1_STEPS ?? 200);
   const rounds = Number(process.env.BENCH_P1_ROUNDS ?? 5);
-  useLocalKeys(join(DATA, `bench-${process.pid}`));
   const server = await startTemporal({ dir: join(DATA, `bench-${process.pid}`) });
   const worker = await Worker.create({
     connection: await NativeConnection.connect({ address: server.address }),
@@ -80,11 +83,11 @@ if (wants('p1')) {
       const id = `p1-${kind}-${round}-${Date.now()}`;
       if (kind === 'interpreter') {
         const status = await finalStatus(
-          await client.workflow.start(WORKFLOW_TYPE, { taskQueue: 'bench', workflowId: id, args: [{ plan: plan!, params: {} }] }),
+          await client.workflow.start(WORKFLOW_TYPE, { taskQueue: 'bench', workflowId: id, args: [{ plan: plan!, params: {}, signatures: signPlan(plan!) }] }),
         );
         if (status.state !== 'succeeded') throw new Error(`interpreter run ${status.state}`);
       } else {
-        const done = await client.workflow.execute('handwritten', { taskQueue: 'bench', workflowId: id, args: [steps] });
+        const done = await client.workflow.execute('handwritten', { taskQueue: 'bench', workflowId: id, args: [steps, handTrust('p1')] });
         if (done !== steps) throw new Error('hand-written run did not finish');
       }
       return performance.now() - t;

@@ -10,7 +10,6 @@ import { buildWorkflowBundle } from '../worker/bundle.ts';
 import { startFerretDb, type FerretDbServer } from '../stack/ferretdb.ts';
 import { startMinio } from '../stack/minio.ts';
 import { startTemporal } from '../stack/temporal.ts';
-import { useLocalKeys } from '../stack/keys.ts';
 import { DATA } from '../stack/tools.ts';
 import { startWorkerProcess } from '../test/helpers/worker-process.ts';
 import { median, workerNodeArgs, type Row } from './report.ts';
@@ -125,7 +124,6 @@ export async function p2Mongo(results: Record<string, unknown>): Promise<Row[]> 
   const rounds = Number(process.env.BENCH_P2M_ROUNDS ?? 3);
   const compress = Number(process.env.BENCH_P2M_COMPRESS ?? 6);
   const dir = join(DATA, `bench-p2m-${process.pid}`);
-  useLocalKeys(dir);
   const [ferret, minio, temporal] = await Promise.all([startFerretDb(), startMinio(), startTemporal({ dir })]);
   try {
     const t0 = performance.now();

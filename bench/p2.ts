@@ -10,7 +10,6 @@ import { buildWorkflowBundle } from '../worker/bundle.ts';
 import { startMinio } from '../stack/minio.ts';
 import { startPostgres } from '../stack/postgres.ts';
 import { startTemporal } from '../stack/temporal.ts';
-import { useLocalKeys } from '../stack/keys.ts';
 import { DATA } from '../stack/tools.ts';
 import { startWorkerProcess } from '../test/helpers/worker-process.ts';
 import { median, workerNodeArgs, type Row } from './report.ts';
@@ -35,7 +34,6 @@ export async function p2(results: Record<string, unknown>): Promise<Row[]> {
   const withFile = process.env.BENCH_P2_FILE !== '0';
   const pg = await startPostgres();
   const minio = await startMinio();
-  useLocalKeys(join(DATA, `bench-p2-${process.pid}`));
   const temporal = await startTemporal({ dir: join(DATA, `bench-p2-${process.pid}`) });
   try {
     await pg.query('create database big');

@@ -1,5 +1,7 @@
 // P5: 1,000 small runs at once against one worker process (interpreter vs hand-written), and serve's alert-to-first-step latency.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { signPlan } from '../client/signing.ts';
+import { handTrust } from './trust.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,8 +62,8 @@ async function batch(server: TemporalServer, bundle: string, kind: 'interpreter'
       const options = { taskQueue: `rebound-${site}`, workflowId: `${site}-${i}` };
       handles.push(
         kind === 'interpreter'
-          ? await client.workflow.start(WORKFLOW_TYPE, { ...options, args: [{ plan, params: {} }] })
-          : await client.workflow.start('p5handwritten', { ...options, args: [url] }),
+          ? await client.workflow.start(WORKFLOW_TYPE, { ...options, args: [{ plan, params: {}, signatures: signPlan(plan) }] })
+          : await client.workflow.start('p5handwritten', { ...options, args: [url, handTrust('p5')] }),
       );
     });
     let lastClose = 0;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { etcdSnapshotImpl } from '../activities/etcd/snapshot.ts';
 import { redisSnapshotImpl } from '../activities/redis/snapshot.ts';
-import { toActivity, type ActionImpl } from '../activities/runtime/wrap.ts';
+import { toActivity, type ActionImpl } from '../test/helpers/activity.ts';
 import type { ActionInput } from '../contract/run.ts';
 import { startEtcd } from '../stack/etcd.ts';
 import { startRedis } from '../stack/redis.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { objectsCheckImpl } from '../activities/objects/replicas.ts';
-import { toActivity } from '../activities/runtime/wrap.ts';
+import { toActivity } from '../test/helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../contract/run.ts';
 import { startMinio, type MinioServer } from '../stack/minio.ts';
 import { median, type Row } from './report.ts';
