@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { StorageSchema } from '../../contract/storage.ts';
 import { catalogResolve } from '../../contract/actions/restore-points.ts';
-import { toActivity } from '../runtime/wrap.ts';
+import { toActivity } from '../../test/helpers/activity.ts';
 import { resolve } from './actions.ts';
 import { openRestorePoints } from './index.ts';
 import { openStore } from './object-store.ts';

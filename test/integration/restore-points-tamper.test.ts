@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePrune } from '../../activities/restore-points/actions.ts';
 import { openRestorePoints, type ManifestFields } from '../../activities/restore-points/index.ts';
-import { toActivity } from '../../activities/runtime/wrap.ts';
+import { toActivity } from '../helpers/activity.ts';
 import { restorePointsPrune } from '../../contract/actions/restore-points.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { StorageSchema, type StorageConfig } from '../../contract/storage.ts';
