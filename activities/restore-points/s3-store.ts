@@ -52,8 +52,9 @@ export class S3Store implements ObjectStore {
     this.client = new S3Client({
       region: config.region,
       // Rebound hashes every object itself (sha256, in the manifest); the SDK's default
-      // CRC32 of each part would be a second full pass over the dump for nothing.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
+      // CRC32 of each part would be a second full pass over the dump for nothing. Except under
+      // Object Lock: S3 refuses a locked write (PutObject, each part) that carries no checksum.
+      requestChecksumCalculation: config.object_lock ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       forcePathStyle: config.force_path_style,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
@@ -71,7 +72,8 @@ export class S3Store implements ObjectStore {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (error) {
       if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      // Object Lock can only be turned on when a bucket is made: a store that asks for it gets a bucket that has it.
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket, ...(this.config.object_lock ? { ObjectLockEnabledForBucket: true } : {}) }));
     }
     this.bucketChecked = true;
   }
@@ -118,7 +120,7 @@ export class S3Store implements ObjectStore {
     } catch (error) {
       // lib-storage leaves a source it stopped reading paused: the tool writing into it would block.
       body.destroy();
-      throw error;
+      throw this.unlockable(error);
     } finally {
       signal?.removeEventListener('abort', abort);
     }
@@ -131,15 +133,29 @@ export class S3Store implements ObjectStore {
 
   async putText(key: string, text: string, retainUntil?: Date): Promise<void> {
     await this.ensureBucket();
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.key(key),
-        Body: text,
-        ContentType: 'application/json',
-        ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
-        ...lockFields(this.config, retainUntil),
-      }),
+    await this.client
+      .send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Body: text,
+          ContentType: 'application/json',
+          ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
+          ...lockFields(this.config, retainUntil),
+        }),
+      )
+      .catch((error: unknown) => {
+        throw this.unlockable(error);
+      });
+  }
+
+  /** A locked write to a bucket made without Object Lock: no retry can help, the bucket must be made again. */
+  private unlockable(error: unknown): unknown {
+    if (!this.config.object_lock || !/ObjectLockConfiguration/i.test((error as Error).message ?? '')) return error;
+    return new ActionError(
+      'object_lock_unavailable',
+      `storage ${this.url} asks for object_lock but bucket ${this.bucket} has no Object Lock (it can only be enabled when a bucket is created): ${(error as Error).message}`,
+      { retryable: false, cause: error },
     );
   }
 

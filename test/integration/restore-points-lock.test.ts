@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePrune } from '../../activities/restore-points/actions.ts';
 import { openRestorePoints, type ManifestFields, type RestorePoint } from '../../activities/restore-points/index.ts';
 import { openStore } from '../../activities/restore-points/object-store.ts';
+import { ActionError } from '../../activities/runtime/errors.ts';
 import { restorePointsPrune } from '../../contract/actions/restore-points.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { StorageSchema, type StorageConfig } from '../../contract/storage.ts';
@@ -65,9 +66,11 @@ const storage = (prefix: string): StorageConfig =>
     object_lock: { mode: 'COMPLIANCE', retain: RETAIN },
   });
 
-async function commitPoint(config: StorageConfig, id: string, completedAt: string): Promise<RestorePoint> {
+/** A point of a small object (one PutObject) and, with `big`, one of 6 MB (a multipart upload). */
+async function commitPoint(config: StorageConfig, id: string, completedAt: string, big = false): Promise<RestorePoint> {
   const draft = openRestorePoints(config).draft(SERVICE, 'postgres', id);
   await draft.put('data.pgdump', Readable.from([Buffer.from('dump')]));
+  if (big) await draft.put('big.bin', Readable.from([Buffer.alloc(6 * 1024 * 1024, 1)]));
   return draft.commit(fields(completedAt));
 }
 
@@ -103,13 +106,13 @@ describe('restore points with storage.object_lock on MinIO', () => {
   it('locks every object, refuses an early delete, keeps and names the locked point, then deletes every version of it', { timeout: 120_000 }, async () => {
     const prefix = `p${Date.now()}`;
     const config = storage(prefix);
-    const old = await commitPoint(config, OLD, '2026-03-01T01:00:00Z');
+    const old = await commitPoint(config, OLD, '2026-03-01T01:00:00Z', true);
     await commitPoint(config, NEW, '2026-03-03T01:00:00Z');
     expect(old.retain_until).toBeDefined();
     const retainUntil = Date.parse(old.retain_until!);
     const folder = `${prefix}/${openRestorePoints(config).keyOf(old, '')}`;
 
-    for (const object of ['data.pgdump', 'manifest.json']) {
+    for (const object of ['data.pgdump', 'big.bin', 'manifest.json']) {
       const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: BUCKET, Key: `${folder}${object}` }));
       expect(retention.Retention?.Mode, object).toBe('COMPLIANCE');
       // Each object is locked from its own write; the manifest, written last, until the date it records.
@@ -137,6 +140,29 @@ describe('restore points with storage.object_lock on MinIO', () => {
     // Gone, not hidden behind delete markers: no version of any of its objects is left.
     expect(await versionsUnder(folder)).toEqual([]);
   });
+});
+
+describe('a store with object_lock and its bucket', () => {
+  it(
+    'a missing bucket is created with Object Lock; one without it refuses the locked write, so no backup claims a lock it lacks',
+    { timeout: 60_000 },
+    async () => {
+      const fresh = { ...storage('p'), url: `s3://fresh${Date.now()}/p` };
+      const point = await commitPoint(fresh, OLD, '2026-03-01T01:00:00Z');
+      const bucket = fresh.url.slice(5, -2);
+      const retention = await s3.send(new GetObjectRetentionCommand({ Bucket: bucket, Key: `p/${openRestorePoints(fresh).keyOf(point)}` }));
+      expect(retention.Retention?.Mode).toBe('COMPLIANCE');
+
+      const plain = `plain${Date.now()}`;
+      await s3.send(new CreateBucketCommand({ Bucket: plain }));
+      const error = await commitPoint({ ...storage('p'), url: `s3://${plain}/p` }, NEW, '2026-03-03T01:00:00Z').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ActionError);
+      expect((error as ActionError).retryable).toBe(false);
+      expect((error as Error).message).toContain(`bucket ${plain} has no Object Lock`);
+      // Not even the data object was written unlocked.
+      expect((await s3.send(new ListObjectVersionsCommand({ Bucket: plain }))).Versions ?? []).toEqual([]);
+    },
+  );
 });
 
 describe('a file:// store with object_lock', () => {
