@@ -91,7 +91,9 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
     keyOf: (point, object = point.object) => objectKey(point, object),
     async recordVerification(point, verification) {
       // Locked as long as the point: deleting the verdict early would make a verified point count as unverified.
-      const until = point.retain_until && storage.object_lock ? new Date(point.retain_until) : undefined;
+      // Only while that lock lasts: S3 refuses a retention date already past, and a late verdict must still be recorded.
+      const lockEnd = point.retain_until && storage.object_lock ? new Date(point.retain_until) : undefined;
+      const until = lockEnd && lockEnd.getTime() > Date.now() ? lockEnd : undefined;
       await store.putText(objectKey(point, VERIFICATION), `${JSON.stringify(signed(verification, key), null, 2)}\n`, until);
       const verified: RestorePoint = { ...point, status: verification.status, verified_at: verification.at };
       await index.record(verified);

@@ -107,7 +107,7 @@ describe('restore points with storage.object_lock on MinIO', () => {
     const prefix = `p${Date.now()}`;
     const config = storage(prefix);
     const old = await commitPoint(config, OLD, '2026-03-01T01:00:00Z', true);
-    await commitPoint(config, NEW, '2026-03-03T01:00:00Z');
+    const newer = await commitPoint(config, NEW, '2026-03-03T01:00:00Z');
     expect(old.retain_until).toBeDefined();
     const retainUntil = Date.parse(old.retain_until!);
     const folder = `${prefix}/${openRestorePoints(config).keyOf(old, '')}`;
@@ -133,7 +133,16 @@ describe('restore points with storage.object_lock on MinIO', () => {
     expect(first.outputs).toEqual({ kept: [NEW], deleted: [], locked: [{ id: OLD, retain_until: old.retain_until }], dry_run: false });
     expect((await openRestorePoints(config).scan(SERVICE)).map((p) => p.id)).toEqual([NEW, OLD]);
 
-    await until(() => Date.now() > retainUntil + 1000, 60_000);
+    // A verdict is locked as long as its point: deleting it early would turn a verified point unverified.
+    const verdict = { status: 'verified' as const, at: new Date().toISOString(), detail: 'ok', checks: [] };
+    await openRestorePoints(config).recordVerification(newer, verdict);
+    const newFolder = `${prefix}/${openRestorePoints(config).keyOf(newer, '')}`;
+    const verdictLock = await s3.send(new GetObjectRetentionCommand({ Bucket: BUCKET, Key: `${newFolder}verification.json` }));
+    expect(verdictLock.Retention?.RetainUntilDate?.getTime()).toBe(Date.parse(newer.retain_until!));
+
+    await until(() => Date.now() > Math.max(retainUntil, Date.parse(newer.retain_until!)) + 1000, 60_000);
+    // A verdict after the lock has passed is still recorded (S3 refuses a retention date in the past).
+    await openRestorePoints(config).recordVerification(newer, { ...verdict, at: new Date().toISOString() });
     const second = (await new MockActivityEnvironment().run(prune, pruneInput(config, 'prune-late'))) as ActionResult;
     expect(second.outputs).toEqual({ kept: [NEW], deleted: [OLD], locked: [], dry_run: false });
     expect((await openRestorePoints(config).scan(SERVICE)).map((p) => p.id)).toEqual([NEW]);
