@@ -304,4 +304,15 @@ describe('compiler: drills and retries that would go wrong at run time', () => {
     );
     expect(key!.text).toContain('storage.manifest_key carries credentials');
   });
+
+  it('object_lock on a file:// store is an error at compile time, located at object_lock', () => {
+    const step = (url: string) =>
+      `${head}spec:\n  steps:\n    - id: prune\n      uses: restore_points.prune\n      with:\n        storage:\n          url: "${url}"\n          object_lock: {mode: COMPLIANCE, retain: 30d}\n`;
+    const text = step('file:///srv/rb');
+    const line = text.split('\n').findIndex((l) => l.includes('object_lock')) + 1;
+    const [e] = errorsOf(text);
+    expect(e!.text).toContain('object_lock needs an s3:// store');
+    expect(e!.text).toContain(`rb.yaml:${line}:`);
+    expect(planOf(step('s3://b/p')).steps).toHaveLength(1);
+  });
 });

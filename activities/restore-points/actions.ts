@@ -115,11 +115,17 @@ export function definePrune(hooks: Record<string, PruneHook>) {
       const kept: string[] = [];
       const deleted: string[] = [];
       const held: Held[] = [];
+      const locked: { id: string; retain_until: string }[] = [];
       for (const group of byService.values()) {
         const keep = pointsToKeep(group, input);
         for (const p of group) {
           if (keep.has(p.id)) {
             kept.push(p.id);
+            continue;
+          }
+          // Read from the signed manifest, not a HEAD per object: the manifest is locked longest.
+          if (p.retain_until && Date.parse(p.retain_until) > Date.now()) {
+            locked.push({ id: p.id, retain_until: p.retain_until });
             continue;
           }
           if (!input.dry_run) {
@@ -137,12 +143,16 @@ export function definePrune(hooks: Record<string, PruneHook>) {
           ctx.heartbeat({ deleted: deleted.length });
         }
       }
-      ctx.log('info', `retention ${input.dry_run ? '(dry run) would delete' : 'deleted'} ${deleted.length}, kept ${kept.length + held.length}`);
+      const lockedNote = locked.length ? ` (${locked.length} locked: ${locked.map((l) => `${l.id} until ${l.retain_until}`).join(', ')})` : '';
+      ctx.log(
+        'info',
+        `retention ${input.dry_run ? '(dry run) would delete' : 'deleted'} ${deleted.length}, kept ${kept.length + held.length + locked.length}${lockedNote}`,
+      );
       if (held.length) {
         ctx.setBackend([...new Set(held.map((h) => h.point.kind))].join(', '));
         throw heldFailure(held, deleted);
       }
-      return { kept, deleted, dry_run: input.dry_run };
+      return { kept, deleted, locked, dry_run: input.dry_run };
     },
   });
 }

@@ -1,6 +1,7 @@
 // The restore-point domain's one interface: database actions find, write and read points only through it.
 import type { Readable } from 'node:stream';
 import { Context } from '@temporalio/activity';
+import { parseDuration } from '../../contract/duration.ts';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { closeCatalogs, openIndex, type PointIndex, type PointQuery, type SetQuery } from './catalog.ts';
 import { ActionError } from '../runtime/errors.ts';
@@ -59,6 +60,11 @@ export interface RestorePoints {
   remove(point: RestorePoint): Promise<void>;
 }
 
+/** When an object written now stays locked until, under the store's `object_lock`; undefined without one. */
+function lockedUntil(storage: StorageConfig): Date | undefined {
+  return storage.object_lock ? new Date(Date.now() + parseDuration(storage.object_lock.retain)!) : undefined;
+}
+
 /** Restore points in a store (default: $REBOUND_STORAGE_URL or the embedded file store). */
 export function openRestorePoints(storage: StorageConfig = defaultStorage()): RestorePoints {
   const store = openStore(storage);
@@ -80,11 +86,15 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
     scan,
     ignored: () => ignored,
     stored: (point) => readPoint(store, point, key),
-    draft: (service, kind, id) => draft(store, index, { service, kind, id }, key),
+    draft: (service, kind, id) => draft(store, index, { service, kind, id }, key, () => lockedUntil(storage)),
     open: (point, object = point.object) => store.get(objectKey(point, object)),
     keyOf: (point, object = point.object) => objectKey(point, object),
     async recordVerification(point, verification) {
-      await store.putText(objectKey(point, VERIFICATION), `${JSON.stringify(signed(verification, key), null, 2)}\n`);
+      // Locked as long as the point: deleting the verdict early would make a verified point count as unverified.
+      // Only while that lock lasts: S3 refuses a retention date already past, and a late verdict must still be recorded.
+      const lockEnd = point.retain_until && storage.object_lock ? new Date(point.retain_until) : undefined;
+      const until = lockEnd && lockEnd.getTime() > Date.now() ? lockEnd : undefined;
+      await store.putText(objectKey(point, VERIFICATION), `${JSON.stringify(signed(verification, key), null, 2)}\n`, until);
       const verified: RestorePoint = { ...point, status: verification.status, verified_at: verification.at };
       await index.record(verified);
       return verified;
@@ -92,8 +102,13 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
     async remove(point) {
       // Exactly one point's folder, or nothing: never the service's, never the store's.
       const folder = pointFolder(point);
-      await store.deletePrefix(`${folder}${MANIFEST}`);
-      await store.deletePrefix(folder);
+      // Deleted, for a point that was locked, means gone, not hidden: it no longer lists, and
+      // every version of its objects is deleted (S3 refuses that until its retention passes),
+      // so the data is not left readable by version id nor billed. A store without a lock keeps
+      // the plain delete: on a versioned bucket the bucket's own lifecycle rules the old versions.
+      const versions = storage.object_lock || point.retain_until ? 'all' : undefined;
+      await store.deletePrefix(`${folder}${MANIFEST}`, versions);
+      await store.deletePrefix(folder, versions);
       await index.remove(point.id);
     },
   };
@@ -106,7 +121,11 @@ function refusedFailure(error: unknown, ref: RestorePointRef, url: string, ignor
   throw new ActionError('untrusted_restore_point', `restore point ${ref} in ${url} is not accepted: ${passed.reason} (${passed.key})`, { retryable: false });
 }
 
-function draft(store: ObjectStore, index: PointIndex, at: Place, key: string | undefined): PointDraft {
+/**
+ * `lock` is when an object written now stays locked until (undefined: no lock). The manifest,
+ * written last, is locked longest and records its own date as `retain_until`.
+ */
+function draft(store: ObjectStore, index: PointIndex, at: Place, key: string | undefined, lock: () => Date | undefined): PointDraft {
   const problem = placeProblem(at);
   if (problem) throw new ActionError('invalid_restore_point', `cannot write a restore point of ${at.service} (${at.kind}): ${problem}`, { retryable: false });
   const folder = pointFolder(at);
@@ -117,13 +136,22 @@ function draft(store: ObjectStore, index: PointIndex, at: Place, key: string | u
       if (point) await index.record(point);
       return point;
     },
-    put: (object, body, signal) => store.put(objectKey(at, object), body, signal),
+    put: (object, body, signal) => store.put(objectKey(at, object), body, signal, lock()),
     async discard() {
+      // Under a lock this only hides the partial objects (delete markers): their versions stay until retention passes.
       await store.deletePrefix(folder);
     },
     async commit(fields) {
-      const manifest: Manifest = signed({ format: 'rebound.restore-point/v1', ...at, storage: store.url, ...fields }, key);
-      await store.putText(objectKey(at, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+      const until = lock();
+      const unsigned = {
+        format: 'rebound.restore-point/v1' as const,
+        ...at,
+        storage: store.url,
+        ...fields,
+        ...(until ? { retain_until: until.toISOString() } : {}),
+      };
+      const manifest: Manifest = signed(unsigned, key);
+      await store.putText(objectKey(at, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, until);
       const point: RestorePoint = { ...manifest, status: 'unverified', signature: key ? 'valid' : 'unsigned' };
       await index.record(point);
       return point;

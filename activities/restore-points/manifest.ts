@@ -51,6 +51,11 @@ export const ManifestSchema = z.object({
   external: z.array(z.record(z.string(), z.unknown())).optional(),
   /** How the source was read (e.g. MongoDB: per collection, or one snapshot at a cluster time). */
   consistency: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * With `storage.object_lock`: when the manifest's own lock ends (ISO time). It is written
+   * last, so every object of the point is unlocked by then; prune keeps the point until it.
+   */
+  retain_until: z.string().optional(),
   /** HMAC-SHA256 under the store's manifest key over the other fields' canonical JSON (signature.ts); absent when the store has no key. */
   hmac: z.string().optional(),
 });

@@ -1,4 +1,4 @@
-// The object stores that hold restore points: a local folder (file://) or S3/MinIO (s3://), with streamed multipart uploads and prefix deletes.
+// The object stores that hold restore points: the interface, the local folder store (file://), and opening a store by URL (s3:// in s3-store.ts).
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -6,20 +6,9 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import {
-  AbortMultipartUploadCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  CreateBucketCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { ActionError } from '../runtime/errors.ts';
+import { S3Store } from './s3-store.ts';
 
 /** A full disk or quota, said in words that name the store: Node's own text names neither. */
 function storageFull(url: string, key: string, error: unknown): unknown {
@@ -33,14 +22,20 @@ function storageFull(url: string, key: string, error: unknown): unknown {
 export interface ObjectStore {
   /** The store's URL, without credentials: safe for manifests, logs and errors. */
   readonly url: string;
-  /** Streams `body` to `key`; aborting `signal` stops and leaves no object to trust. */
-  put(key: string, body: Readable, signal?: AbortSignal): Promise<void>;
+  /**
+   * Streams `body` to `key`; aborting `signal` stops and leaves no object to trust. With
+   * `retainUntil` (stores with `object_lock` only) the object is locked until then.
+   */
+  put(key: string, body: Readable, signal?: AbortSignal, retainUntil?: Date): Promise<void>;
   get(key: string): Promise<Readable>;
-  putText(key: string, text: string): Promise<void>;
+  putText(key: string, text: string, retainUntil?: Date): Promise<void>;
   getText(key: string): Promise<string | undefined>;
   list(prefix: string): AsyncIterable<string>;
-  /** Deletes every object under a prefix; returns how many. */
-  deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Deletes every object under a prefix; returns how many. `versions`: every version too
+   * (a versioned bucket otherwise keeps them behind a delete marker), refused while locked.
+   */
+  deletePrefix(prefix: string, versions?: 'all'): Promise<number>;
 }
 
 /** Dumps hold a service's data: readable by the worker's user only, whatever the umask. */
@@ -150,148 +145,6 @@ class FileStore implements ObjectStore {
   }
 }
 
-class S3Store implements ObjectStore {
-  private readonly client: S3Client;
-  private bucketChecked = false;
-
-  constructor(
-    readonly url: string,
-    private readonly bucket: string,
-    private readonly prefix: string,
-    private readonly config: StorageConfig,
-  ) {
-    this.client = new S3Client({
-      region: config.region,
-      // Rebound hashes every object itself (sha256, in the manifest); the SDK's default
-      // CRC32 of each part would be a second full pass over the dump for nothing.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      forcePathStyle: config.force_path_style,
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      ...(config.access_key && config.secret_key ? { credentials: { accessKeyId: config.access_key, secretAccessKey: config.secret_key } } : {}),
-    });
-  }
-
-  private key(key: string): string {
-    return this.prefix ? `${this.prefix}/${key}` : key;
-  }
-
-  private async ensureBucket(): Promise<void> {
-    if (this.bucketChecked) return;
-    try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
-    } catch (error) {
-      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw error;
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
-    }
-    this.bucketChecked = true;
-  }
-
-  /**
-   * Aborts uploads left open at this key. An object's key is the same on every attempt, so
-   * one is an earlier attempt that died mid-upload (a killed worker cannot abort its own):
-   * its parts would otherwise stay in the bucket, unlisted and billed, indefinitely.
-   */
-  private async abortOpenUploads(key: string): Promise<void> {
-    // By exact key as the prefix: MinIO lists open uploads for one object name, or all of them.
-    const open = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key }));
-    for (const upload of open.Uploads ?? []) {
-      if (upload.Key !== key) continue;
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.UploadId }));
-    }
-  }
-
-  async put(key: string, body: Readable, signal?: AbortSignal): Promise<void> {
-    await this.ensureBucket();
-    await this.abortOpenUploads(this.key(key));
-    // Multipart, streamed: memory stays near (queueSize + 1) × partSize whatever the dump's size,
-    // and a MongoDB dump uploads `parallel` objects at once. S3's smallest part, two in flight:
-    // a dump comes no faster than ~15 MB/s per object, which two 5 MB parts on a LAN keep up with.
-    const upload = new Upload({
-      client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: this.key(key),
-        // The stream's own chunks: lib-storage copies them into each part anyway, and a copy into
-        // larger buffers first only added a third to the bytes allocated, and the full GCs they trigger.
-        Body: body,
-        ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
-      },
-      partSize: 5 * 1024 * 1024,
-      queueSize: 2,
-      leavePartsOnError: false,
-    });
-    const abort = () => void upload.abort();
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      await upload.done();
-    } catch (error) {
-      // lib-storage leaves a source it stopped reading paused: the tool writing into it would block.
-      body.destroy();
-      throw error;
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
-  }
-
-  async get(key: string): Promise<Readable> {
-    const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
-    return result.Body as Readable;
-  }
-
-  async putText(key: string, text: string): Promise<void> {
-    await this.ensureBucket();
-    await this.client.send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.key(key),
-        Body: text,
-        ContentType: 'application/json',
-        ...(this.config.server_side_encryption ? { ServerSideEncryption: this.config.server_side_encryption } : {}),
-      }),
-    );
-  }
-
-  async getText(key: string): Promise<string | undefined> {
-    try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }));
-      return await result.Body!.transformToString();
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchBucket') return undefined;
-      throw error;
-    }
-  }
-
-  async *list(prefix: string): AsyncIterable<string> {
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.key(prefix), ContinuationToken: token }));
-      } catch (error) {
-        if ((error as Error).name === 'NoSuchBucket') return;
-        throw error;
-      }
-      for (const object of page.Contents ?? []) {
-        if (object.Key) yield this.prefix ? object.Key.slice(this.prefix.length + 1) : object.Key;
-      }
-      token = page.NextContinuationToken;
-    } while (token);
-  }
-
-  async deletePrefix(prefix: string): Promise<number> {
-    const keys: string[] = [];
-    for await (const key of this.list(prefix)) keys.push(key);
-    for (let i = 0; i < keys.length; i += 1000) {
-      await this.client.send(
-        new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((k) => ({ Key: this.key(k) })) } }),
-      );
-    }
-    return keys.length;
-  }
-}
-
 const DEFAULT_ROOT = fileURLToPath(new URL('../../.data/storage', import.meta.url));
 
 export function defaultStorage(): StorageConfig {
@@ -306,7 +159,13 @@ export function defaultStorage(): StorageConfig {
 }
 
 export function openStore(config: StorageConfig = defaultStorage()): ObjectStore {
-  if (config.url.startsWith('file://')) return new FileStore(config.url, fileStoreRoot(config.url));
+  if (config.url.startsWith('file://')) {
+    // The schema refuses this too; a config built by hand (the worker's default) reaches here unchecked.
+    if (config.object_lock) {
+      throw new ActionError('unsupported_storage', `storage ${config.url} cannot lock objects: object_lock needs an s3:// store`, { retryable: false });
+    }
+    return new FileStore(config.url, fileStoreRoot(config.url));
+  }
   const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(config.url);
   if (!match) throw new Error(`unsupported storage URL ${config.url}`);
   return new S3Store(config.url, match[1]!, match[2]!.replace(/\/$/, ''), config);

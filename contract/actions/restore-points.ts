@@ -123,7 +123,13 @@ export const restorePointsPrune = defineAction({
       .optional()
       .describe('search points: the cluster to delete their snapshots on, with its login (absent: the cluster each point records, without credentials)'),
   }),
-  output: z.object({ kept: z.array(z.string()), deleted: z.array(z.string()), dry_run: z.boolean() }),
+  output: z.object({
+    kept: z.array(z.string()),
+    deleted: z.array(z.string()),
+    /** Points the policy would delete but whose Object Lock has not passed: kept, not an error; a later prune deletes them. */
+    locked: z.array(z.object({ id: z.string(), retain_until: z.string() })),
+    dry_run: z.boolean(),
+  }),
 });
 
 export const backupVerify = defineAction({

@@ -316,7 +316,7 @@ describe('k8s.snapshot and k8s.restore_volume through the CSI sidecars', () => {
       expect(stored(oldRecord!.handle)).toBe(true);
 
       const out = await run(prune, policy);
-      expect(out.outputs).toEqual({ deleted: [older.restore_point_id], kept: [newer.restore_point_id], dry_run: false });
+      expect(out.outputs).toEqual({ deleted: [older.restore_point_id], kept: [newer.restore_point_id], locked: [], dry_run: false });
       expect(() => cluster.kubectl(['get', `volumesnapshot/${oldRecord!.volume_snapshot}`, '-n', NS])).toThrow(/NotFound|not found/);
       expect(() => cluster.kubectl(['get', `volumesnapshotcontent/${oldRecord!.content}`])).toThrow(/NotFound|not found/);
       expect(() => cluster.kubectl(['get', `volumesnapshot/${copy}`, '-n', 'orders-prune-copy'])).toThrow(/NotFound|not found/);

@@ -197,7 +197,7 @@ describe.each([
       expect(indexed).toEqual([{ id: OLD }, { id: USERS }, { id: NEW }]);
 
       const result = (await new MockActivityEnvironment().run(prune, pruneInput(store.storage))) as ActionResult;
-      expect(result.outputs, store.name).toEqual({ kept: [NEW], deleted: [OLD], dry_run: false });
+      expect(result.outputs, store.name).toEqual({ kept: [NEW], deleted: [OLD], locked: [], dry_run: false });
       // Exactly the old point's folder went: the kept point, the other service and the planted files stay.
       expect(await store.keys(), store.name).toEqual(before.filter((k) => !k.startsWith(`orders-pg/postgres/${OLD}/`)));
       expect(before.filter((k) => k.startsWith(`orders-pg/postgres/${OLD}/`))).toHaveLength(2);
