@@ -26,12 +26,15 @@ export interface TcpRelay {
 interface Pair {
   down: Socket;
   up: Socket;
-  /** Open when the budget ran out: what the server sends on it waits in `queue`. */
+  /** Open when the budget ran out: what the server sends on it waits in `queue` (and, past QUEUE_LIMIT, in the server's socket). */
   held: boolean;
   queue: Buffer[];
-  /** The server ended or dropped the connection while it was held. */
+  /** The server ended or dropped the connection while it was held (seen only while the relay still reads it). */
   ended: boolean;
 }
+
+/** Bytes held per connection before the relay stops reading from the server. */
+const QUEUE_LIMIT = 1_000_000;
 
 export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
   const pairs = new Set<Pair>();
@@ -47,6 +50,8 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
   const deliver = (pair: Pair, chunk: Buffer) => {
     if (pair.held) {
       pair.queue.push(chunk);
+      // A server that streams (a COPY) is stopped by backpressure, not buffered here whole.
+      if (pair.queue.reduce((n, c) => n + c.length, 0) > QUEUE_LIMIT) pair.up.pause();
       return notify();
     }
     if (budget === 0) return void pair.down.write(chunk);
@@ -101,6 +106,7 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
         pair.held = false;
         if (pair.ended) pair.down.destroy();
         else for (const chunk of pair.queue.splice(0)) pair.down.write(chunk);
+        pair.up.resume();
       }
     },
     connections: () => pairs.size,
