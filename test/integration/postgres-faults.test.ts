@@ -1,4 +1,4 @@
-// Faults during dumps — a killed worker, a stopped server, a cancel, a full disk — and what a running pg_dump exposes, on real servers.
+// Faults during dumps — a killed worker, a stopped server, a cancel, a full disk — and what a running pg_dump exposes, on real servers; a relay holds each dump unfinished until its fault is in place.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
 import { childrenNamed, exitsWithin, procStrings, waitForChild } from '../helpers/tool-processes.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { startTogether } from '../helpers/servers.ts';
 
@@ -24,6 +25,9 @@ let minio: MinioServer;
 let s3: S3Client;
 let client: Client;
 const workers: WorkerProcess[] = [];
+const relays: TcpRelay[] = [];
+/** Bytes a relay lets through before holding: under a sixth of the ~200 MB table, so a held dump is unfinished by construction. */
+const HOLD_AFTER = 30_000_000;
 const root = mkdtempSync(join(tmpdir(), 'rebound-faults-'));
 const BUCKET = 'faults';
 let s3Storage = '';
@@ -49,18 +53,29 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL');
+  for (const r of relays) await r.close();
   await pg?.destroy();
   s3?.destroy();
   await minio?.stop();
 });
 
-function worker(site: string): Promise<WorkerProcess> {
+/** A relay in front of PostgreSQL that will hold its replies after HOLD_AFTER bytes. */
+async function relay(): Promise<TcpRelay> {
+  const r = await startTcpRelay(pg.port);
+  relays.push(r);
+  r.holdAfter(HOLD_AFTER);
+  return r;
+}
+
+/** A worker on `site`; with `via`, its dumps reach PostgreSQL through that relay. */
+function worker(site: string, via?: TcpRelay): Promise<WorkerProcess> {
+  const big = pg.url('big');
   return startWorkerProcess({
     address: inject('temporalAddress'),
     site,
     bundle: inject('workflowBundle'),
     startTimeoutMs: 120_000,
-    env: { BIG_PG: pg.url('big'), MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
+    env: { BIG_PG: via ? big.replace(`:${pg.port}/`, `:${via.port}/`) : big, MINIO_KEY: minio.accessKey, MINIO_SECRET: minio.secretKey },
   }).then((w) => {
     workers.push(w);
     return w;
@@ -80,8 +95,9 @@ const dumpPlan = (service: string, retry: string, compress = 0, storage = `{url:
       with: {source: "\${{ secrets.big }}", service: ${service}, compress: ${compress}, storage: ${storage}}
 `);
 
-/** Waits until a dump of `service` is being written: its data object exists, no manifest yet. */
-async function midUpload(service: string, minBytes = 5_000_000): Promise<string> {
+/** Waits until `via` holds a dump of `service` back and its data object is being written, no manifest yet: until release() it cannot finish. */
+async function midUpload(service: string, via: TcpRelay, minBytes = 1_000_000): Promise<string> {
+  await via.held();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     const base = join(root, service, 'postgres');
@@ -111,52 +127,59 @@ function onlyPoint(service: string): { id: string; manifest: { size: number; sha
 describe('faults during a dump', { timeout: 300_000 }, () => {
   it('a worker SIGKILLed mid-upload: a new worker finishes with exactly one restore point and no orphan', async () => {
     const site = uniqueSite('pgcrash');
-    const first = await worker(site);
+    const via = await relay();
+    const first = await worker(site, via);
     const handle = await start(client, dumpPlan('crash-pg', '{initial_interval: 500ms}'), site);
-    const partial = await midUpload('crash-pg');
+    const partial = await midUpload('crash-pg', via);
     const [pgDump] = childrenNamed(first.child.pid!, 'pg_dump');
     expect(pgDump).toBeDefined();
     await first.kill('SIGKILL');
+    via.release();
     // Its pg_dump does not outlive it: the pipe it writes into is gone.
     expect(await exitsWithin(pgDump!)).toBe(true);
-    await worker(site);
+    await worker(site, via);
     const status = await finalStatus(handle);
     expect(status.state).toBe('succeeded');
-    // At least one attempt after the killed one; a heartbeat late under load may add another.
-    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
     const { id, manifest } = onlyPoint('crash-pg');
     // The retry wrote to the same place: the partial object was overwritten, not left beside it.
     expect(id).toBe(partial);
     expect(manifest.size).toBeGreaterThan(100_000_000);
+    // At least one attempt after the killed one; a heartbeat late under load may add another.
+    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
   });
 
   it('PostgreSQL stopped mid-dump and started again: the step retries and the run succeeds', async () => {
     const site = uniqueSite('pgfault');
-    await worker(site);
+    const via = await relay();
+    await worker(site, via);
     const handle = await start(client, dumpPlan('fault-pg', '{max_attempts: 10, initial_interval: 1s, backoff: 1}'), site);
-    await midUpload('fault-pg');
+    await midUpload('fault-pg', via);
     await pg.stop();
-    await new Promise((r) => setTimeout(r, 1500));
     await pg.start();
+    // pg_dump now reads the end of a connection its server dropped mid-COPY.
+    via.release();
     const status = await finalStatus(handle);
     expect(status.state).toBe('succeeded');
-    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
     onlyPoint('fault-pg');
+    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
   });
 
   it('cancelling a dump kills pg_dump and removes the partial object', async () => {
     const site = uniqueSite('pgcancel');
-    await worker(site);
-    // Compressed: slow enough that the cancel lands while pg_dump is still writing.
+    const via = await relay();
+    await worker(site, via);
     const handle = await start(client, dumpPlan('cancel-pg', '{initial_interval: 500ms}', 9), site);
-    const id = await midUpload('cancel-pg', 1_000_000);
+    const id = await midUpload('cancel-pg', via);
     await handle.cancel();
+    // Still held: the step ends on the cancel alone, never by finishing a dump it could not finish.
     const status = await finalStatus(handle);
+    expect(existsSync(join(root, 'cancel-pg', 'postgres', id))).toBe(false);
     expect(status.state).toBe('cancelled');
     expect(stepOf(status, 'dump').status).toBe('cancelled');
-    expect(existsSync(join(root, 'cancel-pg', 'postgres', id))).toBe(false);
-    const dumps = await pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
-    expect(dumps).toEqual([{ n: 0 }]);
+    // Its backend goes once it sees the killed pg_dump's connection closed.
+    const dumps = () => pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
+    await expect.poll(dumps, { timeout: 10_000 }).toEqual([{ n: 0 }]);
+    via.release();
   });
 
   it('a catalog that was down at first use works once it is back', async () => {
@@ -212,17 +235,19 @@ async function sha256Of(key: string): Promise<{ size: number; sha256: string }> 
 describe('faults during a dump to S3 (MinIO), mid multipart upload', { timeout: 300_000 }, () => {
   it('a worker SIGKILLed: its pg_dump dies, a new worker finishes one restore point at the same key, no upload left open', async () => {
     const site = uniqueSite('s3crash');
-    const first = await worker(site);
+    const via = await relay();
+    const first = await worker(site, via);
     const handle = await start(client, dumpPlan('s3crash-pg', '{initial_interval: 500ms}', 0, s3Storage), site);
+    await via.held();
     const killed = await midS3Upload('s3crash-pg');
     const pgDump = await waitForChild(first.child.pid!, 'pg_dump');
     await first.kill('SIGKILL');
+    via.release();
     expect(await exitsWithin(pgDump)).toBe(true);
-    await worker(site);
+    await worker(site, via);
     const status = await finalStatus(handle);
     expect(status.error).toBeUndefined();
     expect(status.state).toBe('succeeded');
-    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
     const id = String(stepOf(status, 'dump').outputs!.restore_point_id);
     const point = `rebound/s3crash-pg/postgres/${id}`;
     // One point, at the key the killed attempt was uploading to; nothing beside it.
@@ -234,23 +259,27 @@ describe('faults during a dump to S3 (MinIO), mid multipart upload', { timeout: 
     const manifest = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${point}/manifest.json` }))).Body!.transformToString());
     expect(await sha256Of(`${point}/data.pgdump`)).toEqual({ size: manifest.size, sha256: manifest.sha256 });
     expect(manifest.size).toBeGreaterThan(100_000_000);
+    expect(stepOf(status, 'dump').attempt).toBeGreaterThanOrEqual(2);
   });
 
   it('a cancel: pg_dump is killed, the multipart upload aborted, no object and no manifest remain', async () => {
     const site = uniqueSite('s3cancel');
-    const w = await worker(site);
-    // Compressed: slow enough that the cancel lands while pg_dump is still writing.
+    const via = await relay();
+    const w = await worker(site, via);
     const handle = await start(client, dumpPlan('s3cancel-pg', '{initial_interval: 500ms}', 9, s3Storage), site);
+    await via.held();
     await midS3Upload('s3cancel-pg');
     const pgDump = await waitForChild(w.child.pid!, 'pg_dump');
     await handle.cancel();
+    // Still held: the step ends on the cancel alone.
     const status = await finalStatus(handle);
-    expect(status.state).toBe('cancelled');
-    expect(stepOf(status, 'dump').status).toBe('cancelled');
     expect(await exitsWithin(pgDump)).toBe(true);
     expect(await inBucket('s3cancel-pg')).toEqual({ keys: [], uploads: [] });
-    const dumps = await pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
-    expect(dumps).toEqual([{ n: 0 }]);
+    expect(status.state).toBe('cancelled');
+    expect(stepOf(status, 'dump').status).toBe('cancelled');
+    const dumps = () => pg.query("select count(*)::int as n from pg_stat_activity where application_name = 'pg_dump'");
+    await expect.poll(dumps, { timeout: 10_000 }).toEqual([{ n: 0 }]);
+    via.release();
   });
 });
 

@@ -1,4 +1,4 @@
-// A worker SIGKILLed while redis.snapshot or etcd.snapshot streams: another worker retries the step into exactly one complete restore point, nothing beside it.
+// A worker SIGKILLed while redis.snapshot or etcd.snapshot streams (held unfinished by a relay): another worker retries the step into exactly one complete restore point, nothing beside it.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { startEtcd, type EtcdServer } from '../../stack/etcd.ts';
 import { startRedis, type RedisServer } from '../../stack/redis.ts';
 import { childrenNamed, exitsWithin } from '../helpers/tool-processes.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { startTcpRelay, type TcpRelay } from '../helpers/tcp-relay.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { startTogether } from '../helpers/servers.ts';
 
@@ -18,6 +19,7 @@ let redis: RedisServer;
 let etcd: EtcdServer;
 let client: Client;
 const workers: WorkerProcess[] = [];
+const relays: TcpRelay[] = [];
 const root = mkdtempSync(join(tmpdir(), 'rebound-snapshot-faults-'));
 
 /** ~120 MB of incompressible values in etcd, put through its HTTP gateway as root. */
@@ -53,18 +55,28 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const w of workers) await w.kill('SIGKILL');
+  for (const r of relays) await r.close();
   await redis?.destroy();
   await etcd?.destroy();
   rmSync(root, { recursive: true, force: true });
 });
 
-function worker(site: string): Promise<WorkerProcess> {
+/** A relay in front of `port` that holds its replies after `bytes`: the stream cannot finish until release(). */
+async function relay(port: number, bytes: number): Promise<TcpRelay> {
+  const r = await startTcpRelay(port);
+  relays.push(r);
+  r.holdAfter(bytes);
+  return r;
+}
+
+/** A worker on `site` whose Redis secret reaches Redis through `via`. */
+function worker(site: string, via: TcpRelay): Promise<WorkerProcess> {
   return startWorkerProcess({
     address: inject('temporalAddress'),
     site,
     bundle: inject('workflowBundle'),
     startTimeoutMs: 120_000,
-    env: { FAULT_REDIS: redis.url(), FAULT_ETCD_PW: etcd.password },
+    env: { FAULT_REDIS: redis.url().replace(`127.0.0.1:${redis.port}`, `127.0.0.1:${via.port}`), FAULT_ETCD_PW: etcd.password },
   }).then((w) => {
     workers.push(w);
     return w;
@@ -72,7 +84,7 @@ function worker(site: string): Promise<WorkerProcess> {
 }
 
 // 5 s, not less: on a loaded machine a late heartbeat would start a second attempt beside a live first one.
-const plan = (service: string, storage: string, uses: string) =>
+const plan = (service: string, storage: string, uses: string, etcdEndpoint: string) =>
   planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${service}}\nspec:
   secrets: {redis: {env: FAULT_REDIS}, etcd_pw: {env: FAULT_ETCD_PW}}
   steps:
@@ -81,7 +93,7 @@ const plan = (service: string, storage: string, uses: string) =>
       heartbeat_timeout: 5s
       retry: {initial_interval: 500ms}
       with: {service: ${service}, storage: {url: "file://${storage}"}, ${
-        uses === 'redis.snapshot' ? 'source: "${{ secrets.redis }}"' : `endpoint: "${etcd.endpoint}", auth: {user: root, password: "\${{ secrets.etcd_pw }}"}`
+        uses === 'redis.snapshot' ? 'source: "${{ secrets.redis }}"' : `endpoint: "${etcdEndpoint}", auth: {user: root, password: "\${{ secrets.etcd_pw }}"}`
       }}
 `);
 
@@ -92,8 +104,9 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** Waits until the step has heartbeated and its object holds `minBytes` in storage: the stream is under way. */
-async function midStream(handle: WorkflowHandle, storage: string, minBytes: number): Promise<string> {
+/** Waits until `via` holds the stream back, the step has heartbeated and its object holds `minBytes`: under way, and unfinished until release(). */
+async function midStream(handle: WorkflowHandle, via: TcpRelay, storage: string, minBytes: number): Promise<string> {
+  await via.held();
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline) {
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
@@ -119,32 +132,35 @@ async function onlyPoint(storage: string, service: string): Promise<{ point: Res
 }
 
 describe('a worker SIGKILLed mid-snapshot', { timeout: 300_000 }, () => {
-  for (const [uses, minSize] of [
-    ['redis.snapshot', 50_000_000],
-    ['etcd.snapshot', 100_000_000],
+  // Each stream is held after a tenth or so of its size (~60 MB from Redis, ~120 MB from etcd).
+  for (const [uses, minSize, holdAfter] of [
+    ['redis.snapshot', 50_000_000, 8_000_000],
+    ['etcd.snapshot', 100_000_000, 16_000_000],
   ] as const) {
     it(`${uses}: a new worker retries the step into exactly one restore point that re-hashes, with no partial object beside it`, async () => {
       const service = `crash-${uses.split('.')[0]}`;
       const storage = join(root, service);
       const site = uniqueSite(service);
-      const first = await worker(site);
-      const handle = await start(client, plan(service, storage, uses), site);
-      const partial = await midStream(handle, storage, 2_000_000);
+      const via = await relay(uses === 'redis.snapshot' ? redis.port : Number(new URL(etcd.endpoint).port), holdAfter);
+      const first = await worker(site, via);
+      const handle = await start(client, plan(service, storage, uses, `http://127.0.0.1:${via.port}`), site);
+      const partial = await midStream(handle, via, storage, 2_000_000);
       const tools = childrenNamed(first.child.pid!, 'redis-cli');
       if (uses === 'redis.snapshot') expect(tools).toHaveLength(1);
       await first.kill('SIGKILL');
+      via.release();
       // redis-cli does not outlive the worker: the pipe it writes the RDB into is gone.
       for (const pid of tools) expect(await exitsWithin(pid)).toBe(true);
       // The killed attempt left a partial object and no manifest.
       expect(filesUnder(storage)).toEqual([partial]);
-      await worker(site);
+      await worker(site, via);
       const status = await finalStatus(handle);
       expect(status.state).toBe('succeeded');
-      expect(stepOf(status, 'snap').attempt).toBeGreaterThanOrEqual(2);
       const { point, key } = await onlyPoint(storage, service);
       // The retry wrote to the same place: the partial object was replaced, not left beside the point.
       expect(partial).toBe(key);
       expect(point.size).toBeGreaterThan(minSize);
+      expect(stepOf(status, 'snap').attempt).toBeGreaterThanOrEqual(2);
     });
   }
 });
