@@ -263,7 +263,11 @@ spec:
       ['revert-switch-lb', 'routing.switch', ['revert-dns.switch-dns'], undefined],
     ]);
     // The child declared pdns_key differently from the run: its revert reads the child's secret, renamed.
-    expect(failback.secrets).toEqual({ pdns_key: { env: 'PDNS_KEY' }, 'dns.pdns_key': { env: 'PDNS_KEY_DR', hosts: ['127.0.0.1'] }, lb_token: { env: 'LB_TOKEN' } });
+    expect(failback.secrets).toEqual({
+      pdns_key: { env: 'PDNS_KEY' },
+      'dns.pdns_key': { env: 'PDNS_KEY_DR', hosts: ['127.0.0.1'] },
+      lb_token: { env: 'LB_TOKEN' },
+    });
     expect(failback.steps[1]!.with).toMatchObject({ values: ['10.0.0.1'], powerdns: { api_key: { $secret: 'dns.pdns_key' } } });
     expect(failback.sites).toEqual(['primary', 'dr', 'edge']);
   });
