@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ManifestFields } from '../../activities/restore-points/index.ts';
 
 interface HandPoint {
   service: string;
@@ -50,4 +51,25 @@ export function writePoint(root: string, point: HandPoint, id = handId(point.com
     writeFileSync(join(dir, 'verification.json'), `${JSON.stringify(verification)}\n`);
   }
   return id;
+}
+
+/**
+ * The manifest fields a test's hand-committed PostgreSQL point carries; with `data`, its
+ * real size and sha256 (so verify can check them), else placeholders.
+ */
+export function manifestFields(completedAt: string, data?: Buffer): ManifestFields {
+  return {
+    object: 'data.pgdump',
+    size: data?.length ?? 4,
+    sha256: data ? createHash('sha256').update(data).digest('hex') : 'x',
+    started_at: completedAt,
+    completed_at: completedAt,
+    set_id: `set-${completedAt}`,
+    run_id: 'run',
+    step: 'dump',
+    source: {},
+    tool: { name: 'pg_dump', version: '15' },
+    server_version: '15',
+    labels: {},
+  };
 }

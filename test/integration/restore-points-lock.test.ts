@@ -1,5 +1,6 @@
 // S3 Object Lock on restore points, on a real MinIO bucket created with Object Lock: every object is locked, the store's own credentials cannot delete it early, prune keeps and names a locked point and deletes every version once retention passes; file:// refuses object_lock.
 import { mkdtempSync } from 'node:fs';
+import { manifestFields } from '../helpers/points.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -8,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePrune } from '../../activities/restore-points/actions.ts';
-import { openRestorePoints, type ManifestFields, type RestorePoint } from '../../activities/restore-points/index.ts';
+import { openRestorePoints, type RestorePoint } from '../../activities/restore-points/index.ts';
 import { openStore } from '../../activities/restore-points/object-store.ts';
 import { ActionError } from '../../activities/runtime/errors.ts';
 import { restorePointsPrune } from '../../contract/actions/restore-points.ts';
@@ -42,21 +43,6 @@ afterAll(async () => {
   await minio?.stop();
 });
 
-const fields = (completedAt: string): ManifestFields => ({
-  object: 'data.pgdump',
-  size: 4,
-  sha256: 'x',
-  started_at: completedAt,
-  completed_at: completedAt,
-  set_id: `set-${completedAt}`,
-  run_id: 'run',
-  step: 'dump',
-  source: {},
-  tool: { name: 'pg_dump', version: '15' },
-  server_version: '15',
-  labels: {},
-});
-
 const storage = (prefix: string): StorageConfig =>
   StorageSchema.parse({
     url: `s3://${BUCKET}/${prefix}`,
@@ -71,7 +57,7 @@ async function commitPoint(config: StorageConfig, id: string, completedAt: strin
   const draft = openRestorePoints(config).draft(SERVICE, 'postgres', id);
   await draft.put('data.pgdump', Readable.from([Buffer.from('dump')]));
   if (big) await draft.put('big.bin', Readable.from([Buffer.alloc(6 * 1024 * 1024, 1)]));
-  return draft.commit(fields(completedAt));
+  return draft.commit(manifestFields(completedAt));
 }
 
 const pruneInput = (config: StorageConfig, step: string): ActionInput => ({

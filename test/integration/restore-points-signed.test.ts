@@ -1,5 +1,6 @@
 // Signed manifests (storage.manifest_key): a store writer without the key cannot forge a point, nor a verdict, that queries, resolve, verify or the catalog accept.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { manifestFields } from '../helpers/points.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,7 @@ import { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeCatalogs, openRestorePoints, type ManifestFields } from '../../activities/restore-points/index.ts';
+import { closeCatalogs, openRestorePoints } from '../../activities/restore-points/index.ts';
 import { defineVerify } from '../../activities/restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from '../../activities/postgres/verify.ts';
 import { toActivity } from '../helpers/activity.ts';
@@ -32,21 +33,6 @@ afterAll(async () => {
   await pg?.destroy();
 });
 
-const fields = (completedAt: string): ManifestFields => ({
-  object: 'data.pgdump',
-  size: DATA.length,
-  sha256: createHash('sha256').update(DATA).digest('hex'),
-  started_at: completedAt,
-  completed_at: completedAt,
-  set_id: `set-${completedAt}`,
-  run_id: 'run',
-  step: 'dump',
-  source: {},
-  tool: { name: 'pg_dump', version: '15' },
-  server_version: '15',
-  labels: {},
-});
-
 const SIGNED = '20260301T010000Z-00signed';
 const UNSIGNED = '20260302T010000Z-unsigned';
 const BADSIG = '20260303T010000Z-00badsig';
@@ -60,7 +46,7 @@ async function forgedStore() {
   const commit = async (storage: typeof keyed, id: string, at: string) => {
     const draft = openRestorePoints(storage).draft('orders-pg', 'postgres', id);
     await draft.put('data.pgdump', Readable.from([DATA]));
-    return draft.commit(fields(at));
+    return draft.commit(manifestFields(at, DATA));
   };
   await commit(keyed, SIGNED, '2026-03-01T01:00:00Z');
   // Newer than the signed point: `latest` would pick them.

@@ -1,5 +1,6 @@
 // Tampered manifests in real stores (a file folder and MinIO): a manifest naming another place than its own is ignored, reported, and never makes prune delete outside one point.
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { manifestFields } from '../helpers/points.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -7,7 +8,7 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePrune } from '../../activities/restore-points/actions.ts';
-import { openRestorePoints, type ManifestFields } from '../../activities/restore-points/index.ts';
+import { openRestorePoints } from '../../activities/restore-points/index.ts';
 import { toActivity } from '../helpers/activity.ts';
 import { restorePointsPrune } from '../../contract/actions/restore-points.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
@@ -40,21 +41,6 @@ afterAll(async () => {
   s3?.destroy();
   await minio?.stop();
   await pg?.destroy();
-});
-
-const fields = (completedAt: string): ManifestFields => ({
-  object: 'data.pgdump',
-  size: 4,
-  sha256: 'x',
-  started_at: completedAt,
-  completed_at: completedAt,
-  set_id: `set-${completedAt}`,
-  run_id: 'run',
-  step: 'dump',
-  source: {},
-  tool: { name: 'pg_dump', version: '15' },
-  server_version: '15',
-  labels: {},
 });
 
 /** What one store under test gives: its storage block, how a store writer without Rebound plants a file, and what it holds. */
@@ -117,7 +103,7 @@ function s3Store(prefix: string): Store {
 async function commitPoint(storage: StorageConfig, service: string, id: string, completedAt: string): Promise<void> {
   const draft = openRestorePoints(storage).draft(service, 'postgres', id);
   await draft.put('data.pgdump', Readable.from([Buffer.from('dump')]));
-  await draft.commit(fields(completedAt));
+  await draft.commit(manifestFields(completedAt));
 }
 
 /** A manifest a store writer put at a valid point's path, naming another place. */
@@ -128,7 +114,7 @@ const forged = (claim: Record<string, string>, completedAt: string) =>
     service: 'orders-pg',
     kind: 'postgres',
     storage: 'forged',
-    ...fields(completedAt),
+    ...manifestFields(completedAt),
     ...claim,
   })}\n`;
 
