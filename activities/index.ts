@@ -24,6 +24,8 @@ import { routingSwitch } from '../contract/actions/routing.ts';
 import { volumeRestore, volumeSnapshot } from '../contract/actions/volume.ts';
 
 import { VERIFY_PLAN_ACTIVITY } from '../contract/run.ts';
+import { VERIFY_VOTE_ACTIVITY } from '../contract/approvals.ts';
+import { verifyVoteActivity } from './runtime/votes.ts';
 import { verifyPlanActivity } from './runtime/trust-activity.ts';
 
 const k8s = () => import('./kubernetes/index.ts');
@@ -101,5 +103,9 @@ export const IMPLEMENTATIONS: ActionImpl[] = [
 
 /** Every action as an activity, and the plan check the interpreter runs (as a local activity) before any of them. */
 export function createActivities(): Record<string, (input: never) => Promise<unknown>> {
-  return { ...Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)])), [VERIFY_PLAN_ACTIVITY]: verifyPlanActivity };
+  return {
+    ...Object.fromEntries(IMPLEMENTATIONS.map((impl) => [impl.spec.name, toActivity(impl)])),
+    [VERIFY_PLAN_ACTIVITY]: verifyPlanActivity,
+    [VERIFY_VOTE_ACTIVITY]: verifyVoteActivity,
+  };
 }

@@ -1,10 +1,10 @@
-// The CLI's run verbs: start a run and follow it live (warning when no worker polls), status, approve/reject, cancel, list, write the schema.
+// The CLI's run verbs: start a run and follow it live (warning when no worker polls), status, cancel, list, write the schema.
 import { writeFileSync } from 'node:fs';
 import logUpdate from 'log-update';
 import type { Client } from '@temporalio/client';
 import { parseParamArgs, resolveParams, ParameterError, type Plan } from '../compiler/index.ts';
 import { connectConfig, taskQueueFor, webUiUrl } from '../client/connection.ts';
-import { approveSignal, rejectSignal, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
+import { WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { renderStatus } from './render.ts';
 import { fetchStatus, followRun, MODE_KEY, RUNBOOK_KEY, startRun, withChildren } from '../client/runs.ts';
@@ -92,36 +92,6 @@ function watchForWorker(client: Client, taskQueue: string, afterMs = Number(proc
 export async function statusCommand(client: Client, run: string, json: boolean): Promise<void> {
   const status = await withChildren(client, run, await fetchStatus(client, run));
   console.log(json ? JSON.stringify(status, null, 2) : renderStatus(status));
-}
-
-/** The run that holds `step`: the run itself, or for `<child step>.<step>` (as `status` shows it) the child run that step started. */
-async function holderOf(client: Client, run: string, step: string): Promise<{ run: string; step: string; status: RunStatus }> {
-  const status = await fetchStatus(client, run);
-  const child = status.steps.some((s) => s.id === step) ? undefined : status.steps.find((s) => s.uses === 'runbook' && step.startsWith(`${s.id}.`));
-  return child ? holderOf(client, `${run}.${child.id}`, step.slice(child.id.length + 1)) : { run, step, status };
-}
-
-export async function decideCommand(
-  client: Client,
-  run: string,
-  step: string,
-  decision: 'approve' | 'reject',
-  options: { by?: string; reason?: string },
-): Promise<void> {
-  const holder = await holderOf(client, run, step);
-  const { status } = holder;
-  const state = status.steps.find((s) => s.id === holder.step);
-  if (!state) {
-    const all = await withChildren(client, run, await fetchStatus(client, run));
-    throw new UsageError(`run ${run} has no step "${step}"; its steps are ${all.steps.map((s) => s.id).join(', ')}`);
-  }
-  if (state.uses !== 'approval') throw new UsageError(`step "${step}" is a ${state.uses} step, not an approval`);
-  if (state.status !== 'running') throw new CommandFailed(`step "${step}" is not waiting for a decision (it is ${state.status})`);
-  const by = options.by ?? process.env.USER ?? 'cli';
-  await client.workflow
-    .getHandle(holder.run)
-    .signal(decision === 'approve' ? approveSignal : rejectSignal, { step: holder.step, by, reason: options.reason ?? '' });
-  console.log(`${decision === 'approve' ? 'approved' : 'rejected'} ${run} ${step} as ${by}`);
 }
 
 export async function cancelCommand(client: Client, run: string): Promise<void> {

@@ -4,7 +4,8 @@ import { keyCommands } from './keys.ts';
 import { runbookJsonSchema } from '../compiler/json-schema.ts';
 import { connectClient } from '../client/connection.ts';
 import { runWorker } from '../worker/main.ts';
-import { cancelCommand, decideCommand, listCommand, runCommand, statusCommand, writeSchema } from './commands.ts';
+import { decideCommand } from './approve.ts';
+import { cancelCommand, listCommand, runCommand, statusCommand, writeSchema } from './commands.ts';
 import { demoCommand } from './demo.ts';
 import { demoBackupCommand } from './demo-backup.ts';
 import { demoFailoverCommand } from './demo-failover.ts';
@@ -99,10 +100,13 @@ export function program(): Command {
       .command(decision)
       .argument('<run>')
       .argument('<step>')
-      .option('--by <name>', 'who decides (default: $USER)')
       .option('--reason <text>', 'why')
-      .description(`${decision} an approval step that is waiting`)
-      .action(async (run: string, step: string, o) => decideCommand(await connectClient(), run, step, decision, o));
+      .option('--server <url>', 'the approval API of rebound serve (default: REBOUND_APPROVALS_URL)')
+      .option('--cert <file>', 'your client certificate (mTLS) instead of REBOUND_APPROVER_TOKEN')
+      .option('--key <file>', 'the private key of --cert')
+      .option('--ca <file>', "the CA of serve's certificate, for HTTPS")
+      .description(`${decision} an approval step that is waiting, as the person your token or certificate names`)
+      .action(async (run: string, step: string, o) => decideCommand(run, step, decision, o));
   }
   cli
     .command('report')
@@ -161,6 +165,8 @@ export function program(): Command {
     .requiredOption('--runbooks <dir>', 'directory of runbooks; those with triggers.alert are served (SIGHUP reloads it)')
     .option('--host <addr>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port to listen on (0: a free one, printed in the "listening" line)', '9696')
+    .option('--approvers <file>', 'approvers file: turns on the approval API (POST /v1/approvals/RUN/STEP); REBOUND_APPROVAL_KEY signs votes')
+    .option('--client-ca <file>', "PEM CA of approvers' client certificates (mTLS; needs --tls-cert)")
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--site <site>', 'start runs on the workers of this site (task queue rebound-<site>)')

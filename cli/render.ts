@@ -1,4 +1,5 @@
 // Terminal rendering: a run's live step table and drill RTO/RPO line, and `rebound plan`'s graph with the changes a run would make.
+import { autoApprovals, planApprovals, voteRows } from './render-approvals.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import { formatDuration } from '../contract/duration.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';
@@ -41,6 +42,7 @@ export function renderStatus(status: RunStatus, now = Date.now(), width = proces
     const note = allowed + (s.reason ?? (s.execution !== 'run' ? s.execution : ''));
     const worker = workers ? [s.worker ? `${s.worker}${s.task_queue ? ` (${s.task_queue})` : ''}` : ''] : [];
     rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), ...worker, note]);
+    for (const vote of voteRows(s)) rows.push(workers ? [...vote.slice(0, 7), '', vote[7]!] : vote);
   }
   const fit = (line: string) => (line.length > width ? `${line.slice(0, Math.max(10, width - 1))}…` : line);
   const head = `${status.runbook} [${status.mode}] — ${status.state}${status.error ? `: ${status.error}` : ''}`;
@@ -55,7 +57,8 @@ export function renderReport(status: RunStatus): string {
     (o.objective_ms !== undefined ? `, objective ${formatDuration(o.objective_ms)}` : '') +
     (o.met === undefined ? '' : o.met ? ' — met' : ' — MISSED') +
     (o.note ? ` (${o.note})` : '');
-  return `drill report: ${line('RTO', rto)}; ${line('RPO', rpo)}`;
+  const auto = autoApprovals(status);
+  return `drill report: ${line('RTO', rto)}; ${line('RPO', rpo)}${auto.length ? `; AUTO-APPROVED on timeout: ${auto.join(', ')}` : ''}`;
 }
 
 function edges(step: PlanStep): string {
@@ -83,6 +86,7 @@ export function renderPlan(plan: Plan): string {
     for (const s of steps) rows.push([s.id, s.uses, s.impact, s.execution, edges(s), s.if ?? '']);
     out.push(table(rows).replace(/^/gm, '  '));
   }
+  out.push(...planApprovals(plan));
   const changes = [...plan.steps, ...plan.on_failure, ...plan.finally].filter((s) => s.impact !== 'read' && s.execution !== 'skip');
   out.push('', changes.length ? 'changes a run would make:' : 'changes a run would make: none (every step only reads)');
   for (const s of changes) out.push(`  ${s.id}: ${s.execution === 'simulate' ? 'simulated — ' : ''}${s.uses} ${JSON.stringify(s.with)}`);

@@ -17,6 +17,8 @@ export interface ServeCommandOptions {
   maxAlerts: string;
   maxRuns: string;
   metricsAuth?: boolean;
+  approvers?: string;
+  clientCa?: string;
 }
 
 function port(value: string): number {

@@ -1,6 +1,6 @@
 // Starts at most one run per runbook and dedup key: a deterministic workflow id, Temporal's USE_EXISTING policy, a cooldown.
 import { createHash } from 'node:crypto';
-import { signPlan } from './signing.ts';
+import { signPlan, signStarter } from './signing.ts';
 import { compileWorkflowOptions, type Client, type WorkflowStartOptions } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 import type { Plan } from '../contract/plan.ts';
@@ -121,7 +121,9 @@ export async function startDeduplicated(client: Client, start: DedupStart): Prom
       return { decision: 'suppressed', run: workflowId, until: new Date(closed.getTime() + start.cooldownMs).toISOString() };
     }
   }
-  const input: RunInput = { plan: start.plan, params: start.params, trigger: start.trigger, signatures: signPlan(start.plan) };
+  // An alert started it: no person did, so no approver is its starter.
+  const started_by = signStarter({ identity: `alert:${start.plan.name}`, workflow_id: workflowId, plan_hash: start.plan.hash });
+  const input: RunInput = { plan: start.plan, params: start.params, trigger: start.trigger, signatures: signPlan(start.plan), started_by };
   const { started, runId } = await startOrAttach(client, {
     workflowId,
     taskQueue: start.taskQueue,

@@ -5,7 +5,7 @@ import { defineSearchAttributeKey, SearchAttributeType, TemporalFailure } from '
 import type { Plan } from '../contract/plan.ts';
 import { statusQuery, WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
 import type { Trigger } from '../contract/trigger.ts';
-import { signPlan } from './signing.ts';
+import { signPlan, signStarter, starterIdentity } from './signing.ts';
 
 export const RUNBOOK_KEY = defineSearchAttributeKey('ReboundRunbook', SearchAttributeType.KEYWORD);
 export const MODE_KEY = defineSearchAttributeKey('ReboundMode', SearchAttributeType.KEYWORD);
@@ -19,12 +19,14 @@ export async function startRun(
   client: Client,
   plan: Plan,
   params: Record<string, string | number | boolean>,
-  options: { taskQueue: string; workflowId?: string; trigger?: Trigger },
+  options: { taskQueue: string; workflowId?: string; trigger?: Trigger; startedBy?: string },
 ): Promise<WorkflowHandle> {
+  const workflowId = options.workflowId ?? newRunId(plan);
+  const started_by = signStarter({ identity: options.startedBy ?? starterIdentity(), workflow_id: workflowId, plan_hash: plan.hash });
   return client.workflow.start(WORKFLOW_TYPE, {
     taskQueue: options.taskQueue,
-    workflowId: options.workflowId ?? newRunId(plan),
-    args: [{ plan, params, ...(options.trigger ? { trigger: options.trigger } : {}), signatures: signPlan(plan) }],
+    workflowId,
+    args: [{ plan, params, ...(options.trigger ? { trigger: options.trigger } : {}), signatures: signPlan(plan), started_by }],
     typedSearchAttributes: [
       { key: RUNBOOK_KEY, value: plan.name },
       { key: MODE_KEY, value: plan.mode },

@@ -6,7 +6,7 @@ import type { Plan } from '../contract/plan.ts';
 import { WORKFLOW_TYPE, type RunInput } from '../contract/run.ts';
 import type { ScheduleOverlap, ScheduleTriggerPlan } from '../contract/trigger.ts';
 import { MODE_KEY, RUNBOOK_KEY } from './runs.ts';
-import { keyFingerprint, signingKey, signPlan } from './signing.ts';
+import { keyFingerprint, signingKey, signPlan, signStarter } from './signing.ts';
 
 /** Schedule memo key marking a schedule as Rebound's (its value: the runbook file); prune only touches these. */
 const MANAGED = 'rebound_runbook_file';
@@ -59,6 +59,8 @@ export function scheduleOptions(d: DesiredSchedule): ScheduleOptions {
     params: resolveParams(d.plan, d.schedule.params),
     trigger: { kind: 'schedule', schedule: { id: d.id } },
     signatures: signPlan(d.plan, key),
+    // Temporal appends the scheduled time to the id, so the statement covers the prefix.
+    started_by: signStarter({ identity: `schedule:${d.id}`, workflow_id: `${d.id}:scheduled`, prefix: true, plan_hash: d.plan.hash }, key),
   };
   return {
     scheduleId: d.id,

@@ -1,7 +1,9 @@
 // Signing plans before they start: the Ed25519 key from REBOUND_SIGNING_KEY signs a plan and each child plan in it, so workers run only what a trusted starter compiled.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
+import { starterStatement, type StarterStatement } from '../contract/approvals.ts';
 import { canonicalJson, planStatement, type PlanSignatures } from '../contract/canonical.ts';
 import type { Plan } from '../contract/plan.ts';
 
@@ -55,14 +57,29 @@ export function signPlan(plan: Plan, key: KeyObject = signingKey()): PlanSignatu
   return out;
 }
 
-/** Writes a new key pair: `signing.key` (0600, for starters) and `signing.pub` (for workers). */
-export function generateKeyPair(dir: string): { privatePath: string; publicPath: string; fingerprint: string } {
+/** Writes a new key pair: `<purpose>-<id>.key` (0600, for starters or the approval service) and `.pub` (for workers). */
+export function generateKeyPair(dir: string, purpose: 'signing' | 'approval' = 'signing'): { privatePath: string; publicPath: string; fingerprint: string } {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const fingerprint = keyFingerprint(publicKey);
-  const privatePath = join(dir, `signing-${fingerprint}.key`);
-  const publicPath = join(dir, `signing-${fingerprint}.pub`);
+  const privatePath = join(dir, `${purpose}-${fingerprint}.key`);
+  const publicPath = join(dir, `${purpose}-${fingerprint}.pub`);
   writeFileSync(privatePath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
   writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644, flag: 'wx' });
   return { privatePath, publicPath, fingerprint };
+}
+
+/** The name a run is started under: REBOUND_IDENTITY, else the login name. What self-approval is checked against. */
+export function starterIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.REBOUND_IDENTITY) return env.REBOUND_IDENTITY;
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Signs who starts which workflow (or, for a schedule, which id prefix) with the plan key. */
+export function signStarter(s: Omit<StarterStatement, 'key' | 'sig'>, key: KeyObject = signingKey()): StarterStatement {
+  return { ...s, key: keyFingerprint(key), sig: sign(null, Buffer.from(starterStatement(s)), key).toString('base64') };
 }

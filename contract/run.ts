@@ -1,5 +1,6 @@
 // What the interpreter workflow and its clients share: input, status, signals, queries, activity input.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
+import type { SignedVote, StarterStatement, VoteRecord } from './approvals.ts';
 import type { PlanSignature, PlanSignatures } from './canonical.ts';
 import type { Plan, Phase, Execution } from './plan.ts';
 import type { Trigger } from './trigger.ts';
@@ -21,6 +22,8 @@ export interface RunInput {
   trigger?: Trigger;
   /** Signatures of the plan and its children by plan hash (client/signing.ts); a worker runs no unsigned plan. */
   signatures?: PlanSignatures;
+  /** Who started the run, signed with the plan key (client/signing.ts): what self-approval is checked against. */
+  started_by?: StarterStatement;
 }
 
 export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
@@ -43,6 +46,8 @@ export interface StepState {
   /** Which worker ran the step's last attempt (`pid@host`), and on which task queue. */
   worker?: string;
   task_queue?: string;
+  /** An approval step's ballots (patch approval-policy): each counted or refused, with why. */
+  votes?: VoteRecord[];
 }
 
 export interface Objective {
@@ -70,8 +75,11 @@ export interface RunStatus {
 
 export interface Decision {
   step: string;
+  /** Unverified: what a raw signal claims. Only a vote the approval service signed names a person. */
   by?: string;
   reason?: string;
+  /** The vote as the approval service (`rebound serve`) signed it for the person it authenticated. */
+  signed?: SignedVote;
 }
 
 export const approveSignal = defineSignal<[Decision]>('approve');

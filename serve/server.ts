@@ -1,7 +1,11 @@
 // Builds and runs the `rebound serve` HTTP server: Fastify with a 512 KB body limit, raw bodies (for signatures), TLS if asked.
+import type { KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Client } from '@temporalio/client';
+import { approvalKey } from '../client/approvals.ts';
+import { registerApprovalRoutes } from './approvals.ts';
+import { loadApprovers, type Approvers } from './approvers.ts';
 import { AuthConfigError, loadAuthKeys, type AuthKeys } from './auth.ts';
 import { DEFAULT_LIMITS, type Limits } from './limits.ts';
 import type { Log } from './log.ts';
@@ -22,6 +26,10 @@ export interface ServeOptions {
   limits?: Partial<Limits>;
   /** `/metrics` asks for the bearer token (REBOUND_SERVE_TOKEN must be set). */
   metricsAuth?: boolean;
+  /** The approvers file: turns on the approval API (REBOUND_APPROVAL_KEY signs the votes). */
+  approvers?: string;
+  /** CA of approvers' client certificates (mTLS); needs --tls-cert/--tls-key. */
+  clientCa?: string;
 }
 
 export interface RunningServe {
@@ -31,10 +39,24 @@ export interface RunningServe {
   close(): Promise<void>;
 }
 
-function httpsOptions(options: ServeOptions): { cert: Buffer; key: Buffer } | undefined {
+function httpsOptions(options: ServeOptions): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean } | undefined {
+  if (options.clientCa && !options.tlsCert) throw new AuthConfigError('--client-ca needs HTTPS: give --tls-cert and --tls-key too');
   if (!options.tlsCert && !options.tlsKey) return undefined;
   if (!options.tlsCert || !options.tlsKey) throw new Error('--tls-cert and --tls-key go together: give both for HTTPS, or neither');
-  return { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) };
+  const base = { cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) };
+  // A certificate is asked for, not required: alert senders and token holders connect without one.
+  return options.clientCa ? { ...base, ca: readFileSync(options.clientCa), requestCert: true, rejectUnauthorized: false } : base;
+}
+
+/** The approvers and the key that signs their votes, when the approval API is on. */
+function loadApprovals(options: ServeOptions): { approvers: Approvers; key: KeyObject } | undefined {
+  if (!options.approvers) return undefined;
+  const approvers = loadApprovers(options.approvers);
+  try {
+    return { approvers, key: approvalKey() };
+  } catch (error) {
+    throw new AuthConfigError((error as Error).message);
+  }
 }
 
 /** Fastify's own refusals (body too large, bad content) in our shape, counted and logged. */
@@ -71,6 +93,7 @@ function loadKeys(options: ServeOptions): AuthKeys {
 
 export async function startServe(options: ServeOptions, client: Client, log: Log): Promise<RunningServe> {
   let keys: AuthKeys = loadKeys(options);
+  let approvals = loadApprovals(options);
   let runbooks: AlertRunbook[] = loadRunbooks(options.runbooks, log);
   const metrics = createMetrics();
   const https = httpsOptions(options);
@@ -93,15 +116,22 @@ export async function startServe(options: ServeOptions, client: Client, log: Log
       return { ready: problems.length === 0, problems };
     },
   });
+  registerApprovalRoutes(app, { client, log, metrics, approvals: () => approvals });
   await app.listen({ host: options.host, port: options.port });
   const address = app.server.address() as { port: number };
   const url = `${https ? 'https' : 'http'}://${options.host.includes(':') ? `[${options.host}]` : options.host}:${address.port}`;
-  log('info', 'listening', { url, task_queue: options.taskQueue, runbooks: runbooks.map((r) => r.plan.name) });
+  log('info', 'listening', {
+    url,
+    task_queue: options.taskQueue,
+    runbooks: runbooks.map((r) => r.plan.name),
+    approvers: approvals ? Object.keys(approvals.approvers) : undefined,
+  });
   return {
     url,
     reload() {
       try {
         keys = loadKeys(options);
+        approvals = loadApprovals(options);
         runbooks = loadRunbooks(options.runbooks, log);
       } catch (error) {
         log('error', 'reload failed; still serving what was loaded', { error: (error as Error).message });

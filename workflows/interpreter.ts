@@ -4,7 +4,8 @@ import { checkTrust } from './trust.ts';
 import { resolveParams } from '../contract/params.ts';
 import type { Ctx } from './perform.ts';
 import { runPhase, type Run } from './phases.ts';
-import { approveSignal, rejectSignal, statusQuery, type RunInput, type RunStatus, type StepState } from '../contract/run.ts';
+import { approveSignal, rejectSignal, statusQuery, type Decision, type RunInput, type RunStatus, type StepState } from '../contract/run.ts';
+import { MAX_BALLOTS } from './approval.ts';
 import { drillReport } from './report.ts';
 import { triggerOf } from './trigger.ts';
 
@@ -31,15 +32,24 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
     ]),
   );
   const status: RunStatus = { runbook: plan.name, plan_hash: plan.hash, mode: plan.mode, state: 'running', started_at: now(), steps: [...states.values()] };
-  const ctx: Ctx = { plan, runId: workflowInfo().workflowId, approvals: { decisions: new Map() } };
+  const ctx: Ctx = {
+    plan,
+    runId: workflowInfo().workflowId,
+    approvals: { decisions: new Map(), ballots: new Map(), recordsOf: (id) => (states.get(id)!.votes ??= []) },
+    ...(input.started_by ? { startedBy: input.started_by } : {}),
+  };
 
   setHandler(statusQuery, () => status);
-  const decide = (decision: 'approved' | 'rejected') => (d: { step: string; by?: string; reason?: string }) => {
-    const state = states.get(d.step);
-    // Only the first decision for a waiting approval counts; late or stray ones are ignored.
-    if (state?.uses === 'approval' && state.status === 'running' && !ctx.approvals.decisions.has(d.step)) {
-      ctx.approvals.decisions.set(d.step, { ...d, decision });
-    }
+  const decide = (decision: 'approved' | 'rejected') => (d: Decision) => {
+    const state = states.get(d?.step);
+    // Only a waiting approval takes ballots; late or stray ones are ignored.
+    if (state?.uses !== 'approval' || state.status !== 'running') return;
+    // Runs recorded before approval-policy: the first decision counts, as the signal says.
+    if (!ctx.approvals.decisions.has(d.step)) ctx.approvals.decisions.set(d.step, { ...d, decision });
+    const ballots = ctx.approvals.ballots.get(d.step) ?? [];
+    ctx.approvals.ballots.set(d.step, ballots);
+    const ballot = { decision: decision === 'approved' ? 'approve' : 'reject', by: d.by, reason: d.reason, signed: d.signed, received_at: now() } as const;
+    if (ballots.length < MAX_BALLOTS) ballots.push(ballot);
   };
   setHandler(approveSignal, decide('approved'));
   setHandler(rejectSignal, decide('rejected'));

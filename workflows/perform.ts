@@ -1,39 +1,29 @@
 // The work of one step in the interpreter: an activity (on its site's queue), an approval wait, a durable sleep, or a child runbook.
-import {
-  ActivityCancellationType,
-  ActivityFailure,
-  condition,
-  executeChild,
-  patched,
-  proxyActivities,
-  sleep,
-  TimeoutFailure,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, executeChild, patched, proxyActivities, sleep, TimeoutFailure, workflowInfo } from '@temporalio/workflow';
 import type { z } from 'zod';
+import { runApproval, type Approvals } from './approval.ts';
+import type { StarterStatement } from '../contract/approvals.ts';
 import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
 import type { PlanSignatures } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
 import { secretPaths } from '../contract/expression.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
-import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type Decision, type RunInput, type RunStatus } from '../contract/run.ts';
+import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type RunInput, type RunStatus } from '../contract/run.ts';
 
 /** Raised by a step that ends in a failure decided inside the workflow (rejected approval). */
 export class StepRejected extends Error {}
-
-export interface Approvals {
-  decisions: Map<string, { decision: 'approved' | 'rejected' } & Decision>;
-}
 
 export interface Ctx {
   plan: Plan;
   runId: string;
   approvals: Approvals;
+  /** Who started the run (signed), for the self-approval rule. */
+  startedBy?: StarterStatement;
   /** Set once the run has checked its plan's signatures (patch trusted-plans): passed to every activity and child. */
   signatures?: PlanSignatures;
 }
 
-type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };
+export type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };
 
 /** A step with a site goes to that site's task queue, and waits only so long for a worker there. */
 function siteOptions(step: PlanStep): { taskQueue?: string; scheduleToStartTimeout?: number } {
@@ -90,25 +80,6 @@ async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx:
     secrets: ctx.plan.secrets,
     ...(ctx.signatures ? { plan_hash: ctx.plan.hash, signature: ctx.signatures[ctx.plan.hash], secret_paths: secretPaths(step.with) } : {}),
   });
-}
-
-async function runApproval(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
-  const timeout = parseDuration(String(input.timeout ?? '1h')) ?? 3_600_000;
-  const decided = await condition(() => ctx.approvals.decisions.has(step.id), timeout);
-  const decision = ctx.approvals.decisions.get(step.id);
-  const outcome =
-    decided && decision
-      ? { decision: decision.decision, by: decision.by ?? 'unknown', reason: decision.reason ?? '', timed_out: false }
-      : {
-          decision: input.on_timeout === 'approve' ? 'approved' : 'rejected',
-          by: 'timeout',
-          reason: `no decision within ${String(input.timeout ?? '1h')}`,
-          timed_out: true,
-        };
-  if (outcome.decision === 'rejected') {
-    throw new StepRejected(`rejected by ${outcome.by}${outcome.reason ? `: ${outcome.reason}` : ''}`);
-  }
-  return { outputs: outcome, attempt: 1 };
 }
 
 async function runChild(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {

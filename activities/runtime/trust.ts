@@ -38,30 +38,38 @@ function keyFiles(spec: string): string[] {
     );
 }
 
-let cached: { spec: string; keys: Map<string, KeyObject> } | undefined;
+const cached = new Map<string, { spec: string; keys: Map<string, KeyObject> }>();
 
-/** The trusted keys by fingerprint. Throws, saying what to set, when none are configured. */
-export function trustedKeys(env: NodeJS.ProcessEnv = process.env): Map<string, KeyObject> {
-  const spec = env[TRUSTED_KEYS_ENV] ?? '';
-  if (cached?.spec === spec) return cached.keys;
-  if (!spec)
-    throw new Error(
-      `no trusted plan keys: set ${TRUSTED_KEYS_ENV} to the public key file(s) or folder of the starters this worker obeys (rebound keys generate)`,
-    );
+/** Ed25519 public keys by fingerprint from the files an environment variable names; throws, naming the variable, when it holds none. */
+export function publicKeys(name: string, what: string, env: NodeJS.ProcessEnv = process.env): Map<string, KeyObject> {
+  const spec = env[name] ?? '';
+  const hit = cached.get(name);
+  if (hit?.spec === spec) return hit.keys;
+  if (!spec) throw new Error(`no trusted ${what} keys: set ${name} to the public key file(s) or folder (rebound keys generate)`);
   const keys = new Map<string, KeyObject>();
   for (const file of keyFiles(spec)) {
     let key: KeyObject;
     try {
       key = createPublicKey(readFileSync(file));
     } catch (error) {
-      throw new Error(`${TRUSTED_KEYS_ENV}: cannot read the public key ${file}: ${(error as Error).message}`);
+      throw new Error(`${name}: cannot read the public key ${file}: ${(error as Error).message}`);
     }
-    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${TRUSTED_KEYS_ENV}: ${file} is not an Ed25519 public key`);
+    if (key.asymmetricKeyType !== 'ed25519') throw new Error(`${name}: ${file} is not an Ed25519 public key`);
     keys.set(fingerprint(key), key);
   }
-  if (keys.size === 0) throw new Error(`${TRUSTED_KEYS_ENV}=${spec} holds no .pub key`);
-  cached = { spec, keys };
+  if (keys.size === 0) throw new Error(`${name}=${spec} holds no .pub key`);
+  cached.set(name, { spec, keys });
   return keys;
+}
+
+/** The trusted plan keys by fingerprint. Throws, saying what to set, when none are configured. */
+export function trustedKeys(env: NodeJS.ProcessEnv = process.env): Map<string, KeyObject> {
+  if (!env[TRUSTED_KEYS_ENV]) {
+    throw new Error(
+      `no trusted plan keys: set ${TRUSTED_KEYS_ENV} to the public key file(s) or folder of the starters this worker obeys (rebound keys generate)`,
+    );
+  }
+  return publicKeys(TRUSTED_KEYS_ENV, 'plan', env);
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');

@@ -1,4 +1,5 @@
 // A run's report as data: objectives against measured RTO/RPO, the step timeline, approvals and the changes made (or, in drills, would be), its child runbooks' included.
+import type { VoteRecord } from '../../contract/approvals.ts';
 import type { Plan, PlanStep } from '../../contract/plan.ts';
 import type { RunInput, RunStatus, StepState } from '../../contract/run.ts';
 import { flatRun, type RunTree } from '../run-tree.ts';
@@ -25,6 +26,10 @@ export interface ApprovalEntry {
   reason: string;
   at?: string;
   timed_out: boolean;
+  /** Nobody decided: on_timeout approved it. */
+  auto_approved?: boolean;
+  /** Every ballot, counted or refused (runs under approval-policy). */
+  votes?: VoteRecord[];
 }
 
 export interface ChangeEntry {
@@ -122,6 +127,8 @@ function approvals(status: RunStatus): ApprovalEntry[] {
         reason: String(o.reason ?? rejected?.[2] ?? s.reason ?? ''),
         ...(s.ended_at ? { at: s.ended_at } : {}),
         timed_out: o.timed_out === true,
+        ...(o.timed_out === true && o.decision === 'approved' ? { auto_approved: true } : {}),
+        ...(s.votes?.length ? { votes: s.votes } : {}),
       };
     });
 }

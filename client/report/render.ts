@@ -51,9 +51,27 @@ function timelineRows(report: Report): string[][] {
 function approvalRows(report: Report): string[][] {
   return [
     ['step', 'decision', 'by', 'when', 'why'],
-    ...report.approvals.map((a) => [a.step, a.decision + (a.timed_out ? ' (timed out)' : ''), a.by, a.at ?? '', a.reason]),
+    ...report.approvals.map((a) => [
+      a.step,
+      a.decision + (a.auto_approved ? ' (AUTO-APPROVED: nobody decided in time)' : a.timed_out ? ' (timed out)' : ''),
+      a.by,
+      a.at ?? '',
+      a.reason,
+    ]),
   ];
 }
+
+/** Every ballot of every approval: who, how they proved it, when, and whether it counted (and if not, why). */
+function voteRows(report: Report): string[][] {
+  return [
+    ['step', 'who', 'vote', 'channel', 'when', 'counted'],
+    ...report.approvals.flatMap((a) =>
+      (a.votes ?? []).map((v) => [a.step, v.by, v.decision, v.channel, v.at, v.counted ? 'yes' : `REFUSED: ${v.refused ?? ''}`]),
+    ),
+  ];
+}
+
+const hasVotes = (report: Report) => report.approvals.some((a) => a.votes?.length);
 
 function changeRows(report: Report): string[][] {
   return [
@@ -103,6 +121,7 @@ export function renderMarkdown(report: Report): string {
   out.push('## Objectives', '', mdTable(objectiveRows(report)), '');
   out.push('## Timeline', '', ganttSvg(report.timeline, report.origin.at), '', mdTable(timelineRows(report)), '');
   out.push('## Approvals', '', report.approvals.length ? mdTable(approvalRows(report)) : 'No approvals were asked for.', '');
+  if (hasVotes(report)) out.push('### Votes', '', mdTable(voteRows(report)), '');
   out.push(`## ${changesTitle(report)}`, '', report.changes.length ? mdTable(changeRows(report)) : 'No production step ran.', '');
   const checks = preflights(report, (step, line) => `- \`${step}\`: ${line}`);
   if (checks.length) out.push('### Preflight results', '', ...checks, '');
@@ -129,6 +148,7 @@ export function renderHtml(report: Report): string {
   out.push('<h2>Objectives</h2>', htmlTable(objectiveRows(report)));
   out.push('<h2>Timeline</h2>', ganttSvg(report.timeline, report.origin.at), htmlTable(timelineRows(report)));
   out.push('<h2>Approvals</h2>', report.approvals.length ? htmlTable(approvalRows(report)) : '<p>No approvals were asked for.</p>');
+  if (hasVotes(report)) out.push('<h3>Votes</h3>', htmlTable(voteRows(report)));
   out.push(`<h2>${escapeXml(changesTitle(report))}</h2>`, report.changes.length ? htmlTable(changeRows(report)) : '<p>No production step ran.</p>');
   const checks = preflights(report, (step, line) => `<li><code>${escapeXml(step)}</code>: ${escapeXml(line)}</li>`);
   if (checks.length) out.push('<h3>Preflight results</h3>', `<ul>${checks.join('')}</ul>`);

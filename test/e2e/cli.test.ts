@@ -8,7 +8,9 @@ import { runbookJsonSchema } from '../../compiler/json-schema.ts';
 import { rebound } from '../helpers/cli.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
-import { uniqueSite } from '../helpers/runs.ts';
+import { connect, uniqueSite } from '../helpers/runs.ts';
+import type { Client } from '@temporalio/client';
+import { startApprovalService, type ApprovalService } from '../helpers/approvals.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-cli-'));
 const write = (name: string, text: string) => {
@@ -60,16 +62,24 @@ describe('rebound validate / plan / schema (no server)', () => {
 
 describe('rebound run / status / approve / reject / cancel / list (real server and worker)', () => {
   let worker: WorkerProcess;
+  let client: Client;
+  let approvals: ApprovalService;
   let http: Awaited<ReturnType<typeof startHttpServer>>;
   const site = uniqueSite('cli');
   const env = () => ({ TEMPORAL_ADDRESS: inject('temporalAddress') });
+  // approve/reject go through serve's approval API, as carol.
+  const approver = () => ({ ...env(), REBOUND_APPROVALS_URL: approvals.url, REBOUND_APPROVER_TOKEN: approvals.tokens.carol! });
 
   beforeAll(async () => {
     http = await startHttpServer({ '/down': (_q, res) => void res.writeHead(503).end('down') });
     // A worker process can take a minute to start on a busy machine.
     worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), startTimeoutMs: 120_000 });
+    client = await connect(inject('temporalAddress'));
+    approvals = await startApprovalService(client);
   }, 180_000);
   afterAll(async () => {
+    await approvals?.close();
+    await client?.connection.close();
     await worker?.kill();
     await http?.close();
   });
@@ -112,10 +122,10 @@ describe('rebound run / status / approve / reject / cancel / list (real server a
     // The table, as a person reads it, says so too.
     const status = (await rebound(['status', id], env())).stdout;
     expect(status).toMatch(/gate\s+approval\s+main\s+running/);
-    const wrong = await rebound(['approve', id, 'go'], env());
+    const wrong = await rebound(['approve', id, 'go'], approver());
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('not an approval');
-    const approved = await rebound(['approve', id, 'gate', '--by', 'carol', '--reason', 'ok'], env());
+    const approved = await rebound(['approve', id, 'gate', '--reason', 'ok'], approver());
     expect(approved).toMatchObject({ code: 0 });
     const final = await statusUntil(id, (s) => s.state !== 'running', 'the end');
     expect(final.state).toBe('succeeded');
@@ -125,7 +135,7 @@ describe('rebound run / status / approve / reject / cancel / list (real server a
     const other = `cli-${randomBytes(4).toString('hex')}`;
     expect((await rebound(['run', file, '--site', site, '--id', other, '--no-wait'], env())).code).toBe(0);
     await statusUntil(other, gateRunning, 'gate running');
-    expect((await rebound(['reject', other, 'gate', '--reason', 'not today'], env())).code).toBe(0);
+    expect((await rebound(['reject', other, 'gate', '--reason', 'not today'], approver())).code).toBe(0);
     const rejected = await statusUntil(other, (s) => s.state !== 'running', 'the end');
     expect(rejected.state).toBe('failed');
     expect(rejected.steps[0]).toMatchObject({ status: 'failed', reason: expect.stringContaining('not today') });

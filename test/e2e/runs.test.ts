@@ -1,7 +1,8 @@
 // Whole runbooks on the real Temporal server with `rebound worker` as a separate process: graph, if, retries, failures, approvals, children, cancel, drills.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
-import { approveSignal, rejectSignal, type RunStatus } from '../../contract/run.ts';
+import type { RunStatus } from '../../contract/run.ts';
+import { startApprovalService, type ApprovalService } from '../helpers/approvals.ts';
 import { rebound } from '../helpers/cli.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
@@ -13,6 +14,7 @@ const site = uniqueSite('runs');
 let worker: WorkerProcess;
 let client: Client;
 let http: Awaited<ReturnType<typeof startHttpServer>>;
+let approvals: ApprovalService;
 
 beforeAll(async () => {
   http = await startHttpServer({
@@ -24,11 +26,13 @@ beforeAll(async () => {
   // A worker process can take a minute to start on a busy machine.
   worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), startTimeoutMs: 120_000 });
   client = await connect(inject('temporalAddress'));
+  approvals = await startApprovalService(client);
 }, 180_000);
 
 afterAll(async () => {
   await worker?.kill();
   await http?.close();
+  await approvals?.close();
 });
 
 describe('runs on a real Temporal server and worker process', () => {
@@ -131,7 +135,7 @@ describe('runs on a real Temporal server and worker process', () => {
     it('approved by a person', async () => {
       const handle = await start(client, plan(), site);
       await waitFor(handle, (s) => stepOf(s, 'approve').status === 'running');
-      await handle.signal(approveSignal, { step: 'approve', by: 'alice', reason: 'primary is gone' });
+      expect((await approvals.vote(handle.workflowId, 'approve', 'approve', 'alice', 'primary is gone')).body.recorded).toMatchObject({ counted: true });
       const status = await finalStatus(handle);
       expect(status.state).toBe('succeeded');
       expect(stepOf(status, 'approve').outputs).toMatchObject({ decision: 'approved', by: 'alice', reason: 'primary is gone', timed_out: false });
@@ -141,7 +145,7 @@ describe('runs on a real Temporal server and worker process', () => {
     it('rejected: the run fails and names who rejected it', async () => {
       const handle = await start(client, plan(), site);
       await waitFor(handle, (s) => stepOf(s, 'approve').status === 'running');
-      await handle.signal(rejectSignal, { step: 'approve', by: 'bob', reason: 'it is a drill' });
+      expect((await approvals.vote(handle.workflowId, 'approve', 'reject', 'bob', 'it is a drill')).body.recorded).toMatchObject({ counted: true });
       const status = await finalStatus(handle);
       expect(status.state).toBe('failed');
       expect(stepOf(status, 'approve').reason).toBe('rejected by bob: it is a drill');
@@ -180,7 +184,8 @@ describe('runs on a real Temporal server and worker process', () => {
     const plan = planOf(`${head}  steps:\n    - {id: sub, uses: runbook, with: {path: child.yaml}}\n`, { files: { 'child.yaml': child } });
     const handle = await start(client, plan, site);
     await waitFor(client.workflow.getHandle(`${handle.workflowId}.sub`), (s) => stepOf(s, 'approve').status === 'running');
-    const cli = (args: string[]) => rebound(args, { TEMPORAL_ADDRESS: inject('temporalAddress') });
+    const cli = (args: string[]) =>
+      rebound(args, { TEMPORAL_ADDRESS: inject('temporalAddress'), REBOUND_APPROVALS_URL: approvals.url, REBOUND_APPROVER_TOKEN: approvals.tokens.carol! });
     const shown = await cli(['status', handle.workflowId]);
     expect(shown.stdout).toMatch(/sub\s+runbook\s+main\s+running/);
     expect(shown.stdout).toMatch(/sub\.approve\s+approval\s+main\s+running/);
@@ -189,7 +194,7 @@ describe('runs on a real Temporal server and worker process', () => {
     const wrong = await cli(['approve', handle.workflowId, 'sub.nope']);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain(`run ${handle.workflowId} has no step "sub.nope"; its steps are sub, sub.approve, sub.done`);
-    const approved = await cli(['approve', handle.workflowId, 'sub.approve', '--by', 'carol']);
+    const approved = await cli(['approve', handle.workflowId, 'sub.approve']);
     expect(approved.stderr).toBe('');
     expect(approved.stdout).toContain(`approved ${handle.workflowId} sub.approve as carol`);
     expect((await finalStatus(handle)).state).toBe('succeeded');

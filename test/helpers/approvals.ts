@@ -1,0 +1,64 @@
+// Test helpers for approvals: an in-process `rebound serve` with an approvers file of named tokens (and mTLS subjects), and a vote through its API as one of them.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { stringify } from 'yaml';
+import type { VoteRecord } from '../../contract/approvals.ts';
+import { startServe, type RunningServe } from '../../serve/server.ts';
+
+/** The people every approval test knows: alice, bob and carol are SREs, dave is a developer. */
+export const PEOPLE: Record<string, { groups: string[]; certificate?: string }> = {
+  alice: { groups: ['sre'] },
+  bob: { groups: ['sre'] },
+  carol: { groups: ['sre', 'dba'], certificate: 'carol' },
+  dave: { groups: ['dev'] },
+};
+
+export interface ApprovalService {
+  url: string;
+  dir: string;
+  tokens: Record<string, string>;
+  approvers: string;
+  /** Posts a decision as `who` (by token); the answer's status and body. */
+  vote(run: string, step: string, decision: 'approve' | 'reject', who: string, reason?: string): Promise<{ status: number; body: VoteAnswer }>;
+  close(): Promise<void>;
+}
+
+export interface VoteAnswer {
+  error?: string;
+  recorded?: VoteRecord | null;
+}
+
+/** Writes an approvers file with a fresh token per person and starts serve with it (TLS options passed through). */
+export async function startApprovalService(client: Client, tls: { tlsCert?: string; tlsKey?: string; clientCa?: string } = {}): Promise<ApprovalService> {
+  const dir = mkdtempSync(join(tmpdir(), 'rebound-approvals-'));
+  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((name) => [name, randomBytes(32).toString('base64url')]));
+  const approvers = join(dir, 'approvers.yaml');
+  const file = Object.fromEntries(
+    Object.entries(PEOPLE).map(([name, p]) => [
+      name,
+      { token_sha256: createHash('sha256').update(tokens[name]!).digest('hex'), groups: p.groups, ...(p.certificate ? { certificate: p.certificate } : {}) },
+    ]),
+  );
+  writeFileSync(approvers, stringify({ approvers: file }));
+  // Alert routes need their own credential; these tests use only the approval API.
+  process.env.REBOUND_SERVE_TOKEN ??= randomBytes(32).toString('hex');
+  const server: RunningServe = await startServe({ runbooks: dir, host: '127.0.0.1', port: 0, taskQueue: 'unused', approvers, ...tls }, client, () => {});
+  return {
+    url: server.url,
+    dir,
+    tokens,
+    approvers,
+    async vote(run, step, decision, who, reason = '') {
+      const response = await fetch(`${server.url}/v1/approvals/${encodeURIComponent(run)}/${encodeURIComponent(step)}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens[who] ?? who}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ decision, reason }),
+      });
+      return { status: response.status, body: (await response.json()) as VoteAnswer };
+    },
+    close: () => server.close(),
+  };
+}
