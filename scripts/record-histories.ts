@@ -6,7 +6,9 @@ import { compile } from '../compiler/index.ts';
 import { finalStatus, startRun } from '../client/runs.ts';
 import { approveSignal, rejectSignal, statusQuery } from '../contract/run.ts';
 import { connectClient } from '../client/connection.ts';
+import { approvalKey, castVote, recordedVote } from '../client/approvals.ts';
 import { createWorker } from '../worker/worker.ts';
+import { useLocalKeys } from '../stack/keys.ts';
 import { startTemporal } from '../stack/temporal.ts';
 import { DATA, ensureTemporalCli } from '../stack/tools.ts';
 import { SCENARIOS } from '../test/replay/scenarios.ts';
@@ -19,6 +21,8 @@ const out = resolve(process.argv[2] ?? 'test/replay/histories');
 // Old histories are what runs in flight look like: never overwrite one, add new scenarios.
 const force = process.argv.includes('--force');
 mkdirSync(out, { recursive: true });
+// Runs are signed (trusted-plans) and votes too (approval-policy): a local pair of each.
+useLocalKeys(join(DATA, 'record'));
 const server = await startTemporal({ dir: join(DATA, 'record') });
 process.env.TEMPORAL_ADDRESS = server.address;
 const worker = await createWorker({ taskQueue: 'record' });
@@ -55,6 +59,21 @@ try {
         by: 'recorder',
         reason: 'replay scenario',
       });
+    }
+    if (scenario.votes) {
+      const { step, forged, voters } = scenario.votes;
+      await waitRunning(step);
+      await handle.signal(approveSignal, { step, by: forged, reason: 'replay scenario' });
+      for (const [name, groups] of Object.entries(voters)) {
+        const cast = await castVote(
+          client,
+          { run: handle.workflowId, step, decision: 'approve', reason: 'replay scenario' },
+          { name, groups, channel: 'token' },
+          approvalKey(),
+        );
+        // One at a time, so the history holds each check before the next ballot.
+        while (!(await recordedVote(client, cast.run, cast.step, cast.vote))) await new Promise((r) => setTimeout(r, 100));
+      }
     }
     if (scenario.cancelWhenRunning) {
       await waitRunning(scenario.cancelWhenRunning);

@@ -18,6 +18,8 @@ export interface Scenario {
   mode?: 'run' | 'drill';
   /** Signals sent once the named approval step is running. */
   approve?: { step: string; decision: 'approve' | 'reject' };
+  /** Under approval-policy: a forged raw signal, then votes the approval service signs for these people (name → groups). */
+  votes?: { step: string; forged: string; voters: Record<string, string[]> };
   cancelWhenRunning?: string;
   /** Sites the recorder starts a worker for (task queue rebound-<site>) while recording. */
   sites?: string[];
@@ -57,6 +59,14 @@ export const SCENARIOS: Scenario[] = [
     - {id: act, uses: log, needs: [gate], with: {message: "\${{ steps.gate.outputs.by }}"}}
 `,
     approve: { step: 'gate', decision: 'approve' },
+  },
+  {
+    name: 'approval-policy',
+    runbook: `${head('approval-policy')}  steps:
+    - {id: gate, uses: approval, with: {timeout: 5m, approvers: ["group:sre"], min_approvals: 2}}
+    - {id: act, uses: log, needs: [gate], with: {message: "\${{ steps.gate.outputs.by }}"}}
+`,
+    votes: { step: 'gate', forged: 'security-officer@corp', voters: { dave: ['dev'], alice: ['sre'], bob: ['sre'] } },
   },
   {
     name: 'approval-timeout-child',
