@@ -88,7 +88,15 @@ async function runChild(step: PlanStep, input: Record<string, unknown>, ctx: Ctx
   const workflowId = `${workflowInfo().workflowId}.${step.id}`;
   const status = await executeChild<(input: RunInput) => Promise<RunStatus>>(WORKFLOW_TYPE, {
     workflowId,
-    args: [{ plan, params: (input.params ?? {}) as RunInput['params'], ...(ctx.signatures ? { signatures: ctx.signatures } : {}) }],
+    // The parent's starter is the child's: its id extends the parent's, which the statement covers.
+    args: [
+      {
+        plan,
+        params: (input.params ?? {}) as RunInput['params'],
+        ...(ctx.signatures ? { signatures: ctx.signatures } : {}),
+        ...(ctx.startedBy ? { started_by: ctx.startedBy } : {}),
+      },
+    ],
   });
   const outputs = Object.fromEntries(status.steps.filter((s) => s.outputs).map((s) => [s.id, s.outputs!]));
   return { outputs: { status: status.state, workflow_id: workflowId, outputs }, attempt: 1 };
