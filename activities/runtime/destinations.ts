@@ -26,7 +26,7 @@ export function refuseForeignHosts(spec: ActionSpec, input: ActionInput, parsed:
       const hosts = input.secrets[name]?.hosts;
       if (hosts && !hostAllowed(host, hosts)) {
         throw new ActionError(
-          'secret_host_refused',
+          'untrusted',
           `secret "${name}" may go only to ${hosts.join(', ')}; with.${field} points at ${host}, so nothing was sent`,
           {
             retryable: false,

@@ -5,6 +5,7 @@ import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { finalStatus } from '../../client/runs.ts';
+import { hashPlan } from '../../compiler/index.ts';
 
 const head = 'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: readme}\nspec:\n';
 const site = uniqueSite('readme');
@@ -21,6 +22,8 @@ beforeAll(async () => {
     '/always-down': (_req, res) => void (arrived('/always-down'), res.writeHead(500).end('still down')),
     '/down-typed': (_req, res) => void res.writeHead(500).end('down'),
     '/down-untyped': (_req, res) => void res.writeHead(500).end('down'),
+    '/down-older': (_req, res) => void res.writeHead(500).end('down'),
+    '/down-old-plan': (_req, res) => void res.writeHead(500).end('down'),
     '/broken': (_req, res) => void res.writeHead(500).end('broken'),
     '/delayed': (_req, res) => void setTimeout(() => res.writeHead(200).end('late but fine'), 3000),
   });
@@ -145,11 +148,22 @@ describe('README: step semantics on a real server', () => {
       retry: {max_attempts: 4, initial_interval: 100ms, backoff: 1, non_retryable: [${types}]}
       with: {url: "${http.url(path)}"}
 `;
-    // http.check reports a wrong status as failure type "unexpected_status".
-    const listed = await runToEnd(client, planOf(step('/down-typed', 'unexpected_status')), site);
+    // http.check reports a wrong status as failure type "check_failed" (before the failure catalog: "unexpected_status").
+    const listed = await runToEnd(client, planOf(step('/down-typed', 'check_failed')), site);
     expect(listed.state).toBe('failed');
     expect(stepOf(listed, 'probe')).toMatchObject({ status: 'failed', attempt: 1 });
     expect(http.count('/down-typed')).toBe(1);
+
+    // The older name still stops the retries: the compiler lists its code beside it…
+    const older = await runToEnd(client, planOf(step('/down-older', 'unexpected_status')), site);
+    expect(stepOf(older, 'probe')).toMatchObject({ status: 'failed', attempt: 1 });
+    expect(http.count('/down-older')).toBe(1);
+    // …and the interpreter maps it in a plan an older compiler made, which lists the old name alone.
+    const compiled = planOf(step('/down-old-plan', 'unexpected_status'));
+    const { hash: _hash, ...body } = { ...compiled, steps: compiled.steps.map((s) => ({ ...s, retry: { ...s.retry, non_retryable: ['unexpected_status'] } })) };
+    const oldPlan = await runToEnd(client, { ...body, hash: hashPlan(body) }, site);
+    expect(stepOf(oldPlan, 'probe')).toMatchObject({ status: 'failed', attempt: 1 });
+    expect(http.count('/down-old-plan')).toBe(1);
 
     const other = await runToEnd(client, planOf(step('/down-untyped', 'unreachable')), site);
     expect(other.state).toBe('failed');

@@ -104,7 +104,7 @@ describe('etcd.snapshot and etcd.restore on etcd 3.4', () => {
       run(etcdSnapshotImpl, { endpoint: etcd.endpoint, auth: { user: 'root', password: { $secret: 'wrong' } }, service: 'etcd-denied' }),
     );
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.type).toBe('authentication_failed');
+    expect(failure.type).toBe('auth_failed');
     expect(failure.message).toContain('(check the user and password in the secret)');
     expect(failure.message).not.toContain('not-the-password');
     expect(await points().scan('etcd-denied')).toEqual([]);
@@ -132,7 +132,7 @@ describe('etcd.snapshot and etcd.restore on etcd 3.4', () => {
     writeFileSync(file, bytes);
     const failure = await failureOf(run(etcdRestoreImpl, { restore_point: point.id, auth }));
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.type).toBe('corrupt_restore_point');
+    expect(failure.type).toBe('verification_failed');
   });
 
   it(
@@ -171,11 +171,11 @@ describe('etcd.snapshot and etcd.restore on etcd 3.4', () => {
     const id = snap.outputs.restore_point_id as string;
     const none = await failureOf(run(verify, { restore_point: id }));
     expect(none.nonRetryable).toBe(true);
-    expect(none.type).toBe('auth_required');
+    expect(none.type).toBe('invalid_input');
     expect(none.message).toContain('was taken with authentication on (user root)');
     const wrong = await failureOf(run(verify, { restore_point: id, auth: { user: 'root', password: { $secret: 'wrong' } } }));
     expect(wrong.nonRetryable).toBe(true);
-    expect(wrong.type).toBe('authentication_failed');
+    expect(wrong.type).toBe('auth_failed');
     expect(wrong.message).not.toContain('not-the-password');
     // Neither is a verdict on the point.
     expect((await points().find(id)).status).not.toBe('failed');

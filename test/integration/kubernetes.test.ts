@@ -93,7 +93,7 @@ describe('k8s.scale on a real control plane', () => {
 
   it('a Deployment that never becomes ready times out naming its unready pods', { timeout: 90_000 }, async () => {
     const failure = await failureOf(run(k8sScaleImpl, { workloads: ['deployment/stuck'], replicas: 2, timeout: '5s' }));
-    expect(failure.type).toBe('rollout_timeout');
+    expect(failure.type).toBe('timeout');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toMatch(/kubernetes: step "warm-standby": the rollout did not complete within 5s in namespace orders-dr: deployment\/stuck: /);
     expect(failure.message).toMatch(/unready pods: stuck-[a-z0-9]+-[a-z0-9]+ \(Pending: Unschedulable — 0\/1 nodes are available/);
@@ -107,7 +107,7 @@ describe('k8s.scale on a real control plane', () => {
       run(k8sScaleImpl, { workloads: ['deployment/web'], replicas: 1 }, { secrets: { kubeconfig: { env: 'K8S_TEST_NO_RIGHTS' } } }),
     );
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.type).toBe('forbidden');
+    expect(failure.type).toBe('auth_failed');
     expect(failure.message).toContain(
       'forbidden (403): deployments.apps "web" is forbidden: User "system:serviceaccount:orders-dr:no-rights" cannot get resource',
     );
@@ -168,7 +168,7 @@ describe('k8s.wait', () => {
     const ok = await run(k8sWaitImpl, { deployments: ['api'], pods: 'app=api', timeout: '30s' });
     expect(ok.outputs).toMatchObject({ namespace: NS, ready: ['deployment/api', 'pods app=api (1)'] });
     const failure = await failureOf(run(k8sWaitImpl, { deployments: ['api', 'ghost'], timeout: '2s' }));
-    expect(failure.type).toBe('wait_timeout');
+    expect(failure.type).toBe('timeout');
     expect(failure.message).toContain('still waiting after 2s in namespace orders-dr: deployment/ghost: does not exist');
   });
 

@@ -245,7 +245,7 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
         run(rabbitmqImportImpl, { restore_point: id, target: { $secret: 'target' }, vhost: 'never-created', from_vhost: 'shop' }),
       );
       expect(refused.nonRetryable).toBe(true);
-      expect(refused.type).toBe('corrupt_restore_point');
+      expect(refused.type).toBe('verification_failed');
       expect(refused.message).toContain('the manifest says');
       expect(((await target.api('GET', '/api/vhosts')) as { name: string }[]).map((v) => v.name)).not.toContain('never-created');
     },
@@ -254,7 +254,7 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
   it('a wrong password fails without retry, says what to fix, and leaves no restore point', async () => {
     const failure = await failureOf(run(rabbitmqExportImpl, { source: { $secret: 'wrong' }, service: 'broker-denied' }));
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.type).toBe('authentication_failed');
+    expect(failure.type).toBe('auth_failed');
     expect(failure.message).toContain(
       `rabbitmq: step "export-broker": RabbitMQ management API at http://127.0.0.1:${source.managementPort} refused the credentials of user "${source.user}" (HTTP 401); check the password in the secret — not retryable`,
     );

@@ -126,7 +126,7 @@ describe('redis.snapshot and redis.restore on Redis 7', () => {
     writeFileSync(file, bytes);
     const failure = await failureOf(run(redisRestoreImpl, { restore_point: point.id }));
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.type).toBe('corrupt_restore_point');
+    expect(failure.type).toBe('verification_failed');
     expect(failure.message).toContain('the manifest says');
   });
 
