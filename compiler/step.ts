@@ -103,7 +103,11 @@ function checkFailureNames(doc: StepDocument, path: (string | number)[], ctx: St
     const replacement = replacementOf(name);
     if (replacement)
       ctx.warnings.push(
-        new CompileWarning('failure_code', `step "${doc.id}" retry.non_retryable: "${name}" is an older failure name; write "${replacement}" (docs/failure-codes.md)`, at),
+        new CompileWarning(
+          'failure_code',
+          `step "${doc.id}" retry.non_retryable: "${name}" is an older failure name; write "${replacement}" (docs/failure-codes.md)`,
+          at,
+        ),
       );
     else
       ctx.errors.push(

@@ -84,7 +84,15 @@ const REPLACED: Record<FailureCode, readonly string[]> = {
     'unsafe_storage',
   ],
   rejected: ['refused', 'invalid', 'bad_repository'],
-  unsupported: ['no_simulation', 'unsupported_kind', 'unsupported_storage', 'snapshot_unsupported', 'object_lock_unavailable', 'not_forwarding', 'tool_missing'],
+  unsupported: [
+    'no_simulation',
+    'unsupported_kind',
+    'unsupported_storage',
+    'snapshot_unsupported',
+    'object_lock_unavailable',
+    'not_forwarding',
+    'tool_missing',
+  ],
   check_failed: ['unexpected_status', 'unexpected_body', 'readback_mismatch', 'import_incomplete', 'replica_lag', 'job_failed'],
   verification_failed: ['corrupt_restore_point', 'too_few_keys', 'missing_keys', 'count_mismatch', 'scratch_failed'],
   storage_full: [],
@@ -98,7 +106,7 @@ const REPLACED: Record<FailureCode, readonly string[]> = {
  * Error types of Elasticsearch/OpenSearch that the search actions used as codes for a refused
  * request; any other `*_exception` was `rejected` too.
  */
-const SEARCH_TYPES: Record<string, FailureCode> = {
+export const SEARCH_ERROR_TYPES: Readonly<Record<string, FailureCode>> = {
   index_not_found_exception: 'not_found',
   repository_missing_exception: 'not_found',
   snapshot_missing_exception: 'not_found',
@@ -113,7 +121,7 @@ const LEGACY = new Map(Object.entries(REPLACED).flatMap(([code, old]) => old.map
 export const isFailureCode = (name: string): name is FailureCode => Object.hasOwn(FAILURE_CODES, name);
 
 /** The search actions' code for an error type the cluster answered with. */
-export const searchFailureCode = (type: string): FailureCode => SEARCH_TYPES[type] ?? 'rejected';
+export const searchFailureCode = (type: string): FailureCode => SEARCH_ERROR_TYPES[type] ?? 'rejected';
 
 /** The catalog code an older name now stands as; undefined for a current code or an unknown name. */
 export function replacementOf(name: string): FailureCode | undefined {

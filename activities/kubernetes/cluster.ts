@@ -54,8 +54,7 @@ function loadKubeconfig(input: ClusterInput, ctx: ActionContext): KubeConfig {
       throw new ActionError('not_found', `the kubeconfig has no context "${input.context}"; it has: ${names.join(', ') || 'none'}`, { retryable: false });
     kc.setCurrentContext(input.context);
   }
-  if (!kc.getCurrentCluster())
-    throw new ActionError('invalid_input', 'the kubeconfig names no current cluster; set cluster.context', { retryable: false });
+  if (!kc.getCurrentCluster()) throw new ActionError('invalid_input', 'the kubeconfig names no current cluster; set cluster.context', { retryable: false });
   return kc;
 }
 
@@ -99,13 +98,9 @@ export function k8sFailure(error: unknown, doing: string, ctx: ActionContext): A
   if (error instanceof ApiException) {
     const reason = ctx.mask(statusMessage(error));
     if (error.code === 401)
-      return new ActionError(
-        'auth_failed',
-        `${doing}: the API server rejected the credentials (401: ${reason}); check the kubeconfig's token or certificate`,
-        {
-          retryable: false,
-        },
-      );
+      return new ActionError('auth_failed', `${doing}: the API server rejected the credentials (401: ${reason}); check the kubeconfig's token or certificate`, {
+        retryable: false,
+      });
     if (error.code === 403)
       return new ActionError('auth_failed', `${doing}: forbidden (403): ${reason}; grant the role this needs, or use other credentials`, { retryable: false });
     if (error.code === 404) return new ActionError('not_found', `${doing}: not found (404): ${reason}`, { retryable: false });

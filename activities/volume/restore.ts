@@ -22,7 +22,9 @@ interface Job {
 /** The point's volumes this step restores, each with its snapshot in the step's region. */
 function chosen(point: RestorePoint, input: Input): { record: VolumeRecord; snapshot: string }[] {
   if (point.kind !== VOLUME_KIND)
-    throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} point, not an EBS volume point (${VOLUME_KIND})`, { retryable: false });
+    throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} point, not an EBS volume point (${VOLUME_KIND})`, {
+      retryable: false,
+    });
   const records = (point.external ?? []) as VolumeRecord[];
   const unknown = (input.volumes ?? []).filter((id) => !records.some((r) => r.volume_id === id));
   if (unknown.length)
