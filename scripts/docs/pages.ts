@@ -1,0 +1,6 @@
+// The generated documentation pages: `npm run docs` writes each, and test/docs.test.ts fails while any is stale.
+import { page as actions } from './actions.ts';
+import { page as cli } from './cli.ts';
+import type { DocPage } from './page.ts';
+
+export const PAGES: readonly DocPage[] = [actions, cli];
