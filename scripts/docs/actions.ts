@@ -99,7 +99,8 @@ function actionSection(spec: ActionSpec, does: string | undefined, blocks: Reado
   if (back) facts.push(`- **failback**: ${back}`);
   if (spec.secret_inputs?.length) facts.push(`- **secrets**: ${list(spec.secret_inputs)} (only a secret reference, \`\${{ secrets.x }}\`, is accepted there).`);
   const destinations = Object.entries(spec.secret_destinations ?? {});
-  if (destinations.length) facts.push(`- **where secrets go**: ${destinations.map(([from, to]) => `${code(from)} only to the host of ${code(to)}`).join('; ')}.`);
+  if (destinations.length)
+    facts.push(`- **where secrets go**: ${destinations.map(([from, to]) => `${code(from)} only to the host of ${code(to)}`).join('; ')}.`);
   const secrets = new Set(spec.secret_inputs ?? []);
   const out = [`### \`${spec.name}\``, '', `**${spec.summary}.**`, ...(does ? ['', does] : []), '', ...facts, ''];
   const inputs = fieldRows(jsonSchema(spec.input, 'input'), blocks);

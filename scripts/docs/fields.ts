@@ -55,7 +55,6 @@ function range(s: JsonSchema): string {
   return '';
 }
 
-
 /** A field's type in a few words: `duration`, `string (uri)`, `` `a` | `b` ``, `map of string`, `object[]`. */
 export function typeOf(s: JsonSchema): string {
   if (s.const !== undefined) return code(s.const);
@@ -117,7 +116,11 @@ export function fieldRows(schema: JsonSchema, blocks: ReadonlyMap<string, string
 }
 
 /** Object-valued fields that at least `minActions` actions take in the same shape, with at least `minFields` fields: documented once. */
-export function sharedBlocks(inputs: Array<{ action: string; schema: JsonSchema }>, minActions = 3, minFields = 3): Map<string, { name: string; schema: JsonSchema }> {
+export function sharedBlocks(
+  inputs: Array<{ action: string; schema: JsonSchema }>,
+  minActions = 3,
+  minFields = 3,
+): Map<string, { name: string; schema: JsonSchema }> {
   const seen = new Map<string, { names: Map<string, number>; actions: Set<string>; schema: JsonSchema }>();
   const visit = (action: string, schema: JsonSchema) => {
     for (const [name, field] of Object.entries(schema.properties ?? {})) {
