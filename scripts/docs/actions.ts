@@ -21,7 +21,7 @@ interface Prose {
 }
 
 /** actions-prose.md: an intro, then `# group` (its notes) with `## action` sections (what it does). */
-export function parseProse(text: string): Prose {
+function parseProse(text: string): Prose {
   const [intro = '', ...groupTexts] = text.replace(/^<!--[\s\S]*?-->\s*/, '').split(/^# /m);
   const does = new Map<string, string>();
   const groups = groupTexts.map((groupText) => {
@@ -134,7 +134,7 @@ function blockSection(name: string, schema: JsonSchema, blocks: ReadonlyMap<stri
   return [`### The ${name} block`, '', inputTable(rows, secrets), ''].join('\n');
 }
 
-export async function renderActions(proseText = readFileSync(PROSE, 'utf8')): Promise<string> {
+async function renderActions(proseText = readFileSync(PROSE, 'utf8')): Promise<string> {
   const prose = parseProse(proseText);
   const unknown = prose.groups.flatMap((g) => g.actions).filter((name) => !ACTIONS.has(name));
   if (unknown.length) throw new Error(`scripts/docs/actions-prose.md describes actions the registry does not have: ${unknown.join(', ')}`);

@@ -18,7 +18,7 @@ function helpOf(command: Command): string {
   return command.helpInformation().trimEnd();
 }
 
-export function renderCli(proseText = readFileSync(PROSE, 'utf8')): string {
+function renderCli(proseText = readFileSync(PROSE, 'utf8')): string {
   const all = commands(program());
   return [
     generatedNotice("`cli/` (commander's help of every command) and `scripts/docs/cli-prose.md`"),
