@@ -1,7 +1,11 @@
-// Loading a runbook for the CLI: parse --mode, compile the file, print each located warning, and each located error and fail.
+// Loading a runbook for the CLI: the --mode option and its parsing, compile the file, print each located warning, and each located error and fail.
 import { existsSync } from 'node:fs';
+import { Option } from 'commander';
 import { compileFile, type Mode, type Plan } from '../compiler/index.ts';
 import { CommandFailed, UsageError } from './errors.ts';
+
+/** `--mode`, as every verb that compiles a runbook takes it. */
+export const modeOption = () => new Option('--mode <mode>', 'run (for real) or drill (scratch targets, simulated production changes)').default('run');
 
 export function parseMode(value: string | undefined): Mode {
   if (value === undefined || value === 'run' || value === 'drill') return value ?? 'run';

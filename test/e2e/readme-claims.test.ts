@@ -1,4 +1,5 @@
-// README promises about step semantics, each checked on the real server and worker process: continue_on_error, finally, drill: skip, retry defaults, non_retryable.
+// What docs/runbooks.md (once the README) promises about step semantics, each sentence found in the page and checked on the real server and worker process: continue_on_error, finally, drill: skip, retry defaults, non_retryable.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { startHttpServer } from '../helpers/http-server.ts';
@@ -8,6 +9,13 @@ import { finalStatus } from '../../client/runs.ts';
 import { hashPlan } from '../../compiler/index.ts';
 
 const head = 'apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: readme}\nspec:\n';
+/** The page the claims are made in, with its line breaks as plain spaces. */
+const CLAIMS_PAGE = 'docs/runbooks.md';
+const page = readFileSync(new URL(`../../${CLAIMS_PAGE}`, import.meta.url), 'utf8').replace(/\s+/g, ' ');
+/** A test proves a sentence the page still makes: reworded, the test must be looked at again. */
+const claimed = (...sentences: string[]) => {
+  for (const sentence of sentences) expect(page, `${CLAIMS_PAGE} no longer says: ${sentence}`).toContain(sentence);
+};
 const site = uniqueSite('readme');
 let worker: WorkerProcess;
 let client: Client;
@@ -41,9 +49,9 @@ afterAll(async () => {
 const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined): number =>
   Number(String(d?.seconds ?? 0)) * 1000 + Math.round((d?.nanos ?? 0) / 1e6);
 
-describe('README: step semantics on a real server', () => {
-  // "a failing step cancels its running siblings unless it has `continue_on_error: true`"
+describe(`${CLAIMS_PAGE}: step semantics on a real server`, () => {
   it('continue_on_error: a failing step leaves its running siblings alone', async () => {
+    claimed('Independent branches run in parallel; a failing step cancels its running siblings unless it has `continue_on_error: true`.');
     const plan = planOf(`${head}  steps:
     - {id: nap, uses: sleep, needs: [], with: {duration: 4s}}
     - {id: slow, uses: http.check, needs: [], with: {url: "${http.url('/delayed')}", timeout: 30s}}
@@ -68,8 +76,8 @@ describe('README: step semantics on a real server', () => {
     expect(stepOf(status, 'after').status).toBe('succeeded');
   });
 
-  // "`on_failure` runs after a failed or cancelled run, then `finally` always runs"
   it('finally runs after a successful run too, and the run still succeeds; on_failure does not run', async () => {
+    claimed('`on_failure` runs after a failed or cancelled run, then `finally` always runs');
     const plan = planOf(`${head}  steps:
     - {id: work, uses: log, with: {message: work}}
   on_failure:
@@ -87,8 +95,8 @@ describe('README: step semantics on a real server', () => {
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   });
 
-  // "every other `write` or `production` step needs `drill: {with: {...}}` overrides … or `drill: skip`"
   it('drill: skip skips the step in a drill and runs it in a real run', async () => {
+    claimed('every other `write` or `production` step needs `drill: {with: {...}}` overrides', 'or `drill: skip` — or the runbook does not compile for drills');
     const text = `${head}  steps:
     - id: notify
       uses: http.request
@@ -110,8 +118,8 @@ describe('README: step semantics on a real server', () => {
     expect(http.count('/notify')).toBe(before + 1);
   });
 
-  // "Defaults: 3 attempts from 1s doubling up to 1m …, 10m timeout, 30s heartbeat timeout"
   it('retry defaults: 3 attempts, 1s then 2s apart, with the default timeouts', async () => {
+    claimed('Defaults: 3 attempts from 1s doubling up to 1m (or the initial interval, if longer), 10m timeout, 30s heartbeat timeout');
     const plan = planOf(`${head}  steps:
     - {id: probe, uses: http.check, with: {url: "${http.url('/always-down')}"}}
 `);
@@ -140,8 +148,10 @@ describe('README: step semantics on a real server', () => {
     expect(ms(options.heartbeatTimeout)).toBe(30_000);
   });
 
-  // "`retry` (`max_attempts`, …, `non_retryable`) … map onto Temporal activity options"
   it('non_retryable: a failure of a listed type is not retried; of another type it is', async () => {
+    claimed(
+      '`retry` (`max_attempts`, `initial_interval`, `backoff`, `max_interval`, `non_retryable`), `timeout` and `heartbeat_timeout` map onto Temporal activity options.',
+    );
     const step = (path: string, types: string) => `${head}  steps:
     - id: probe
       uses: http.check
