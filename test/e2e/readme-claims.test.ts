@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
-import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { approveSignal } from '../../contract/run.ts';
+import { connect, planOf, runToEnd, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';
 import { finalStatus } from '../../client/runs.ts';
 import { hashPlan } from '../../compiler/index.ts';
 
@@ -23,6 +24,8 @@ let http: Awaited<ReturnType<typeof startHttpServer>>;
 /** When each request to a path arrived, to measure the gaps between retries. */
 const arrivals = new Map<string, number[]>();
 const arrived = (path: string) => arrivals.set(path, [...(arrivals.get(path) ?? []), Date.now()]);
+let answerDelayed: () => void = () => undefined;
+const delayed = new Promise<void>((resolve) => (answerDelayed = resolve));
 
 beforeAll(async () => {
   http = await startHttpServer({
@@ -33,7 +36,11 @@ beforeAll(async () => {
     '/down-older': (_req, res) => void res.writeHead(500).end('down'),
     '/down-old-plan': (_req, res) => void res.writeHead(500).end('down'),
     '/broken': (_req, res) => void res.writeHead(500).end('broken'),
-    '/delayed': (_req, res) => void setTimeout(() => res.writeHead(200).end('late but fine'), 3000),
+    // Held until the test sees the sibling's failure: the step is surely still running when it comes.
+    '/delayed': async (_req, res) => {
+      await delayed;
+      res.writeHead(200).end('late but fine');
+    },
   });
   // A worker process can take a minute to start on a busy machine.
   worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), startTimeoutMs: 120_000 });
@@ -52,14 +59,19 @@ const ms = (d: { seconds?: unknown; nanos?: number | null } | null | undefined):
 describe(`${CLAIMS_PAGE}: step semantics on a real server`, () => {
   it('continue_on_error: a failing step leaves its running siblings alone', async () => {
     claimed('Independent branches run in parallel; a failing step cancels its running siblings unless it has `continue_on_error: true`.');
+    // Both siblings wait on the test — an approval and a held HTTP answer — until the failure is in: no race with their length.
     const plan = planOf(`${head}  steps:
-    - {id: nap, uses: sleep, needs: [], with: {duration: 4s}}
-    - {id: slow, uses: http.check, needs: [], with: {url: "${http.url('/delayed')}", timeout: 30s}}
+    - {id: nap, uses: approval, needs: [], with: {message: "go on?", timeout: 10m}}
+    - {id: slow, uses: http.check, needs: [], with: {url: "${http.url('/delayed')}", timeout: 5m}}
     - {id: broken, uses: http.check, needs: [], continue_on_error: true, retry: {max_attempts: 1}, with: {url: "${http.url('/broken')}"}}
     - {id: after, uses: log, needs: [nap, slow], with: {message: "both finished"}}
 `);
     const before = http.count('/delayed');
-    const status = await runToEnd(client, plan, site);
+    const handle = await start(client, plan, site);
+    await waitFor(handle, (s) => stepOf(s, 'broken').status === 'failed' && stepOf(s, 'slow').status === 'running' && http.count('/delayed') === before + 1);
+    answerDelayed();
+    await handle.signal(approveSignal, { step: 'nap', by: 'readme-test' });
+    const status = await finalStatus(handle);
     expect(status.state).toBe('succeeded');
     const [nap, slow, broken] = [stepOf(status, 'nap'), stepOf(status, 'slow'), stepOf(status, 'broken')];
     expect(broken.status).toBe('failed');
@@ -71,7 +83,7 @@ describe(`${CLAIMS_PAGE}: step semantics on a real server`, () => {
       expect(Date.parse(sibling.ended_at!)).toBeGreaterThan(failedAt);
     }
     expect(slow.outputs).toMatchObject({ status: 200, body_excerpt: 'late but fine' });
-    expect(nap.outputs).toMatchObject({ slept_ms: 4000 });
+    expect(nap.outputs).toMatchObject({ decision: 'approved', by: 'readme-test' });
     expect(http.count('/delayed')).toBe(before + 1);
     expect(stepOf(status, 'after').status).toBe('succeeded');
   });

@@ -207,15 +207,13 @@ describe('dns.switch on PowerDNS', () => {
     await seed('outage.example.org.', 'A', ['10.0.0.6']);
     const w = viaPdns('outage.example.org.', ['10.0.6.6']);
     await pdns.stop({ keepData: true });
-    const attempt = failureOf(run(w));
-    const restarted = new Promise((r) => setTimeout(r, 2_000)).then(() => pdns.start());
-    const failure = await attempt;
+    // Started again only once the attempt has failed: however slow the attempt, it meets a stopped server.
+    const failure = await failureOf(run(w)).finally(() => pdns.start());
     expect(failure.nonRetryable).toBe(false);
     expect(failure.type).toBe('unreachable');
     expect(failure.message).toMatch(
       /^dns: step "switch-dns": PowerDNS API at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\) — will retry \(attempt 1 of 3\)$/,
     );
-    await restarted;
     const { outputs } = await run(w, {}, new MockActivityEnvironment({ attempt: 2 }));
     expect(outputs).toMatchObject({ changed: true, previous: { values: ['10.0.0.6'] } });
     expect(await authoritative('outage.example.org')).toEqual([{ address: '10.0.6.6', ttl: 60 }]);

@@ -88,7 +88,9 @@ describe('etcd.snapshot and etcd.restore on etcd 3.4', () => {
             encoding: 'utf8',
             env: { ...process.env, ETCDCTL_API: '3' },
           }).stdout.trim();
-        for (let i = 0; i < 100 && get('/config/mode') !== 'primary'; i++) await new Promise((r) => setTimeout(r, 100));
+        // A member on a placed data dir can take a while to serve on a loaded machine: a deadline, not a count of tries.
+        const deadline = Date.now() + 60_000;
+        while (get('/config/mode') !== 'primary' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
         expect(get('/config/mode')).toBe('primary');
         expect(get('/registry/orders/7')).toBe('{"id":7,"name":"order 7 — ünïcode"}');
       } finally {

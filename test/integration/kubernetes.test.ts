@@ -91,7 +91,19 @@ describe('k8s.scale on a real control plane', () => {
     expect(replicas('deployment/web').spec.replicas).toBe(0);
   });
 
-  it('a Deployment that never becomes ready times out naming its unready pods', { timeout: 90_000 }, async () => {
+  it('a Deployment that never becomes ready times out naming its unready pods', { timeout: 120_000 }, async () => {
+    // The pods exist and the scheduler has refused them before the 5s wait starts: on a loaded machine
+    // the controllers may take longer than that, and the timeout would then name no pods.
+    await run(k8sScaleImpl, { workloads: ['deployment/stuck'], replicas: 2, wait: false });
+    const refused = () =>
+      getJson<{ items: { status?: { conditions?: { type: string; reason?: string }[] } }[] }>(cluster, ['pods', '-l', 'app=stuck', '-n', NS]).items.filter(
+        (p) => p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.reason === 'Unschedulable'),
+      ).length;
+    const deadline = Date.now() + 60_000;
+    while (refused() < 2) {
+      if (Date.now() > deadline) throw new Error('the scheduler did not refuse both pods of deployment/stuck within 60s');
+      await new Promise((r) => setTimeout(r, 200));
+    }
     const failure = await failureOf(run(k8sScaleImpl, { workloads: ['deployment/stuck'], replicas: 2, timeout: '5s' }));
     expect(failure.type).toBe('timeout');
     expect(failure.nonRetryable).toBe(true);
