@@ -1,12 +1,16 @@
-// The CLI's run verbs: start a run and follow it live (warning when no worker polls), status, cancel, list, write the schema.
-import { writeFileSync } from 'node:fs';
+// The CLI's run verbs: start a run and follow it live (warning when no worker polls), status, approve/reject, report, cancel, list.
 import logUpdate from 'log-update';
 import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
 import { parseParamArgs, resolveParams, ParameterError, type Plan } from '../compiler/index.ts';
-import { connectConfig, taskQueueFor, webUiUrl } from '../client/connection.ts';
+import { connectClient, connectConfig, taskQueueFor, webUiUrl } from '../client/connection.ts';
 import { WORKFLOW_TYPE, type RunStatus } from '../contract/run.ts';
+import { decideCommand } from './approve.ts';
 import { CommandFailed, UsageError } from './errors.ts';
+import { loadPlan, modeOption, parseMode } from './load.ts';
 import { renderStatus } from './render.ts';
+import { reportCommand } from './report.ts';
+import { table } from './table.ts';
 import { fetchStatus, followRun, MODE_KEY, RUNBOOK_KEY, startRun, withChildren } from '../client/runs.ts';
 import { hasPollers, noWorkerAdvice } from '../client/pollers.ts';
 import { missingSearchAttributes, NamespaceNotReadyError } from '../client/setup.ts';
@@ -115,19 +119,62 @@ export async function listCommand(client: Client, options: { limit: number; json
   if (options.json) return void console.log(JSON.stringify(rows, null, 2));
   if (!rows.length) return void console.log('no runs yet');
   const cols = ['workflow_id', 'runbook', 'mode', 'status', 'started'];
-  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => r[c]!.length)));
-  console.log(cols.map((c, i) => c.toUpperCase().padEnd(widths[i]!)).join('  '));
-  for (const r of rows)
-    console.log(
-      cols
-        .map((c, i) => r[c]!.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(table([cols.map((c) => c.toUpperCase()), ...rows.map((r) => cols.map((c) => r[c]!))]));
 }
 
-export function writeSchema(path: string | undefined, schema: unknown): void {
-  const text = `${JSON.stringify(schema, null, 2)}\n`;
-  if (path) writeFileSync(path, text);
-  else process.stdout.write(text);
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+export function registerRunVerbs(cli: Command): void {
+  cli
+    .command('run')
+    .argument('<file>')
+    .addOption(modeOption())
+    .option('--param <name=value>', 'set a parameter (repeatable)', collect, [])
+    .option('--json', 'print the final status as JSON instead of the live table')
+    .option('--site <site>', 'run on the workers of this site (task queue rebound-<site>)')
+    .option('--id <workflow-id>', 'workflow id for the run (default: <runbook>-<mode>-<time>-<random>)')
+    .option('--no-wait', 'start the run and return')
+    .description('run a runbook; exit 0 when it succeeds, 1 when it fails')
+    .action(async (file: string, o) => {
+      const plan = loadPlan(file, parseMode(o.mode));
+      await runCommand(connectClient, plan, o);
+    });
+
+  cli
+    .command('status')
+    .argument('<run>')
+    .option('--json')
+    .description("show a run's steps: status, attempt, times, outputs")
+    .action(async (run: string, o) => statusCommand(await connectClient(), run, !!o.json));
+  for (const decision of ['approve', 'reject'] as const) {
+    cli
+      .command(decision)
+      .argument('<run>')
+      .argument('<step>')
+      .option('--reason <text>', 'why')
+      .option('--server <url>', 'the approval API of rebound serve (default: REBOUND_APPROVALS_URL)')
+      .option('--cert <file>', 'your client certificate (mTLS) instead of REBOUND_APPROVER_TOKEN')
+      .option('--key <file>', 'the private key of --cert')
+      .option('--ca <file>', "the CA of serve's certificate, for HTTPS")
+      .description(`${decision} an approval step that is waiting, as the person your token or certificate names`)
+      .action(async (run: string, step: string, o) => decideCommand(run, step, decision, o));
+  }
+  cli
+    .command('report')
+    .argument('<run>')
+    .option('--format <format>', 'md, html or json (default: from --out, else md)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .description("a run's report: objectives vs measured RTO/RPO, timeline (SVG Gantt chart), approvals, changes made or would be made")
+    .action(async (run: string, o) => reportCommand(await connectClient(), run, o));
+  cli
+    .command('cancel')
+    .argument('<run>')
+    .description('cancel a run; its on_failure and finally steps still run')
+    .action(async (run: string) => cancelCommand(await connectClient(), run));
+  cli
+    .command('list')
+    .option('--limit <n>', 'how many', (v) => Number(v), 20)
+    .option('--json')
+    .description('recent runs')
+    .action(async (o) => listCommand(await connectClient(), o));
 }

@@ -2,8 +2,11 @@
 import { createServer, type Server } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
+import type { Command } from 'commander';
 import { connectClient } from '../client/connection.ts';
-import { CommandFailed } from './errors.ts';
+import { demoBackupCommand } from './demo-backup.ts';
+import { demoFailoverCommand } from './demo-failover.ts';
+import { CommandFailed, UsageError } from './errors.ts';
 import { loadPlan } from './load.ts';
 import { runCommand } from './commands.ts';
 import { startStack } from '../stack/embedded.ts';
@@ -64,4 +67,20 @@ export async function demoCommand(options: { keep?: boolean; file?: string }): P
     await endpoints.close();
     await owner.stopAll();
   }
+}
+
+/** `rebound demo [drill|failover|backup]`: each example is its own file; this picks one. */
+export function registerDemo(cli: Command): void {
+  cli
+    .command('demo')
+    .argument('[which]', 'drill (a quick DR drill), failover (DNS + HAProxy for real, then failback) or backup', 'drill')
+    .option('--keep', 'leave the stack running afterwards')
+    .option('--file <runbook>', 'another runbook to drill')
+    .description('run an example end to end on the embedded default stack')
+    .action(async (which: string, o) => {
+      if (which === 'backup') return demoBackupCommand(o);
+      if (which === 'failover') return demoFailoverCommand(o);
+      if (which !== 'drill') throw new UsageError(`demo is drill, failover or backup, not "${which}"`);
+      return demoCommand(o);
+    });
 }

@@ -1,4 +1,5 @@
 // `rebound dev`: the embedded default stack until Ctrl-C or SIGTERM.
+import type { Command } from 'commander';
 import { startStack } from '../stack/embedded.ts';
 import { StackOwner } from '../stack/owner.ts';
 
@@ -16,4 +17,11 @@ export async function devCommand(): Promise<void> {
     await owner.stopAll(log);
   }
   console.log('rebound dev: stopped');
+}
+
+export function registerDev(cli: Command): void {
+  cli
+    .command('dev')
+    .description('start the embedded default stack: Temporal dev server + worker, with the Web UI')
+    .action(async () => devCommand());
 }

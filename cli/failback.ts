@@ -1,10 +1,13 @@
-// `rebound plan --failback RUN` and `rebound failback RUN`: a failback generated from what RUN changed, shown or run.
+// `rebound plan --failback RUN` and `rebound failback RUN` (registered here): a failback generated from what RUN changed, shown or run.
 import type { Client } from '@temporalio/client';
+import type { Command } from 'commander';
+import { connectClient } from '../client/connection.ts';
 import { buildFailback, describeFailback, FailbackError, type Failback } from '../client/failback.ts';
 import { loadRunRecord } from '../client/record.ts';
 import type { Mode } from '../contract/plan.ts';
 import { runCommand } from './commands.ts';
 import { UsageError } from './errors.ts';
+import { modeOption, parseMode } from './load.ts';
 import { renderPlan } from './render.ts';
 
 export interface FailbackOptions {
@@ -41,4 +44,17 @@ export async function failbackCommand(client: Client, run: string, options: Fail
   if (!options.json) console.log(describeFailback(failback, run));
   if (!failback.plan.steps.length) return;
   await runCommand(async () => client, failback.plan, { param: [], json: options.json, site: options.site, id: options.id });
+}
+
+export function registerFailback(cli: Command): void {
+  cli
+    .command('failback')
+    .argument('<run>')
+    .addOption(modeOption())
+    .option('--force', 'overwrite whatever the targets hold now (no expect_current guards)')
+    .option('--json', 'print the final status as JSON instead of the live table')
+    .option('--site <site>', 'run the failback on the workers of this site')
+    .option('--id <workflow-id>', 'workflow id for the failback run')
+    .description('undo what a finished run changed, newest first, as a new run; exit 0 when it succeeds')
+    .action(async (run: string, o) => failbackCommand(await connectClient(), run, { ...o, mode: parseMode(o.mode) }));
 }

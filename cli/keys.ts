@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { UsageError } from './errors.ts';
 import { generateKeyPair, keyFingerprint, signingKey } from '../client/signing.ts';
 
-export function keyCommands(cli: Command): void {
+export function registerKeys(cli: Command): void {
   const keys = cli.command('keys').description('plan signing keys: workers run only plans signed by a key they trust');
   keys
     .command('generate')

@@ -3,6 +3,7 @@ import { autoApprovals, planApprovals, voteRows } from './render-approvals.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import { formatDuration } from '../contract/duration.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';
+import { table } from './table.ts';
 
 const ICON: Record<StepState['status'], string> = {
   pending: '·',
@@ -12,18 +13,6 @@ const ICON: Record<StepState['status'], string> = {
   skipped: '↷',
   cancelled: '⊘',
 };
-
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
 
 function elapsed(step: StepState, now: number): string {
   if (!step.started_at) return '';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { closeCatalogs, type RestorePoint, type RestorePoints } from '../activities/restore-points/index.ts';
 import { parseDuration } from '../contract/duration.ts';
 import { CommandFailed, UsageError } from './errors.ts';
+import { table } from './table.ts';
 
 export interface Freshness {
   service: string;
@@ -57,14 +58,7 @@ function print(results: Freshness[]): void {
     ['SERVICE', 'STATE', 'AGE', 'POINT', 'PROBLEM'],
     ...results.map((r) => [r.service, r.ok ? 'ok' : 'FAIL', r.age_ms === undefined ? '-' : ageText(r.age_ms), r.point ?? '-', r.problem ?? '']),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    console.log(
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(table(rows));
 }
 
 export function restorePointsCheckCommand(rp: Command, open: (storage?: string) => RestorePoints): void {

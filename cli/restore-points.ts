@@ -10,6 +10,7 @@ import { compile } from '../compiler/index.ts';
 import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
 import { restorePointsCheckCommand } from './restore-points-check.ts';
+import { table } from './table.ts';
 
 /** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */
 function store(url?: string): RestorePoints {
@@ -31,14 +32,7 @@ function print(points: RestorePoint[], json: boolean): void {
     ['ID', 'SERVICE', 'KIND', 'STATUS', 'COMPLETED', 'SIZE', 'SET'],
     ...points.map((p) => [p.id, p.service, p.kind, p.status, p.completed_at, String(p.size), p.set_id]),
   ];
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    console.log(
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(table(rows));
 }
 
 /** The one-step runbook `restore-points verify` runs; secrets stay on the worker, named by its environment variables. */
@@ -80,7 +74,7 @@ async function withIndex<T>(storage: string | undefined, fn: (points: RestorePoi
   }
 }
 
-export function restorePointCommands(cli: Command): void {
+export function registerRestorePoints(cli: Command): void {
   const rp = cli.command('restore-points').description('list, find, verify and prune restore points ($REBOUND_CATALOG_URL, else storage is listed)');
   const common = (c: Command) => c.option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)').option('--json');
   restorePointsCheckCommand(rp, store);

@@ -8,6 +8,7 @@ import { connectClient, taskQueueFor } from '../client/connection.ts';
 import { describeWhen, managedSchedules, reconcileSchedules, type DesiredSchedule, type ScheduleChange } from '../client/schedules.ts';
 import type { RunInput } from '../contract/run.ts';
 import { CommandFailed, UsageError } from './errors.ts';
+import { table } from './table.ts';
 
 /** DIR|FILE… → the runbook files, directories read one level deep. */
 function runbookFiles(paths: string[]): string[] {
@@ -95,15 +96,7 @@ function printRows(rows: Array<Record<string, unknown>>): void {
       String(r.when),
     ];
   });
-  const table = [['NAME', 'STATE', 'NEXT RUN', 'LAST RUN', 'WHEN'], ...cells];
-  const widths = table[0]!.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  for (const r of table)
-    console.log(
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    );
+  console.log(table([['NAME', 'STATE', 'NEXT RUN', 'LAST RUN', 'WHEN'], ...cells]));
 }
 
 /** Runs `fn` on a schedule handle, turning "no such schedule" into a message that names it. */
@@ -122,7 +115,7 @@ function time(value: string, flag: string): Date {
   return new Date(ms);
 }
 
-export function scheduleCommands(cli: Command): void {
+export function registerSchedule(cli: Command): void {
   const schedule = cli.command('schedule').description('runbook schedules on Temporal Schedules (from triggers.schedule)');
   schedule
     .command('apply')

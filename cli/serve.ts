@@ -1,5 +1,6 @@
 // `rebound serve`: the alert webhook receiver, until SIGTERM; SIGHUP reloads the runbooks and keys.
 import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { AuthConfigError } from '../serve/auth.ts';
 import { jsonLog } from '../serve/log.ts';
@@ -68,4 +69,22 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+}
+
+export function registerServe(cli: Command): void {
+  cli
+    .command('serve')
+    .requiredOption('--runbooks <dir>', 'directory of runbooks; those with triggers.alert are served (SIGHUP reloads it)')
+    .option('--host <addr>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port to listen on (0: a free one, printed in the "listening" line)', '9696')
+    .option('--approvers <file>', 'approvers file: turns on the approval API (POST /v1/approvals/RUN/STEP); REBOUND_APPROVAL_KEY signs votes')
+    .option('--client-ca <file>', "PEM CA of approvers' client certificates (mTLS; needs --tls-cert)")
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--site <site>', 'start runs on the workers of this site (task queue rebound-<site>)')
+    .option('--max-alerts <n>', "alerts one request may carry; more is refused with 413 (set Alertmanager's max_alerts to it)", '100')
+    .option('--max-runs <n>', 'distinct runs one request may start or attach to; more is refused with 429 and starts none', '10')
+    .option('--metrics-auth', '/metrics asks for the bearer token (REBOUND_SERVE_TOKEN) too')
+    .description('receive alert webhooks (Alertmanager, generic JSON) and start runbooks, one run per dedup key')
+    .action(async (o) => serveCommand(o));
 }

@@ -1,5 +1,6 @@
 // `rebound setup`: register Rebound's search attributes on a real Temporal cluster's namespace.
 import { Connection } from '@temporalio/client';
+import type { Command } from 'commander';
 import { connectConfig } from '../client/connection.ts';
 import { NamespaceMissingError, setupNamespace } from '../client/setup.ts';
 import { CommandFailed } from './errors.ts';
@@ -19,4 +20,12 @@ export async function setupCommand(namespaceOption?: string): Promise<void> {
   } finally {
     await connection.close();
   }
+}
+
+export function registerSetup(cli: Command): void {
+  cli
+    .command('setup')
+    .option('--namespace <ns>', 'the namespace runs go to (default: $TEMPORAL_NAMESPACE or default)')
+    .description('prepare a Temporal namespace for Rebound: register its search attributes (idempotent)')
+    .action(async (o) => setupCommand(o.namespace));
 }

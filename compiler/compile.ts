@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
-import { CompileError, type Location } from './errors.ts';
+import { CompileError, type CompileWarning, type Location } from './errors.ts';
 import { issuesToErrors } from './issues.ts';
 import { PLAN_VERSION, type Mode, type Plan, type PlanParameter, type PlanSecret } from '../contract/plan.ts';
 import { ParameterSchema, RunbookSchema, SecretSchema } from './schema.ts';
@@ -30,6 +30,8 @@ export interface CompileOptions {
 export interface CompileResult {
   plan?: Plan;
   errors: CompileError[];
+  /** Located notes on what compiles but should be written another way (child runbooks' too). */
+  warnings: CompileWarning[];
 }
 
 /** The Plan's `hash`: also used for plans built outside the compiler (a generated failback). */
@@ -74,9 +76,9 @@ interface CheckedDocument {
 function checkDocument(text: string, options: CompileOptions, errors: CompileError[]): CheckedDocument | CompileResult {
   const source = new RunbookSource(options.file, text);
   const syntax = source.syntaxErrors();
-  if (syntax.length) return { errors: syntax };
+  if (syntax.length) return { errors: syntax, warnings: [] };
   const { data: raw, error } = source.toData();
-  if (error) return { errors: [error] };
+  if (error) return { errors: [error], warnings: [] };
   const doc = raw as Record<string, unknown> | null;
   const checked = RunbookSchema.safeParse(doc);
   if (!checked.success) {
@@ -101,7 +103,13 @@ function checkSecrets(raw: unknown): Record<string, PlanSecret> {
 }
 
 /** Compiles `uses: runbook` children into the parent's plan, refusing runbooks that run themselves. */
-function childCompiler(options: CompileOptions, source: RunbookSource, errors: CompileError[], children: Record<string, Plan>): StepContext['child'] {
+function childCompiler(
+  options: CompileOptions,
+  source: RunbookSource,
+  found: Pick<StepContext, 'errors' | 'warnings'>,
+  children: Record<string, Plan>,
+): StepContext['child'] {
+  const { errors } = found;
   const stack = [...(options.stack ?? []), options.file];
   return (path, at) => {
     const location = source.locate(at);
@@ -115,6 +123,7 @@ function childCompiler(options: CompileOptions, source: RunbookSource, errors: C
       return undefined;
     }
     const result = compile(loaded.text, { ...options, file: loaded.file, stack });
+    found.warnings.push(...result.warnings);
     if (!result.plan) {
       errors.push(new CompileError('child_runbook', `runbook "${path}" does not compile (${result.errors.length} error(s) below)`, location));
       errors.push(...result.errors);
@@ -147,6 +156,7 @@ function compilePhases(spec: Record<string, unknown>, ctx: StepContext): Pick<Pl
 export function compile(text: string, options: CompileOptions): CompileResult {
   const mode = options.mode ?? 'run';
   const errors: CompileError[] = [];
+  const warnings: CompileWarning[] = [];
   const document = checkDocument(text, options, errors);
   if (!('checked' in document)) return document;
   const { source, checked, spec, metadata } = document;
@@ -161,12 +171,13 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     secrets: new Set(Object.keys((spec.secrets as object) ?? {})),
     secretHosts: new Map(Object.entries(secrets).map(([name, s]) => [name, { ...(s.hosts ? { declared: s.hosts } : {}), fixed: new Set<string>() }])),
     errors,
-    child: childCompiler(options, source, errors, children),
+    warnings,
+    child: childCompiler(options, source, { errors, warnings }, children),
     sites: siteScope(spec, source, errors),
   };
   const planTriggers = compileTriggers(triggers, ctx, parameters);
   const phases = compilePhases(spec, ctx);
-  if (errors.length || !checked.success) return { errors: dedupe(errors) };
+  if (errors.length || !checked.success) return { errors: dedupe(errors), warnings: dedupe(warnings) };
   // A secret that goes only to fixed destinations may go only there: the signed plan says so, and the worker holds to it.
   for (const [name, hosts] of ctx.secretHosts) {
     if (!hosts.declared && hosts.fixed.size) secrets[name] = { ...secrets[name]!, hosts: [...hosts.fixed].sort() };
@@ -191,10 +202,10 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     ...phases,
     children,
   };
-  return { plan: { ...body, hash: hashPlan(body) }, errors: [] };
+  return { plan: { ...body, hash: hashPlan(body) }, errors: [], warnings: dedupe(warnings) };
 }
 
-function dedupe(errors: CompileError[]): CompileError[] {
+function dedupe<E extends CompileError>(errors: E[]): E[] {
   const seen = new Set<string>();
   return errors
     .filter((e) => {

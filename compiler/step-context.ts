@@ -1,7 +1,7 @@
 // What compiling a step needs to know: the source, the mode, names in scope, and where errors go.
 import type { ActionSpec } from '../contract/action.ts';
 import type { Mode } from '../contract/plan.ts';
-import type { CompileError } from './errors.ts';
+import type { CompileError, CompileWarning } from './errors.ts';
 import type { StepDocument } from './schema.ts';
 import type { SiteScope } from './sites.ts';
 import type { RunbookSource } from './source.ts';
@@ -14,6 +14,8 @@ export interface StepContext {
   /** Per secret: the hosts it declares, and the fixed destinations steps send it to (compiler/destinations.ts). */
   secretHosts: Map<string, { declared?: string[]; fixed: Set<string> }>;
   errors: CompileError[];
+  /** What compiles but should be written another way; printed, never fatal. */
+  warnings: CompileWarning[];
   /** Compiles a child runbook; returns its plan key, or undefined after reporting errors. */
   child(path: string, at: ReadonlyArray<PropertyKey>): string | undefined;
   /** spec.sites, spec.site and spec.site_timeout, for steps' `site:`. */

@@ -1,15 +1,17 @@
 // Compiles one step: its scope of names, retry, `if`, drill execution, inputs and templates.
 import type { ActionSpec } from '../contract/action.ts';
 import { parseDuration } from '../contract/duration.ts';
+import { FAILURE_CODES, isFailureCode, nonRetryableTypes, replacementOf } from '../contract/failures.ts';
 import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from '../contract/expression.ts';
 import type { Phase, PlanStep } from '../contract/plan.ts';
 import { checkSecretDestinations } from './destinations.ts';
 import { execution } from './drill.ts';
-import { CompileError } from './errors.ts';
+import { CompileError, CompileWarning } from './errors.ts';
 import { precedes } from './graph.ts';
 import { checkInput, mergeWith } from './inputs.ts';
 import { stepSite } from './sites.ts';
 import { issuesToErrors } from './issues.ts';
+import { didYouMean } from './suggest.ts';
 import { checkExpression, type ReferenceScope } from './references.ts';
 import type { StepDocument } from './schema.ts';
 import type { ParsedStep, StepContext } from './step-context.ts';
@@ -37,7 +39,8 @@ function retryOf(doc: StepDocument): PlanStep['retry'] {
     backoff: r.backoff ?? DEFAULT_RETRY.backoff,
     // Temporal rejects a maximum below the initial interval; the default grows to fit.
     maximum_interval_ms: (r.max_interval && parseDuration(r.max_interval)) || Math.max(DEFAULT_RETRY.maximum_interval_ms, initial),
-    non_retryable: r.non_retryable ?? [],
+    // An older failure name also lists the code that replaced it, so it still matches.
+    non_retryable: nonRetryableTypes(r.non_retryable ?? []),
   };
 }
 
@@ -88,7 +91,33 @@ function checkRetry(doc: StepDocument, path: (string | number)[], ctx: StepConte
       ),
     );
   }
+  checkFailureNames(doc, path, ctx);
   return retry;
+}
+
+/** `non_retryable` names catalog codes (contract/failures.ts); an older name still works, with a warning naming its code. */
+function checkFailureNames(doc: StepDocument, path: (string | number)[], ctx: StepContext): void {
+  (doc.retry?.non_retryable ?? []).forEach((name, i) => {
+    if (isFailureCode(name)) return;
+    const at = ctx.source.locate([...path, 'retry', 'non_retryable', i]);
+    const replacement = replacementOf(name);
+    if (replacement)
+      ctx.warnings.push(
+        new CompileWarning(
+          'failure_code',
+          `step "${doc.id}" retry.non_retryable: "${name}" is an older failure name; write "${replacement}" (docs/failure-codes.md)`,
+          at,
+        ),
+      );
+    else
+      ctx.errors.push(
+        new CompileError(
+          'failure_code',
+          `step "${doc.id}" retry.non_retryable: "${name}" is not a failure code${didYouMean(name, Object.keys(FAILURE_CODES))} (the catalog, docs/failure-codes.md: ${Object.keys(FAILURE_CODES).join(', ')})`,
+          at,
+        ),
+      );
+  });
 }
 
 function checkCondition(doc: StepDocument, path: (string | number)[], scope: ReferenceScope, ctx: StepContext): string | undefined {

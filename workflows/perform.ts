@@ -6,6 +6,7 @@ import type { StarterStatement } from '../contract/approvals.ts';
 import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
 import type { PlanSignatures } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
+import { nonRetryableTypes } from '../contract/failures.ts';
 import { secretPaths } from '../contract/expression.ts';
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type RunInput, type RunStatus } from '../contract/run.ts';
@@ -53,6 +54,18 @@ function isScheduleToStartTimeout(error: unknown): boolean {
   return cause instanceof TimeoutFailure && String(cause.timeoutType).replace('TIMEOUT_TYPE_', '') === 'SCHEDULE_TO_START';
 }
 
+/**
+ * The failure types a step does not retry. A plan compiled before the failure catalog lists
+ * older names only; they also match the codes that replaced them (patched(): runs recorded
+ * before replay with the list as it was). A current plan already lists both, and no marker
+ * is written for it.
+ */
+function nonRetryable(step: PlanStep): string[] {
+  const listed = step.retry.non_retryable;
+  const types = nonRetryableTypes(listed);
+  return types.length === listed.length || !patched('failure-catalog') ? listed : types;
+}
+
 async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
   const activities = proxyActivities<Record<string, (input: ActionInput) => Promise<ActionResult>>>({
     ...siteOptions(step),
@@ -65,7 +78,7 @@ async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx:
       initialInterval: step.retry.initial_interval_ms,
       backoffCoefficient: step.retry.backoff,
       ...(step.retry.maximum_interval_ms ? { maximumInterval: step.retry.maximum_interval_ms } : {}),
-      nonRetryableErrorTypes: step.retry.non_retryable,
+      nonRetryableErrorTypes: nonRetryable(step),
     },
     summary: `${step.id} (${step.uses})`,
   });

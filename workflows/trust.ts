@@ -5,7 +5,8 @@ import type { Ctx } from './perform.ts';
 
 const { [VERIFY_PLAN_ACTIVITY]: verifyPlan } = proxyLocalActivities<Record<string, (input: Pick<RunInput, 'plan' | 'signatures'>) => Promise<void>>>({
   startToCloseTimeout: '30s',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['untrusted_plan'] },
+  // untrusted_plan: what workers before the failure catalog throw.
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['untrusted', 'untrusted_plan'] },
 });
 
 /**

@@ -30,16 +30,16 @@ async function call(config: PowerDnsConfig, signal: AbortSignal, method: string,
       signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]),
     });
   } catch (error) {
-    throw new ActionError('unavailable', `PowerDNS API at ${base} did not answer (${networkReason(error)})`, { retryable: true });
+    throw new ActionError('unreachable', `PowerDNS API at ${base} did not answer (${networkReason(error)})`, { retryable: true });
   }
   const text = await response.text().catch(() => '');
   if (response.status === 401 || response.status === 403) {
-    throw new ActionError('unauthorized', `PowerDNS API at ${base} refused the API key (HTTP ${response.status}); check the secret given as powerdns.api_key`, {
+    throw new ActionError('auth_failed', `PowerDNS API at ${base} refused the API key (HTTP ${response.status}); check the secret given as powerdns.api_key`, {
       retryable: false,
     });
   }
   if (response.status >= 500 || response.status === 429) {
-    throw new ActionError('unavailable', `PowerDNS API at ${base} answered ${method} with HTTP ${response.status}: ${apiError(text)}`, { retryable: true });
+    throw new ActionError('unreachable', `PowerDNS API at ${base} answered ${method} with HTTP ${response.status}: ${apiError(text)}`, { retryable: true });
   }
   return { status: response.status, text };
 }
@@ -84,7 +84,7 @@ async function ipOf(host: string): Promise<string> {
   try {
     return (await dns.lookup(host)).address;
   } catch (error) {
-    throw new ActionError('unavailable', `cannot find the address of the DNS server ${host} (${networkReason(error)})`, { retryable: true });
+    throw new ActionError('unreachable', `cannot find the address of the DNS server ${host} (${networkReason(error)})`, { retryable: true });
   }
 }
 
@@ -128,7 +128,7 @@ async function verify(config: PowerDnsConfig, target: Target, set: RecordSet, wa
   });
   if (!ok) {
     throw new ActionError(
-      'not_converged',
+      'timeout',
       `the authoritative server ${server} ${last} for ${target.name} ${target.type} ${wait.timeout} after the change, expected ${describeSet(set)}`,
       { retryable: true },
     );
@@ -141,7 +141,7 @@ export function powerDnsProvider(config: PowerDnsConfig, signal: AbortSignal): D
     async read(target) {
       const { status, text } = await call(config, signal, 'GET', zonePath(config, target.zone));
       if (status === 404 || status === 422) {
-        throw new ActionError('zone_not_found', `zone ${target.zone} does not exist on PowerDNS ${where} (HTTP ${status}: ${apiError(text)})`, {
+        throw new ActionError('not_found', `zone ${target.zone} does not exist on PowerDNS ${where} (HTTP ${status}: ${apiError(text)})`, {
           retryable: false,
         });
       }
@@ -174,7 +174,7 @@ export function powerDnsProvider(config: PowerDnsConfig, signal: AbortSignal): D
         answer = await query(server, target);
       } catch (error) {
         throw new ActionError(
-          'unverifiable',
+          'unreachable',
           `the authoritative server ${server} does not answer (${networkReason(error)}), so a switch could not be verified`,
           { retryable: true },
         );

@@ -42,14 +42,14 @@ function failure(error: unknown, doing: string): ActionError {
   const detail = `${e.name ?? 'Error'}: ${(e.message ?? '').slice(0, 300)}`;
   if (UNAUTHORIZED.has(e.name ?? '') || status === 401 || status === 403) {
     return new ActionError(
-      'unauthorized',
+      'auth_failed',
       `Route 53 refused the credentials ${doing} (${e.name ?? `HTTP ${status}`}); check the secrets given as route53.access_key / secret_key, or the worker's AWS environment`,
       { retryable: false },
     );
   }
-  if (e.name === 'NoSuchHostedZone') return new ActionError('zone_not_found', `${doing}: ${detail}`, { retryable: false });
+  if (e.name === 'NoSuchHostedZone') return new ActionError('not_found', `${doing}: ${detail}`, { retryable: false });
   if (TRANSIENT.has(e.name ?? '') || (status !== undefined && status >= 500) || status === undefined) {
-    return new ActionError('unavailable', `Route 53 ${doing}: ${status === undefined ? networkReason(error) : detail}`, { retryable: true });
+    return new ActionError('unreachable', `Route 53 ${doing}: ${status === undefined ? networkReason(error) : detail}`, { retryable: true });
   }
   return new ActionError('rejected', `Route 53 ${doing}: ${detail}`, { retryable: false });
 }
@@ -91,14 +91,14 @@ export function route53Provider(config: Route53Config, signal: AbortSignal): Dns
       const id = config.hosted_zone_id.replace(/^\/hostedzone\//, '');
       const found = await send(`reading hosted zone ${id}`, () => client.send(new GetHostedZoneCommand({ Id: id }), options));
       const name = decodeName(found.HostedZone?.Name ?? '');
-      if (name !== zone) throw new ActionError('zone_mismatch', `hosted zone ${id} is ${name}, not ${zone}`, { retryable: false });
+      if (name !== zone) throw new ActionError('invalid_input', `hosted zone ${id} is ${name}, not ${zone}`, { retryable: false });
       return (zoneId = id);
     }
     const listed = await send(`looking up zone ${zone}`, () => client.send(new ListHostedZonesByNameCommand({ DNSName: zone, MaxItems: 10 }), options));
     const matches = (listed.HostedZones ?? []).filter((z) => decodeName(z.Name ?? '') === zone);
-    if (matches.length === 0) throw new ActionError('zone_not_found', `no hosted zone named ${zone} in this account`, { retryable: false });
+    if (matches.length === 0) throw new ActionError('not_found', `no hosted zone named ${zone} in this account`, { retryable: false });
     if (matches.length > 1)
-      throw new ActionError('ambiguous_zone', `${matches.length} hosted zones are named ${zone} (public and private?); give route53.hosted_zone_id`, {
+      throw new ActionError('invalid_input', `${matches.length} hosted zones are named ${zone} (public and private?); give route53.hosted_zone_id`, {
         retryable: false,
       });
     return (zoneId = matches[0]!.Id!.replace(/^\/hostedzone\//, ''));
@@ -161,7 +161,7 @@ export function route53Provider(config: Route53Config, signal: AbortSignal): Dns
           },
           2_000,
         ));
-      if (!ok) throw new ActionError('not_converged', `Route 53 change ${change} is still ${status} ${wait.timeout} after it was made`, { retryable: true });
+      if (!ok) throw new ActionError('timeout', `Route 53 change ${change} is still ${status} ${wait.timeout} after it was made`, { retryable: true });
     },
     async preflight() {
       return [];

@@ -74,7 +74,7 @@ function guard(input: Input, s: Situation): string[] {
   }
   const others = [...s.sets.keys()].filter((t) => t !== type && (type === 'CNAME' || t === 'CNAME'));
   if (others.length > 0) {
-    throw new ActionError('cname_conflict', `${name} already has ${others.join(', ')} records; a CNAME cannot share its name with other records`, {
+    throw new ActionError('conflict', `${name} already has ${others.join(', ')} records; a CNAME cannot share its name with other records`, {
       retryable: false,
     });
   }

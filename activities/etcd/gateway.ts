@@ -22,7 +22,7 @@ async function post(member: Member, path: string, body: unknown): Promise<Respon
     const text = member.mask((await response.text()).slice(0, 500));
     const denied = response.status === 401 || /authentication failed|invalid auth token|user name is empty|permission denied/i.test(text);
     throw new ActionError(
-      denied ? 'authentication_failed' : 'etcd_error',
+      denied ? 'auth_failed' : 'backend_error',
       `${path}: HTTP ${response.status}: ${text}${denied ? ' (check the user and password in the secret)' : ''}`,
       {
         retryable: !denied && response.status >= 500,

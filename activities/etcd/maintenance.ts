@@ -31,7 +31,7 @@ function failure(member: Member, error: ServiceError): ActionError {
   const text = member.mask(error.details || error.message);
   const denied =
     error.code === Status.UNAUTHENTICATED || error.code === Status.PERMISSION_DENIED || /auth token|authentication failed|permission denied/i.test(text);
-  if (denied) return new ActionError('authentication_failed', `snapshot: ${text} (check the user and password in the secret)`, { retryable: false });
+  if (denied) return new ActionError('auth_failed', `snapshot: ${text} (check the user and password in the secret)`, { retryable: false });
   const transient = [
     Status.UNAVAILABLE,
     Status.DEADLINE_EXCEEDED,
@@ -41,7 +41,7 @@ function failure(member: Member, error: ServiceError): ActionError {
     Status.UNKNOWN,
     Status.CANCELLED,
   ];
-  return new ActionError(error.code === Status.UNAVAILABLE ? 'unreachable' : 'etcd_error', `snapshot stream from ${member.endpoint}: ${text}`, {
+  return new ActionError(error.code === Status.UNAVAILABLE ? 'unreachable' : 'backend_error', `snapshot stream from ${member.endpoint}: ${text}`, {
     retryable: transient.includes(error.code),
   });
 }
@@ -79,5 +79,5 @@ export async function* snapshotChunks(member: Member): AsyncGenerator<Buffer> {
     client.close();
   }
   // The last message says no bytes remain; a stream cut short never does.
-  if (left !== 0) throw new ActionError('snapshot_truncated', `the snapshot stream ended with ${left ?? 'all'} bytes remaining`, { retryable: true });
+  if (left !== 0) throw new ActionError('backend_error', `the snapshot stream ended with ${left ?? 'all'} bytes remaining`, { retryable: true });
 }

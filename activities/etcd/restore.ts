@@ -16,7 +16,7 @@ export async function download(points: RestorePoints, point: RestorePoint, file:
   await pipeline(await points.open(point), digest, createWriteStream(file, { mode: 0o600 }), { signal: ctx.signal });
   if (digest.sha256 !== point.sha256 || digest.bytes !== point.size)
     throw new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size}, ${point.sha256}`,
       {
         retryable: false,
@@ -30,9 +30,9 @@ export const etcdRestoreImpl = defineImpl({
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
     if (point.kind !== ETCD_KIND)
-      throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not an etcd snapshot`, { retryable: false });
+      throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not an etcd snapshot`, { retryable: false });
     if (input.mode === 'place' && existsSync(input.data_dir!))
-      throw new ActionError('data_dir_exists', `${input.data_dir} already exists; etcd restores only into a new data directory`, { retryable: false });
+      throw new ActionError('conflict', `${input.data_dir} already exists; etcd restores only into a new data directory`, { retryable: false });
     const work = mkdtempSync(join(input.mode === 'place' ? dirname(input.data_dir!) : tmpdir(), '.rebound-etcd-'));
     try {
       const file = join(work, 'snapshot.db');

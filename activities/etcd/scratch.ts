@@ -71,23 +71,23 @@ async function checkMember(dataDir: string, peerPort: number, point: RestorePoin
     let counted: { keys: number } | undefined;
     for (let i = 0; i < 300 && !counted; i++) {
       if (child.exitCode !== null)
-        throw new ActionError('scratch_failed', `the scratch etcd exited ${child.exitCode} on the restored data`, { retryable: false });
+        throw new ActionError('verification_failed', `the scratch etcd exited ${child.exitCode} on the restored data`, { retryable: false });
       counted = await authenticate(base, checks.auth)
         .then(keyCount)
         .catch((error: unknown) => {
-          if (error instanceof ActionError && error.code === 'authentication_failed') throw error;
+          if (error instanceof ActionError && error.code === 'auth_failed') throw error;
           return undefined;
         });
       if (!counted) await new Promise((r) => setTimeout(r, 100));
     }
-    if (!counted) throw new ActionError('scratch_timeout', 'the scratch etcd did not answer within 30 s', { retryable: true });
+    if (!counted) throw new ActionError('timeout', 'the scratch etcd did not answer within 30 s', { retryable: true });
     const expected = checks.min_keys ?? Number(point.source.keys ?? 0);
     if (counted.keys < expected)
-      throw new ActionError('too_few_keys', `the restored data holds ${counted.keys} keys; expected at least ${expected}`, { retryable: false });
+      throw new ActionError('verification_failed', `the restored data holds ${counted.keys} keys; expected at least ${expected}`, { retryable: false });
     const member = await authenticate(base, checks.auth);
     const missing: string[] = [];
     for (const key of checks.keys) if (!(await keyExists(member, key))) missing.push(key);
-    if (missing.length) throw new ActionError('missing_keys', `the restored data lacks ${missing.join(', ')}`, { retryable: false });
+    if (missing.length) throw new ActionError('verification_failed', `the restored data lacks ${missing.join(', ')}`, { retryable: false });
     return counted.keys;
   } finally {
     const exited = new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));

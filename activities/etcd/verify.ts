@@ -2,13 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FailureCode } from '../../contract/failures.ts';
 import type { TestRestore } from '../restore-points/verify.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { download } from './restore.ts';
 import { scratchRestore } from './scratch.ts';
 
 /** Errors that say the verification could not be run as asked, not that the point is bad: they fail the step without a verdict. */
-const NOT_A_VERDICT = new Set(['tool_missing', 'authentication_failed']);
+const NOT_A_VERDICT = new Set<FailureCode>(['unsupported', 'auth_failed']);
 
 /**
  * `checks.min_rows.keys` overrides the key count the snapshot recorded; `checks.tables` names
@@ -18,7 +19,7 @@ export const testRestore: TestRestore = async (points, point, input, ctx) => {
   const user = point.source.user;
   if (typeof user === 'string' && !input.auth)
     throw new ActionError(
-      'auth_required',
+      'invalid_input',
       `restore point ${point.id} was taken with authentication on (user ${user}), which the restored data keeps: give backup.verify auth: {user, password: from a secret}`,
       { retryable: false },
     );

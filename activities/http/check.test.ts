@@ -63,7 +63,7 @@ describe('http.check', () => {
     const failure = await failureOf(run({ url: http.url('/down') }));
     expect(failure.message).toMatch(/^http: step "probe": GET http:\/\/127\.0\.0\.1:\d+\/down answered 503, expected 200 — will retry \(attempt 1 of 3\)$/);
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.type).toBe('unexpected_status');
+    expect(failure.type).toBe('check_failed');
   });
 
   it('a JSON field with another value fails with both values', async () => {

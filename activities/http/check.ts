@@ -23,21 +23,21 @@ export const check = defineImpl({
     const excerpt = ctx.mask(response.body.slice(0, 200));
     const where = `${input.method} ${redact(input.url)}`;
     if (!statusMatches(response.status, input.expect_status)) {
-      throw new ActionError('unexpected_status', `${where} answered ${response.status}, expected ${JSON.stringify(input.expect_status)}`, { retryable: true });
+      throw new ActionError('check_failed', `${where} answered ${response.status}, expected ${JSON.stringify(input.expect_status)}`, { retryable: true });
     }
     if (input.expect_body !== undefined && !response.body.includes(input.expect_body)) {
-      throw new ActionError('unexpected_body', `${where}: body does not contain ${JSON.stringify(input.expect_body)}`, { retryable: true });
+      throw new ActionError('check_failed', `${where}: body does not contain ${JSON.stringify(input.expect_body)}`, { retryable: true });
     }
     if (input.expect_json) {
       let actual: unknown;
       try {
         actual = jsonField(response.body, input.expect_json.path);
       } catch {
-        throw new ActionError('unexpected_body', `${where}: body is not JSON`, { retryable: true });
+        throw new ActionError('check_failed', `${where}: body is not JSON`, { retryable: true });
       }
       if (actual !== input.expect_json.equals) {
         throw new ActionError(
-          'unexpected_body',
+          'check_failed',
           `${where}: ${input.expect_json.path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(input.expect_json.equals)}`,
           { retryable: true },
         );
@@ -53,7 +53,7 @@ export const request = defineImpl({
   async run(input, ctx) {
     const response = await send(input, ctx.signal);
     if (!statusMatches(response.status, input.expect_status)) {
-      throw new ActionError('unexpected_status', `${input.method} ${redact(input.url)} answered ${response.status}: ${ctx.mask(response.body.slice(0, 200))}`, {
+      throw new ActionError('check_failed', `${input.method} ${redact(input.url)} answered ${response.status}: ${ctx.mask(response.body.slice(0, 200))}`, {
         retryable: response.status >= 500 || response.status === 429,
       });
     }

@@ -77,7 +77,7 @@ export const k8sBackupImpl = defineImpl({
       for (const g of groups) stored.push(await putObjects(draft, objectName(g.resource), g.objects, ctx.signal));
     } catch (error) {
       await draft.discard().catch(() => undefined);
-      throw error instanceof ActionError ? error : new ActionError('storage_error', `writing the backup: ${ctx.mask(String(error))}`, { retryable: true });
+      throw error instanceof ActionError ? error : new ActionError('backend_error', `writing the backup: ${ctx.mask(String(error))}`, { retryable: true });
     }
     const version = await cluster.kc
       .makeApiClient(VersionApi)

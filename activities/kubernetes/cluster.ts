@@ -42,7 +42,7 @@ function loadKubeconfig(input: ClusterInput, ctx: ActionContext): KubeConfig {
     }
   } catch (error) {
     throw new ActionError(
-      'invalid_kubeconfig',
+      'invalid_input',
       `cannot read the kubeconfig: ${ctx.mask(error instanceof Error ? error.message : String(error))}; give its contents or a readable file path in the secret`,
       { retryable: false },
     );
@@ -51,11 +51,10 @@ function loadKubeconfig(input: ClusterInput, ctx: ActionContext): KubeConfig {
   if (input.context) {
     const names = kc.getContexts().map((c) => c.name);
     if (!names.includes(input.context))
-      throw new ActionError('unknown_context', `the kubeconfig has no context "${input.context}"; it has: ${names.join(', ') || 'none'}`, { retryable: false });
+      throw new ActionError('not_found', `the kubeconfig has no context "${input.context}"; it has: ${names.join(', ') || 'none'}`, { retryable: false });
     kc.setCurrentContext(input.context);
   }
-  if (!kc.getCurrentCluster())
-    throw new ActionError('invalid_kubeconfig', 'the kubeconfig names no current cluster; set cluster.context', { retryable: false });
+  if (!kc.getCurrentCluster()) throw new ActionError('invalid_input', 'the kubeconfig names no current cluster; set cluster.context', { retryable: false });
   return kc;
 }
 
@@ -99,18 +98,14 @@ export function k8sFailure(error: unknown, doing: string, ctx: ActionContext): A
   if (error instanceof ApiException) {
     const reason = ctx.mask(statusMessage(error));
     if (error.code === 401)
-      return new ActionError(
-        'unauthorized',
-        `${doing}: the API server rejected the credentials (401: ${reason}); check the kubeconfig's token or certificate`,
-        {
-          retryable: false,
-        },
-      );
+      return new ActionError('auth_failed', `${doing}: the API server rejected the credentials (401: ${reason}); check the kubeconfig's token or certificate`, {
+        retryable: false,
+      });
     if (error.code === 403)
-      return new ActionError('forbidden', `${doing}: forbidden (403): ${reason}; grant the role this needs, or use other credentials`, { retryable: false });
+      return new ActionError('auth_failed', `${doing}: forbidden (403): ${reason}; grant the role this needs, or use other credentials`, { retryable: false });
     if (error.code === 404) return new ActionError('not_found', `${doing}: not found (404): ${reason}`, { retryable: false });
-    if (error.code === 422 || error.code === 400) return new ActionError('invalid', `${doing}: rejected (${error.code}): ${reason}`, { retryable: false });
-    return new ActionError('api_error', `${doing}: HTTP ${error.code}: ${reason}`, { retryable: true });
+    if (error.code === 422 || error.code === 400) return new ActionError('rejected', `${doing}: rejected (${error.code}): ${reason}`, { retryable: false });
+    return new ActionError('backend_error', `${doing}: HTTP ${error.code}: ${reason}`, { retryable: true });
   }
   const message = ctx.mask(error instanceof Error ? error.message : String(error));
   return new ActionError('unreachable', `${doing}: ${message}`, { retryable: true });

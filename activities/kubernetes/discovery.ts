@@ -43,10 +43,10 @@ export function selectResources(all: Resource[], kinds: string[] | undefined): R
     const found = namespaced.filter((r) => r.id === lower || r.plural === lower || r.kind.toLowerCase() === lower);
     if (found.length === 1) return found[0]!;
     if (!found.length)
-      throw new ActionError('unknown_kind', `kinds: the cluster serves no namespaced resource "${name}" (write plural.group, e.g. deployments.apps)`, {
+      throw new ActionError('not_found', `kinds: the cluster serves no namespaced resource "${name}" (write plural.group, e.g. deployments.apps)`, {
         retryable: false,
       });
-    throw new ActionError('ambiguous_kind', `kinds: "${name}" could be ${found.map((r) => r.id).join(' or ')}; write one of those`, { retryable: false });
+    throw new ActionError('invalid_input', `kinds: "${name}" could be ${found.map((r) => r.id).join(' or ')}; write one of those`, { retryable: false });
   });
 }
 

@@ -48,7 +48,7 @@ async function waitGone(p: Pruning, record: SnapshotRecord, content: VolumeSnaps
       const why = left?.status?.error?.message ?? snapshot?.status?.error?.message;
       const what = snapshot ? `VolumeSnapshot ${name}` : `its content ${record.content} (policy Delete)`;
       throw new ActionError(
-        'still_deleting',
+        'timeout',
         `${what} was still there ${GONE_WITHIN_MS / 1000}s after its deletion${why ? `: ${p.ctx.mask(why)}` : ' (is it the dataSource of a PVC being provisioned, or is the CSI snapshotter down?)'}`,
         { retryable: true },
       );
@@ -64,7 +64,7 @@ async function pruneOne(p: Pruning, record: SnapshotRecord, contents: VolumeSnap
   const content = await readContentIfAny(p.cluster, record.content);
   if (!snapshot && !content && p.elsewhere)
     throw new ActionError(
-      'other_cluster',
+      'invalid_input',
       `neither VolumeSnapshot ${name} nor its content ${record.content} is in ${p.cluster.server}, and the point was taken in ${String(p.point.source.server)}: give the cluster the point was taken in`,
       { retryable: false },
     );
@@ -79,7 +79,7 @@ export const pruneVolumeSnapshots: PruneHook = async (point, input, ctx) => {
   const records = (point.external ?? []) as SnapshotRecord[];
   if (!input.cluster)
     throw new ActionError(
-      'no_cluster',
+      'invalid_input',
       `its ${records.length} VolumeSnapshot(s) are in the Kubernetes cluster at ${String(point.source.server)}: give restore_points.prune a cluster: {kubeconfig: <from a secret>} (or in_cluster: true) block to delete them`,
       { retryable: false },
     );

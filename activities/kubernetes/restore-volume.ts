@@ -69,7 +69,7 @@ export async function bound(
             .slice(-3),
         )
         .catch(() => []);
-      throw new ActionError('pvc_timeout', `PVC ${namespace}/${name} was not Bound within ${input.timeout}${events.length ? `: ${events.join('; ')}` : ''}`, {
+      throw new ActionError('timeout', `PVC ${namespace}/${name} was not Bound within ${input.timeout}${events.length ? `: ${events.join('; ')}` : ''}`, {
         retryable: false,
       });
     }
@@ -89,7 +89,7 @@ async function restoreOne(cluster: Cluster, record: SnapshotRecord, input: Input
     const existing = await cluster.core.readNamespacedPersistentVolumeClaim({ name, namespace: input.namespace });
     if (existing.spec?.dataSource?.name !== snapshot)
       throw new ActionError(
-        'pvc_exists',
+        'conflict',
         `PVC ${input.namespace}/${name} already exists and was not restored from ${snapshot}; choose a name_suffix or another namespace`,
         {
           retryable: false,
@@ -105,7 +105,7 @@ export const k8sRestoreVolumeImpl = defineImpl({
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
     if (point.kind !== VOLUME_KIND)
-      throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not a Kubernetes volume snapshot`, { retryable: false });
+      throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not a Kubernetes volume snapshot`, { retryable: false });
     const records = ((point.external ?? []) as SnapshotRecord[]).filter((r) => !input.pvcs || input.pvcs.includes(r.pvc));
     if (!records.length) throw new ActionError('not_found', `restore point ${point.id} has none of the PVCs ${input.pvcs?.join(', ')}`, { retryable: false });
     const cluster = connect(input.cluster, ctx);

@@ -26,11 +26,11 @@ export async function readObjects(points: RestorePoints, point: RestorePoint, ob
   try {
     for await (const line of lines) if (line.trim()) out.push(JSON.parse(line) as KubernetesObject);
   } catch (error) {
-    throw new ActionError('corrupt_restore_point', `${object.name} of ${point.id} cannot be read: ${(error as Error).message}`, { retryable: false });
+    throw new ActionError('verification_failed', `${object.name} of ${point.id} cannot be read: ${(error as Error).message}`, { retryable: false });
   }
   if (digest.sha256 !== object.sha256 || digest.bytes !== object.size)
     throw new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `${object.name}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${object.size}, ${object.sha256}`,
       { retryable: false },
     );
@@ -62,7 +62,7 @@ async function established(cluster: Cluster, crd: KubernetesObject, ctx: ActionC
     if (now.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) return;
     await pause(500, ctx.signal);
   }
-  throw new ActionError('crd_not_established', `${describe(crd)} did not become Established within 30 s`, { retryable: true });
+  throw new ActionError('timeout', `${describe(crd)} did not become Established within 30 s`, { retryable: true });
 }
 
 interface Tally {
@@ -119,7 +119,7 @@ export const k8sRestoreImpl = defineImpl({
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
     if (point.kind !== NAMESPACE_KIND)
-      throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not a Kubernetes namespace backup`, { retryable: false });
+      throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not a Kubernetes namespace backup`, { retryable: false });
     const cluster = connect(input.cluster, ctx);
     const done = await restoreObjects(cluster, points, point, input, ctx);
     ctx.log(

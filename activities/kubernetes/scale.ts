@@ -154,7 +154,7 @@ async function mayScale(cluster: Cluster, namespace: string, todo: Workload[], c
     if (!review.status?.allowed) denied.push(`${w.ref}${review.status?.reason ? ` (${review.status.reason})` : ''}`);
   }
   if (denied.length)
-    throw new ActionError('forbidden', `these credentials may not patch the scale of ${denied.join(', ')} in ${namespace}; a run would fail`, {
+    throw new ActionError('auth_failed', `these credentials may not patch the scale of ${denied.join(', ')} in ${namespace}; a run would fail`, {
       retryable: false,
     });
   return [`these credentials may patch the scale of ${todo.map((w) => w.ref).join(', ')}`];

@@ -52,7 +52,7 @@ async function snapshotOne(
 ): Promise<SnapshotRecord> {
   const claim = pvc.metadata!.name!;
   if (pvc.status?.phase !== 'Bound')
-    throw new ActionError('pvc_not_bound', `PVC ${input.namespace}/${claim} is ${pvc.status?.phase ?? 'not bound'}: there is no volume to snapshot`, {
+    throw new ActionError('conflict', `PVC ${input.namespace}/${claim} is ${pvc.status?.phase ?? 'not bound'}: there is no volume to snapshot`, {
       retryable: false,
     });
   const name = snapshotName(pointId, claim);

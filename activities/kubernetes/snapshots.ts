@@ -131,9 +131,9 @@ export async function waitReady(
 ): Promise<ReadySnapshot> {
   for (;;) {
     const snapshot = await readSnapshot(cluster, namespace, name);
-    if (!snapshot) throw new ActionError('snapshot_missing', `VolumeSnapshot ${namespace}/${name} disappeared while waiting for it`, { retryable: true });
+    if (!snapshot) throw new ActionError('not_found', `VolumeSnapshot ${namespace}/${name} disappeared while waiting for it`, { retryable: true });
     const error = snapshot.status?.error?.message;
-    if (error) throw new ActionError('snapshot_failed', `VolumeSnapshot ${namespace}/${name} failed: ${wait.ctx.mask(error)}`, { retryable: false });
+    if (error) throw new ActionError('backend_error', `VolumeSnapshot ${namespace}/${name} failed: ${wait.ctx.mask(error)}`, { retryable: false });
     const contentName = snapshot.status?.boundVolumeSnapshotContentName;
     if (snapshot.status?.readyToUse && contentName) {
       const content = await readContent(cluster, contentName);
@@ -144,7 +144,7 @@ export async function waitReady(
     wait.progress(state);
     if (Date.now() > wait.deadline)
       throw new ActionError(
-        'snapshot_timeout',
+        'timeout',
         `VolumeSnapshot ${namespace}/${name} was not readyToUse within ${wait.timeout} (${state}); is the CSI driver's snapshotter running?`,
         { retryable: false },
       );

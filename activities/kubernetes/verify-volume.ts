@@ -68,7 +68,7 @@ export const testRestore: TestRestore = async (_points, point, input, ctx) => {
   const records = (point.external ?? []) as SnapshotRecord[];
   if (!input.cluster)
     throw new ActionError(
-      'no_cluster',
+      'invalid_input',
       `its ${records.length} VolumeSnapshot(s) are in the Kubernetes cluster at ${String(point.source.server)}: give backup.verify a cluster: {kubeconfig: <from a secret>} (or in_cluster: true) block`,
       { retryable: false },
     );

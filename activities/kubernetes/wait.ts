@@ -61,7 +61,7 @@ async function jobs(cluster: Cluster, input: Input, poll: Poll): Promise<void> {
     else if (condition(job, 'Complete')?.status === 'True') poll.ready.push(`job/${name}`);
     else if (condition(job, 'Failed')?.status === 'True')
       throw new ActionError(
-        'job_failed',
+        'check_failed',
         `job/${name} in ${input.namespace} failed: ${condition(job, 'Failed')?.message ?? condition(job, 'Failed')?.reason}`,
         {
           retryable: false,
@@ -89,7 +89,7 @@ export const k8sWaitImpl = defineImpl({
       if (!poll.waiting.length) return { namespace: input.namespace, ready: poll.ready, waited_ms: Date.now() - started };
       ctx.heartbeat({ ready: poll.ready, waiting: poll.waiting });
       if (Date.now() > deadline)
-        throw new ActionError('wait_timeout', `still waiting after ${input.timeout} in namespace ${input.namespace}: ${poll.waiting.join('; ')}`, {
+        throw new ActionError('timeout', `still waiting after ${input.timeout} in namespace ${input.namespace}: ${poll.waiting.join('; ')}`, {
           retryable: false,
         });
       await pause(1000, ctx.signal);

@@ -137,7 +137,7 @@ export async function waitForRollouts(cluster: Cluster, namespace: string, refs:
         const pods = await unreadyPods(cluster, namespace, w.object.spec?.selector?.matchLabels).catch(() => []);
         lines.push(`${w.ref}: ${pending[w.ref]}${pods.length ? `; unready pods: ${pods.join(', ')}` : ''}`);
       }
-      throw new ActionError('rollout_timeout', `the rollout did not complete within ${wait.timeout} in namespace ${namespace}: ${lines.join('; ')}`, {
+      throw new ActionError('timeout', `the rollout did not complete within ${wait.timeout} in namespace ${namespace}: ${lines.join('; ')}`, {
         retryable: false,
       });
     }

@@ -45,7 +45,7 @@ export async function runBinary(command: string, args: string[], ctx: ActionCont
     await run.done;
   } catch (error) {
     if (error instanceof ActionError && isAuthFailure(error.message))
-      throw new ActionError('authentication_failed', `${error.message} (authentication failed: check the user and password in the secret)`, {
+      throw new ActionError('auth_failed', `${error.message} (authentication failed: check the user and password in the secret)`, {
         retryable: false,
       });
     throw error;

@@ -125,7 +125,7 @@ export class DocumentSplitter {
   }
 
   private corrupt(what: string): ActionError {
-    return new ActionError('corrupt_restore_point', `${this.name}: ${what} after ${this.count} documents: not a BSON file`, { retryable: false });
+    return new ActionError('verification_failed', `${this.name}: ${what} after ${this.count} documents: not a BSON file`, { retryable: false });
   }
 }
 
@@ -162,7 +162,7 @@ export async function* readDocuments(source: Readable, expected: Expected, batch
     }
   } catch (error) {
     if (isZlibError(error))
-      throw new ActionError('corrupt_restore_point', `${expected.name} is corrupt: gzip: ${(error as Error).message}`, { retryable: false, cause: error });
+      throw new ActionError('verification_failed', `${expected.name} is corrupt: gzip: ${(error as Error).message}`, { retryable: false, cause: error });
     throw error;
   } finally {
     inflated.destroy();
@@ -179,7 +179,7 @@ export async function* readDocuments(source: Readable, expected: Expected, batch
 export function checkStored(expected: Expected, read: { bytes: number; sha256: string }): void {
   if (read.sha256 !== expected.sha256 || read.bytes !== expected.size)
     throw new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `${expected.name}: read ${read.bytes} bytes with sha256 ${read.sha256}; the manifest says ${expected.size} bytes, ${expected.sha256}`,
       { retryable: false },
     );
@@ -209,7 +209,7 @@ export class DocumentCounter extends Transform {
       }
     });
     this.gunzip.on('error', (error) =>
-      this.destroy(new ActionError('corrupt_restore_point', `${name} is corrupt: gzip: ${error.message}`, { retryable: false, cause: error })),
+      this.destroy(new ActionError('verification_failed', `${name} is corrupt: gzip: ${error.message}`, { retryable: false, cause: error })),
     );
   }
 

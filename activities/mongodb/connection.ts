@@ -28,18 +28,18 @@ export function mongoFailure(error: unknown, doing: string, mask: (t: string) =>
   if (error instanceof ActionError) return error;
   const message = mask(error instanceof Error ? error.message : String(error));
   if (authFailure(error))
-    return new ActionError('authentication_failed', `${doing}: authentication failed (check the user and password in the secret): ${message}`, {
+    return new ActionError('auth_failed', `${doing}: authentication failed (check the user and password in the secret): ${message}`, {
       retryable: false,
       cause: undefined,
     });
   const code = error instanceof MongoServerError ? ` (code ${String(error.code)}${error.codeName ? ` ${error.codeName}` : ''})` : '';
-  return new ActionError('mongodb_error', `${doing}: ${message}${code}`, { retryable: isRetryable(error) });
+  return new ActionError('backend_error', `${doing}: ${message}${code}`, { retryable: isRetryable(error) });
 }
 
 /** Where a URL points, for manifests and reports: hosts, user, database; never the password. */
 export function identity(url: string): { hosts: string[]; user?: string; database?: string } {
   const match = /^mongodb(?:\+srv)?:\/\/(?:([^@/]*)@)?([^/?]+)(?:\/([^?]*))?/.exec(url);
-  if (!match) throw new ActionError('invalid_connection', 'the connection string is not a mongodb:// or mongodb+srv:// URL', { retryable: false });
+  if (!match) throw new ActionError('invalid_input', 'the connection string is not a mongodb:// or mongodb+srv:// URL', { retryable: false });
   const user = match[1] ? decodeURIComponent(match[1].split(':')[0]!) : undefined;
   const database = match[3] ? decodeURIComponent(match[3]) : undefined;
   return { hosts: match[2]!.split(','), ...(user ? { user } : {}), ...(database ? { database } : {}) };

@@ -72,7 +72,7 @@ describe('tool: auto | driver | mongodump', () => {
 
   it('mongodump without the binary fails without retry, naming what it looked for, where, and tool: driver', () => {
     const error = thrown(() => chooseTool({ choice: 'mongodump', binary: 'mongorestore', path: PATH, executable: none }));
-    expect(error).toMatchObject({ code: 'tool_missing', retryable: false });
+    expect(error).toMatchObject({ code: 'unsupported', retryable: false });
     expect(error.message).toContain('no executable mongorestore is on its PATH');
     expect(error.message).toContain('/opt/mongodb-database-tools/bin');
     expect(error.message).toContain('or use tool: driver');
@@ -84,7 +84,7 @@ describe('tool: auto | driver | mongodump', () => {
       why: 'consistency: snapshot needs the driver',
     });
     const error = thrown(() => chooseTool({ choice: 'mongodump', binary: 'mongodump', path: PATH, snapshot: true, executable: withBinaries }));
-    expect(error).toMatchObject({ code: 'snapshot_unsupported', retryable: false });
+    expect(error).toMatchObject({ code: 'unsupported', retryable: false });
     expect(error.message).toContain('consistency: snapshot cannot be done with tool: mongodump');
     expect(error.message).toContain('Use tool: driver');
   });

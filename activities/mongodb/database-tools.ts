@@ -56,7 +56,7 @@ export function chooseTool(options: {
   if (options.snapshot) {
     if (choice === 'auto') return { tool: 'driver', why: 'consistency: snapshot needs the driver' };
     throw new ActionError(
-      'snapshot_unsupported',
+      'unsupported',
       'consistency: snapshot cannot be done with tool: mongodump: mongodump reads a point in time only with --oplog, of a whole replica set, ' +
         'into an oplog.bson that mongorestore must replay, which a restore point here does not hold. Use tool: driver (or auto), which reads every collection at one cluster time',
       { retryable: false },
@@ -66,7 +66,7 @@ export function chooseTool(options: {
   if (command) return { tool: 'mongodump', command };
   if (choice === 'auto') return { tool: 'driver', why: `no ${binary} on PATH` };
   throw new ActionError(
-    'tool_missing',
+    'unsupported',
     `tool: mongodump needs the MongoDB Database Tools' ${binary} on the worker, and no executable ${binary} is on its PATH (${shortPath(options.path)}). ` +
       `Install the Database Tools (100.x) on the worker, or use tool: driver`,
     { retryable: false },
@@ -92,7 +92,7 @@ const URI = /^(mongodb(?:\+srv)?:\/\/([^/?]*@)?[^/?]+)(?:\/([^?]*))?(?:\?(.*))?$
  */
 export function toolUri(url: string): string {
   const match = URI.exec(url);
-  if (!match) throw new ActionError('invalid_connection', 'the connection string is not a mongodb:// or mongodb+srv:// URL', { retryable: false });
+  if (!match) throw new ActionError('invalid_input', 'the connection string is not a mongodb:// or mongodb+srv:// URL', { retryable: false });
   const [, base, credentials, database, query] = match;
   const params = (query ?? '').split('&').filter(Boolean);
   if (database && credentials && !params.some((p) => /^authSource=/i.test(p))) params.push(`authSource=${database}`);
@@ -107,7 +107,7 @@ export function toolUri(url: string): string {
 export function configYaml(url: string): string {
   if (!/^[\x20-\x7e]*$/.test(url))
     throw new ActionError(
-      'invalid_connection',
+      'invalid_input',
       'the connection string holds characters that must be %-encoded (spaces are fine, control and non-ASCII characters are not)',
       {
         retryable: false,
@@ -207,7 +207,7 @@ export function retryableToolFailure(stderr: string): boolean {
 export function localFile(dir: string, name: string): string {
   const parts = name.split('/');
   if (parts.length !== 2 || parts.some((p) => !p || p === '.' || p === '..' || p.includes('\\') || p.includes('\0')))
-    throw new ActionError('corrupt_restore_point', `the object name ${JSON.stringify(name)} is not <database>/<file>: not a mongodump layout`, {
+    throw new ActionError('verification_failed', `the object name ${JSON.stringify(name)} is not <database>/<file>: not a mongodump layout`, {
       retryable: false,
     });
   return join(dir, parts[0]!, parts[1]!);

@@ -110,7 +110,7 @@ export async function dumpWithTool(
     const objects: PointObject[] = [];
     for (const name of names) objects.push(await uploadFile(draft, name, join(out, name), (delta) => (uploaded += delta), ctx.signal));
     if (!objects.length)
-      throw new ActionError('nothing_to_dump', 'mongodump wrote no file of the selected collections (were they dropped since they were listed?)', {
+      throw new ActionError('not_found', 'mongodump wrote no file of the selected collections (were they dropped since they were listed?)', {
         retryable: true,
       });
     const dumped = new Set(objects.map((o) => o.name));

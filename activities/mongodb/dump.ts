@@ -61,7 +61,7 @@ function checkSnapshot(server: ServerInfo): void {
   if (server.setName && server.maxWireVersion >= 13) return;
   const what = server.setName ? `wire version ${server.maxWireVersion} (MongoDB < 5.0)` : 'no replica set (hello has no setName)';
   throw new ActionError(
-    'snapshot_unsupported',
+    'unsupported',
     `consistency: snapshot needs a MongoDB ≥ 5.0 replica set; this server reports ${what}. Use consistency: collection, or dump a replica set member`,
     { retryable: false },
   );
@@ -174,7 +174,7 @@ async function dumpAll(client: MongoClient, draft: PointDraft, input: DumpInput,
   const server = await serverInfo(client);
   if (input.consistency === 'snapshot') checkSnapshot(server);
   const targets = await listTargets(client, input);
-  if (!targets.length) throw new ActionError('nothing_to_dump', 'no collection matches include/exclude', { retryable: false });
+  if (!targets.length) throw new ActionError('not_found', 'no collection matches include/exclude', { retryable: false });
   // Objects an earlier attempt left (it died before its manifest) are not part of this one.
   await draft.discard();
   const session = input.consistency === 'snapshot' ? client.startSession({ snapshot: true }) : undefined;

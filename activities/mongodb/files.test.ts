@@ -106,7 +106,7 @@ describe('bson files: what the writer writes the reader returns unchanged', () =
     flipped[Math.floor(flipped.length / 2)]! ^= 0xff;
     const error = await readBack(flipped, { size, sha256 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ActionError);
-    expect(error).toMatchObject({ code: 'corrupt_restore_point', retryable: false });
+    expect(error).toMatchObject({ code: 'verification_failed', retryable: false });
     const splitter = new DocumentSplitter('x.bson');
     splitter.push(RAW[0]!.subarray(0, 10));
     expect(() => splitter.end()).toThrow(/not a BSON file/);
@@ -121,7 +121,7 @@ describe('bson files: what the writer writes the reader returns unchanged', () =
 
     const truncated = new DocumentCounter('app/t.bson.gz');
     const error = await buffer(Readable.from([stored.subarray(0, stored.length - 12)]).pipe(truncated)).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'corrupt_restore_point', retryable: false });
+    expect(error).toMatchObject({ code: 'verification_failed', retryable: false });
     const notBson = new DocumentCounter('app/t.bson.gz');
     const { stored: garbage } = await storedObject([Buffer.from([0xff, 0xff, 0xff, 0x7f, 1, 2, 3])], [1]);
     expect(await buffer(Readable.from([garbage]).pipe(notBson)).catch((e: unknown) => e)).toMatchObject({ message: expect.stringMatching(/not a BSON file/) });

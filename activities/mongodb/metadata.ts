@@ -55,11 +55,11 @@ export function decodeMetadata(gzipped: Buffer, name: string): Metadata {
   try {
     parsed = BSON.EJSON.parse(gunzipSync(gzipped).toString('utf8'), { relaxed: false });
   } catch (error) {
-    throw new ActionError('corrupt_restore_point', `${name}: not gzipped Extended JSON: ${(error as Error).message}`, { retryable: false });
+    throw new ActionError('verification_failed', `${name}: not gzipped Extended JSON: ${(error as Error).message}`, { retryable: false });
   }
   const metadata = parsed as Metadata;
   if (!metadata || typeof metadata.collectionName !== 'string' || !Array.isArray(metadata.indexes))
-    throw new ActionError('corrupt_restore_point', `${name}: no collectionName or indexes: not mongodump metadata`, { retryable: false });
+    throw new ActionError('verification_failed', `${name}: no collectionName or indexes: not mongodump metadata`, { retryable: false });
   return metadata;
 }
 

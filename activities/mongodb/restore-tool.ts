@@ -26,7 +26,7 @@ async function download(points: RestorePoints, point: RestorePoint, object: Poin
   await pipeline([await points.open(point, object.name), ...stages, createWriteStream(file, { mode: 0o600, flags: 'wx' })], { signal });
   checkStored(object, digest);
   if (counter && object.documents !== undefined && counter.documents !== object.documents)
-    throw new ActionError('corrupt_restore_point', `${object.name}: holds ${counter.documents} documents; the manifest says ${object.documents}`, {
+    throw new ActionError('verification_failed', `${object.name}: holds ${counter.documents} documents; the manifest says ${object.documents}`, {
       retryable: false,
     });
   return { bson: counter?.bson ?? 0 };

@@ -43,7 +43,7 @@ async function readSmall(points: RestorePoints, point: RestorePoint, object: Poi
   const sha256 = createHash('sha256').update(data).digest('hex');
   if (sha256 !== object.sha256 || data.length !== object.size)
     throw new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `${object.name}: read ${data.length} bytes with sha256 ${sha256}; the manifest says ${object.size}, ${object.sha256}`,
       {
         retryable: false,
@@ -55,7 +55,7 @@ async function readSmall(points: RestorePoints, point: RestorePoint, object: Poi
 /** The collections and views of a point that `include` selects, with their target names. */
 export async function restorables(points: RestorePoints, point: RestorePoint, options: Pick<RestoreOptions, 'include' | 'namespace'>): Promise<Restorable[]> {
   if (point.kind !== 'mongodb' || !point.objects)
-    throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not a MongoDB dump`, { retryable: false });
+    throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not a MongoDB dump`, { retryable: false });
   const byName = new Map(point.objects.map((o) => [o.name, o]));
   const out: Restorable[] = [];
   for (const object of point.objects.filter((o) => o.name.endsWith(METADATA_SUFFIX))) {

@@ -15,7 +15,7 @@ function s3Failure(error: unknown, site: Site, doing: string, ctx: ActionContext
   const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
   const status = e.$metadata?.httpStatusCode;
   const fixed = status === 403 || status === 404 || ['AccessDenied', 'NoSuchBucket', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'].includes(e.name ?? '');
-  return new ActionError(fixed ? 'denied' : 's3_error', `${doing} ${site.url}: ${e.name ?? 'error'}: ${ctx.mask(e.message ?? String(error))}`, {
+  return new ActionError(fixed ? 'auth_failed' : 'backend_error', `${doing} ${site.url}: ${e.name ?? 'error'}: ${ctx.mask(e.message ?? String(error))}`, {
     retryable: !fixed,
   });
 }
@@ -48,7 +48,7 @@ export const objectsCheckImpl = defineImpl({
     const limit = input.max_lag ? parseDuration(input.max_lag)! : undefined;
     if (limit !== undefined && comparison.lag_ms > limit)
       throw new ActionError(
-        'replica_lag',
+        'check_failed',
         `the replica lags ${Math.round(comparison.lag_ms / 1000)} s behind (oldest unreplicated: ${comparison.oldest_unreplicated}; ${comparison.missing} missing, ${comparison.stale} stale), more than max_lag ${input.max_lag}`,
         { retryable: false },
       );

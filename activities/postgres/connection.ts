@@ -17,7 +17,7 @@ export function toolConnection(
   try {
     parsed = new URL(url);
   } catch {
-    throw new ActionError('invalid_connection', 'the connection string is not a URL (postgres://user:password@host:port/database)', { retryable: false });
+    throw new ActionError('invalid_input', 'the connection string is not a URL (postgres://user:password@host:port/database)', { retryable: false });
   }
   const db = database ?? (decodeURIComponent(parsed.pathname.replace(/^\//, '')) || 'postgres');
   const env: NodeJS.ProcessEnv = { PGPASSWORD: decodeURIComponent(parsed.password), PGCONNECT_TIMEOUT: '10' };

@@ -76,7 +76,7 @@ export async function restoreInto(
   };
   const corrupt = () =>
     new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `restore point ${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size} bytes, ${point.sha256}`,
       { retryable: false },
     );
@@ -112,7 +112,7 @@ export const restore = defineImpl({
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
     if (point.kind !== 'postgres')
-      throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not postgres`, { retryable: false });
+      throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not postgres`, { retryable: false });
     const database = input.database ?? toolConnection(input.target).database;
     if (input.create_database) await ensureDatabase(input.target, database, ctx);
     const bytes = await restoreInto(points, point, input.target, database, { clean: input.clean }, ctx);

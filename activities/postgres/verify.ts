@@ -1,5 +1,5 @@
 // The PostgreSQL half of backup.verify: test-restore into a scratch database, run checks, drop it.
-import { ActionError } from '../runtime/errors.ts';
+import { ToolFailure } from '../runtime/tool.ts';
 import { scratchUrl, type TestRestore } from '../restore-points/verify.ts';
 import { runChecks } from './check.ts';
 import { withClient, withDatabase } from './connection.ts';
@@ -16,7 +16,7 @@ export const testRestore: TestRestore = async (points, point, input, ctx) => {
     return [restored, ...(await withClient(withDatabase(url, scratch), (client) => runChecks(client, input.checks, ctx.mask), ctx.mask))];
   } catch (error) {
     // A restore pg_restore refused is a verdict on the point; anything else is a failure to verify.
-    if (!(error instanceof ActionError) || error.code !== 'tool_failed' || error.retryable) throw error;
+    if (!(error instanceof ToolFailure) || error.retryable) throw error;
     return [{ check: 'restore', ok: false, detail: error.message }];
   } finally {
     await dropDatabase(url, scratch, ctx).catch(() => undefined);

@@ -16,16 +16,16 @@ export function parseBrokerUrl(url: string): Broker {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ActionError('invalid_connection', 'the connection string is not a URL; give the management API as http://user:password@host:15672', {
+    throw new ActionError('invalid_input', 'the connection string is not a URL; give the management API as http://user:password@host:15672', {
       retryable: false,
     });
   }
   if (!['http:', 'https:'].includes(parsed.protocol) || !parsed.hostname)
-    throw new ActionError('invalid_connection', 'the connection string must be the management API as http(s)://user:password@host:15672', { retryable: false });
+    throw new ActionError('invalid_input', 'the connection string must be the management API as http(s)://user:password@host:15672', { retryable: false });
   const user = decodeURIComponent(parsed.username);
   const password = decodeURIComponent(parsed.password);
   if (!user || !password)
-    throw new ActionError('invalid_connection', 'the management API URL names no user:password; the API needs both (http://user:password@host:15672)', {
+    throw new ActionError('invalid_input', 'the management API URL names no user:password; the API needs both (http://user:password@host:15672)', {
       retryable: false,
     });
   const port = Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
@@ -86,22 +86,22 @@ export async function request(broker: Broker, method: string, path: string, opti
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs ?? 60_000)]),
     });
   } catch (error) {
-    throw new ActionError('unavailable', `${what} did not answer ${method} ${path} (${networkReason(error)})`, { retryable: true });
+    throw new ActionError('unreachable', `${what} did not answer ${method} ${path} (${networkReason(error)})`, { retryable: true });
   }
   if (response.ok || options.accept?.includes(response.status)) return response;
   const text = options.mask(await response.text().catch(() => ''));
   if (response.status === 401)
-    throw new ActionError('authentication_failed', `${what} refused the credentials of user "${broker.user}" (HTTP 401); check the password in the secret`, {
+    throw new ActionError('auth_failed', `${what} refused the credentials of user "${broker.user}" (HTTP 401); check the password in the secret`, {
       retryable: false,
     });
   if (response.status === 403)
     throw new ActionError(
-      'forbidden',
+      'auth_failed',
       `${what}: user "${broker.user}" may not ${method} ${path} (HTTP 403); definitions need a user tagged administrator: ${apiReason(text)}`,
       { retryable: false },
     );
   const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
-  throw new ActionError(retryable ? 'unavailable' : 'rejected', `${what} answered ${method} ${path} with HTTP ${response.status}: ${apiReason(text)}`, {
+  throw new ActionError(retryable ? 'unreachable' : 'rejected', `${what} answered ${method} ${path} with HTTP ${response.status}: ${apiReason(text)}`, {
     retryable,
   });
 }
@@ -113,7 +113,7 @@ export async function call<T>(broker: Broker, method: string, path: string, opti
   try {
     text = await response.text();
   } catch (error) {
-    throw new ActionError('unavailable', `RabbitMQ management API at ${broker.origin} stopped answering ${method} ${path} (${networkReason(error)})`, {
+    throw new ActionError('unreachable', `RabbitMQ management API at ${broker.origin} stopped answering ${method} ${path} (${networkReason(error)})`, {
       retryable: true,
     });
   }
@@ -121,7 +121,7 @@ export async function call<T>(broker: Broker, method: string, path: string, opti
   try {
     return { status: response.status, body: JSON.parse(text) as T };
   } catch {
-    throw new ActionError('unavailable', `RabbitMQ management API at ${broker.origin} answered ${method} ${path} with something that is not JSON`, {
+    throw new ActionError('unreachable', `RabbitMQ management API at ${broker.origin} answered ${method} ${path} with something that is not JSON`, {
       retryable: true,
     });
   }

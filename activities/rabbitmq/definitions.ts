@@ -1,4 +1,5 @@
 // RabbitMQ definitions documents: parsed, counted, cut down to one vhost, and compared with what a broker holds.
+import type { FailureCode } from '../../contract/failures.ts';
 import { ActionError } from '../runtime/errors.ts';
 
 interface Named {
@@ -44,7 +45,7 @@ export interface Counts {
 const LISTS = ['users', 'vhosts', 'permissions', 'topic_permissions', 'parameters', 'global_parameters', 'policies', 'queues', 'exchanges', 'bindings'];
 
 /** Parses a definitions document, refusing (as `code`) anything that is not one. */
-export function parseDefinitions(text: string, code: string, retryable: boolean): Definitions {
+export function parseDefinitions(text: string, code: FailureCode, retryable: boolean): Definitions {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -29,11 +29,11 @@ export const rabbitmqExportImpl = defineImpl({
     const started = new Date().toISOString();
     // Asked first: for a missing vhost the definitions endpoint answers a bare 400.
     if (input.vhost !== undefined && (await call(broker, 'GET', `/api/vhosts/${seg(input.vhost)}`, { ...options, accept: [404] })).status === 404)
-      throw new ActionError('no_such_vhost', `${broker.origin} has no vhost "${input.vhost}"`, { retryable: false });
+      throw new ActionError('not_found', `${broker.origin} has no vhost "${input.vhost}"`, { retryable: false });
     const response = await request(broker, 'GET', path, { ...options, accept: [404] });
     if (response.status === 404)
       throw new ActionError(
-        'not_management_api',
+        'invalid_input',
         `${broker.origin} has no ${path}: give the management API's URL (port 15672 by default, rabbitmq_management enabled)`,
         {
           retryable: false,
@@ -64,7 +64,7 @@ export const rabbitmqExportImpl = defineImpl({
         pipeline(body, keep, digest, () => undefined),
         ctx.signal,
       );
-      const defs = parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'incomplete_definitions', true);
+      const defs = parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'backend_error', true);
       const counts = countsOf(defs, input.vhost);
       const version = defs.rabbitmq_version ?? defs.rabbit_version ?? 'unknown';
       const point = await draft.commit({
@@ -91,7 +91,7 @@ export const rabbitmqExportImpl = defineImpl({
     } catch (error) {
       await draft.discard().catch(() => undefined);
       if (error instanceof ActionError) throw error;
-      if (cutOff) throw new ActionError('unavailable', `${broker.origin} stopped sending the definitions mid-answer (${cutOff.message})`, { retryable: true });
+      if (cutOff) throw new ActionError('unreachable', `${broker.origin} stopped sending the definitions mid-answer (${cutOff.message})`, { retryable: true });
       throw error;
     }
   },

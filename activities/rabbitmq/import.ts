@@ -12,7 +12,7 @@ import { RABBITMQ_KIND } from './export.ts';
 /** The point's definitions, refused (without retry) when their bytes differ from the manifest's. */
 export async function readDefinitions(points: RestorePoints, point: RestorePoint, ctx: ActionContext): Promise<Definitions> {
   if (point.kind !== RABBITMQ_KIND)
-    throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not RabbitMQ definitions`, { retryable: false });
+    throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not RabbitMQ definitions`, { retryable: false });
   const chunks: Buffer[] = [];
   const digest = new Digest((bytes) => ctx.heartbeat({ phase: 'download', bytes }));
   const sink = new Writable({
@@ -24,11 +24,11 @@ export async function readDefinitions(points: RestorePoints, point: RestorePoint
   await pipeline(await points.open(point), digest, sink, { signal: ctx.signal });
   if (digest.sha256 !== point.sha256 || digest.bytes !== point.size)
     throw new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size}, ${point.sha256}; nothing was imported`,
       { retryable: false },
     );
-  return parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'corrupt_restore_point', false);
+  return parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'verification_failed', false);
 }
 
 export interface Scope {
@@ -87,9 +87,9 @@ export async function importInto(broker: Broker, defs: Definitions, scope: Scope
   ctx.heartbeat({ phase: 'read back' });
   const actual = await call<Definitions>(broker, 'GET', path, options).catch((error: unknown) => {
     const replaced = scope.vhost === undefined && scope.users && (defs.users ?? []).some((u) => u.name === broker.user);
-    if (error instanceof ActionError && error.code === 'authentication_failed' && replaced)
+    if (error instanceof ActionError && error.code === 'auth_failed' && replaced)
       throw new ActionError(
-        'authentication_failed',
+        'auth_failed',
         `the import set user "${broker.user}" to the point's password hash, and the secret's password no longer works on ${broker.origin}; use that user's password from the source broker, or import with users: false`,
         { retryable: false },
       );
@@ -110,7 +110,7 @@ export const rabbitmqImportImpl = defineImpl({
     const vhost = input.vhost ?? pointVhost;
     const { expected, missing } = await importInto(broker, defs, { vhost, from: input.from_vhost, users: input.users }, pointVhost, ctx);
     if (missing.length)
-      throw new ActionError('import_incomplete', `after importing ${point.id}, ${broker.origin} lacks ${missing.length}: ${listed(missing)}`, {
+      throw new ActionError('check_failed', `after importing ${point.id}, ${broker.origin} lacks ${missing.length}: ${listed(missing)}`, {
         retryable: true,
       });
     const counts = countsOf(expected);

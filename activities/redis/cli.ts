@@ -16,10 +16,10 @@ export function parseRedisUrl(url: string): RedisTarget {
   try {
     parsed = new URL(url);
   } catch {
-    throw new ActionError('invalid_connection', 'the connection string is not a redis:// or rediss:// URL', { retryable: false });
+    throw new ActionError('invalid_input', 'the connection string is not a redis:// or rediss:// URL', { retryable: false });
   }
   if (!['redis:', 'rediss:'].includes(parsed.protocol) || !parsed.hostname)
-    throw new ActionError('invalid_connection', 'the connection string is not a redis://host:port or rediss://host:port URL', { retryable: false });
+    throw new ActionError('invalid_input', 'the connection string is not a redis://host:port or rediss://host:port URL', { retryable: false });
   const user = decodeURIComponent(parsed.username);
   const password = decodeURIComponent(parsed.password);
   return {
@@ -59,8 +59,8 @@ export async function redisCommand(target: RedisTarget, args: string[], options:
   // redis-cli exits 0 on an error reply (a wrong password included); the reply's first word says so.
   if (ERROR_REPLY.test(out)) {
     const reply = options.mask(out.trim().split('\n')[0]!);
-    const code = /^(NOAUTH|WRONGPASS)/.test(reply) ? 'authentication_failed' : 'redis_error';
-    throw new ActionError(code, `redis-cli ${args[0]}: ${reply}${code === 'authentication_failed' ? ' (check the password in the secret)' : ''}`, {
+    const code = /^(NOAUTH|WRONGPASS)/.test(reply) ? 'auth_failed' : 'backend_error';
+    throw new ActionError(code, `redis-cli ${args[0]}: ${reply}${code === 'auth_failed' ? ' (check the password in the secret)' : ''}`, {
       retryable: retryable(reply),
     });
   }

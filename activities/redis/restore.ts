@@ -18,7 +18,7 @@ export async function download(points: RestorePoints, point: RestorePoint, file:
   await pipeline(await points.open(point), digest, createWriteStream(file, { mode: 0o600 }), { signal: ctx.signal });
   if (digest.sha256 !== point.sha256 || digest.bytes !== point.size)
     throw new ActionError(
-      'corrupt_restore_point',
+      'verification_failed',
       `${point.id}: read ${digest.bytes} bytes with sha256 ${digest.sha256}; the manifest says ${point.size}, ${point.sha256}`,
       { retryable: false },
     );
@@ -33,7 +33,7 @@ export async function scratchRestore(dir: string, point: RestorePoint, input: { 
     const expected = input.min_keys ?? Number(point.source.keys ?? 0);
     if (keys < expected)
       throw new ActionError(
-        'too_few_keys',
+        'verification_failed',
         `the restored RDB holds ${keys} keys; expected at least ${expected}${input.min_keys === undefined ? ' (as the snapshot recorded)' : ''}`,
         {
           retryable: false,
@@ -41,7 +41,7 @@ export async function scratchRestore(dir: string, point: RestorePoint, input: { 
       );
     const missing: string[] = [];
     for (const key of input.keys) if ((await redisCommand(scratch.target, ['EXISTS', key], options)).trim() !== '1') missing.push(key);
-    if (missing.length) throw new ActionError('missing_keys', `the restored RDB lacks ${missing.join(', ')}`, { retryable: false });
+    if (missing.length) throw new ActionError('verification_failed', `the restored RDB lacks ${missing.join(', ')}`, { retryable: false });
     return keys;
   } finally {
     await scratch.stop();
@@ -54,7 +54,7 @@ export const redisRestoreImpl = defineImpl({
     const points = openRestorePoints(input.storage);
     const point = await points.find(input.restore_point);
     if (point.kind !== REDIS_KIND)
-      throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not a Redis RDB`, { retryable: false });
+      throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not a Redis RDB`, { retryable: false });
     if (input.mode === 'place') {
       // Written beside the target and renamed: a server starting meanwhile never loads half a file.
       const partial = `${input.path!}.rebound-partial`;

@@ -35,7 +35,7 @@ export async function startScratch(dir: string, signal: AbortSignal): Promise<Sc
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', (error) =>
-      reject(new ActionError('tool_missing', `redis-server: ${error.message}; install Redis on the worker for scratch restores`, { retryable: false })),
+      reject(new ActionError('unsupported', `redis-server: ${error.message}; install Redis on the worker for scratch restores`, { retryable: false })),
     );
   });
   const stop = async () => {
@@ -49,14 +49,14 @@ export async function startScratch(dir: string, signal: AbortSignal): Promise<Sc
   const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null)
-      throw new ActionError('scratch_failed', `the scratch redis-server could not load the RDB: ${output.trim().split('\n').slice(-3).join(' | ')}`, {
+      throw new ActionError('verification_failed', `the scratch redis-server could not load the RDB: ${output.trim().split('\n').slice(-3).join(' | ')}`, {
         retryable: false,
       });
     const pong = await redisCommand(target, ['PING'], { signal, mask: (t) => t }).catch(() => '');
     if (pong.trim() === 'PONG') return { target, stop };
     if (Date.now() > deadline) {
       await stop();
-      throw new ActionError('scratch_timeout', 'the scratch redis-server did not load the RDB within 120 s', { retryable: true });
+      throw new ActionError('timeout', 'the scratch redis-server did not load the RDB within 120 s', { retryable: true });
     }
     await new Promise((r) => setTimeout(r, 100));
   }

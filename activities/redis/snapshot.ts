@@ -42,7 +42,7 @@ export const redisSnapshotImpl = defineImpl({
     try {
       await Promise.all([tool.done, upload]);
       if (!head.equals(RDB_MAGIC))
-        throw new ActionError('not_an_rdb', `redis-cli --rdb wrote ${digest.bytes} bytes that are not an RDB file (no REDIS header)`, { retryable: true });
+        throw new ActionError('backend_error', `redis-cli --rdb wrote ${digest.bytes} bytes that are not an RDB file (no REDIS header)`, { retryable: true });
     } catch (error) {
       tool.child.kill('SIGKILL');
       const stored = await upload.then(

@@ -25,7 +25,7 @@ export const testRestore: TestRestore = async (points, point, input, ctx) => {
     ];
   } catch (error) {
     // A point that does not load or lacks keys is a verdict; anything else is a failure to verify.
-    if (error instanceof ActionError && !error.retryable && error.code !== 'tool_missing') return [{ check: 'restore', ok: false, detail: error.message }];
+    if (error instanceof ActionError && !error.retryable && error.code !== 'unsupported') return [{ check: 'restore', ok: false, detail: error.message }];
     throw error;
   } finally {
     rmSync(dir, { recursive: true, force: true });

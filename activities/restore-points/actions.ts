@@ -44,7 +44,7 @@ export const resolveSet = defineImpl({
         input.before ? `completed before ${input.before}` : '',
       ];
       const hint = 'a set is the points of one backup run; `rebound restore-points sets` lists what there is';
-      throw new ActionError('no_restore_point', `no ${what.filter(Boolean).join(' ')} (no point failed) in ${points.url}: ${hint}`, { retryable: false });
+      throw new ActionError('not_found', `no ${what.filter(Boolean).join(' ')} (no point failed) in ${points.url}: ${hint}`, { retryable: false });
     }
     const age = (completed: string) => now - Date.parse(completed);
     return {
@@ -88,7 +88,7 @@ function heldFailure(held: Held[], deleted: string[]): ActionError {
   const reasons = held.map(({ point, error }) => `${point.id} (${point.service}, ${point.kind}): ${error instanceof Error ? error.message : String(error)}`);
   const done = deleted.length ? `deleted ${deleted.length} (${deleted.join(', ')})` : 'deleted none';
   return new ActionError(
-    'external_not_deleted',
+    'backend_error',
     `${done}; kept ${held.length} point(s) whose data outside storage could not be deleted — they stay listed for the next prune: ${reasons.join('; ')}`,
     { retryable },
   );

@@ -118,7 +118,7 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
 function refusedFailure(error: unknown, ref: RestorePointRef, url: string, ignored: Ignored[]): never {
   const passed = typeof ref === 'string' ? ignored.find((i) => i.key.split('/')[2] === ref) : undefined;
   if (!passed) throw error;
-  throw new ActionError('untrusted_restore_point', `restore point ${ref} in ${url} is not accepted: ${passed.reason} (${passed.key})`, { retryable: false });
+  throw new ActionError('untrusted', `restore point ${ref} in ${url} is not accepted: ${passed.reason} (${passed.key})`, { retryable: false });
 }
 
 /**
@@ -127,7 +127,7 @@ function refusedFailure(error: unknown, ref: RestorePointRef, url: string, ignor
  */
 function draft(store: ObjectStore, index: PointIndex, at: Place, key: string | undefined, lock: () => Date | undefined): PointDraft {
   const problem = placeProblem(at);
-  if (problem) throw new ActionError('invalid_restore_point', `cannot write a restore point of ${at.service} (${at.kind}): ${problem}`, { retryable: false });
+  if (problem) throw new ActionError('invalid_input', `cannot write a restore point of ${at.service} (${at.kind}): ${problem}`, { retryable: false });
   const folder = pointFolder(at);
   return {
     id: at.id,

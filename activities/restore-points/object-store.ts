@@ -53,8 +53,7 @@ const SHARED_ROOTS = ['/var', '/root', '/home', '/tmp', '/run', '/opt', '/srv', 
  */
 export function fileStoreRoot(url: string): string {
   const root = resolve(fileURLToPath(url));
-  const refuse = (what: string) =>
-    new ActionError('unsafe_storage', `storage ${url} refuses ${root} (${what}): name a folder of its own`, { retryable: false });
+  const refuse = (what: string) => new ActionError('invalid_input', `storage ${url} refuses ${root} (${what}): name a folder of its own`, { retryable: false });
   if (root === '/') throw refuse('the root folder');
   if (SYSTEM_TREES.some((t) => root === t || root.startsWith(`${t}/`))) throw refuse('a system folder');
   if (SHARED_ROOTS.includes(root)) throw refuse('a system folder, shared by every user or service');
@@ -162,7 +161,7 @@ export function openStore(config: StorageConfig = defaultStorage()): ObjectStore
   if (config.url.startsWith('file://')) {
     // The schema refuses this too; a config built by hand (the worker's default) reaches here unchecked.
     if (config.object_lock) {
-      throw new ActionError('unsupported_storage', `storage ${config.url} cannot lock objects: object_lock needs an s3:// store`, { retryable: false });
+      throw new ActionError('unsupported', `storage ${config.url} cannot lock objects: object_lock needs an s3:// store`, { retryable: false });
     }
     return new FileStore(config.url, fileStoreRoot(config.url));
   }

@@ -11,13 +11,13 @@ export type RestorePointRef = z.output<typeof RestorePointRefSchema>;
 export async function findPoint(index: PointIndex, ref: RestorePointRef): Promise<RestorePoint> {
   if (typeof ref === 'string') {
     const point = await index.get(ref);
-    if (!point) throw new ActionError('no_restore_point', `no restore point with id ${ref}`, { retryable: false });
+    if (!point) throw new ActionError('not_found', `no restore point with id ${ref}`, { retryable: false });
     return point;
   }
   const point = await index.latest(ref.service, { before: ref.before, verified: ref.latest === 'verified' });
   if (!point) {
     const what = `${ref.latest === 'verified' ? 'verified ' : ''}restore point of ${ref.service}${ref.before ? ` before ${ref.before}` : ''}`;
-    throw new ActionError('no_restore_point', `no ${what}`, { retryable: false });
+    throw new ActionError('not_found', `no ${what}`, { retryable: false });
   }
   return point;
 }

@@ -31,7 +31,7 @@ function deleteRefused(url: string, output: DeleteObjectsCommandOutput): void {
   const first = errors[0]!;
   // A lock refuses as AccessDenied: retryable, as it ends; prune already keeps points whose retain_until has not passed.
   throw new ActionError(
-    'delete_refused',
+    'backend_error',
     `storage ${url} refused to delete ${errors.length} object(s), e.g. ${first.Key}: ${first.Code} ${first.Message ?? ''}`.trim(),
     {
       retryable: true,
@@ -153,7 +153,7 @@ export class S3Store implements ObjectStore {
   private unlockable(error: unknown): unknown {
     if (!this.config.object_lock || !/ObjectLockConfiguration/i.test((error as Error).message ?? '')) return error;
     return new ActionError(
-      'object_lock_unavailable',
+      'unsupported',
       `storage ${this.url} asks for object_lock but bucket ${this.bucket} has no Object Lock (it can only be enabled when a bucket is created): ${(error as Error).message}`,
       { retryable: false, cause: error },
     );

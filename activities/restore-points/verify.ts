@@ -14,7 +14,7 @@ export type VerifyInput = z.output<typeof backupVerify.input>;
 /** The scratch server's URL, which database kinds need: without it their verification cannot start. */
 export function scratchUrl(input: VerifyInput, kind: string): string {
   if (input.scratch) return input.scratch;
-  throw new ActionError('no_scratch', `backup.verify of a ${kind} point needs scratch: the URL (from a secret) of a server for a scratch database`, {
+  throw new ActionError('invalid_input', `backup.verify of a ${kind} point needs scratch: the URL (from a secret) of a server for a scratch database`, {
     retryable: false,
   });
 }
@@ -80,7 +80,7 @@ export function defineVerify(restorers: Record<string, TestRestore>) {
       const point = await points.stored(found);
       if (!point)
         throw new ActionError(
-          'no_restore_point',
+          'not_found',
           `the index lists restore point ${found.id} but ${points.url} has no manifest for it; run rebound restore-points sync`,
           {
             retryable: false,
@@ -89,7 +89,7 @@ export function defineVerify(restorers: Record<string, TestRestore>) {
       // "postgres: …" on a MongoDB point would send the reader to the wrong server.
       ctx.setBackend(point.kind);
       const restorer = restorers[point.kind];
-      if (!restorer) throw new ActionError('unsupported_kind', `backup.verify cannot test-restore ${point.kind} restore points`, { retryable: false });
+      if (!restorer) throw new ActionError('unsupported', `backup.verify cannot test-restore ${point.kind} restore points`, { retryable: false });
       const checks = [await checksum(points, point, ctx)];
       if (checks[0]!.ok) checks.push(...(await restorer(points, point, input, ctx)));
       const ok = checks.every((c) => c.ok);

@@ -69,7 +69,7 @@ export function awsError(what: string, error: unknown): ActionError {
   const status = e.$metadata?.httpStatusCode;
   const client = e.$fault === 'client' || (status !== undefined && status >= 400 && status < 500);
   const retryable = THROTTLED.has(name) || status === 429 || !client;
-  return new ActionError(client && !retryable ? 'rejected' : 'unavailable', message, { retryable, cause: error });
+  return new ActionError(client && !retryable ? 'rejected' : 'unreachable', message, { retryable, cause: error });
 }
 
 async function call<T>(what: string, send: () => Promise<T>): Promise<T> {
@@ -91,7 +91,7 @@ function forwardIn(actions: Action[], what: string, detail: string): Forward {
   const index = actions.findIndex((a) => a.Type === 'forward');
   if (index < 0) {
     const types = actions.map((a) => a.Type).join(', ') || 'none';
-    throw new ActionError('not_forwarding', `${what} has no forward action to weight (its actions: ${types})`, { retryable: false });
+    throw new ActionError('unsupported', `${what} has no forward action to weight (its actions: ${types})`, { retryable: false });
   }
   return { actions, index, weights: weightsOf(actions[index]!), detail };
 }

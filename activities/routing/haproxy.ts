@@ -29,7 +29,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'EPIPE', 'E
 
 function connectionError(location: Location, error: NodeJS.ErrnoException): ActionError {
   const where = `HAProxy Runtime API at ${describeLocation(location)}`;
-  return new ActionError(error.code === 'EACCES' ? 'permission_denied' : 'unreachable', `${where}: ${error.code ?? error.message}`, {
+  return new ActionError(error.code === 'EACCES' ? 'auth_failed' : 'unreachable', `${where}: ${error.code ?? error.message}`, {
     retryable: UNREACHABLE.has(error.code ?? ''),
     cause: error,
   });
@@ -86,11 +86,11 @@ export function parseServersState(text: string): Map<string, ServerStatus> {
     .map((l) => l.trim())
     .filter(Boolean);
   const header = lines.find((l) => l.startsWith('#'));
-  if (!header) throw new ActionError('unexpected_answer', `unexpected answer to "show servers state": ${text.trim().slice(0, 200)}`, { retryable: false });
+  if (!header) throw new ActionError('backend_error', `unexpected answer to "show servers state": ${text.trim().slice(0, 200)}`, { retryable: false });
   const columns = header.slice(1).trim().split(/\s+/);
   const at = (name: string) => {
     const i = columns.indexOf(name);
-    if (i < 0) throw new ActionError('unexpected_answer', `"show servers state" has no ${name} column`, { retryable: false });
+    if (i < 0) throw new ActionError('backend_error', `"show servers state" has no ${name} column`, { retryable: false });
     return i;
   };
   const [name, admin, op, weight] = [at('srv_name'), at('srv_admin_state'), at('srv_op_state'), at('srv_uweight')];
@@ -113,7 +113,7 @@ export async function readServers(location: Location, backend: string, signal?: 
     throw new ActionError('not_found', `HAProxy at ${describeLocation(location)} has no backend "${backend}"`, { retryable: false });
   }
   if (/permission denied/i.test(answer)) {
-    throw new ActionError('permission_denied', `HAProxy at ${describeLocation(location)}: permission denied (the stats socket needs "level admin")`, {
+    throw new ActionError('auth_failed', `HAProxy at ${describeLocation(location)}: permission denied (the stats socket needs "level admin")`, {
       retryable: false,
     });
   }
@@ -129,7 +129,7 @@ async function set(location: Location, line: string, signal?: AbortSignal): Prom
   const answer = (await command(location, line, { signal })).trim();
   if (answer === '') return;
   const missing = /no such (backend|server)/i.test(answer);
-  throw new ActionError(missing ? 'not_found' : 'refused', `HAProxy at ${describeLocation(location)} refused "${line}": ${answer.slice(0, 200)}`, {
+  throw new ActionError(missing ? 'not_found' : 'rejected', `HAProxy at ${describeLocation(location)} refused "${line}": ${answer.slice(0, 200)}`, {
     retryable: false,
   });
 }

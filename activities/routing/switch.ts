@@ -168,7 +168,7 @@ export const switchRouting = defineImpl({
     // Retryable: the next attempt reads again and applies only what is still missing.
     const after = await switcher.read();
     if (!switcher.matches(after, target)) {
-      throw new ActionError('readback_mismatch', `read back ${json(switcher.report(after))} after setting ${json(target)}`, { retryable: true });
+      throw new ActionError('check_failed', `read back ${json(switcher.report(after))} after setting ${json(target)}`, { retryable: true });
     }
     return { provider: input.provider, previous, current: switcher.report(after), changed: true, simulated: false };
   },

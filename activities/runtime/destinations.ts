@@ -25,13 +25,9 @@ export function refuseForeignHosts(spec: ActionSpec, input: ActionInput, parsed:
     for (const name of namesIn(fieldOf(input.with, at.join('.')))) {
       const hosts = input.secrets[name]?.hosts;
       if (hosts && !hostAllowed(host, hosts)) {
-        throw new ActionError(
-          'secret_host_refused',
-          `secret "${name}" may go only to ${hosts.join(', ')}; with.${field} points at ${host}, so nothing was sent`,
-          {
-            retryable: false,
-          },
-        );
+        throw new ActionError('untrusted', `secret "${name}" may go only to ${hosts.join(', ')}; with.${field} points at ${host}, so nothing was sent`, {
+          retryable: false,
+        });
       }
     }
   }

@@ -1,21 +1,24 @@
-// ActionError: an action failure with a code and a retry verdict, which the activity wrapper reports with the backend and the step.
+// ActionError: an action failure with a catalog code (contract/failures.ts) and a retry verdict, which the activity wrapper reports with the backend and the step.
 import type { PartialChange } from '../../contract/action.ts';
+import { FAILURE_CODES, type FailureCode } from '../../contract/failures.ts';
 
 /**
  * An action failure with what a person needs at 3 a.m.: the backend, a code, and whether
- * retrying can help. The activity wrapper adds the step and the retry verdict. A production
- * action that may have changed something before failing says what in `partial`, which the
- * wrapper puts in the failure details for a failback.
+ * retrying can help. The code is one of the catalog's, so one `non_retryable` entry covers
+ * every integration; the retry verdict defaults to the catalog's for that code. The activity
+ * wrapper adds the step and the verdict. A production action that may have changed something
+ * before failing says what in `partial`, which the wrapper puts in the failure details for a
+ * failback.
  */
 export class ActionError extends Error {
-  readonly code: string;
+  readonly code: FailureCode;
   readonly retryable: boolean;
   readonly partial?: PartialChange;
-  constructor(code: string, message: string, options: { retryable: boolean; cause?: unknown; partial?: PartialChange }) {
+  constructor(code: FailureCode, message: string, options: { retryable?: boolean; cause?: unknown; partial?: PartialChange } = {}) {
     super(message, options.cause ? { cause: options.cause } : undefined);
     this.name = 'ActionError';
     this.code = code;
-    this.retryable = options.retryable;
+    this.retryable = options.retryable ?? FAILURE_CODES[code].retryable;
     if (options.partial) this.partial = options.partial;
   }
 }

@@ -1,12 +1,13 @@
 // Secrets on the worker: resolve a step's secret references from env or files, and mask their values (and URL passwords) in text.
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, sep } from 'node:path';
+import type { FailureCode } from '../../contract/failures.ts';
 import type { PlanSecret } from '../../contract/plan.ts';
 import type { SecretInterpolation, SecretRef } from '../../contract/expression.ts';
 
 /** A secret reference that cannot be resolved on this worker. Not retryable: config is wrong. */
 export class SecretUnavailableError extends Error {
-  readonly code = 'secret_unavailable';
+  readonly code: FailureCode = 'secret_unavailable';
   constructor(message: string) {
     super(message);
     this.name = 'SecretUnavailableError';

@@ -22,6 +22,9 @@ export interface ToolOptions {
   retryable: (stderr: string, code: number | null) => boolean;
 }
 
+/** A tool that ran and exited with an error (a backend_error): what a test-restore reads as a verdict on the point. */
+export class ToolFailure extends ActionError {}
+
 /**
  * Spawns an external tool with an argument array — never through a shell — and maps its
  * exit to success or an ActionError carrying its (trimmed, masked) stderr. Aborting the
@@ -39,14 +42,14 @@ export function runTool(options: ToolOptions): ToolRun {
   };
   options.signal.addEventListener('abort', kill, { once: true });
   const done = new Promise<void>((resolve, reject) => {
-    child.once('error', (error) => reject(new ActionError('tool_missing', `${options.command}: ${error.message}`, { retryable: false })));
+    child.once('error', (error) => reject(new ActionError('unsupported', `${options.command}: ${error.message}`, { retryable: false })));
     child.once('close', (code, signal) => {
       options.signal.removeEventListener('abort', kill);
       if (code === 0) return resolve();
       const text = options.mask(stderr.trim().split('\n').slice(-6).join(' | ')) || '(no output)';
       const how = signal ? `was killed by ${signal}` : `exited ${code}`;
       reject(
-        new ActionError('tool_failed', `${options.command.split('/').pop()} ${how}: ${text}`, {
+        new ToolFailure('backend_error', `${options.command.split('/').pop()} ${how}: ${text}`, {
           retryable: !options.signal.aborted && options.retryable(stderr, code),
         }),
       );

@@ -1,6 +1,7 @@
 // The plan check as a (local) activity the interpreter runs first: refusals are non-retryable failures typed untrusted_plan.
 import { ApplicationFailure } from '@temporalio/activity';
 import type { PlanSignatures } from '../../contract/canonical.ts';
+import type { FailureCode } from '../../contract/failures.ts';
 import type { Plan } from '../../contract/plan.ts';
 import { verifyPlan } from './trust.ts';
 
@@ -10,6 +11,6 @@ export async function verifyPlanActivity(input: { plan: Plan; signatures?: PlanS
   } catch (error) {
     // A worker without trusted keys refuses too, and says what to configure.
     const message = error instanceof Error ? error.message : String(error);
-    throw ApplicationFailure.create({ message, type: 'untrusted_plan', nonRetryable: true });
+    throw ApplicationFailure.create({ message, type: 'untrusted' satisfies FailureCode, nonRetryable: true });
   }
 }

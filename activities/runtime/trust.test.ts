@@ -49,7 +49,7 @@ describe('an activity checks its input, whoever scheduled it', () => {
 
   it('refuses an unsigned input before resolving any secret, not retryable', async () => {
     const failure = await refusal(new MockActivityEnvironment().run(echo, input()));
-    expect(failure.type).toBe('untrusted_plan');
+    expect(failure.type).toBe('untrusted');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toMatch(/^http: step "probe": plan .* is not signed/);
   });
@@ -66,7 +66,7 @@ describe('secrets go only to their hosts', () => {
     process.env.REBOUND_TEST_TRUST_TOKEN = 'tok-hosts';
     const listed = { token: { env: 'REBOUND_TEST_TRUST_TOKEN', hosts: ['api.example.org'] } };
     const failure = await refusal(new MockActivityEnvironment().run(echo, signedInput(input({ secrets: listed }))));
-    expect(failure.type).toBe('secret_host_refused');
+    expect(failure.type).toBe('untrusted');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain('secret "token" may go only to api.example.org; with.url points at 127.0.0.1, so nothing was sent');
     const ok = await new MockActivityEnvironment().run(

@@ -3,13 +3,14 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalJson, planStatement, type PlanSignature, type PlanSignatures } from '../../contract/canonical.ts';
+import type { FailureCode } from '../../contract/failures.ts';
 import type { Plan } from '../../contract/plan.ts';
 
 export const TRUSTED_KEYS_ENV = 'REBOUND_TRUSTED_KEYS';
 
 /** A plan this worker will not run. Never retried: the plan, not the moment, is wrong. */
 export class UntrustedPlanError extends Error {
-  readonly code = 'untrusted_plan';
+  readonly code: FailureCode = 'untrusted';
   constructor(message: string) {
     super(message);
     this.name = 'UntrustedPlanError';

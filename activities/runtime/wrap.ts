@@ -131,6 +131,6 @@ function maskValue(value: unknown, secrets: Set<string>): unknown {
 
 function defaultSimulation(impl: ActionImpl): ActionImpl['run'] {
   return async () => {
-    throw new ActionError('no_simulation', `${impl.spec.name} cannot be simulated; use drill: skip or give drill-safe overrides`, { retryable: false });
+    throw new ActionError('unsupported', `${impl.spec.name} cannot be simulated; use drill: skip or give drill-safe overrides`, { retryable: false });
   };
 }

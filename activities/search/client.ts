@@ -1,4 +1,5 @@
 // The Elasticsearch/OpenSearch REST calls the search actions make: basic auth, masked errors mapped to retryable or not, polling with heartbeats.
+import { searchFailureCode } from '../../contract/failures.ts';
 import { ActionError } from '../runtime/errors.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 
@@ -25,6 +26,17 @@ const PERMANENT = new Set([
   'resource_already_exists_exception',
   'invalid_index_name_exception',
 ]);
+
+/** A request the cluster refused or failed; `type` is its error type (`repository_exception`), for the actions that handle one. */
+export class SearchError extends ActionError {
+  constructor(
+    readonly type: string,
+    message: string,
+    retryable: boolean,
+  ) {
+    super(retryable ? 'backend_error' : searchFailureCode(type), message, { retryable });
+  }
+}
 
 export function connect(input: { cluster: string; username?: string | undefined; password?: string | undefined }, ctx: ActionContext): Cluster {
   let url: URL;
@@ -103,10 +115,10 @@ export async function call<T = unknown>(
   // The caller names the shape it reads; the cluster's JSON is trusted that far.
   if (res.ok || options.accept?.includes(res.status)) return { status: res.status, body: body as T };
   if (res.status === 401 || res.status === 403)
-    throw new ActionError('unauthorized', `${what}: ${res.status} from ${cluster.url} (check the user and password in the secret)`, { retryable: false });
+    throw new ActionError('auth_failed', `${what}: ${res.status} from ${cluster.url} (check the user and password in the secret)`, { retryable: false });
   const { type, reason } = reasonOf(body as ErrorReply | string);
   const retryable = (res.status >= 500 || res.status === 429) && !PERMANENT.has(type);
-  throw new ActionError(retryable ? 'server_error' : type, ctx.mask(`${what}: ${res.status} ${type}: ${reason}`), { retryable });
+  throw new SearchError(type, ctx.mask(`${what}: ${res.status} ${type}: ${reason}`), retryable);
 }
 
 /** `call` for the body alone. */

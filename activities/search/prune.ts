@@ -16,15 +16,15 @@ export const pruneSearchSnapshot: PruneHook = async (point, input, ctx) => {
   const cluster = connect(input.search ?? { cluster: record.cluster }, ctx);
   const path = `/_snapshot/${encodeURIComponent(record.repository)}/${encodeURIComponent(record.snapshot)}`;
   const found = await call<SnapshotList & ErrorBody>(cluster, 'GET', path, `reading snapshot ${record.snapshot}`, { accept: [404] }).catch((error: unknown) => {
-    if (error instanceof ActionError && error.code === 'unauthorized' && !input.search)
-      throw new ActionError('unauthorized', `${error.message}; points record no credentials: give search: {cluster, username, password} from secrets`, {
+    if (error instanceof ActionError && error.code === 'auth_failed' && !input.search)
+      throw new ActionError('auth_failed', `${error.message}; points record no credentials: give search: {cluster, username, password} from secrets`, {
         retryable: false,
       });
     throw error;
   });
   if (found.status === 404 && found.body?.error?.type === 'repository_missing_exception')
     throw new ActionError(
-      'no_repository',
+      'not_found',
       `repository ${record.repository} is not registered on ${cluster.url}: register it there, or give search: {cluster} of the cluster that has it`,
       { retryable: false },
     );

@@ -32,7 +32,7 @@ function chosen(record: SnapshotRecord, wanted: string[] | undefined): IndexReco
   const picked = record.indices.filter((i) => patterns.some((p) => p.test(i.index)));
   if (!picked.length)
     throw new ActionError(
-      'no_indices',
+      'not_found',
       `none of ${wanted.join(', ')} is in snapshot ${record.snapshot} (it holds ${record.indices.map((i) => i.index).join(', ')})`,
       {
         retryable: false,
@@ -95,7 +95,7 @@ export async function restoreSnapshot(cluster: Cluster, record: SnapshotRecord, 
   const found = await call(cluster, 'GET', snapshotPath, `reading snapshot ${record.snapshot}`, { accept: [404] });
   if (found.status === 404)
     throw new ActionError(
-      'snapshot_missing',
+      'not_found',
       `snapshot ${record.snapshot} is not in repository ${record.repository} on ${cluster.url} (deleted, or another repository)`,
       {
         retryable: false,
@@ -108,7 +108,7 @@ export async function restoreSnapshot(cluster: Cluster, record: SnapshotRecord, 
     if (!exists) pending.push(source);
     else if (!(await restoredFrom(cluster, target, record)))
       throw new ActionError(
-        'index_exists',
+        'conflict',
         `index ${target} already exists on ${cluster.url}: restore under other names (rename_replacement), or delete or close it first`,
         { retryable: false },
       );
@@ -133,7 +133,7 @@ export async function restoreSnapshot(cluster: Cluster, record: SnapshotRecord, 
   });
   if (wrong.length)
     throw new ActionError(
-      'count_mismatch',
+      'verification_failed',
       wrong
         .map((s) => {
           const expected = s.documents_after === undefined ? `${s.documents}` : `${s.documents}–${s.documents_after}`;

@@ -6,7 +6,7 @@ import { parseDuration } from '../../contract/duration.ts';
 import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
-import { call, connect, countDocuments, get, resolveIndices, type Cluster } from './client.ts';
+import { call, connect, countDocuments, get, resolveIndices, SearchError, type Cluster } from './client.ts';
 import { pause } from '../runtime/pause.ts';
 
 export const SEARCH_KIND = 'search';
@@ -67,12 +67,12 @@ async function ensureRepository(cluster: Cluster, input: Input): Promise<void> {
   });
   if (input.register && !(status !== 404 && sameRepository(body[input.repository], input.register))) {
     await call(cluster, 'PUT', `/_snapshot/${repo}`, `registering repository ${input.repository}`, { body: input.register }).catch((error: unknown) => {
-      if (error instanceof ActionError && error.code === 'repository_exception')
-        throw new ActionError('bad_repository', `${error.message}; for fs, the location must be under the path.repo of every node`, { retryable: false });
+      if (error instanceof SearchError && error.type === 'repository_exception')
+        throw new ActionError('rejected', `${error.message}; for fs, the location must be under the path.repo of every node`, { retryable: false });
       throw error;
     });
   } else if (status === 404)
-    throw new ActionError('no_repository', `repository ${input.repository} does not exist on ${cluster.url}: register it, or give register: {type, settings}`, {
+    throw new ActionError('not_found', `repository ${input.repository} does not exist on ${cluster.url}: register it, or give register: {type, settings}`, {
       retryable: false,
     });
 }
@@ -84,7 +84,7 @@ async function start(cluster: Cluster, input: Input, pointId: string, name: stri
   if (existing.status !== 404) return;
   const indices = await resolveIndices(cluster, input.indices);
   if (!indices.length)
-    throw new ActionError('no_indices', `no open index on ${cluster.url} matches ${input.indices.join(', ')}: nothing to snapshot`, { retryable: false });
+    throw new ActionError('not_found', `no open index on ${cluster.url} matches ${input.indices.join(', ')}: nothing to snapshot`, { retryable: false });
   const documents = await countDocuments(cluster, indices);
   const body = {
     indices: indices.join(','),
@@ -93,7 +93,7 @@ async function start(cluster: Cluster, input: Input, pointId: string, name: stri
   };
   await call(cluster, 'PUT', `${path}?wait_for_completion=false`, `starting snapshot ${name}`, { body }).catch((error: unknown) => {
     // Another attempt started it between our look and our start: follow that one.
-    if (!(error instanceof ActionError && error.code === 'invalid_snapshot_name_exception' && /already exists/.test(error.message))) throw error;
+    if (!(error instanceof SearchError && error.type === 'invalid_snapshot_name_exception' && /already exists/.test(error.message))) throw error;
   });
 }
 
@@ -102,7 +102,7 @@ async function executePolicy(cluster: Cluster, policy: string): Promise<{ reposi
   const id = encodeURIComponent(policy);
   const defined = await get<Record<string, { policy?: { repository?: string } }>>(cluster, `/_slm/policy/${id}`, `reading SLM policy ${policy}`);
   const repository = defined?.[policy]?.policy?.repository;
-  if (typeof repository !== 'string') throw new ActionError('bad_policy', `SLM policy ${policy} names no repository`, { retryable: false });
+  if (typeof repository !== 'string') throw new ActionError('invalid_input', `SLM policy ${policy} names no repository`, { retryable: false });
   const started = await call<{ snapshot_name: string }>(cluster, 'POST', `/_slm/policy/${id}/_execute`, `executing SLM policy ${policy}`);
   return { repository, snapshot: String(started.body.snapshot_name) };
 }
@@ -128,7 +128,7 @@ async function follow(cluster: Cluster, repository: string, snapshot: string, de
 function finished(info: SnapshotInfo, repository: string, snapshot: string): SnapshotInfo {
   if (info.state === 'SUCCESS') return info;
   const failures = (info.failures ?? []).map((f) => `${f.index}[${f.shard_id}]: ${f.reason}`).join('; ');
-  throw new ActionError('snapshot_failed', `snapshot ${snapshot} in ${repository} ended ${info.state}${failures ? `: ${failures}` : ''}`, { retryable: false });
+  throw new ActionError('backend_error', `snapshot ${snapshot} in ${repository} ended ${info.state}${failures ? `: ${failures}` : ''}`, { retryable: false });
 }
 
 /** The point's indices: counts from the snapshot's metadata (taken before it started), and a second count when they moved meanwhile. */
@@ -196,7 +196,7 @@ export const searchSnapshotImpl = defineImpl({
 export function recordOf(point: RestorePoint): SnapshotRecord {
   const record = point.external?.[0] as SnapshotRecord | undefined;
   if (point.kind !== SEARCH_KIND || !record?.snapshot)
-    throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} backup, not a search snapshot`, { retryable: false });
+    throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} backup, not a search snapshot`, { retryable: false });
   return record;
 }
 

@@ -1,4 +1,5 @@
 // The search half of backup.verify: the repository verified, the snapshot found SUCCESS, restored into scratch indices, counted, deleted.
+import type { FailureCode } from '../../contract/failures.ts';
 import type { CheckResult, TestRestore } from '../restore-points/verify.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { call, connect, indexPath, type Cluster } from './client.ts';
@@ -6,7 +7,7 @@ import { restoreSnapshot } from './restore.ts';
 import { recordOf, type SnapshotList, type SnapshotRecord } from './snapshot.ts';
 
 /** Failures that say nothing about the point: the worker could not log in, or was given a bad URL. */
-const NOT_A_VERDICT = new Set(['unauthorized', 'invalid_input']);
+const NOT_A_VERDICT = new Set<FailureCode>(['auth_failed', 'invalid_input']);
 
 /** A failure that is the point's fault (not the network's or the login's) becomes a failed check; anything else is thrown: the point could not be verified. */
 async function judged(check: string, work: () => Promise<string>): Promise<CheckResult> {
@@ -23,10 +24,10 @@ async function snapshotState(cluster: Cluster, record: SnapshotRecord): Promise<
   const found = await call<SnapshotList>(cluster, 'GET', path, `reading snapshot ${record.snapshot}`, { accept: [404] });
   const info = found.body?.snapshots?.[0];
   if (found.status === 404 || !info)
-    throw new ActionError('snapshot_missing', `snapshot ${record.snapshot} is not in repository ${record.repository}`, { retryable: false });
-  if (info.state !== 'SUCCESS') throw new ActionError('snapshot_failed', `snapshot ${record.snapshot} is ${info.state}`, { retryable: false });
+    throw new ActionError('not_found', `snapshot ${record.snapshot} is not in repository ${record.repository}`, { retryable: false });
+  if (info.state !== 'SUCCESS') throw new ActionError('backend_error', `snapshot ${record.snapshot} is ${info.state}`, { retryable: false });
   if (info.uuid !== record.uuid)
-    throw new ActionError('snapshot_replaced', `snapshot ${record.snapshot} has uuid ${info.uuid}, not the point's ${record.uuid}: it was taken again`, {
+    throw new ActionError('conflict', `snapshot ${record.snapshot} has uuid ${info.uuid}, not the point's ${record.uuid}: it was taken again`, {
       retryable: false,
     });
   return `${record.snapshot} is SUCCESS with ${info.indices.length} indices`;

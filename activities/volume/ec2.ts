@@ -49,11 +49,11 @@ export function ec2Error(what: string, error: unknown): ActionError {
   const message = `${what}: ${name}: ${e.message ?? String(error)}`;
   if (name.endsWith('.NotFound') || name.endsWith('NotFound'))
     return new ActionError('not_found', `${message} (check the id and the region)`, { retryable: false, cause: error });
-  if (DENIED.has(name)) return new ActionError('denied', `${message} (check the access key in the secret)`, { retryable: false, cause: error });
+  if (DENIED.has(name)) return new ActionError('auth_failed', `${message} (check the access key in the secret)`, { retryable: false, cause: error });
   const status = e.$metadata?.httpStatusCode;
   const client = e.$fault === 'client' || (status !== undefined && status >= 400 && status < 500);
   const retryable = THROTTLED.has(name) || status === 429 || !client;
-  return new ActionError(client && !retryable ? 'rejected' : 'unavailable', message, { retryable, cause: error });
+  return new ActionError(client && !retryable ? 'rejected' : 'unreachable', message, { retryable, cause: error });
 }
 
 export async function call<T>(what: string, send: () => Promise<T>): Promise<T> {

@@ -22,12 +22,14 @@ interface Job {
 /** The point's volumes this step restores, each with its snapshot in the step's region. */
 function chosen(point: RestorePoint, input: Input): { record: VolumeRecord; snapshot: string }[] {
   if (point.kind !== VOLUME_KIND)
-    throw new ActionError('wrong_kind', `restore point ${point.id} is a ${point.kind} point, not an EBS volume point (${VOLUME_KIND})`, { retryable: false });
+    throw new ActionError('invalid_input', `restore point ${point.id} is a ${point.kind} point, not an EBS volume point (${VOLUME_KIND})`, {
+      retryable: false,
+    });
   const records = (point.external ?? []) as VolumeRecord[];
   const unknown = (input.volumes ?? []).filter((id) => !records.some((r) => r.volume_id === id));
   if (unknown.length)
     throw new ActionError(
-      'not_in_point',
+      'not_found',
       `restore point ${point.id} holds no snapshot of ${unknown.join(', ')}; it has ${records.map((r) => r.volume_id).join(', ')}`,
       {
         retryable: false,
@@ -39,13 +41,13 @@ function chosen(point: RestorePoint, input: Input): { record: VolumeRecord; snap
   if (missing.length) {
     const regions = [...new Set(missing.flatMap((r) => Object.keys(r.snapshots)))].join(', ');
     throw new ActionError(
-      'not_in_region',
+      'not_found',
       `restore point ${point.id} has snapshots of ${missing.map((r) => r.volume_id).join(', ')} in ${regions}, none in ${region}: restore in one of those regions, or snapshot with copy_to: {region: ${region}}`,
       { retryable: false },
     );
   }
   if (input.instance_id && wanted.length !== 1)
-    throw new ActionError('attach_one', `instance_id attaches one volume, and this step restores ${wanted.length}: name the one to attach in volumes`, {
+    throw new ActionError('invalid_input', `instance_id attaches one volume, and this step restores ${wanted.length}: name the one to attach in volumes`, {
       retryable: false,
     });
   return wanted.map((record) => ({ record, snapshot: record.snapshots[region]! }));
@@ -90,7 +92,7 @@ async function restoreOne(job: Job, record: VolumeRecord, snapshot: string): Pro
   const poll = async () => {
     const v = await describe(job, volume.VolumeId!);
     job.ctx.heartbeat({ phase: 'creating', volume: v.VolumeId, snapshot, state: v.State });
-    if (v.State === 'error') throw new ActionError('volume_failed', `${what} went into state error in EC2`, { retryable: false });
+    if (v.State === 'error') throw new ActionError('backend_error', `${what} went into state error in EC2`, { retryable: false });
     return v;
   };
   const ready = (v: Volume) => v.State === 'available' || v.State === 'in-use';
@@ -102,7 +104,7 @@ async function attach(job: Job, volume: Volume): Promise<{ instance_id: string; 
   const instance = job.input.instance_id!;
   const device = job.input.device!;
   const other = volume.Attachments?.find((a) => a.InstanceId !== instance && a.State !== 'detached');
-  if (other) throw new ActionError('attached_elsewhere', `volume ${volume.VolumeId} is attached to ${other.InstanceId}, not ${instance}`, { retryable: false });
+  if (other) throw new ActionError('conflict', `volume ${volume.VolumeId} is attached to ${other.InstanceId}, not ${instance}`, { retryable: false });
   if (!volume.Attachments?.some((a) => a.InstanceId === instance && a.State !== 'detached')) {
     await call(`AttachVolume ${volume.VolumeId} to ${instance} as ${device}`, () =>
       job.client.send(new AttachVolumeCommand({ VolumeId: volume.VolumeId, InstanceId: instance, Device: device })),

@@ -88,7 +88,7 @@ async function completed(client: EC2Client, region: string, snapshotId: string, 
     if (!snapshot) throw new ActionError('not_found', `${what} disappeared while being taken`, { retryable: true });
     job.ctx.heartbeat({ phase: 'snapshotting', region, volume: volumeId, snapshot: snapshotId, state: snapshot.State, progress: snapshot.Progress });
     if (snapshot.State === 'error')
-      throw new ActionError('snapshot_failed', `${what} failed in EC2: ${snapshot.StateMessage ?? 'no message'}`, { retryable: true });
+      throw new ActionError('backend_error', `${what} failed in EC2: ${snapshot.StateMessage ?? 'no message'}`, { retryable: true });
     return snapshot;
   };
   return waitUntil(what, poll, (s) => s.State === 'completed', { deadline: job.deadline, timeout: job.input.timeout, ctx: job.ctx });

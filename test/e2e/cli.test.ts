@@ -36,6 +36,17 @@ describe('rebound validate / plan / schema (no server)', () => {
     expect(lines[0]).toContain('did you mean "http.check"?');
   });
 
+  it('validate: an older failure name in non_retryable passes with a located warning; a name that is no code fails', async () => {
+    const step = (names: string) =>
+      `${head}  steps:\n    - id: a\n      uses: http.check\n      retry: {non_retryable: [${names}]}\n      with: {url: "http://127.0.0.1:1/"}\n`;
+    const older = await rebound(['validate', write('older.yaml', step('unavailable'))]);
+    expect(older.code).toBe(0);
+    expect(older.stderr).toMatch(/older\.yaml:8:31: warning: step "a" retry\.non_retryable: "unavailable" is an older failure name; write "unreachable"/);
+    const unknown = await rebound(['validate', write('unknown.yaml', step('unreachabel'))]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/unknown\.yaml:8:31: step "a" retry\.non_retryable: "unreachabel" is not a failure code; did you mean "unreachable"\?/);
+  });
+
   it('usage errors exit 2', async () => {
     expect((await rebound(['frobnicate'])).code).toBe(2);
     expect((await rebound(['plan', 'runbooks/dr-failover.yaml', '--mode', 'sideways'])).code).toBe(2);

@@ -77,7 +77,7 @@ describe('rebound demo', () => {
       [...seen.values()].some((command) => command.includes('server start-dev')),
       `descendants seen:\n${listing}`,
     ).toBe(true);
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 15_000;
     while (leftover.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
     expect(leftover.filter(alive).map((pid) => `${pid}: ${seen.get(pid)}`)).toEqual([]);
     expect(await answers(Number(started![1]))).toBe(false);

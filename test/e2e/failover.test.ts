@@ -8,7 +8,7 @@ import type { Mode } from '../../contract/plan.ts';
 import { PRIMARY_IP, STANDBY_IP, startFailoverSite, type FailoverSite, type SiteState } from '../../stack/failover-site.ts';
 import { rebound } from '../helpers/cli.ts';
 import { startDnsRelay } from '../helpers/dns-relay.ts';
-import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { connect, planOf, start, stepOf, uniqueSite, waitForHeartbeat } from '../helpers/runs.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 const address = inject('temporalAddress');
@@ -215,6 +215,8 @@ describe('a worker killed mid-switch', () => {
       if (Date.now() > deadline) throw new Error('the change was never written');
       await new Promise((r) => setTimeout(r, 50));
     }
+    // Heartbeats leave a worker throttled: the kill waits until the server holds the one that says what the record held before.
+    await waitForHeartbeat(handle, (d) => (d as { switching?: { to?: { values?: string[] } } })?.switching?.to?.values?.[0] === '10.0.9.9');
     const serial = (await api('GET'))!.serial;
     await first.kill('SIGKILL');
     relay.release();

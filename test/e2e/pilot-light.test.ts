@@ -8,7 +8,7 @@ import { PRIMARY_IP, startFailoverSite, type FailoverSite } from '../../stack/fa
 import { rebound } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
 import { apply, deployment, getJson, namespace } from '../helpers/kubernetes.ts';
-import { connect, planOf, start, stepOf, uniqueSite, waitFor } from '../helpers/runs.ts';
+import { connect, planOf, start, stepOf, uniqueSite, waitFor, waitForHeartbeat } from '../helpers/runs.ts';
 import { startTogether } from '../helpers/servers.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
@@ -132,6 +132,8 @@ describe('pilot-light.yaml on a real control plane', () => {
     expect(crashing).toContain('heartbeat_timeout: 5s');
     const handle = await start(client, planOf(crashing), queue, { ...params(), replicas: 2 });
     await waitFor(handle, (s) => stepOf(s, 'warm-standby').status === 'running' && workloads().web!.replicas === 2, 120_000);
+    // Heartbeats leave a worker throttled: the kill waits until the server holds the one that records what the scale found.
+    await waitForHeartbeat(handle, (d) => (d as { scaling?: { previous?: Record<string, number> } })?.scaling?.previous?.['deployment/web'] === 0);
     await workers.at(-1)!.kill('SIGKILL');
     await worker();
     cluster.kubectl(['label', 'node', NODE_NAME, 'rebound.test/zone=dr']);

@@ -123,9 +123,16 @@ describe('rebound schedule (process) with the real Temporal server and a worker 
     async () => {
       await worker.kill();
       const down = new Date();
-      await sleep(5000);
+      // The worker comes back only once the schedule has fired without it (a run, or one skipped
+      // because a run is still open with no worker): no bet on how many ticks a pause holds.
+      const fired = async () => {
+        const { info } = await client.schedule.getHandle(tick).describe();
+        return info.numActionsTaken + info.numActionsSkippedOverlap;
+      };
+      const before = await fired();
+      await until('the schedule firing while the worker is down', async () => (await fired()) > before);
       worker = await start();
-      await until('a run started while the worker was down completes', async () => {
+      await until('a run started after the worker went down completes', async () => {
         const started = await runs(tick, ` AND StartTime > '${down.toISOString()}' AND ExecutionStatus = 'Completed'`);
         return started.length > 0;
       });

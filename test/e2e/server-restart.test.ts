@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { finalStatus } from '../../client/runs.ts';
+import { voteAs } from '../helpers/approvals.ts';
 import { startTemporal, type TemporalServer } from '../../stack/temporal.ts';
 import { startHttpServer } from '../helpers/http-server.ts';
 import { alive } from '../helpers/processes.ts';
@@ -26,7 +27,7 @@ describe('Temporal server restart', () => {
     const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: restart}\nspec:
   steps:
     - {id: before, uses: http.check, with: {url: "${http.url('/before')}"}}
-    - {id: wait, uses: sleep, with: {duration: 6s}}
+    - {id: wait, uses: approval, with: {message: "after the outage?", timeout: 10m}}
     - {id: after, uses: http.check, retry: {max_attempts: 20, initial_interval: 500ms, backoff: 1}, with: {url: "${http.url('/after')}"}}
 `);
     const handle = await start(await connect(server.address), plan, site);
@@ -38,14 +39,19 @@ describe('Temporal server restart', () => {
     // From here until the restart nothing answers: any time the server records later is after the outage began.
     const down = Date.now();
     expect(alive(pidBefore)).toBe(false);
-    await new Promise((r) => setTimeout(r, 1000));
     await server.restart();
     const pidAfter = server.pid;
 
-    const status = await finalStatus((await connect(server.address)).workflow.getHandle(handle.workflowId));
+    // The run waits at an approval until the restarted server delivers one: it spans the outage by construction, not by a timer's length.
+    const restarted = await connect(server.address);
+    const after = restarted.workflow.getHandle(handle.workflowId);
+    await waitFor(after, (s) => stepOf(s, 'wait').status === 'running', 120_000);
+    await voteAs(restarted, handle.workflowId, 'wait', 'restart-test');
+    const status = await finalStatus(after);
     expect(status.state).toBe('succeeded');
     expect(http.count('/before')).toBe(1);
     expect(http.count('/after')).toBe(1);
+    expect(stepOf(status, 'wait').outputs).toMatchObject({ decision: 'approved', by: 'restart-test' });
     // The outage overlapped the run: another server process, the run open on both sides of it.
     expect(pidAfter).toBeGreaterThan(0);
     expect(pidAfter).not.toBe(pidBefore);

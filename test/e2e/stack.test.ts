@@ -48,7 +48,7 @@ async function survivors(pids: Iterable<number>): Promise<string[]> {
   const list = [...pids];
   await until(
     () => list.every((pid) => !alive(pid)),
-    5_000,
+    15_000,
     () => '',
   ).catch(() => undefined);
   return list.filter(alive).map((pid) => `${pid}: ${commandOf(pid)}`);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
+import { approvalKey, castVote } from '../../client/approvals.ts';
 import type { VoteRecord } from '../../contract/approvals.ts';
 import { startServe, type RunningServe } from '../../serve/server.ts';
 
@@ -61,4 +62,9 @@ export async function startApprovalService(client: Client, tls: { tlsCert?: stri
     },
     close: () => server.close(),
   };
+}
+
+/** A vote the approval service would sign, cast straight through Temporal (for tests where the approval only gates the run). */
+export async function voteAs(client: Client, run: string, step: string, name: string, decision: 'approve' | 'reject' = 'approve'): Promise<void> {
+  await castVote(client, { run, step, decision, reason: '' }, { name, groups: [], channel: 'token' }, approvalKey());
 }

@@ -49,7 +49,8 @@ export function statefulSet(name: string, namespace: string, replicas: number, l
 export function namespace(cluster: KubernetesCluster, name: string): void {
   cluster.kubectl(['create', 'namespace', name]);
   // Pods need the namespace's default service account, which the controller manager adds.
-  for (let i = 0; i < 100; i++) {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
     try {
       cluster.kubectl(['get', 'serviceaccount', 'default', '-n', name]);
       return;

@@ -1,6 +1,7 @@
 // Test helpers for runs: compile runbook text to a plan, start it on a site's queue, run it to the end, poll its status, pick a step.
 import { randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { compile, type Mode, type Plan } from '../../compiler/index.ts';
 import { finalStatus, startRun } from '../../client/runs.ts';
 import { statusQuery, type RunStatus } from '../../contract/run.ts';
@@ -33,7 +34,7 @@ export async function runToEnd(client: Client, plan: Plan, site: string, params:
 }
 
 /** Polls the status query until `predicate` holds (e.g. a step is running). */
-export async function waitFor(handle: WorkflowHandle, predicate: (s: RunStatus) => boolean, timeoutMs = 30_000): Promise<RunStatus> {
+export async function waitFor(handle: WorkflowHandle, predicate: (s: RunStatus) => boolean, timeoutMs = 60_000): Promise<RunStatus> {
   const deadline = Date.now() + timeoutMs;
   let last: RunStatus | undefined;
   while (Date.now() < deadline) {
@@ -46,6 +47,26 @@ export async function waitFor(handle: WorkflowHandle, predicate: (s: RunStatus) 
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`condition not reached within ${timeoutMs}ms; last status: ${JSON.stringify(last?.steps.map((s) => [s.id, s.status]))}`);
+}
+
+/**
+ * Polls the server until a pending activity's last recorded heartbeat satisfies `predicate`.
+ * A worker's heartbeats are throttled on their way out: what an activity heartbeated is not
+ * on the server (and a retry after a crash will not get it) until this says so.
+ */
+export async function waitForHeartbeat(handle: WorkflowHandle, predicate: (details: unknown) => boolean, timeoutMs = 60_000): Promise<unknown> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    for (const pending of (await handle.describe()).raw.pendingActivities ?? []) {
+      const payload = pending.heartbeatDetails?.payloads?.[0];
+      if (!payload) continue;
+      last = defaultPayloadConverter.fromPayload(payload);
+      if (predicate(last)) return last;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no heartbeat as expected within ${timeoutMs}ms; last: ${JSON.stringify(last)}`);
 }
 
 export const stepOf = (status: RunStatus, id: string) => {

@@ -8,8 +8,9 @@ export interface TcpRelay {
    * Forward `bytes` more from the server, then hold back everything the server sends on the
    * connections open at that moment until release(). Connections opened later pass freely:
    * what a client does about a stuck request (cancel it, kill its cursor) still reaches the server.
+   * With `andNew`, they are held too: a client that polls cannot see an answer on a fresh connection.
    */
-  holdAfter(bytes: number): void;
+  holdAfter(bytes: number, options?: { andNew?: boolean }): void;
   /** Resolves once the budget is spent and a reply is held back: a client is waiting on bytes it cannot get. */
   held(timeoutMs?: number): Promise<void>;
   /**
@@ -39,6 +40,7 @@ const QUEUE_LIMIT = 1_000_000;
 export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
   const pairs = new Set<Pair>();
   let budget = Number.POSITIVE_INFINITY;
+  let holdNew = false;
   let waiters: Array<() => void> = [];
   const isHeld = () => [...pairs].some((p) => p.held && p.queue.length > 0);
   const notify = () => {
@@ -71,7 +73,7 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
 
   const server = createServer((down) => {
     const up = connect({ host: '127.0.0.1', port: upstreamPort });
-    const pair: Pair = { down, up, held: false, queue: [], ended: false };
+    const pair: Pair = { down, up, held: holdNew && budget === 0, queue: [], ended: false };
     pairs.add(pair);
     down.on('data', (chunk) => up.write(chunk));
     up.on('data', (chunk: Buffer) => deliver(pair, chunk));
@@ -89,7 +91,10 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
 
   return {
     port: address.port,
-    holdAfter: (bytes) => void (budget = bytes),
+    holdAfter(bytes, options) {
+      budget = bytes;
+      holdNew = options?.andNew ?? false;
+    },
     held: (timeoutMs = 120_000) =>
       new Promise((resolve, reject) => {
         if (isHeld()) return resolve();
@@ -101,6 +106,7 @@ export async function startTcpRelay(upstreamPort: number): Promise<TcpRelay> {
       }),
     release() {
       budget = Number.POSITIVE_INFINITY;
+      holdNew = false;
       for (const pair of pairs) {
         if (!pair.held) continue;
         pair.held = false;

@@ -20,10 +20,10 @@ export async function startWorkerProcess(options: {
   env?: Record<string, string>;
   /** Options for node itself (those NODE_OPTIONS refuses, such as --cpu-prof); they replace the shebang's. */
   nodeArgs?: string[];
-  /** How long to wait for it to poll (default 30 s); longer where a test file starts several at once. */
+  /** How long to wait for it to poll (default 120 s: a worker process can take a minute to start on a busy machine). */
   startTimeoutMs?: number;
 }): Promise<WorkerProcess> {
-  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 120_000;
   const args = ['worker', '--site', options.site, '--bundle', options.bundle];
   // Run as an operator runs it (`npx rebound worker`): through the shebang and the memory settings it holds.
   const [command, argv] = options.nodeArgs ? [process.execPath, [...options.nodeArgs, REBOUND_BIN, ...args]] : [REBOUND_BIN, args];

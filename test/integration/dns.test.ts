@@ -187,7 +187,7 @@ describe('dns.switch on PowerDNS', () => {
   it('a CNAME cannot be put beside other records', async () => {
     await seed('web.example.org.', 'A', ['10.0.0.5']);
     const failure = await failureOf(run(viaPdns('web.example.org.', ['standby.example.net.'], { type: 'CNAME' })));
-    expect(failure).toMatchObject({ type: 'cname_conflict', nonRetryable: true });
+    expect(failure).toMatchObject({ type: 'conflict', nonRetryable: true });
   });
 
   it('a wrong API key is not retryable, says so plainly, and shows no key', async () => {
@@ -195,7 +195,7 @@ describe('dns.switch on PowerDNS', () => {
     for (const simulate of [false, true]) {
       const failure = await failureOf(run(w, { simulate }));
       expect(failure.nonRetryable).toBe(true);
-      expect(failure.type).toBe('unauthorized');
+      expect(failure.type).toBe('auth_failed');
       expect(failure.message).toContain('refused the API key');
       const everything = JSON.stringify({ message: failure.message, stack: failure.stack, details: failure.details, cause: String(failure.cause) });
       expect(everything).not.toContain(wrongKey);
@@ -207,15 +207,13 @@ describe('dns.switch on PowerDNS', () => {
     await seed('outage.example.org.', 'A', ['10.0.0.6']);
     const w = viaPdns('outage.example.org.', ['10.0.6.6']);
     await pdns.stop({ keepData: true });
-    const attempt = failureOf(run(w));
-    const restarted = new Promise((r) => setTimeout(r, 2_000)).then(() => pdns.start());
-    const failure = await attempt;
+    // Started again only once the attempt has failed: however slow the attempt, it meets a stopped server.
+    const failure = await failureOf(run(w)).finally(() => pdns.start());
     expect(failure.nonRetryable).toBe(false);
-    expect(failure.type).toBe('unavailable');
+    expect(failure.type).toBe('unreachable');
     expect(failure.message).toMatch(
       /^dns: step "switch-dns": PowerDNS API at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\) — will retry \(attempt 1 of 3\)$/,
     );
-    await restarted;
     const { outputs } = await run(w, {}, new MockActivityEnvironment({ attempt: 2 }));
     expect(outputs).toMatchObject({ changed: true, previous: { values: ['10.0.0.6'] } });
     expect(await authoritative('outage.example.org')).toEqual([{ address: '10.0.6.6', ttl: 60 }]);
@@ -227,7 +225,7 @@ describe('dns.switch on PowerDNS', () => {
     const w = viaPdns('unverified.example.org.', ['10.0.8.8'], { verify_timeout: '1s' });
     (w.powerdns as Record<string, unknown>).resolver = silent;
     const failure = await failureOf(run(w));
-    expect(failure).toMatchObject({ type: 'not_converged', nonRetryable: false });
+    expect(failure).toMatchObject({ type: 'timeout', nonRetryable: false });
     expect(failure.message).toContain(`the authoritative server ${silent} does not answer`);
     expect(failure.message).toContain('1s after the change, expected [10.0.8.8] (ttl 60) — will retry');
     // The record was written: the failure says what it held before and what the step was setting, for a failback.
@@ -245,7 +243,7 @@ describe('dns.switch on PowerDNS', () => {
     first.on('heartbeat', (details) => (last = details));
     await failureOf(run(w, {}, first));
     const again = await failureOf(run(w, {}, new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last })));
-    expect(again.type).toBe('not_converged');
+    expect(again.type).toBe('timeout');
     expect(again.details?.[0]).toMatchObject({ partial: { previous: { values: ['10.0.0.10'], ttl: 300 }, target: { values: ['10.0.10.10'], ttl: 60 } } });
 
     const refused = await failureOf(run(viaPdns('unverified2.example.org.', ['10.0.10.11'], { expect_current: ['10.9.9.9'] })));
@@ -271,7 +269,7 @@ describe('dns.switch on PowerDNS', () => {
   it('a drill on a zone that does not exist fails, saying why', async () => {
     const failure = await failureOf(run(viaPdns('orders.missing.example.', ['10.0.0.1'], { zone: 'missing.example.' }), { simulate: true }));
     expect(failure.nonRetryable).toBe(true);
-    expect(failure.type).toBe('zone_not_found');
+    expect(failure.type).toBe('not_found');
     expect(failure.message).toContain('preflight failed: zone missing.example. does not exist on PowerDNS server localhost');
   });
 });
@@ -354,7 +352,7 @@ describe('dns.switch on Route 53 (moto)', () => {
     expect((outputs.preflight as string[]).at(-1)).toBe('would set drill.example.com. A from [192.0.2.30] (ttl 300) to [198.51.100.30] (ttl 60)');
     expect(await readBack('drill.example.com.')).toEqual({ values: ['192.0.2.30'], ttl: 300 });
     const failure = await failureOf(run(viaR53('x.nowhere.example.', ['198.51.100.1'], { zone: 'nowhere.example.' }), { simulate: true }));
-    expect(failure).toMatchObject({ type: 'zone_not_found', nonRetryable: true });
+    expect(failure).toMatchObject({ type: 'not_found', nonRetryable: true });
     expect(failure.message).toContain('preflight failed: no hosted zone named nowhere.example.');
   });
 });

@@ -166,7 +166,7 @@ describe('postgres.restore', () => {
     expect(step.attempt).toBe(1);
     expect(step.reason).toContain(`restore point ${id}`);
     expect(step.reason).toContain('not retryable');
-    expect(activityFailures(await handle.fetchHistory())).toEqual([expect.objectContaining({ type: 'corrupt_restore_point', nonRetryable: true })]);
+    expect(activityFailures(await handle.fetchHistory())).toEqual([expect.objectContaining({ type: 'verification_failed', nonRetryable: true })]);
     expect(await tables(target)).toEqual(['public.sentinel']);
     expect(await pg.query('select count(*)::int as n from sentinel', [], target)).toEqual([{ n: 3 }]);
   });

@@ -14,6 +14,7 @@ import { compile } from '../../compiler/index.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startOpenSearch, type OpenSearchNode } from '../../stack/opensearch.ts';
 import { failureOf as failed } from '../helpers/failure.ts';
+import { startTcpRelay } from '../helpers/tcp-relay.ts';
 
 let node: OpenSearchNode;
 let dir: string;
@@ -243,32 +244,53 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
     'OpenSearch killed while the snapshot is followed: a retryable failure, then a retry after the restart commits exactly one point',
     { timeout: 300_000 },
     async () => {
-      // ~3 MB behind a 300 KB/s repository: long enough to kill the node while the action polls.
+      // ~3 MB behind a 300 KB/s repository: the snapshot is usually still running when the node goes.
       await bulk(
         'big',
         Array.from({ length: 3000 }, (_, i) => ({ n: i, text: randomBytes(600).toString('base64') })),
       );
+      // The action reaches the node through a relay: once it has seen the snapshot in progress,
+      // every answer is held, so it cannot see it end, however fast the node writes it.
+      const relay = await startTcpRelay(Number(new URL(node.url).port));
       const slow = { type: 'fs', settings: { location: join(node.repoDir, 'slow'), max_snapshot_bytes_per_sec: '300kb' } };
-      const w = { service: 'big', repository: 'slow', register: slow, indices: ['big'] };
-      const env = new MockActivityEnvironment();
-      let polled = 0;
-      env.on('heartbeat', (d: { phase?: string; state?: string }) => {
-        if (d?.phase === 'snapshot' && d.state !== 'SUCCESS' && ++polled === 2) void node.stop();
-      });
-      const failure = await failureOf(run(searchSnapshotImpl, w, { runId: 'run-fault', env }));
-      expect(polled).toBeGreaterThanOrEqual(2);
-      expect(failure.nonRetryable).toBe(false);
-      expect(failure.message).toMatch(/^search: step "snapshot-search": .*cannot reach http:\/\/127\.0\.0\.1:\d+.* — will retry \(attempt 1 of 3\)$/);
-      expect(await points().scan('big')).toEqual([]);
+      const w = {
+        service: 'big',
+        repository: 'slow',
+        register: slow,
+        indices: ['big'],
+        cluster: `http://127.0.0.1:${relay.port}`,
+        username: 'rebound',
+        password: { $secret: 'password' },
+      };
+      try {
+        const env = new MockActivityEnvironment();
+        let polled = 0;
+        env.on('heartbeat', (d: { phase?: string }) => {
+          if (d?.phase === 'snapshot' && ++polled === 1) relay.holdAfter(1, { andNew: true });
+        });
+        const failing = failureOf(run(searchSnapshotImpl, w, { runId: 'run-fault', env }));
+        await relay.held();
+        await node.stop();
+        // The held connections the node dropped are reset: the poll in flight fails as the node's death.
+        relay.release();
+        const failure = await failing;
+        expect(polled).toBeGreaterThanOrEqual(1);
+        expect(failure.nonRetryable).toBe(false);
+        expect(failure.message).toMatch(/^search: step "snapshot-search": .*cannot reach http:\/\/127\.0\.0\.1:\d+.* — will retry \(attempt 1 of 3\)$/);
+        expect(await points().scan('big')).toEqual([]);
 
-      await node.start();
-      const retry = await run(searchSnapshotImpl, w, { runId: 'run-fault' });
-      expect(retry.outputs).toMatchObject({ service: 'big', repository: 'slow', indices: [{ index: 'big', documents: 3000 }] });
-      expect(await points().scan('big')).toHaveLength(1);
-      const all = await node.request<Snapshots>('GET', '/_snapshot/slow/_all');
-      expect(all.snapshots.map((s) => [s.snapshot, s.state])).toEqual([[retry.outputs.snapshot, 'SUCCESS']]);
-      const restored = await run(searchRestoreImpl, { restore_point: retry.outputs.restore_point_id, rename_replacement: 'after-crash-$1' });
-      expect(restored.outputs).toMatchObject({ indices: [{ index: 'after-crash-big', documents: 3000 }] });
+        await node.start();
+        // The retry takes the snapshot anew, or adopts it if the node finished it before it went: one point either way.
+        const retry = await run(searchSnapshotImpl, w, { runId: 'run-fault' });
+        expect(retry.outputs).toMatchObject({ service: 'big', repository: 'slow', indices: [{ index: 'big', documents: 3000 }] });
+        expect(await points().scan('big')).toHaveLength(1);
+        const all = await node.request<Snapshots>('GET', '/_snapshot/slow/_all');
+        expect(all.snapshots.map((s) => [s.snapshot, s.state])).toEqual([[retry.outputs.snapshot, 'SUCCESS']]);
+        const restored = await run(searchRestoreImpl, { restore_point: retry.outputs.restore_point_id, rename_replacement: 'after-crash-$1' });
+        expect(restored.outputs).toMatchObject({ indices: [{ index: 'after-crash-big', documents: 3000 }] });
+      } finally {
+        await relay.close();
+      }
     },
   );
 
