@@ -1,4 +1,4 @@
-// Restore-point action definitions: catalog.resolve, catalog.resolve_set, restore_points.prune, backup.verify, and shared point refs and outputs.
+// Restore-point action definitions: catalog.resolve, catalog.resolve_set, restore_points.prune and backup.verify.
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
@@ -6,37 +6,10 @@ import { ChecksSchema, CheckResultSchema } from './checks.ts';
 import { EC2_SECRETS, Ec2AccessSchema } from '../ec2.ts';
 import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
 import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
+import { RestorePointRefSchema } from './points.ts';
 
 /** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
 const ec2Access = Ec2AccessSchema.optional().describe("EBS volume points: how to reach EC2 (absent: the worker's AWS credentials)");
-
-/** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
-export const RestorePointRefSchema = z.union([
-  z.string().min(1).describe('a restore point id'),
-  z.strictObject({
-    service: z.string(),
-    latest: z.enum(['any', 'verified']).default('verified'),
-    before: z.string().datetime({ offset: true }).optional(),
-  }),
-]);
-
-/** What every backup action returns about the restore point it committed. */
-export const committedPointOutput = {
-  restore_point_id: z.string(),
-  service: z.string(),
-  object: z.string(),
-  size: z.number(),
-  sha256: z.string(),
-  storage: z.string(),
-  completed_at: z.string(),
-};
-
-/** What every restore action reports about the point it restored: the drill report's per-service RPO. */
-export const restoredPointOutput = {
-  restore_point_id: z.string(),
-  service: z.string().describe('the service the point was taken of'),
-  restore_point_age_ms: z.number().describe("the point's age when restored: this service's RPO"),
-};
 
 export const catalogResolve = defineAction({
   name: 'catalog.resolve',
