@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
-import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
+import { CLUSTER_SECRETS, ClusterSchema } from '../kubernetes.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 
 const Namespace = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name (RFC 1123 label)');

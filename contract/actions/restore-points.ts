@@ -5,7 +5,7 @@ import { StorageSchema } from '../storage.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
 import { EC2_SECRETS, Ec2AccessSchema } from '../ec2.ts';
 import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
-import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
+import { CLUSTER_SECRETS, ClusterSchema } from '../kubernetes.ts';
 import { RestorePointRefSchema } from './points.ts';
 
 /** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
