@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const EtcdAuth = z.strictObject({
   user: z.string().min(1),
@@ -62,4 +63,22 @@ export const etcdRestore = defineAction({
     keys: z.number().nullable(),
     data_dir: z.string().nullable(),
   }),
+});
+
+/** The etcd integration: its actions, and its kind of point (loaded into a scratch etcd on the worker) with the login its restored data may need. */
+export const spec = defineIntegrationSpec({
+  name: 'etcd',
+  actions: [etcdSnapshot, etcdRestore],
+  kinds: {
+    etcd: {
+      verify: {
+        // etcd's snapshot restore keeps the auth store, and etcd has no switch to start without it.
+        auth: z
+          .strictObject({ user: z.string().min(1), password: z.string().min(1).describe('from a secret') })
+          .optional()
+          .describe('etcd points taken with authentication on: a user of the restored data, who may read every key'),
+      },
+      verify_secrets: ['auth.password'],
+    },
+  },
 });

@@ -4,6 +4,7 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const namespacePatterns = (what: string) =>
   z
@@ -118,4 +119,21 @@ export const mongodbCheck = defineAction({
     checks: ChecksSchema,
   }),
   output: z.object({ checks: z.array(CheckResultSchema) }),
+});
+
+/** The MongoDB integration: its actions, and its kind of point with the scratch server backup.verify restores it into. */
+export const spec = defineIntegrationSpec({
+  name: 'mongodb',
+  actions: [mongodbDump, mongodbRestore, mongodbCheck],
+  kinds: {
+    mongodb: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe('MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped'),
+      },
+      verify_secrets: ['scratch'],
+    },
+  },
 });

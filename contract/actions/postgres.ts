@@ -4,6 +4,7 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 /** pg_dump in custom format, streamed to storage; the manifest commits the restore point. */
 export const postgresDump = defineAction({
@@ -64,4 +65,21 @@ export const postgresCheck = defineAction({
     checks: ChecksSchema,
   }),
   output: z.object({ checks: z.array(CheckResultSchema) }),
+});
+
+/** The PostgreSQL integration: its actions, and its kind of point with the scratch server backup.verify restores it into. */
+export const spec = defineIntegrationSpec({
+  name: 'postgres',
+  actions: [postgresDump, postgresRestore, postgresCheck],
+  kinds: {
+    postgres: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe('PostgreSQL points: connection URL (from a secret) of a server where a scratch database may be created and dropped'),
+      },
+      verify_secrets: ['scratch'],
+    },
+  },
 });

@@ -4,6 +4,7 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { CheckResultSchema } from './checks.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const ManagementUrl = z.string().describe('the management API, http(s)://user:password@host:15672 (from a secret)');
 
@@ -118,4 +119,23 @@ export const rabbitmqCheck = defineAction({
     })
     .refine((i) => i.queues.length + i.exchanges.length + i.bindings.length > 0, { message: 'name at least one queue, exchange or binding to check' }),
   output: z.object({ checks: z.array(CheckResultSchema) }),
+});
+
+/** The RabbitMQ integration: its actions, and its kind of point with the broker backup.verify may import it into. */
+export const spec = defineIntegrationSpec({
+  name: 'rabbitmq',
+  actions: [rabbitmqExport, rabbitmqImport, rabbitmqCheck],
+  kinds: {
+    rabbitmq: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe(
+            'RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only)',
+          ),
+      },
+      verify_secrets: ['scratch'],
+    },
+  },
 });

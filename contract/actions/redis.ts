@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 /**
  * An RDB taken through the replication protocol (`redis-cli --rdb -`): the server forks and
@@ -62,4 +63,11 @@ export const redisRestore = defineAction({
     keys: z.number().nullable().describe('keys in the restored data (scratch); null when placed'),
     path: z.string().nullable(),
   }),
+});
+
+/** The Redis integration: its actions, and its kind of point (backup.verify loads it into a scratch redis-server on the worker: no fields). */
+export const spec = defineIntegrationSpec({
+  name: 'redis',
+  actions: [redisSnapshot, redisRestore],
+  kinds: { redis: {} },
 });

@@ -5,6 +5,7 @@ import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
 import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
 const Health = z.enum(['green', 'yellow', 'red']);
@@ -116,4 +117,30 @@ export const searchCheck = defineAction({
     health: Health,
     checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
   }),
+});
+
+/** The search integration: its actions, and its kind of point (a snapshot kept in the cluster) with the cluster verify restores on and prune deletes from. */
+export const spec = defineIntegrationSpec({
+  name: 'search',
+  actions: [searchSnapshot, searchRestore, searchCheck],
+  kinds: {
+    search: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe(
+            'search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
+          ),
+      },
+      verify_secrets: ['scratch'],
+      prune: {
+        search: z
+          .strictObject(searchConnection)
+          .optional()
+          .describe('search points: the cluster to delete their snapshots on, with its login (absent: the cluster each point records, without credentials)'),
+      },
+      prune_secrets: SEARCH_CONNECTION_SECRETS.map((f) => `search.${f}`),
+    },
+  },
 });

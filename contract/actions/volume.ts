@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
-import { EC2_SECRETS, Ec2Schema, Region } from '../ec2.ts';
+import { EC2_SECRETS, Ec2AccessSchema, Ec2Schema, Region } from '../ec2.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const VolumeId = z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'an EBS volume id such as vol-0123456789abcdef0');
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 30m').default(fallback);
@@ -110,4 +111,16 @@ export const volumeRestore = defineAction({
       }),
     ),
   }),
+});
+
+/** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
+const ec2Access = Ec2AccessSchema.optional().describe("EBS volume points: how to reach EC2 (absent: the worker's AWS credentials)");
+
+/** The EBS volume integration: its actions, and its kind of point (EBS snapshots kept in EC2) with how verify and prune reach EC2. */
+export const spec = defineIntegrationSpec({
+  name: 'volume',
+  actions: [volumeSnapshot, volumeRestore],
+  kinds: {
+    'ebs-volume': { verify: { ec2: ec2Access }, verify_secrets: EC2_SECRETS, prune: { ec2: ec2Access }, prune_secrets: EC2_SECRETS },
+  },
 });
