@@ -18,7 +18,7 @@ function progress(ctx: ActionContext) {
   };
 }
 
-export const dump = defineImpl({
+export const postgresDumpImpl = defineImpl({
   spec: postgresDump,
   async run(input, ctx) {
     // An earlier attempt may have committed this point and died before reporting it:
