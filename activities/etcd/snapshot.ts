@@ -1,7 +1,7 @@
 // etcd.snapshot: the maintenance API's snapshot stream, through sha256, into a restore point; the member writes nothing to disk.
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { etcdSnapshot } from '../../contract/actions/etcd.ts';
-import { committedOutput, Digest, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
+import { committedOutput, openStepPoint, type RestorePoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { authenticate, keyCount } from './gateway.ts';
 import { snapshotChunks } from './maintenance.ts';
@@ -23,23 +23,7 @@ export const etcdSnapshotImpl = defineImpl({
     const member = await authenticate({ endpoint: input.endpoint, signal: ctx.signal, mask: ctx.mask }, input.auth);
     const { keys, revision } = await keyCount(member);
     const started = new Date().toISOString();
-    let last = 0;
-    const digest = new Digest((bytes) => {
-      if (Date.now() - last < 1000) return;
-      last = Date.now();
-      ctx.heartbeat({ bytes });
-    });
-    try {
-      // pipeline, not pipe: a failed stream must fail the upload rather than leave it waiting.
-      await draft.put(
-        SNAPSHOT_OBJECT,
-        pipeline(Readable.from(snapshotChunks(member)), digest, () => undefined),
-        ctx.signal,
-      );
-    } catch (error) {
-      await draft.discard().catch(() => undefined);
-      throw error;
-    }
+    const { digest } = await streamIntoPoint(draft, SNAPSHOT_OBJECT, { body: Readable.from(snapshotChunks(member)) }, ctx);
     const version = await fetch(new URL('/version', input.endpoint), { signal: ctx.signal })
       .then(async (r) => ((await r.json()) as { etcdserver?: string }).etcdserver ?? 'unknown')
       .catch(() => 'unknown');

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../test/helpers/http-server.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { toActivity } from '../../test/helpers/activity.ts';
-import { check, request } from './check.ts';
+import { httpCheckImpl, httpRequestImpl } from './check.ts';
 
 // The activity runs for real against real HTTP(S) servers on loopback; only the Temporal
 // activity context around it is the SDK's test environment.
@@ -52,7 +52,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 
 describe('http.check', () => {
   const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
-    new MockActivityEnvironment().run(toActivity(check), input(w, extra));
+    new MockActivityEnvironment().run(toActivity(httpCheckImpl), input(w, extra));
 
   it('checks status, body and a JSON field', async () => {
     const result = await run({ url: http.url('/health'), expect_body: '"ok"', expect_json: { path: 'db.lag', equals: 2 } });
@@ -114,7 +114,7 @@ describe('http.check', () => {
 
 describe('http.request', () => {
   const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
-    new MockActivityEnvironment().run(toActivity(request), input(w, { simulate }));
+    new MockActivityEnvironment().run(toActivity(httpRequestImpl), input(w, { simulate }));
 
   it('sends the change; a 4xx is not retryable', async () => {
     const before = http.count('/pool');
@@ -133,20 +133,20 @@ describe('http.request', () => {
     const everything = (failure: ApplicationFailure) => JSON.stringify([failure.message, failure.stack, failure.details, failure.type]);
     try {
       process.env.REBOUND_TEST_HOOK = http.url(`/hooks/${token}`);
-      const simulated: ActionResult = await env.run(toActivity(request), secretInput(true));
+      const simulated: ActionResult = await env.run(toActivity(httpRequestImpl), secretInput(true));
       expect(JSON.stringify(simulated.outputs)).not.toContain(token);
       expect(simulated.outputs.body_excerpt).toBe('would send POST ***');
 
       // For real: the request reaches the server, whose answer echoes the token back.
       const before = http.count(`/hooks/${token}`);
-      const sent: ActionResult = await env.run(toActivity(request), secretInput(false));
+      const sent: ActionResult = await env.run(toActivity(httpRequestImpl), secretInput(false));
       expect(http.count(`/hooks/${token}`)).toBe(before + 1);
       expect(sent.outputs).toMatchObject({ status: 200, simulated: false, body_excerpt: 'accepted at ***' });
       expect(JSON.stringify(sent)).not.toContain(token);
 
       // A real request that fails: its URL and the body echoing it are in the message.
       process.env.REBOUND_TEST_HOOK = http.url('/hooks/T0KEN-fail');
-      const failed = await failureOf(env.run(toActivity(request), secretInput(false)));
+      const failed = await failureOf(env.run(toActivity(httpRequestImpl), secretInput(false)));
       expect(http.count('/hooks/T0KEN-fail')).toBe(1);
       expect(failed.message).toMatch(/^http: step "probe": POST \*\*\* answered 500: no hook at \*\*\* — will retry/);
       expect(everything(failed)).not.toContain('T0KEN-fail');
@@ -155,7 +155,7 @@ describe('http.request', () => {
       const closed = await startHttpServer();
       await closed.close();
       process.env.REBOUND_TEST_HOOK = closed.url(`/hooks/${token}`);
-      const unreachable = await failureOf(env.run(toActivity(request), secretInput(false)));
+      const unreachable = await failureOf(env.run(toActivity(httpRequestImpl), secretInput(false)));
       expect(unreachable.type).toBe('unreachable');
       expect(unreachable.message).toMatch(/^http: step "probe": POST \*\*\*: ECONNREFUSED/);
       expect(everything(unreachable)).not.toContain(token);

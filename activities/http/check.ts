@@ -16,7 +16,7 @@ function jsonField(body: string, path: string): unknown {
  * A failed check is retryable: the endpoint may be coming up, and the step's retry policy
  * says how long to wait for it.
  */
-export const check = defineImpl({
+export const httpCheckImpl = defineImpl({
   spec: httpCheck,
   async run(input, ctx) {
     const response = await send(input, ctx.signal);
@@ -48,7 +48,7 @@ export const check = defineImpl({
 });
 
 /** A 4xx from a change request will not get better by retrying; a 5xx or no answer might. */
-export const request = defineImpl({
+export const httpRequestImpl = defineImpl({
   spec: httpRequest,
   async run(input, ctx) {
     const response = await send(input, ctx.signal);

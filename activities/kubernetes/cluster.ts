@@ -1,7 +1,7 @@
 // Connecting to a Kubernetes cluster with the official client: kubeconfig from a secret or in-cluster, credentials masked, failures classified.
 import { existsSync, readFileSync } from 'node:fs';
 import { ApiException, AppsV1Api, AuthorizationV1Api, BatchV1Api, CoreV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
-import type { ClusterInput } from '../../contract/actions/kubernetes.ts';
+import type { ClusterInput } from '../../contract/kubernetes.ts';
 import { ActionError } from '../runtime/errors.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 

@@ -1,10 +1,23 @@
-// The Kubernetes integration's actions, for activities/index.ts.
-export { k8sScaleImpl } from './scale.ts';
-export { k8sWaitImpl } from './wait.ts';
-export { k8sBackupImpl, NAMESPACE_KIND } from './backup.ts';
-export { k8sRestoreImpl } from './restore.ts';
-export { k8sSnapshotImpl } from './snapshot.ts';
-export { k8sRestoreVolumeImpl } from './restore-volume.ts';
-export { pruneVolumeSnapshots } from './prune.ts';
-export { testRestore } from './verify.ts';
-export { testRestore as testRestoreVolume } from './verify-volume.ts';
+// The Kubernetes integration: workload and restore-point actions, and its two kinds' test-restores and prune hook, all loaded on first use (the client weighs tens of MB).
+import { k8sScale, k8sWait, spec } from '../../contract/actions/kubernetes.ts';
+import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from '../../contract/actions/kubernetes-backup.ts';
+import { lazyFunction, lazyImpl } from '../runtime/lazy.ts';
+import { defineIntegration } from '../runtime/integration.ts';
+
+export const integration = defineIntegration(spec, {
+  actions: [
+    lazyImpl(k8sScale, async () => (await import('./scale.ts')).k8sScaleImpl, { simulate: true }),
+    lazyImpl(k8sWait, async () => (await import('./wait.ts')).k8sWaitImpl),
+    lazyImpl(k8sBackup, async () => (await import('./backup.ts')).k8sBackupImpl),
+    lazyImpl(k8sRestore, async () => (await import('./restore.ts')).k8sRestoreImpl),
+    lazyImpl(k8sSnapshot, async () => (await import('./snapshot.ts')).k8sSnapshotImpl),
+    lazyImpl(k8sRestoreVolume, async () => (await import('./restore-volume.ts')).k8sRestoreVolumeImpl),
+  ],
+  kinds: {
+    'k8s-namespace': { testRestore: lazyFunction(async () => (await import('./verify.ts')).testRestore) },
+    'k8s-volume': {
+      testRestore: lazyFunction(async () => (await import('./verify-volume.ts')).testRestore),
+      prune: lazyFunction(async () => (await import('./prune.ts')).prune),
+    },
+  },
+});

@@ -75,7 +75,7 @@ async function pruneOne(p: Pruning, record: SnapshotRecord, contents: VolumeSnap
 }
 
 /** Deletes every VolumeSnapshot the point records, in the cluster of prune's `cluster:` block; one already gone (by hand, an earlier prune) is fine. */
-export const pruneVolumeSnapshots: PruneHook = async (point, input, ctx) => {
+export const prune: PruneHook = async (point, input, ctx) => {
   const records = (point.external ?? []) as SnapshotRecord[];
   if (!input.cluster)
     throw new ActionError(

@@ -2,7 +2,7 @@
 import { defineImpl } from '../runtime/wrap.ts';
 import { log as spec } from '../../contract/actions/log.ts';
 
-export const log = defineImpl({
+export const logImpl = defineImpl({
   spec,
   async run(input, ctx) {
     ctx.log(input.level, input.message, { runbook: ctx.runbook });

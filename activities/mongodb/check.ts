@@ -58,7 +58,7 @@ export async function runMongoChecks(
 }
 
 /** A failed check is retryable: a validation right after a restore may race replication. */
-export const check = defineImpl({
+export const mongodbCheckImpl = defineImpl({
   spec: mongodbCheck,
   async run(input, ctx) {
     const checks = await withMongo(input.target, ctx.mask, (client) => runMongoChecks(client, input.checks, { database: input.database, mask: ctx.mask }));

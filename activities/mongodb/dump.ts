@@ -198,7 +198,7 @@ async function dumpAll(client: MongoClient, draft: PointDraft, input: DumpInput,
   }
 }
 
-export const dump = defineImpl({
+export const mongodbDumpImpl = defineImpl({
   spec: mongodbDump,
   async run(input, ctx) {
     // Before storage or the server is touched: a missing binary or an impossible snapshot is known now.

@@ -142,7 +142,7 @@ export async function restoreInto(
   return total;
 }
 
-export const restore = defineImpl({
+export const mongodbRestoreImpl = defineImpl({
   spec: mongodbRestore,
   async run(input, ctx) {
     const tool = chooseTool({ choice: input.tool, binary: 'mongorestore', path: process.env.PATH });

@@ -1,2 +1,6 @@
-// The object-storage replica actions, for activities/index.ts.
-export { objectsCheckImpl, objectsReplicateImpl } from './replicas.ts';
+// The object-storage replica integration: objects.check and objects.replicate.
+import { spec } from '../../contract/actions/objects.ts';
+import { defineIntegration } from '../runtime/integration.ts';
+import { objectsCheckImpl, objectsReplicateImpl } from './replicas.ts';
+
+export const integration = defineIntegration(spec, { actions: [objectsCheckImpl, objectsReplicateImpl] });

@@ -7,7 +7,7 @@ import { postgresCheck } from '../../contract/actions/postgres.ts';
 import type { CheckResult, Checks } from '../../contract/actions/checks.ts';
 
 /** A failed check is retryable: a validation right after a restore may race replication. */
-export const check = defineImpl({
+export const postgresCheckImpl = defineImpl({
   spec: postgresCheck,
   async run(input, ctx) {
     const database = input.database ?? toolConnection(input.target).database;

@@ -1,6 +1,6 @@
 // postgres.dump: pg_dump in custom format streamed through sha256 into a restore point, reusing a point an earlier attempt committed.
-import { committedOutput, Digest, openStepPoint, stepOrigin } from '../restore-points/index.ts';
-import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
+import { committedOutput, openStepPoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
+import { defineImpl } from '../runtime/wrap.ts';
 import { runTool } from '../runtime/tool.ts';
 import { pgTool, retryablePgError, toolConnection, toolVersion, withClient, withDatabase } from './connection.ts';
 import { postgresDump } from '../../contract/actions/postgres.ts';
@@ -8,17 +8,7 @@ import { postgresDump } from '../../contract/actions/postgres.ts';
 /** The dump's one object inside its restore point. */
 const OBJECT = 'data.pgdump';
 
-function progress(ctx: ActionContext) {
-  let last = 0;
-  return (bytes: number) => {
-    const now = Date.now();
-    if (now - last < 1000) return;
-    last = now;
-    ctx.heartbeat({ bytes });
-  };
-}
-
-export const dump = defineImpl({
+export const postgresDumpImpl = defineImpl({
   spec: postgresDump,
   async run(input, ctx) {
     // An earlier attempt may have committed this point and died before reporting it:
@@ -48,20 +38,7 @@ export const dump = defineImpl({
       ...input.exclude_tables.flatMap((t) => ['--exclude-table', t]),
     ];
     const tool = runTool({ command, args, env: conn.env, signal: ctx.signal, mask: ctx.mask, retryable: retryablePgError });
-    const digest = new Digest(progress(ctx));
-    const upload = draft.put(OBJECT, tool.stdout.pipe(digest), ctx.signal);
-    try {
-      await Promise.all([tool.done, upload]);
-    } catch (error) {
-      tool.child.kill('SIGKILL');
-      // A store that failed (full, unreachable) is the cause; pg_dump's broken pipe only follows it.
-      const stored = await upload.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      await draft.discard().catch(() => undefined);
-      throw stored ?? error;
-    }
+    const { digest } = await streamIntoPoint(draft, OBJECT, { tool }, ctx);
     const point = await draft.commit({
       object: OBJECT,
       size: digest.bytes,

@@ -106,7 +106,7 @@ export async function dropDatabase(url: string, database: string, ctx: ActionCon
   await withClient(withDatabase(url, 'postgres'), (client) => client.query(`drop database if exists ${quoteIdent(database)} with (force)`), ctx.mask);
 }
 
-export const restore = defineImpl({
+export const postgresRestoreImpl = defineImpl({
   spec: postgresRestore,
   async run(input, ctx) {
     const points = openRestorePoints(input.storage);

@@ -1,8 +1,8 @@
 // rabbitmq.export: GET /api/definitions (whole broker or one vhost) streamed through sha256 into a restore point, with what it holds counted.
-import { pipeline, Readable, Transform } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { rabbitmqExport } from '../../contract/actions/rabbitmq.ts';
-import { committedOutput, Digest, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
+import { committedOutput, openStepPoint, type RestorePoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { call, parseBrokerUrl, request, seg } from './api.ts';
@@ -47,52 +47,40 @@ export const rabbitmqExportImpl = defineImpl({
         done(null, chunk);
       },
     });
-    let last = 0;
-    const digest = new Digest((bytes) => {
-      if (Date.now() - last < 1000) return;
-      last = Date.now();
-      ctx.heartbeat({ bytes });
-    });
     // Which side failed decides the message: the broker going away mid-answer, or storage.
     let cutOff: Error | undefined;
-    try {
-      const body = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
-      body.once('error', (error) => (cutOff = error));
-      // pipeline, not pipe: a body cut off by the broker must fail the upload rather than leave it waiting.
-      await draft.put(
-        DEFINITIONS_OBJECT,
-        pipeline(body, keep, digest, () => undefined),
-        ctx.signal,
-      );
-      const defs = parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'backend_error', true);
-      const counts = countsOf(defs, input.vhost);
-      const version = defs.rabbitmq_version ?? defs.rabbit_version ?? 'unknown';
-      const point = await draft.commit({
-        object: DEFINITIONS_OBJECT,
-        size: digest.bytes,
-        sha256: digest.sha256,
-        started_at: started,
-        completed_at: new Date().toISOString(),
-        ...stepOrigin(input, ctx),
-        source: {
-          api: broker.origin,
-          host: broker.host,
-          port: broker.port,
-          ...(input.vhost === undefined ? {} : { vhost: input.vhost }),
-          user: broker.user,
-          ...counts,
-        },
-        tool: { name: 'RabbitMQ management API (GET /api/definitions)', version },
-        server_version: version,
-        labels: input.labels,
-      });
-      ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${COUNTS.map((k) => `${counts[k]} ${k}`).join(', ')}`);
-      return outputOf(point, points.keyOf(point));
-    } catch (error) {
-      await draft.discard().catch(() => undefined);
+    const body = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
+    body.once('error', (error) => (cutOff = error));
+    const parse = () => parseDefinitions(Buffer.concat(chunks).toString('utf8'), 'backend_error', true);
+    const failure = (error: unknown): never => {
       if (error instanceof ActionError) throw error;
       if (cutOff) throw new ActionError('unreachable', `${broker.origin} stopped sending the definitions mid-answer (${cutOff.message})`, { retryable: true });
       throw error;
-    }
+    };
+    const streamed = streamIntoPoint(draft, DEFINITIONS_OBJECT, { body }, ctx, { through: [keep], settle: parse });
+    const { digest, settled: defs } = await streamed.catch(failure);
+    const counts = countsOf(defs, input.vhost);
+    const version = defs.rabbitmq_version ?? defs.rabbit_version ?? 'unknown';
+    const point = await draft.commit({
+      object: DEFINITIONS_OBJECT,
+      size: digest.bytes,
+      sha256: digest.sha256,
+      started_at: started,
+      completed_at: new Date().toISOString(),
+      ...stepOrigin(input, ctx),
+      source: {
+        api: broker.origin,
+        host: broker.host,
+        port: broker.port,
+        ...(input.vhost === undefined ? {} : { vhost: input.vhost }),
+        user: broker.user,
+        ...counts,
+      },
+      tool: { name: 'RabbitMQ management API (GET /api/definitions)', version },
+      server_version: version,
+      labels: input.labels,
+    });
+    ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${COUNTS.map((k) => `${counts[k]} ${k}`).join(', ')}`);
+    return outputOf(point, points.keyOf(point));
   },
 });

@@ -1,5 +1,12 @@
-// The RabbitMQ integration's actions, for activities/index.ts.
-export { rabbitmqExportImpl } from './export.ts';
-export { rabbitmqImportImpl } from './import.ts';
-export { rabbitmqCheckImpl } from './check.ts';
-export { testRestore } from './verify.ts';
+// The RabbitMQ integration: export, import and check, and backup.verify's test-restore of its points.
+import { spec } from '../../contract/actions/rabbitmq.ts';
+import { defineIntegration } from '../runtime/integration.ts';
+import { rabbitmqCheckImpl } from './check.ts';
+import { rabbitmqExportImpl } from './export.ts';
+import { rabbitmqImportImpl } from './import.ts';
+import { testRestore } from './verify.ts';
+
+export const integration = defineIntegration(spec, {
+  actions: [rabbitmqExportImpl, rabbitmqImportImpl, rabbitmqCheckImpl],
+  kinds: { rabbitmq: { testRestore } },
+});

@@ -1,7 +1,7 @@
 // redis.snapshot: `redis-cli --rdb -` streamed through sha256 into a restore point; the server writes nothing to its own disk.
 import { Transform } from 'node:stream';
 import { redisSnapshot } from '../../contract/actions/redis.ts';
-import { committedOutput, Digest, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
+import { committedOutput, openStepPoint, type RestorePoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { keysIn, parseRedisUrl, redisCli, redisCommand, versionIn } from './cli.ts';
@@ -24,12 +24,6 @@ export const redisSnapshotImpl = defineImpl({
     const options = { signal: ctx.signal, mask: ctx.mask };
     const info = await redisCommand(target, ['INFO', 'all'], options);
     const started = new Date().toISOString();
-    let last = 0;
-    const digest = new Digest((bytes) => {
-      if (Date.now() - last < 1000) return;
-      last = Date.now();
-      ctx.heartbeat({ bytes });
-    });
     let head = Buffer.alloc(0);
     const sniff = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -38,20 +32,11 @@ export const redisSnapshotImpl = defineImpl({
       },
     });
     const tool = redisCli(target, ['--rdb', '-'], options);
-    const upload = draft.put(RDB_OBJECT, tool.stdout.pipe(sniff).pipe(digest), ctx.signal);
-    try {
-      await Promise.all([tool.done, upload]);
+    const isRdb = (digest: { bytes: number }) => {
       if (!head.equals(RDB_MAGIC))
         throw new ActionError('backend_error', `redis-cli --rdb wrote ${digest.bytes} bytes that are not an RDB file (no REDIS header)`, { retryable: true });
-    } catch (error) {
-      tool.child.kill('SIGKILL');
-      const stored = await upload.then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      await draft.discard().catch(() => undefined);
-      throw stored ?? error;
-    }
+    };
+    const { digest } = await streamIntoPoint(draft, RDB_OBJECT, { tool }, ctx, { through: [sniff], settle: isRdb });
     const point = await draft.commit({
       object: RDB_OBJECT,
       size: digest.bytes,

@@ -6,7 +6,7 @@ import { ignoredReport, openRestorePoints, type RestorePoint } from './index.ts'
 import { pointsToKeep } from './retention.ts';
 import { catalogResolve, catalogResolveSet, restorePointsPrune } from '../../contract/actions/restore-points.ts';
 
-export const resolve = defineImpl({
+export const catalogResolveImpl = defineImpl({
   spec: catalogResolve,
   async run(input) {
     const points = openRestorePoints(input.storage);
@@ -24,7 +24,7 @@ export const resolve = defineImpl({
   },
 });
 
-export const resolveSet = defineImpl({
+export const catalogResolveSetImpl = defineImpl({
   spec: catalogResolveSet,
   async run(input) {
     const points = openRestorePoints(input.storage);

@@ -15,6 +15,7 @@ import { trustedIndex } from './trusted.ts';
 export type { Ignored, PointObject, RestorePoint, Verification } from './manifest.ts';
 export { ignoredReport, listingSha256, restorePointId } from './manifest.ts';
 export { Digest } from './digest.ts';
+export { streamIntoPoint } from './stream.ts';
 export { closeCatalogs };
 
 export type { RestorePointRef };

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { StorageSchema } from '../../contract/storage.ts';
 import { catalogResolve } from '../../contract/actions/restore-points.ts';
 import { toActivity } from '../../test/helpers/activity.ts';
-import { resolve } from './actions.ts';
+import { catalogResolveImpl } from './actions.ts';
 import { openRestorePoints } from './index.ts';
 import { openStore } from './object-store.ts';
 
@@ -51,7 +51,7 @@ describe('a file:// store', () => {
   });
 
   it('fails a step that names file:///. as not retryable, saying why', async () => {
-    const action = toActivity(resolve);
+    const action = toActivity(catalogResolveImpl);
     const error = await new MockActivityEnvironment()
       .run(action, {
         runbook: 'r',

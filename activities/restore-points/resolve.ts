@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { ActionError } from '../runtime/errors.ts';
 import type { PointIndex } from './catalog.ts';
 import type { RestorePoint } from './manifest.ts';
-import type { RestorePointRefSchema } from '../../contract/actions/restore-points.ts';
+import type { RestorePointRefSchema } from '../../contract/actions/points.ts';
 
 export type RestorePointRef = z.output<typeof RestorePointRefSchema>;
 

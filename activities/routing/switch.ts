@@ -150,7 +150,7 @@ function checkGuard(switcher: Switcher, found: State, expected: Expected | undef
   );
 }
 
-export const switchRouting = defineImpl({
+export const routingSwitchImpl = defineImpl({
   spec: routingSwitch,
   async run(input, ctx) {
     const switcher = switcherFor(input, ctx);

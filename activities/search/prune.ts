@@ -11,7 +11,7 @@ type ErrorBody = { error?: { type?: string } };
  * replaced by another of the same name (another uuid), is not the point's to delete; a
  * repository this cluster does not have is refused: "gone" there may only mean "elsewhere".
  */
-export const pruneSearchSnapshot: PruneHook = async (point, input, ctx) => {
+export const prune: PruneHook = async (point, input, ctx) => {
   const record = recordOf(point);
   const cluster = connect(input.search ?? { cluster: record.cluster }, ctx);
   const path = `/_snapshot/${encodeURIComponent(record.repository)}/${encodeURIComponent(record.snapshot)}`;

@@ -62,7 +62,7 @@ export const testRestore: TestRestore = async (_points, point, input, ctx) => {
 };
 
 /** Deletes the point's snapshots in every region; one already gone (deleted by hand, an earlier prune) is fine. */
-export const pruneSnapshots: PruneHook = async (point, input, ctx) => {
+export const prune: PruneHook = async (point, input, ctx) => {
   for (const [region, snapshots] of byRegion(recordsOf(point.external))) {
     const client = ec2Client(input.ec2, region);
     for (const id of snapshots.keys()) {

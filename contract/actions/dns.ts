@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const LABEL = '[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?';
 /** An absolute DNS name; the trailing dot is optional here and added before use. */
@@ -126,4 +127,10 @@ export const dnsSwitch = defineAction({
     const { expect_current: _ignored, ...rest } = input;
     return { ...rest, values: previous.values, ttl: previous.ttl, expect_current: { values: current.values, ttl: current.ttl } };
   },
+});
+
+/** The DNS integration (PowerDNS, Route 53); it writes no restore points. */
+export const spec = defineIntegrationSpec({
+  name: 'dns',
+  actions: [dnsSwitch],
 });

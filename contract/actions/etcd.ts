@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const EtcdAuth = z.strictObject({
   user: z.string().min(1),
@@ -21,10 +22,8 @@ export const etcdSnapshot = defineAction({
   input: z.strictObject({
     endpoint: z.url({ protocol: /^https?$/ }).describe("a member's client URL, e.g. http://etcd-0.internal:2379"),
     auth: EtcdAuth.optional().describe('when the cluster has authentication enabled'),
-    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
-    storage: StorageSchema.optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+    service: ServiceSchema,
+    ...backupPointFields,
   }),
   output: z.object({ ...committedPointOutput, keys: z.number().describe('keys the member held when the snapshot started'), revision: z.number() }),
 });
@@ -64,4 +63,22 @@ export const etcdRestore = defineAction({
     keys: z.number().nullable(),
     data_dir: z.string().nullable(),
   }),
+});
+
+/** The etcd integration: its actions, and its kind of point (loaded into a scratch etcd on the worker) with the login its restored data may need. */
+export const spec = defineIntegrationSpec({
+  name: 'etcd',
+  actions: [etcdSnapshot, etcdRestore],
+  kinds: {
+    etcd: {
+      verify: {
+        // etcd's snapshot restore keeps the auth store, and etcd has no switch to start without it.
+        auth: z
+          .strictObject({ user: z.string().min(1), password: z.string().min(1).describe('from a secret') })
+          .optional()
+          .describe('etcd points taken with authentication on: a user of the restored data, who may read every key'),
+      },
+      verify_secrets: ['auth.password'],
+    },
+  },
 });

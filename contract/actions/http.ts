@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const request = {
   url: z.url({ protocol: /^https?$/ }),
@@ -50,4 +51,10 @@ export const httpRequest = defineAction({
     expect_status: z.union([z.number().int(), z.array(z.number().int())]).default([200, 201, 202, 204]),
   }),
   output: z.object({ status: z.number(), body_excerpt: z.string(), simulated: z.boolean() }),
+});
+
+/** The HTTP integration: health checks and webhook-style requests; it writes no restore points. */
+export const spec = defineIntegrationSpec({
+  name: 'http',
+  actions: [httpCheck, httpRequest],
 });

@@ -3,17 +3,11 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
-import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { CLUSTER_SECRETS, ClusterSchema } from '../kubernetes.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 
 const Namespace = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name (RFC 1123 label)');
-const Service = z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i);
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
-const pointFields = {
-  storage: StorageSchema.optional(),
-  labels: z.record(z.string(), z.string()).default({}),
-  set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
-};
 
 /** A namespace's objects as a restore point, cleaned of what the server sets. */
 export const k8sBackup = defineAction({
@@ -27,7 +21,7 @@ export const k8sBackup = defineAction({
   input: z.strictObject({
     cluster: ClusterSchema,
     namespace: Namespace,
-    service: Service,
+    service: ServiceSchema,
     kinds: z
       .array(z.string().min(1))
       .optional()
@@ -35,7 +29,7 @@ export const k8sBackup = defineAction({
         'resources to include, as kubectl names them (configmaps, deployments.apps, widgets.example.com); default: every namespaced kind but events, pods and other controller-made objects',
       ),
     selector: z.string().optional().describe('a label selector the objects must match'),
-    ...pointFields,
+    ...backupPointFields,
   }),
   output: z.object({ ...committedPointOutput, objects: z.number(), kinds: z.array(z.string()) }),
 });
@@ -82,12 +76,12 @@ export const k8sSnapshot = defineAction({
     .strictObject({
       cluster: ClusterSchema,
       namespace: Namespace,
-      service: Service,
+      service: ServiceSchema,
       pvcs: z.array(z.string().min(1)).min(1).optional(),
       selector: z.string().min(1).optional().describe('or: a label selector over PVCs'),
       snapshot_class: z.string().min(1).describe("the VolumeSnapshotClass (its driver must be the PVCs' CSI driver)"),
       timeout: Duration('30m').describe('how long to wait for readyToUse'),
-      ...pointFields,
+      ...backupPointFields,
     })
     .superRefine((i, ctx) => {
       if (!!i.pvcs === !!i.selector) ctx.addIssue({ code: 'custom', path: [i.pvcs ? 'pvcs' : 'selector'], message: 'give exactly one of pvcs or selector' });

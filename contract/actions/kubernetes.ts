@@ -2,23 +2,9 @@
 import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
-
-/**
- * Which cluster, and as whom: a kubeconfig from a secret (its contents, or the path of a
- * file on the worker), or the worker pod's own service account. Tokens and keys inside a
- * kubeconfig are masked like every secret.
- */
-export const ClusterSchema = z
-  .strictObject({
-    kubeconfig: z.string().optional().describe('from a secret: the kubeconfig itself, or the path of a kubeconfig file on the worker'),
-    context: z.string().optional().describe('the kubeconfig context (default: its current-context)'),
-    in_cluster: z.boolean().default(false).describe("use the worker pod's service account instead of a kubeconfig"),
-  })
-  .refine((c) => c.in_cluster !== !!c.kubeconfig, { message: 'give exactly one of kubeconfig (from a secret) or in_cluster: true', path: ['kubeconfig'] });
-export type ClusterInput = z.output<typeof ClusterSchema>;
-
-/** Secret fields of a `cluster:` block, for actions that take one. */
-export const CLUSTER_SECRETS = ['cluster.kubeconfig'];
+import { CLUSTER_SECRETS, ClusterSchema } from '../kubernetes.ts';
+import { defineIntegrationSpec } from '../integration.ts';
+import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from './kubernetes-backup.ts';
 
 const Namespace = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name (RFC 1123 label)');
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
@@ -110,4 +96,30 @@ export const k8sWait = defineAction({
     ready: z.array(z.string()),
     waited_ms: z.number(),
   }),
+});
+
+/**
+ * The Kubernetes integration: workload actions here, restore-point actions in
+ * kubernetes-backup.ts, and its two kinds of point — namespace objects (decoded and checked
+ * without a cluster: no fields) and CSI VolumeSnapshots (kept in the cluster, which verify
+ * restores from and prune deletes in).
+ */
+export const spec = defineIntegrationSpec({
+  name: 'kubernetes',
+  actions: [k8sScale, k8sWait, k8sBackup, k8sRestore, k8sSnapshot, k8sRestoreVolume],
+  kinds: {
+    'k8s-namespace': {},
+    'k8s-volume': {
+      verify: {
+        cluster: ClusterSchema.optional().describe(
+          'k8s-volume points: the Kubernetes cluster their VolumeSnapshots are in; each is checked and restored into a scratch PVC in its namespace, deleted after',
+        ),
+      },
+      verify_secrets: CLUSTER_SECRETS,
+      prune: {
+        cluster: ClusterSchema.optional().describe('k8s-volume points: the Kubernetes cluster their VolumeSnapshots are in (required to prune such points)'),
+      },
+      prune_secrets: CLUSTER_SECRETS,
+    },
+  },
 });

@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const namespacePatterns = (what: string) =>
   z
@@ -31,7 +32,7 @@ export const mongodbDump = defineAction({
   drill_targets: ['storage'],
   input: z.strictObject({
     source: z.string().describe('mongodb:// URL, from a secret: ${{ secrets.orders_mongo }}'),
-    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    service: ServiceSchema,
     include: namespacePatterns('default: every database but admin, local and config'),
     exclude: namespacePatterns('applied after include'),
     parallel: z.number().int().min(1).max(16).default(2).describe('collections streamed at once'),
@@ -49,9 +50,7 @@ export const mongodbDump = defineAction({
       .max(16 << 20)
       .default(1 << 20)
       .describe("bytes per cursor batch, from the size of a collection's first documents (fewer documents when they are large); driver only"),
-    storage: StorageSchema.optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+    ...backupPointFields,
   }),
   output: z.object({
     ...committedPointOutput,
@@ -120,4 +119,21 @@ export const mongodbCheck = defineAction({
     checks: ChecksSchema,
   }),
   output: z.object({ checks: z.array(CheckResultSchema) }),
+});
+
+/** The MongoDB integration: its actions, and its kind of point with the scratch server backup.verify restores it into. */
+export const spec = defineIntegrationSpec({
+  name: 'mongodb',
+  actions: [mongodbDump, mongodbRestore, mongodbCheck],
+  kinds: {
+    mongodb: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe('MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped'),
+      },
+      verify_secrets: ['scratch'],
+    },
+  },
 });

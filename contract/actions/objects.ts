@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { defineAction } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const Site = StorageSchema.describe('an s3://bucket/prefix with its endpoint and keys (from secrets)');
 const SITE_SECRETS = ['source.access_key', 'source.secret_key', 'replica.access_key', 'replica.secret_key'];
@@ -50,4 +51,10 @@ export const objectsReplicate = defineAction({
     concurrency: z.number().int().min(1).max(64).default(8),
   }),
   output: z.object({ ...Comparison, copied: z.number(), copied_bytes: z.number() }),
+});
+
+/** The object-storage replica integration; it writes no restore points. */
+export const spec = defineIntegrationSpec({
+  name: 'objects',
+  actions: [objectsCheck, objectsReplicate],
 });

@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 /** pg_dump in custom format, streamed to storage; the manifest commits the restore point. */
 export const postgresDump = defineAction({
@@ -16,15 +17,13 @@ export const postgresDump = defineAction({
   drill_targets: ['storage'],
   input: z.strictObject({
     source: z.string().describe('connection URL, from a secret: ${{ secrets.orders_pg }}'),
-    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    service: ServiceSchema,
     database: z.string().optional(),
     schemas: z.array(z.string()).default([]),
     tables: z.array(z.string()).default([]),
     exclude_tables: z.array(z.string()).default([]),
     compress: z.number().int().min(0).max(9).default(6),
-    storage: StorageSchema.optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+    ...backupPointFields,
   }),
   output: z.object(committedPointOutput),
 });
@@ -66,4 +65,21 @@ export const postgresCheck = defineAction({
     checks: ChecksSchema,
   }),
   output: z.object({ checks: z.array(CheckResultSchema) }),
+});
+
+/** The PostgreSQL integration: its actions, and its kind of point with the scratch server backup.verify restores it into. */
+export const spec = defineIntegrationSpec({
+  name: 'postgres',
+  actions: [postgresDump, postgresRestore, postgresCheck],
+  kinds: {
+    postgres: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe('PostgreSQL points: connection URL (from a secret) of a server where a scratch database may be created and dropped'),
+      },
+      verify_secrets: ['scratch'],
+    },
+  },
 });

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { CheckResultSchema } from './checks.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const ManagementUrl = z.string().describe('the management API, http(s)://user:password@host:15672 (from a secret)');
 
@@ -32,10 +33,8 @@ export const rabbitmqExport = defineAction({
   input: z.strictObject({
     source: ManagementUrl,
     vhost: z.string().min(1).optional().describe('export only this vhost (its queues, exchanges, bindings, policies, parameters); default: the whole broker'),
-    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
-    storage: StorageSchema.optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+    service: ServiceSchema,
+    ...backupPointFields,
   }),
   output: z.object({ ...committedPointOutput, ...DefinitionCounts }),
 });
@@ -120,4 +119,23 @@ export const rabbitmqCheck = defineAction({
     })
     .refine((i) => i.queues.length + i.exchanges.length + i.bindings.length > 0, { message: 'name at least one queue, exchange or binding to check' }),
   output: z.object({ checks: z.array(CheckResultSchema) }),
+});
+
+/** The RabbitMQ integration: its actions, and its kind of point with the broker backup.verify may import it into. */
+export const spec = defineIntegrationSpec({
+  name: 'rabbitmq',
+  actions: [rabbitmqExport, rabbitmqImport, rabbitmqCheck],
+  kinds: {
+    rabbitmq: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe(
+            'RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only)',
+          ),
+      },
+      verify_secrets: ['scratch'],
+    },
+  },
 });

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 /**
  * An RDB taken through the replication protocol (`redis-cli --rdb -`): the server forks and
@@ -18,10 +19,8 @@ export const redisSnapshot = defineAction({
   drill_targets: ['storage'],
   input: z.strictObject({
     source: z.string().describe('redis://[user:password@]host:port URL, from a secret'),
-    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
-    storage: StorageSchema.optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+    service: ServiceSchema,
+    ...backupPointFields,
   }),
   output: z.object({ ...committedPointOutput, keys: z.number().describe('keys the server reported when the snapshot started') }),
 });
@@ -64,4 +63,11 @@ export const redisRestore = defineAction({
     keys: z.number().nullable().describe('keys in the restored data (scratch); null when placed'),
     path: z.string().nullable(),
   }),
+});
+
+/** The Redis integration: its actions, and its kind of point (backup.verify loads it into a scratch redis-server on the worker: no fields). */
+export const spec = defineIntegrationSpec({
+  name: 'redis',
+  actions: [redisSnapshot, redisRestore],
+  kinds: { redis: {} },
 });

@@ -1,42 +1,15 @@
-// Restore-point action definitions: catalog.resolve, catalog.resolve_set, restore_points.prune, backup.verify, and shared point refs and outputs.
+// Restore-point action definitions: catalog.resolve, catalog.resolve_set, restore_points.prune and backup.verify.
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
-import { EC2_SECRETS, Ec2AccessSchema } from '../ec2.ts';
-import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
-import { CLUSTER_SECRETS, ClusterSchema } from './kubernetes.ts';
+import { mergeKindFields, mergeKindSecrets } from '../integration.ts';
+import { INTEGRATIONS } from './integrations.ts';
+import { RestorePointRefSchema } from './points.ts';
 
-/** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
-const ec2Access = Ec2AccessSchema.optional().describe("EBS volume points: how to reach EC2 (absent: the worker's AWS credentials)");
-
-/** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
-export const RestorePointRefSchema = z.union([
-  z.string().min(1).describe('a restore point id'),
-  z.strictObject({
-    service: z.string(),
-    latest: z.enum(['any', 'verified']).default('verified'),
-    before: z.string().datetime({ offset: true }).optional(),
-  }),
-]);
-
-/** What every backup action returns about the restore point it committed. */
-export const committedPointOutput = {
-  restore_point_id: z.string(),
-  service: z.string(),
-  object: z.string(),
-  size: z.number(),
-  sha256: z.string(),
-  storage: z.string(),
-  completed_at: z.string(),
-};
-
-/** What every restore action reports about the point it restored: the drill report's per-service RPO. */
-export const restoredPointOutput = {
-  restore_point_id: z.string(),
-  service: z.string().describe('the service the point was taken of'),
-  restore_point_age_ms: z.number().describe("the point's age when restored: this service's RPO"),
-};
+/** What each kind of point needs to be test-restored, or pruned, as each integration declares it (a field several kinds share appears once). */
+const verifyFields = mergeKindFields(INTEGRATIONS, 'verify');
+const pruneFields = mergeKindFields(INTEGRATIONS, 'prune');
 
 export const catalogResolve = defineAction({
   name: 'catalog.resolve',
@@ -105,7 +78,7 @@ export const restorePointsPrune = defineAction({
   kind: 'activity',
   backend: 'storage',
   impact: 'write',
-  secret_inputs: [...EC2_SECRETS, ...CLUSTER_SECRETS, ...SEARCH_CONNECTION_SECRETS.map((f) => `search.${f}`), ...STORAGE_SECRETS],
+  secret_inputs: [...mergeKindSecrets(INTEGRATIONS, 'prune'), ...STORAGE_SECRETS],
   drill_targets: ['storage'],
   input: z.strictObject({
     service: z.string().optional(),
@@ -116,12 +89,7 @@ export const restorePointsPrune = defineAction({
     min_keep: z.number().int().min(1).default(1).describe('never fewer points than this per service; the newest verified point is always kept'),
     dry_run: z.boolean().default(false),
     storage: StorageSchema.optional(),
-    ec2: ec2Access,
-    cluster: ClusterSchema.optional().describe('k8s-volume points: the Kubernetes cluster their VolumeSnapshots are in (required to prune such points)'),
-    search: z
-      .strictObject(searchConnection)
-      .optional()
-      .describe('search points: the cluster to delete their snapshots on, with its login (absent: the cluster each point records, without credentials)'),
+    ...pruneFields,
   }),
   output: z.object({
     kept: z.array(z.string()),
@@ -139,26 +107,12 @@ export const backupVerify = defineAction({
   // Until the point is found; failures after that name its kind (postgres, mongodb).
   backend: 'restore-points',
   impact: 'read',
-  secret_inputs: ['scratch', 'auth.password', ...EC2_SECRETS, ...CLUSTER_SECRETS, ...STORAGE_SECRETS],
+  secret_inputs: [...mergeKindSecrets(INTEGRATIONS, 'verify'), ...STORAGE_SECRETS],
   input: z.strictObject({
     restore_point: RestorePointRefSchema,
-    scratch: z
-      .string()
-      .optional()
-      .describe(
-        'PostgreSQL and MongoDB points: connection URL (from a secret) of a server where a scratch database may be created and dropped; Redis and etcd points load into a scratch server on the worker; Kubernetes namespace points are decoded and checked without a cluster; RabbitMQ points: a management API URL where scratch vhosts may be created and deleted (optional: without it the definitions are parsed and counted only); search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
-      ),
-    // etcd's snapshot restore keeps the auth store, and etcd has no switch to start without it.
-    auth: z
-      .strictObject({ user: z.string().min(1), password: z.string().min(1).describe('from a secret') })
-      .optional()
-      .describe('etcd points taken with authentication on: a user of the restored data, who may read every key'),
+    ...verifyFields,
     checks: ChecksSchema.default({ tables: [], min_rows: {}, sql: [], match: [] }),
     storage: StorageSchema.optional(),
-    ec2: ec2Access,
-    cluster: ClusterSchema.optional().describe(
-      'k8s-volume points: the Kubernetes cluster their VolumeSnapshots are in; each is checked and restored into a scratch PVC in its namespace, deleted after',
-    ),
   }),
   output: z.object({ restore_point_id: z.string(), status: z.enum(['verified', 'failed']), checks: z.array(CheckResultSchema) }),
 });

@@ -1,6 +1,7 @@
 // The routing.switch action's contract: move traffic between servers (HAProxy) or target groups (AWS ELBv2).
 import { z } from 'zod';
 import { defineAction, type Revert } from '../action.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 /** HAProxy identifiers; also keeps `;` and newlines, which end a Runtime API command, out of names. */
 const HAPROXY_NAME = /^[A-Za-z0-9_.:-]+$/;
@@ -128,4 +129,10 @@ export const routingSwitch = defineAction({
     simulated: z.boolean(),
     preflight: z.array(z.string()).optional().describe('simulated: what was checked, and the change a run would make'),
   }),
+});
+
+/** The traffic-routing integration (HAProxy, ELBv2); it writes no restore points. */
+export const spec = defineIntegrationSpec({
+  name: 'routing',
+  actions: [routingSwitch],
 });

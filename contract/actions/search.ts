@@ -4,7 +4,8 @@ import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
 import { StorageSchema } from '../storage.ts';
 import { SEARCH_CONNECTION_SECRETS, searchConnection } from '../search.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
 const Health = z.enum(['green', 'yellow', 'red']);
@@ -25,7 +26,7 @@ export const searchSnapshot = defineAction({
   drill_targets: ['storage'],
   input: z.strictObject({
     ...searchConnection,
-    service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+    service: ServiceSchema,
     repository: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'a repository name: lower case letters, digits, _ . -')
@@ -47,9 +48,7 @@ export const searchSnapshot = defineAction({
         'Elasticsearch only: execute this SLM policy (its repository and indices) instead of taking the snapshot directly, and follow the snapshot it starts',
       ),
     timeout: Duration('1h').describe('how long to wait for the snapshot to finish'),
-    storage: StorageSchema.optional(),
-    labels: z.record(z.string(), z.string()).default({}),
-    set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+    ...backupPointFields,
   }),
   output: z.object({
     ...committedPointOutput,
@@ -118,4 +117,30 @@ export const searchCheck = defineAction({
     health: Health,
     checks: z.array(z.object({ check: z.string(), ok: z.boolean(), detail: z.string() })),
   }),
+});
+
+/** The search integration: its actions, and its kind of point (a snapshot kept in the cluster) with the cluster verify restores on and prune deletes from. */
+export const spec = defineIntegrationSpec({
+  name: 'search',
+  actions: [searchSnapshot, searchRestore, searchCheck],
+  kinds: {
+    search: {
+      verify: {
+        scratch: z
+          .string()
+          .optional()
+          .describe(
+            'search points: URL (from a secret) of a cluster with the snapshot repository, default the cluster the point names, where scratch indices are restored and deleted',
+          ),
+      },
+      verify_secrets: ['scratch'],
+      prune: {
+        search: z
+          .strictObject(searchConnection)
+          .optional()
+          .describe('search points: the cluster to delete their snapshots on, with its login (absent: the cluster each point records, without credentials)'),
+      },
+      prune_secrets: SEARCH_CONNECTION_SECRETS.map((f) => `search.${f}`),
+    },
+  },
 });

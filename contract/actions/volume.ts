@@ -2,9 +2,10 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { DURATION_PATTERN } from '../duration.ts';
-import { EC2_SECRETS, Ec2Schema, Region } from '../ec2.ts';
+import { EC2_SECRETS, Ec2AccessSchema, Ec2Schema, Region } from '../ec2.ts';
 import { StorageSchema } from '../storage.ts';
-import { committedPointOutput, restoredPointOutput, RestorePointRefSchema } from './restore-points.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
+import { defineIntegrationSpec } from '../integration.ts';
 
 const VolumeId = z.string().regex(/^vol-[0-9a-f]{8,17}$/, 'an EBS volume id such as vol-0123456789abcdef0');
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 30m').default(fallback);
@@ -32,7 +33,7 @@ export const volumeSnapshot = defineAction({
   input: z
     .strictObject({
       ec2: Ec2Schema,
-      service: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/i),
+      service: ServiceSchema,
       volume_ids: z.array(VolumeId).min(1).optional(),
       tags: z.record(z.string().min(1), z.string()).optional().describe('or: every volume carrying all these tags, e.g. {app: orders}'),
       copy_to: z
@@ -40,9 +41,7 @@ export const volumeSnapshot = defineAction({
         .optional()
         .describe('copy each snapshot to a DR region and wait for the copy too'),
       timeout: Duration('2h').describe('how long to wait for all snapshots (and copies) to complete'),
-      storage: StorageSchema.optional(),
-      labels: z.record(z.string(), z.string()).default({}),
-      set_id: z.string().optional().describe('defaults to the run id, so one run backing up several services forms a set'),
+      ...backupPointFields,
     })
     .superRefine((i, ctx) => {
       if (!i.volume_ids === !i.tags)
@@ -112,4 +111,16 @@ export const volumeRestore = defineAction({
       }),
     ),
   }),
+});
+
+/** Points whose data stays in EC2 (EBS snapshots) are reached with these; the regions come from the point. */
+const ec2Access = Ec2AccessSchema.optional().describe("EBS volume points: how to reach EC2 (absent: the worker's AWS credentials)");
+
+/** The EBS volume integration: its actions, and its kind of point (EBS snapshots kept in EC2) with how verify and prune reach EC2. */
+export const spec = defineIntegrationSpec({
+  name: 'volume',
+  actions: [volumeSnapshot, volumeRestore],
+  kinds: {
+    'ebs-volume': { verify: { ec2: ec2Access }, verify_secrets: EC2_SECRETS, prune: { ec2: ec2Access }, prune_secrets: EC2_SECRETS },
+  },
 });

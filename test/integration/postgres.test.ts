@@ -10,7 +10,7 @@ import { openStore } from '../../activities/restore-points/object-store.ts';
 import { startBackends, fingerprint, seedOrders } from '../helpers/backends.ts';
 import { seedInventory } from '../../stack/demo-data.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { dump } from '../../activities/postgres/dump.ts';
+import { postgresDumpImpl } from '../../activities/postgres/dump.ts';
 import { toActivity } from '../helpers/activity.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { rebound } from '../helpers/cli.ts';
@@ -129,10 +129,10 @@ describe('retries converge', () => {
       with: { source: { $secret: 'pg' }, service: 'retry-pg', storage: { url: `file://${fileRoot}` } },
       secrets: { pg: { env: 'RETRY_TEST_PG' } },
     };
-    const first: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 1 }).run(toActivity(dump), input);
+    const first: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 1 }).run(toActivity(postgresDumpImpl), input);
     const object = join(fileRoot, 'retry-pg', 'postgres', String(first.outputs.restore_point_id), 'data.pgdump');
     const written = statSync(object).mtimeMs;
-    const second: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 2 }).run(toActivity(dump), input);
+    const second: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 2 }).run(toActivity(postgresDumpImpl), input);
     expect(second.outputs).toEqual(first.outputs);
     expect(statSync(object).mtimeMs).toBe(written);
     delete process.env.RETRY_TEST_PG;

@@ -12,7 +12,7 @@ import { routingSwitch } from '../../contract/actions/routing.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { command, parseLocation, readServers } from '../../activities/routing/haproxy.ts';
 import { readForward } from '../../activities/routing/elbv2.ts';
-import { switchRouting } from '../../activities/routing/switch.ts';
+import { routingSwitchImpl } from '../../activities/routing/switch.ts';
 import { toActivity } from '../helpers/activity.ts';
 import { startHaproxy, type HaproxyServer } from '../../stack/haproxy.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
@@ -35,7 +35,7 @@ const input = (w: Record<string, unknown>, simulate = false): ActionInput => ({
   secrets,
 });
 const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
-  new MockActivityEnvironment().run(toActivity(switchRouting), input(w, simulate));
+  new MockActivityEnvironment().run(toActivity(routingSwitchImpl), input(w, simulate));
 
 describe('routing.switch on HAProxy', () => {
   let haproxy: HaproxyServer;
