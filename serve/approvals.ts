@@ -18,8 +18,8 @@ export interface ApprovalDeps {
   approvals: () => { approvers: Approvers; key: KeyObject } | undefined;
 }
 
-/** How long the answer waits for the worker to record the vote, so the caller learns counted or refused. */
-const RECORD_WAIT_MS = 5000;
+/** How long the answer waits for the worker to record the vote, so the caller learns counted or refused; a busy worker gets 202 after it. */
+const RECORD_WAIT_MS = 30_000;
 
 function parseBody(body: unknown): { decision: 'approve' | 'reject'; reason: string } {
   let data: unknown;

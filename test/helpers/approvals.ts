@@ -5,8 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
-import { approvalKey, castVote } from '../../client/approvals.ts';
-import type { VoteRecord } from '../../contract/approvals.ts';
+import { approvalKey, castVote, recordedVote } from '../../client/approvals.ts';
+import type { Vote, VoteRecord } from '../../contract/approvals.ts';
+
+/** The run's record of a vote, once the worker has checked it. */
+async function recordOf(client: Client, run: string, step: string, vote: Vote): Promise<VoteRecord> {
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+    const record = await recordedVote(client, run, step, vote);
+    if (record) return record;
+  }
+  throw new Error(`the run never recorded ${vote.voter}'s vote on ${run} ${step}`);
+}
 import { startServe, type RunningServe } from '../../serve/server.ts';
 
 /** The people every approval test knows: alice, bob and carol are SREs, dave is a developer. */
@@ -58,7 +67,10 @@ export async function startApprovalService(client: Client, tls: { tlsCert?: stri
         headers: { authorization: `Bearer ${tokens[who] ?? who}`, 'content-type': 'application/json' },
         body: JSON.stringify({ decision, reason }),
       });
-      return { status: response.status, body: (await response.json()) as VoteAnswer };
+      const body = (await response.json()) as VoteAnswer & { run?: string; step?: string; vote?: Vote };
+      // A busy worker may record the vote after serve has answered 202: read the record from the run then.
+      if (response.status === 202 && body.vote) body.recorded = await recordOf(client, body.run!, body.step!, body.vote);
+      return { status: response.status, body };
     },
     close: () => server.close(),
   };
