@@ -4,19 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from './ports.ts';
-import { listening, ServerProcess } from './process.ts';
+import { alive, listening, ServerProcess } from './process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-process-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** A node child that listens on `port` after `delayMs`, printing a line first. */
 function server(port: number, delayMs: number, extra: Partial<ConstructorParameters<typeof ServerProcess>[0]> = {}): ServerProcess {

@@ -116,3 +116,13 @@ export function listening(port: number): Promise<boolean> {
     socket.on('error', () => resolve(false));
   });
 }
+
+/** Whether a process with this pid is still there (a signal 0 reaches it). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

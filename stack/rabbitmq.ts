@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
 import { freePorts } from './ports.ts';
-import { stopProcess, type RestartableServer } from './process.ts';
+import { alive, stopProcess, type RestartableServer } from './process.ts';
 
 // The scripts under /usr/sbin re-run themselves as the rabbitmq user with Debian's paths; these take ours.
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -36,15 +36,6 @@ export interface RabbitMqServer extends RestartableServer {
   /** Runs rabbitmqctl against this node and returns its output. */
   ctl(args: string[]): string;
   /** The Erlang VM's pid while it runs. */
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether a node failed because a port picked for it was taken before it could bind it (another server starting at the same time). */
