@@ -1,16 +1,23 @@
 // How a run started (`trigger.*` in expressions) and the compiled alert and schedule triggers of a plan.
 import type { Mode } from './plan.ts';
 
+/**
+ * The alert routes of `rebound serve`, by name: `trigger.alert.source` and the `route` label
+ * of its metrics and logs. serve/routes.ts has one route for each (a new name here fails to
+ * compile until it has its path, parser and auth there).
+ */
+export type AlertSource = 'alertmanager' | 'generic';
+
 /** What an alert told `rebound serve`; a run started by it reads this as `trigger.alert`. */
-export interface AlertInfo {
+export interface AlertInfo<S extends AlertSource = AlertSource> {
   status: 'firing' | 'resolved';
   labels: Record<string, string>;
   annotations: Record<string, string>;
   /** RFC 3339, as the sender wrote it ('' when it gave none). */
   starts_at: string;
   fingerprint: string;
-  /** Which route received it: alertmanager or generic. */
-  source: 'alertmanager' | 'generic';
+  /** Which route received it. */
+  source: S;
 }
 
 /** A run's `trigger`: exactly one of alert, schedule or manual is present, named by `kind`. */

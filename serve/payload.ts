@@ -68,7 +68,7 @@ function fingerprintOf(set: Record<string, string>): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-export function parseAlertmanager(body: Buffer): AlertInfo[] {
+export function parseAlertmanager(body: Buffer): AlertInfo<'alertmanager'>[] {
   const payload = check(AlertmanagerSchema, parseJson(body));
   return payload.alerts.map((alert) => {
     const all = { ...payload.commonLabels, ...alert.labels };
@@ -83,7 +83,7 @@ export function parseAlertmanager(body: Buffer): AlertInfo[] {
   });
 }
 
-export function parseGeneric(body: Buffer): AlertInfo[] {
+export function parseGeneric(body: Buffer): AlertInfo<'generic'>[] {
   const alert = check(GenericSchema, parseJson(body));
   return [
     {

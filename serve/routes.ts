@@ -1,10 +1,18 @@
-// HTTP routes of `rebound serve` (the one route table): the two alert routes, health, readiness and metrics.
+// HTTP routes of `rebound serve`: the alert routes (one table: path, parser, auth, by the source name that labels them), health, readiness and metrics.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AlertInfo } from '../contract/trigger.ts';
+import type { AlertInfo, AlertSource } from '../contract/trigger.ts';
 import { authenticate, hasToken, type AuthKeys } from './auth.ts';
 import { bodyOf, decide, statusOf, type DecideContext } from './decide.ts';
 import { checkLimits, LimitError, type Limits } from './limits.ts';
 import { parseAlertmanager, parseGeneric, PayloadError } from './payload.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The `route` label of the route's metrics and logs; without it, the path. */
+    route?: string;
+  }
+}
 
 export interface RouteDeps extends DecideContext {
   keys: () => AuthKeys;
@@ -15,18 +23,22 @@ export interface RouteDeps extends DecideContext {
   ready: () => Promise<{ ready: boolean; problems: string[] }>;
 }
 
-type Parser = (body: Buffer) => AlertInfo[];
+/** One alert route: where it listens, what its body parses into, whether a request may send alerts. */
+interface AlertRoute<S extends AlertSource> {
+  path: string;
+  parse: (body: Buffer) => AlertInfo<S>[];
+  auth: (keys: AuthKeys, headers: IncomingHttpHeaders, body: Buffer) => boolean;
+}
 
-/** The alert routes: path → the name metrics and logs give it, and its body's parser. */
-const ALERT_ROUTES: Record<string, { route: string; parse: Parser }> = {
-  '/v1/alerts/alertmanager': { route: 'alertmanager', parse: parseAlertmanager },
-  '/v1/alerts': { route: 'generic', parse: parseGeneric },
+/** Every alert source's route; its name is the alerts' `source` (the parser's type checks it) and the route's metric label. */
+const ALERT_ROUTES: { [S in AlertSource]: AlertRoute<S> } = {
+  alertmanager: { path: '/v1/alerts/alertmanager', parse: parseAlertmanager, auth: authenticate },
+  generic: { path: '/v1/alerts', parse: parseGeneric, auth: authenticate },
 };
 
-/** The route name of a request's URL, for refusals Fastify makes before a handler runs. */
-export function routeOf(url: string): string {
-  const path = url.split('?')[0]!;
-  return ALERT_ROUTES[path]?.route ?? path;
+/** The route label of a request, for refusals Fastify makes before a handler runs. */
+export function routeOf(request: FastifyRequest): string {
+  return request.routeOptions.config?.route ?? request.url.split('?')[0]!;
 }
 
 function refuse(deps: RouteDeps, reply: FastifyReply, route: string, reason: string, status: number, error: string): FastifyReply {
@@ -35,11 +47,11 @@ function refuse(deps: RouteDeps, reply: FastifyReply, route: string, reason: str
   return reply.code(status).send({ error });
 }
 
-function alertHandler(deps: RouteDeps, route: string, parse: Parser) {
+function alertHandler<S extends AlertSource>(deps: RouteDeps, route: S, { parse, auth }: AlertRoute<S>) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     // No detail: a caller without the key learns nothing about what it got wrong.
-    if (!authenticate(deps.keys(), request.headers, body)) return refuse(deps, reply, route, 'unauthorized', 401, 'unauthorized');
+    if (!auth(deps.keys(), request.headers, body)) return refuse(deps, reply, route, 'unauthorized', 401, 'unauthorized');
     try {
       const alerts = parse(body);
       checkLimits(alerts, deps.limits);
@@ -54,8 +66,14 @@ function alertHandler(deps: RouteDeps, route: string, parse: Parser) {
   };
 }
 
+function registerAlertRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const register = <S extends AlertSource>(source: S) =>
+    app.post(ALERT_ROUTES[source].path, { config: { route: source } }, alertHandler(deps, source, ALERT_ROUTES[source]));
+  for (const source of Object.keys(ALERT_ROUTES) as AlertSource[]) register(source);
+}
+
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
-  for (const [path, { route, parse }] of Object.entries(ALERT_ROUTES)) app.post(path, alertHandler(deps, route, parse));
+  registerAlertRoutes(app, deps);
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const { ready, problems } = await deps.ready();

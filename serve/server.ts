@@ -62,7 +62,7 @@ function loadApprovals(options: ServeOptions): { approvers: Approvers; key: KeyO
 /** Fastify's own refusals (body too large, bad content) in our shape, counted and logged. */
 function errorHandler(app: FastifyInstance, log: Log, metrics: ReturnType<typeof createMetrics>): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    const route = routeOf(request.url);
+    const route = routeOf(request);
     const status = error.statusCode ?? 500;
     if (status === 413 || status < 500) {
       const reason = status === 413 ? 'too_large' : 'malformed';

@@ -1,11 +1,12 @@
 // etcd 3.4 from Debian for tests: one member on free loopback ports, authentication on (root with a random password).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
 import { freePorts } from './ports.ts';
+import { ServerProcess, type RestartableServer } from './process.ts';
 
 const SERVER = '/usr/bin/etcd';
 const CTL = '/usr/bin/etcdctl';
@@ -17,15 +18,11 @@ export function ensureEtcd(log: (line: string) => void = () => {}): string {
   return SERVER;
 }
 
-export interface EtcdServer {
+export interface EtcdServer extends RestartableServer {
   endpoint: string;
   password: string;
   /** etcdctl against it as root: test setup only (the password is in its argv). */
   ctl(args: string[]): string;
-  pid(): number | undefined;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 export async function startEtcd(options: { log?: (line: string) => void } = {}): Promise<EtcdServer> {
@@ -34,7 +31,6 @@ export async function startEtcd(options: { log?: (line: string) => void } = {}):
   const [clientPort, peerPort] = await freePorts(2);
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const password = randomBytes(12).toString('hex');
-  let child: ChildProcess | undefined;
   let auth = false;
   const ctl = (args: string[]) => {
     const r = spawnSync(CTL, [`--endpoints=${endpoint}`, '--command-timeout=60s', ...(auth ? [`--user=root:${password}`] : []), ...args], {
@@ -45,44 +41,28 @@ export async function startEtcd(options: { log?: (line: string) => void } = {}):
     if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
+  const proc = new ServerProcess({
+    name: 'etcd',
+    command: SERVER,
+    args: [
+      '--name=test',
+      `--data-dir=${join(dir, 'data')}`,
+      `--listen-client-urls=${endpoint}`,
+      `--advertise-client-urls=${endpoint}`,
+      `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
+      `--initial-cluster=test=http://127.0.0.1:${peerPort}`,
+    ],
+    logFile: join(dir, 'etcd.log'),
+    ready: async () => (await fetch(`${endpoint}/health`)).ok,
+  });
   const server: EtcdServer = {
     endpoint,
     password,
     ctl,
-    pid: () => child?.pid,
-    async start() {
-      const log = join(dir, 'etcd.log');
-      const out = openSync(log, 'a');
-      child = spawn(
-        SERVER,
-        [
-          '--name=test',
-          `--data-dir=${join(dir, 'data')}`,
-          `--listen-client-urls=${endpoint}`,
-          `--advertise-client-urls=${endpoint}`,
-          `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-          `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-          `--initial-cluster=test=http://127.0.0.1:${peerPort}`,
-        ],
-        { stdio: ['ignore', out, out] },
-      );
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          if ((await fetch(`${endpoint}/health`)).ok) return;
-        } catch {
-          // not listening yet
-        }
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`etcd did not start: ${readFileSync(log, 'utf8').slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async stop() {
-      if (!child || child.exitCode !== null || child.signalCode) return;
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    pid: () => proc.pid,
+    start: () => proc.start(),
+    stop: () => proc.stop(),
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

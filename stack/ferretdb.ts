@@ -1,10 +1,10 @@
 // FerretDB v1.24.2 (MongoDB wire protocol on PostgreSQL), built from our own main in stack/ferretdb/, for tests and demos.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { listening, ServerProcess, type RestartableServer } from './process.ts';
 import { startPostgres, type PostgresServer } from './postgres.ts';
 import { ROOT, TOOLS } from './tools.ts';
 
@@ -38,29 +38,18 @@ export function ensureFerretDb(log: (line: string) => void = () => {}): string {
   return binary;
 }
 
-export interface FerretDbServer {
+export interface FerretDbServer extends RestartableServer {
   port: number;
   /** The PostgreSQL cluster FerretDB stores into; its logins are FerretDB's users. */
   pg: PostgresServer;
   /** A MongoDB URL with the cluster's superuser and its password: tests and worker environments only. */
   url(options?: { user?: string; password?: string; database?: string }): string;
   password: string;
-  pid(): number | undefined;
   /** Stops FerretDB only (fault tests); start() brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
   /** Stops FerretDB, then the PostgreSQL cluster it started, and removes its folder. */
   destroy(): Promise<void>;
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.on('error', () => resolve(false));
-  });
 }
 
 /**
@@ -74,34 +63,23 @@ export async function startFerretDb(options: { pg?: PostgresServer; log?: (line:
   const pg = options.pg ?? (await startPostgres({ log: options.log }));
   const ownsPg = !options.pg;
   const dir = mkdtempSync(join(tmpdir(), 'rebound-ferretdb-'));
-  const logFile = join(dir, 'ferretdb.log');
-  let child: ChildProcess | undefined;
   const port = await freePort();
+  const proc = new ServerProcess({
+    name: `FerretDB on port ${port}`,
+    command: binary,
+    args: ['-listen', `127.0.0.1:${port}`, '-postgresql-url', `postgres://127.0.0.1:${pg.port}/ferretdb`],
+    logFile: join(dir, 'ferretdb.log'),
+    ready: () => listening(port),
+  });
   const server: FerretDbServer = {
     port,
     pg,
     password: pg.password,
     url: ({ user = 'rebound', password = pg.password, database = '' } = {}) =>
       `mongodb://${encodeURIComponent(user)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}?authMechanism=PLAIN&directConnection=true`,
-    pid: () => child?.pid,
-    async start() {
-      const out = openSync(logFile, 'a');
-      child = spawn(binary, ['-listen', `127.0.0.1:${port}`, '-postgresql-url', `postgres://127.0.0.1:${pg.port}/ferretdb`], { stdio: ['ignore', out, out] });
-      const deadline = Date.now() + 30_000;
-      while (!(await listening(port))) {
-        if (child.exitCode !== null || Date.now() > deadline) {
-          child.kill('SIGKILL');
-          throw new Error(`FerretDB did not start on port ${port}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async stop() {
-      if (!child || child.exitCode !== null || child.signalCode) return;
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    pid: () => proc.pid,
+    start: () => proc.start(),
+    stop: () => proc.stop(),
     async destroy() {
       await server.stop();
       if (ownsPg) await pg.destroy();

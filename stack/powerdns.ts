@@ -1,12 +1,13 @@
 // PowerDNS authoritative (Debian's pdns-server + sqlite3 backend) on loopback, with its HTTP API, for the DNS actions' tests.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { promises as dns } from 'node:dns';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { freePorts } from './ports.ts';
+import { ServerProcess } from './process.ts';
 
 const PACKAGES = ['pdns-server', 'pdns-backend-sqlite3', 'sqlite3'];
 const SERVER = '/usr/sbin/pdns_server';
@@ -140,27 +141,16 @@ export async function startPowerDns(options: { log?: (line: string) => void } = 
   const apiKey = randomBytes(18).toString('hex');
   writeFileSync(join(dir, 'pdns.conf'), config(dir, dnsPort!, apiPort!, apiKey), { mode: 0o600 });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  const logFile = join(dir, 'pdns.log');
-  let child: ChildProcess | undefined;
-
-  const start = async (): Promise<void> => {
-    const out = openSync(logFile, 'a');
-    child = spawn(binary, [`--config-dir=${dir}`], { stdio: ['ignore', out, out] });
-    const deadline = Date.now() + 30_000;
-    while (!(await ready(apiUrl, apiKey, dnsPort!))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`PowerDNS did not start (API ${apiUrl}, DNS port ${dnsPort}): ${readFileSync(logFile, 'utf8').slice(-2000)}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
+  const proc = new ServerProcess({
+    name: `PowerDNS (API ${apiUrl}, DNS port ${dnsPort})`,
+    command: binary,
+    args: [`--config-dir=${dir}`],
+    logFile: join(dir, 'pdns.log'),
+    ready: () => ready(apiUrl, apiKey, dnsPort!),
+  });
+  const start = () => proc.start();
   const stop = async (stopOptions: { keepData?: boolean } = {}): Promise<void> => {
-    if (child && child.exitCode === null && !child.signalCode) {
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await proc.stop();
     if (!stopOptions.keepData) rmSync(dir, { recursive: true, force: true });
   };
   await start();
@@ -170,7 +160,7 @@ export async function startPowerDns(options: { log?: (line: string) => void } = 
     serverId: 'localhost',
     dnsPort: dnsPort!,
     get pid() {
-      return child!.pid!;
+      return proc.pid!;
     },
     stop,
     start,

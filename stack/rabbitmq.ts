@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
 import { freePorts } from './ports.ts';
+import { alive, stopProcess, type RestartableServer } from './process.ts';
 
 // The scripts under /usr/sbin re-run themselves as the rabbitmq user with Debian's paths; these take ours.
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
@@ -22,7 +23,7 @@ export function ensureRabbitMq(log: (line: string) => void = () => {}): string {
   return SERVER;
 }
 
-export interface RabbitMqServer {
+export interface RabbitMqServer extends RestartableServer {
   node: string;
   port: number;
   managementPort: number;
@@ -35,19 +36,6 @@ export interface RabbitMqServer {
   /** Runs rabbitmqctl against this node and returns its output. */
   ctl(args: string[]): string;
   /** The Erlang VM's pid while it runs. */
-  pid(): number | undefined;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Whether a node failed because a port picked for it was taken before it could bind it (another server starting at the same time). */
@@ -178,11 +166,7 @@ async function startNode(): Promise<RabbitMqServer> {
     },
     async destroy() {
       await server.stop();
-      if (epmd && epmd.exitCode === null && !epmd.signalCode) {
-        const exited = new Promise((r) => epmd!.once('exit', r));
-        epmd.kill('SIGTERM');
-        await exited;
-      }
+      await stopProcess(epmd);
       rmSync(dir, { recursive: true, force: true });
     },
   };

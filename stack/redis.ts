@@ -1,11 +1,12 @@
 // Redis 7 from Debian for tests: a server on a free loopback port with a random password and no persistence of its own.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { aptInstall } from './apt.ts';
 import { freePort } from './ports.ts';
+import { ServerProcess, type RestartableServer } from './process.ts';
 
 const SERVER = '/usr/bin/redis-server';
 const CLI = '/usr/bin/redis-cli';
@@ -18,16 +19,12 @@ export function ensureRedis(log: (line: string) => void = () => {}): string {
   return SERVER;
 }
 
-export interface RedisServer {
+export interface RedisServer extends RestartableServer {
   port: number;
   password: string;
   url(password?: string): string;
-  pid(): number | undefined;
   /** Runs redis-cli against it (the password through REDISCLI_AUTH) and returns its output. */
   cli(args: string[]): string;
-  stop(): Promise<void>;
-  start(): Promise<void>;
-  destroy(): Promise<void>;
 }
 
 export async function startRedis(options: { log?: (line: string) => void } = {}): Promise<RedisServer> {
@@ -35,41 +32,26 @@ export async function startRedis(options: { log?: (line: string) => void } = {})
   const dir = mkdtempSync(join(tmpdir(), 'rebound-redis-server-'));
   const port = await freePort();
   const password = randomBytes(16).toString('hex');
-  let child: ChildProcess | undefined;
   const cli = (args: string[]) => {
     const r = spawnSync(CLI, ['-p', String(port), ...args], { encoding: 'utf8', env: { ...process.env, REDISCLI_AUTH: password }, maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`redis-cli ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
+  const proc = new ServerProcess({
+    name: 'redis-server',
+    command: SERVER,
+    args: ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--dir', dir, '--save', '', '--appendonly', 'no'],
+    logFile: join(dir, 'redis.log'),
+    ready: () => cli(['PING']).trim() === 'PONG',
+  });
   const server: RedisServer = {
     port,
     password,
     url: (pw = password) => `redis://:${encodeURIComponent(pw)}@127.0.0.1:${port}`,
-    pid: () => child?.pid,
+    pid: () => proc.pid,
     cli,
-    async start() {
-      const log = join(dir, 'redis.log');
-      const out = openSync(log, 'a');
-      child = spawn(SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--dir', dir, '--save', '', '--appendonly', 'no'], {
-        stdio: ['ignore', out, out],
-      });
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          if (cli(['PING']).trim() === 'PONG') return;
-        } catch {
-          // not listening yet
-        }
-        if (child.exitCode !== null || Date.now() > deadline) throw new Error(`redis-server did not start: ${readFileSync(log, 'utf8').slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async stop() {
-      if (!child || child.exitCode !== null || child.signalCode) return;
-      const exited = new Promise((r) => child!.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    },
+    start: () => proc.start(),
+    stop: () => proc.stop(),
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

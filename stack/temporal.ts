@@ -1,10 +1,10 @@
 // The Temporal dev server of the embedded stack and tests: start-dev on loopback with SQLite and search attributes, waited on, restartable.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../contract/run.ts';
 import { freePorts } from './ports.ts';
+import { ServerProcess } from './process.ts';
 import { DATA, ensureTemporalCli } from './tools.ts';
 
 export interface TemporalServer {
@@ -28,29 +28,16 @@ export interface StartOptions {
   searchAttributes?: boolean;
 }
 
-async function waitReady(address: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      try {
-        await connection.workflowService.getSystemInfo({});
-        await connection.workflowService.describeNamespace({ namespace: 'default' });
-        return;
-      } finally {
-        await connection.close();
-      }
-    } catch (error) {
-      lastError = error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+/** Answers once the frontend serves and the default namespace exists. */
+async function serving(address: string): Promise<boolean> {
+  const connection = await Connection.connect({ address, connectTimeout: 1000 });
+  try {
+    await connection.workflowService.getSystemInfo({});
+    await connection.workflowService.describeNamespace({ namespace: 'default' });
+    return true;
+  } finally {
+    await connection.close();
   }
-  const log = readFileSync(logFile, 'utf8').split('\n').slice(-40).join('\n');
-  throw new Error(
-    `Temporal dev server at ${address} did not become ready within 30s (${child.exitCode !== null ? `exited with ${child.exitCode}` : String(lastError)}).\nServer log (${logFile}):\n${log}`,
-  );
 }
 
 /** Starts `temporal server start-dev` on loopback with a SQLite file, waiting until it answers. */
@@ -80,28 +67,24 @@ export async function startTemporal(options: StartOptions = {}): Promise<Tempora
     ...(options.ui ? ['--ui-ip', '127.0.0.1', '--ui-port', String(uiPort)] : ['--headless']),
   ];
   const address = `127.0.0.1:${port}`;
-  let child: ChildProcess;
-  const launch = async (): Promise<void> => {
-    const out = openSync(logFile, 'a');
-    child = spawn(cli, args, { stdio: ['ignore', out, out], detached: false });
-    await waitReady(address, child, logFile);
-  };
-  const stop = async (): Promise<void> => {
-    if (!child || child.exitCode !== null || child.signalCode) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const proc = new ServerProcess({
+    name: `Temporal dev server at ${address}`,
+    command: cli,
+    args,
+    logFile,
+    ready: () => serving(address),
+    intervalMs: 250,
+    logTail: 3000,
+    killAfterMs: 10_000,
+  });
   // The dev server picks free ports for its internal services itself; another process can
   // take one before it binds ("address already in use"), and then it exits: launch again.
   for (let attempt = 1; ; attempt++) {
     try {
-      await launch();
+      await proc.start();
       break;
     } catch (error) {
-      const collided = child!.exitCode !== null && readFileSync(logFile, 'utf8').includes('address already in use');
+      const collided = proc.exitCode !== null && readFileSync(logFile, 'utf8').includes('address already in use');
       if (!collided || attempt >= 3) throw error;
       options.log?.(`the Temporal dev server lost a port to another process (attempt ${attempt}); starting it again`);
     }
@@ -112,12 +95,12 @@ export async function startTemporal(options: StartOptions = {}): Promise<Tempora
     dbFile,
     logFile,
     get pid() {
-      return child.pid ?? -1;
+      return proc.pid ?? -1;
     },
-    stop,
+    stop: () => proc.stop(),
     restart: async () => {
-      await stop();
-      await launch();
+      await proc.stop();
+      await proc.start();
     },
   };
 }

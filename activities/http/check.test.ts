@@ -8,8 +8,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../test/helpers/http-server.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
-import { toActivity } from '../../test/helpers/activity.ts';
+import type { ActionResult } from '../../contract/run.ts';
+import { stepRunner, type RunOptions } from '../../test/helpers/activity.ts';
 import { httpCheckImpl, httpRequestImpl } from './check.ts';
 
 // The activity runs for real against real HTTP(S) servers on loopback; only the Temporal
@@ -28,17 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => http.close());
 
-const input = (w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
-  runbook: 'rb',
-  run_id: 'run-1',
-  step: 'probe',
-  backend: 'http',
-  simulate: false,
-  max_attempts: 3,
-  with: w,
-  secrets: {},
-  ...extra,
-});
+const steps = stepRunner({ runbook: 'rb', runId: 'run-1', step: 'probe' });
 
 async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
   try {
@@ -51,8 +41,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure>
 }
 
 describe('http.check', () => {
-  const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
-    new MockActivityEnvironment().run(toActivity(httpCheckImpl), input(w, extra));
+  const run = (w: Record<string, unknown>, options?: RunOptions) => steps.run(httpCheckImpl, w, options);
 
   it('checks status, body and a JSON field', async () => {
     const result = await run({ url: http.url('/health'), expect_body: '"ok"', expect_json: { path: 'db.lag', equals: 2 } });
@@ -113,8 +102,7 @@ describe('http.check', () => {
 });
 
 describe('http.request', () => {
-  const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
-    new MockActivityEnvironment().run(toActivity(httpRequestImpl), input(w, { simulate }));
+  const run = (w: Record<string, unknown>, simulate = false) => steps.run(httpRequestImpl, w, { simulate });
 
   it('sends the change; a 4xx is not retryable', async () => {
     const before = http.count('/pool');
@@ -128,25 +116,25 @@ describe('http.request', () => {
   it('a URL that is a secret is masked in the outputs and errors, simulated or not', async () => {
     const token = 'T0KEN-abc123';
     const env = new MockActivityEnvironment();
-    const secretInput = (simulate: boolean) =>
-      input({ url: { $secret: 'hook' }, method: 'POST' }, { simulate, secrets: { hook: { env: 'REBOUND_TEST_HOOK' } } });
+    const send = (simulate: boolean) =>
+      steps.run(httpRequestImpl, { url: { $secret: 'hook' }, method: 'POST' }, { env, simulate, secrets: { hook: { env: 'REBOUND_TEST_HOOK' } } });
     const everything = (failure: ApplicationFailure) => JSON.stringify([failure.message, failure.stack, failure.details, failure.type]);
     try {
       process.env.REBOUND_TEST_HOOK = http.url(`/hooks/${token}`);
-      const simulated: ActionResult = await env.run(toActivity(httpRequestImpl), secretInput(true));
+      const simulated: ActionResult = await send(true);
       expect(JSON.stringify(simulated.outputs)).not.toContain(token);
       expect(simulated.outputs.body_excerpt).toBe('would send POST ***');
 
       // For real: the request reaches the server, whose answer echoes the token back.
       const before = http.count(`/hooks/${token}`);
-      const sent: ActionResult = await env.run(toActivity(httpRequestImpl), secretInput(false));
+      const sent: ActionResult = await send(false);
       expect(http.count(`/hooks/${token}`)).toBe(before + 1);
       expect(sent.outputs).toMatchObject({ status: 200, simulated: false, body_excerpt: 'accepted at ***' });
       expect(JSON.stringify(sent)).not.toContain(token);
 
       // A real request that fails: its URL and the body echoing it are in the message.
       process.env.REBOUND_TEST_HOOK = http.url('/hooks/T0KEN-fail');
-      const failed = await failureOf(env.run(toActivity(httpRequestImpl), secretInput(false)));
+      const failed = await failureOf(send(false));
       expect(http.count('/hooks/T0KEN-fail')).toBe(1);
       expect(failed.message).toMatch(/^http: step "probe": POST \*\*\* answered 500: no hook at \*\*\* — will retry/);
       expect(everything(failed)).not.toContain('T0KEN-fail');
@@ -155,7 +143,7 @@ describe('http.request', () => {
       const closed = await startHttpServer();
       await closed.close();
       process.env.REBOUND_TEST_HOOK = closed.url(`/hooks/${token}`);
-      const unreachable = await failureOf(env.run(toActivity(httpRequestImpl), secretInput(false)));
+      const unreachable = await failureOf(send(false));
       expect(unreachable.type).toBe('unreachable');
       expect(unreachable.message).toMatch(/^http: step "probe": POST \*\*\*: ECONNREFUSED/);
       expect(everything(unreachable)).not.toContain(token);

@@ -3,12 +3,10 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { StorageSchema } from '../../contract/storage.ts';
-import { catalogResolve } from '../../contract/actions/restore-points.ts';
-import { toActivity } from '../../test/helpers/activity.ts';
+import { stepRunner } from '../../test/helpers/activity.ts';
 import { catalogResolveImpl } from './actions.ts';
 import { openRestorePoints } from './index.ts';
 import { openStore } from './object-store.ts';
@@ -51,19 +49,8 @@ describe('a file:// store', () => {
   });
 
   it('fails a step that names file:///. as not retryable, saying why', async () => {
-    const action = toActivity(catalogResolveImpl);
-    const error = await new MockActivityEnvironment()
-      .run(action, {
-        runbook: 'r',
-        run_id: 'run',
-        step: 'find',
-        backend: catalogResolve.backend,
-        simulate: false,
-        max_attempts: 3,
-        with: { restore_point: '20260101T000000Z-00000001', storage: { url: 'file:///.' } },
-        secrets: {},
-      })
-      .catch((e: unknown) => e);
+    const { run } = stepRunner({ runbook: 'r', runId: 'run', step: 'find' });
+    const error = await run(catalogResolveImpl, { restore_point: '20260101T000000Z-00000001', storage: { url: 'file:///.' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).message).toContain('storage file:///. refuses / (the root folder)');

@@ -5,20 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
-import { backupVerify } from '../../contract/actions/restore-points.ts';
-import type { ActionInput } from '../../contract/run.ts';
 import { StorageSchema } from '../../contract/storage.ts';
 import { testRestore as mongodbTestRestore } from '../mongodb/verify.ts';
 import { testRestore as postgresTestRestore } from '../postgres/verify.ts';
-import { toActivity } from '../../test/helpers/activity.ts';
+import { stepRunner } from '../../test/helpers/activity.ts';
 import { openRestorePoints, type ManifestFields } from './index.ts';
 import { defineVerify } from './verify.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'rebound-verify-kind-'));
 const storage = StorageSchema.parse({ url: `file://${root}` });
-const verify = toActivity(defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore }));
+const verify = defineVerify({ postgres: postgresTestRestore, mongodb: mongodbTestRestore });
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 const fields = (extra: Partial<ManifestFields>): ManifestFields => ({
@@ -49,20 +46,12 @@ async function corruptPoint(kind: 'mongodb' | 'postgres', id: string): Promise<s
   return id;
 }
 
-// What the compiler puts in every backup.verify step's plan: the action definition's backend.
-const input = (restorePoint: string): ActionInput => ({
-  runbook: 'verify',
-  run_id: 'run-1',
-  step: 'verify',
-  backend: backupVerify.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: { restore_point: restorePoint, scratch: 'mongodb://127.0.0.1:1/unused', storage },
-  secrets: {},
-});
+// Its backend is the action definition's, as the compiler puts in every backup.verify step's plan.
+const { run } = stepRunner({ runbook: 'verify', runId: 'run-1', step: 'verify' });
+const verifyWith = (restorePoint: string) => ({ restore_point: restorePoint, scratch: 'mongodb://127.0.0.1:1/unused', storage });
 
 async function failureOf(restorePoint: string): Promise<ApplicationFailure> {
-  const error = await new MockActivityEnvironment().run(verify, input(restorePoint)).catch((e: unknown) => e);
+  const error = await run(verify, verifyWith(restorePoint)).catch((e: unknown) => e);
   expect(error).toBeInstanceOf(ApplicationFailure);
   return error as ApplicationFailure;
 }
@@ -91,10 +80,8 @@ describe('backup.verify failure messages', () => {
     const data = Buffer.from('pg bytes');
     await draft.put('data.pgdump', Readable.from([data]));
     await draft.commit(fields({ object: 'data.pgdump', size: data.length, sha256: sha256(data) }));
-    const { scratch: _none, ...rest } = input('20260101T000000Z-intact01').with as Record<string, unknown>;
-    const error = (await new MockActivityEnvironment()
-      .run(verify, { ...input('20260101T000000Z-intact01'), with: rest })
-      .catch((e: unknown) => e)) as ApplicationFailure;
+    const { scratch: _none, ...rest } = verifyWith('20260101T000000Z-intact01');
+    const error = (await run(verify, rest).catch((e: unknown) => e)) as ApplicationFailure;
     expect(error.nonRetryable).toBe(true);
     expect(error.message).toContain(
       'postgres: step "verify": backup.verify of a postgres point needs scratch: the URL (from a secret) of a server for a scratch database',

@@ -4,6 +4,7 @@ import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../ports.ts';
+import { stopProcess } from '../process.ts';
 import { ensureKubernetes, type KubernetesTools } from './build.ts';
 import { kubeconfig, makeCerts, type ClusterCerts } from './certs.ts';
 
@@ -49,16 +50,6 @@ async function waitFor(what: string, proc: Proc | undefined, check: () => Promis
       throw new Error(`${what} not ready after ${timeoutMs / 1000} s${proc ? `: ${readFileSync(proc.log, 'utf8').slice(-3000)}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-async function stopProc(proc: Proc): Promise<void> {
-  const { child } = proc;
-  if (child.exitCode !== null || child.signalCode) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /**
@@ -111,7 +102,7 @@ export async function startKubernetes(options: { log?: (line: string) => void } 
     return proc;
   };
   const stop = async () => {
-    for (const proc of [...procs].reverse()) await stopProc(proc);
+    for (const proc of [...procs].reverse()) await stopProcess(proc.child, 'SIGTERM', 10_000);
     rmSync(dir, { recursive: true, force: true });
   };
   try {

@@ -5,9 +5,9 @@ import { ChangeResourceRecordSetsCommand, CreateHostedZoneCommand, ListResourceR
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dnsSwitchImpl } from '../../activities/dns/switch.ts';
-import { toActivity } from '../helpers/activity.ts';
+import { stepRunner, type RunOptions } from '../helpers/activity.ts';
 import { dnsSwitch } from '../../contract/actions/dns.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import type { ActionInput } from '../../contract/run.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { freePort } from '../../stack/ports.ts';
 import { startPowerDns, type PowerDnsServer } from '../../stack/powerdns.ts';
@@ -78,20 +78,8 @@ const SECRETS: ActionInput['secrets'] = {
   aws_secret: { env: 'DNS_TEST_AWS_SECRET' },
 };
 
-const input = (w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
-  runbook: 'failover',
-  run_id: 'run-1',
-  step: 'switch-dns',
-  backend: 'dns',
-  simulate: false,
-  max_attempts: 3,
-  with: w,
-  secrets: SECRETS,
-  ...extra,
-});
-
-const run = (w: Record<string, unknown>, extra?: Partial<ActionInput>, env = new MockActivityEnvironment()): Promise<ActionResult> =>
-  env.run(toActivity(dnsSwitchImpl), input(w, extra));
+const steps = stepRunner({ runbook: 'failover', runId: 'run-1', step: 'switch-dns', secrets: SECRETS });
+const run = (w: Record<string, unknown>, options?: RunOptions) => steps.run(dnsSwitchImpl, w, options);
 
 const viaPdns = (name: string, values: string[], more: Record<string, unknown> = {}) => ({
   provider: 'powerdns',
@@ -151,9 +139,9 @@ describe('dns.switch on PowerDNS', () => {
     const first = new MockActivityEnvironment({ attempt: 1 });
     let last: unknown;
     first.on('heartbeat', (details) => (last = details));
-    await run(w, {}, first);
+    await run(w, { env: first });
     // Attempt 2 starts from attempt 1's last heartbeat, as Temporal gives it after a worker crash.
-    const { outputs } = await run(w, {}, new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last }));
+    const { outputs } = await run(w, { env: new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last }) });
     expect(outputs).toMatchObject({ changed: true, previous: { values: ['10.0.0.3'], ttl: 300 } });
   });
 
@@ -214,7 +202,7 @@ describe('dns.switch on PowerDNS', () => {
     expect(failure.message).toMatch(
       /^dns: step "switch-dns": PowerDNS API at http:\/\/127\.0\.0\.1:\d+ did not answer \(ECONNREFUSED\) — will retry \(attempt 1 of 3\)$/,
     );
-    const { outputs } = await run(w, {}, new MockActivityEnvironment({ attempt: 2 }));
+    const { outputs } = await run(w, { env: new MockActivityEnvironment({ attempt: 2 }) });
     expect(outputs).toMatchObject({ changed: true, previous: { values: ['10.0.0.6'] } });
     expect(await authoritative('outage.example.org')).toEqual([{ address: '10.0.6.6', ttl: 60 }]);
   });
@@ -241,8 +229,8 @@ describe('dns.switch on PowerDNS', () => {
     const first = new MockActivityEnvironment({ attempt: 1 });
     let last: unknown;
     first.on('heartbeat', (details) => (last = details));
-    await failureOf(run(w, {}, first));
-    const again = await failureOf(run(w, {}, new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last })));
+    await failureOf(run(w, { env: first }));
+    const again = await failureOf(run(w, { env: new MockActivityEnvironment({ attempt: 2, heartbeatDetails: last }) }));
     expect(again.type).toBe('timeout');
     expect(again.details?.[0]).toMatchObject({ partial: { previous: { values: ['10.0.0.10'], ttl: 300 }, target: { values: ['10.0.10.10'], ttl: 60 } } });
 

@@ -3,14 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { etcdRestoreImpl } from '../../activities/etcd/restore.ts';
 import { etcdSnapshotImpl } from '../../activities/etcd/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { startEtcd, type EtcdServer } from '../../stack/etcd.ts';
 import { freePorts } from '../../stack/ports.ts';
 import { rebound } from '../helpers/cli.ts';
@@ -37,18 +35,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let runs = 0;
-const input = (impl: ActionImpl, w: Record<string, unknown>): ActionInput => ({
+const { run } = stepRunner({
   runbook: 'nightly-backup',
-  run_id: `run-${++runs}`,
   step: 'snapshot-etcd',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: { storage: { url: storage }, ...w },
+  with: () => ({ storage: { url: storage } }),
   secrets: { pw: { env: 'ETCD_TEST_PASSWORD' }, wrong: { env: 'ETCD_TEST_WRONG' } },
 });
-const run = (impl: ActionImpl, w: Record<string, unknown>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(impl), input(impl, w));
 const auth = { user: 'root', password: { $secret: 'pw' } };
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });

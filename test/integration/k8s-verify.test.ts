@@ -5,13 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { NAMESPACE_KIND } from '../../activities/kubernetes/backup.ts';
 import { listingSha256, openRestorePoints, type PointObject } from '../../activities/restore-points/index.ts';
-import { toActivity } from '../helpers/activity.ts';
-import type { ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { failureOf } from '../helpers/failure.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rebound-k8s-verify-'));
@@ -76,17 +74,8 @@ async function writePoint(service: string, files: Record<string, unknown[] | Buf
   return point.id;
 }
 
-const run = (w: Record<string, unknown>): Promise<ActionResult> =>
-  new MockActivityEnvironment().run(toActivity(verify), {
-    runbook: 'nightly-backup',
-    run_id: `run-${++ids}`,
-    step: 'verify-namespace',
-    backend: verify.spec.backend,
-    simulate: false,
-    max_attempts: 3,
-    with: { storage: { url: storage }, ...w },
-    secrets: {},
-  });
+const steps = stepRunner({ runbook: 'nightly-backup', step: 'verify-namespace', with: () => ({ storage: { url: storage } }) });
+const run = (w: Record<string, unknown>) => steps.run(verify, w);
 
 describe('backup.verify of k8s-namespace points', () => {
   it('decodes every object, matches each to its file and namespace, honours checks, and marks the point verified', async () => {

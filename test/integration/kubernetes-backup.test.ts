@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type AddressInfo } from 'node:net';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
@@ -12,8 +11,7 @@ import { k8sRestoreImpl } from '../../activities/kubernetes/restore.ts';
 import { k8sRestoreVolumeImpl } from '../../activities/kubernetes/restore-volume.ts';
 import { k8sSnapshotImpl } from '../../activities/kubernetes/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { SNAPSHOT_CLASS, STORAGE_CLASS, startKubernetes, type KubernetesCluster } from '../../stack/kubernetes/cluster.ts';
 import { apply, comparable, deployment, getJson, namespace, tokenWithoutRights } from '../helpers/kubernetes.ts';
 import { failureOf } from '../helpers/failure.ts';
@@ -91,21 +89,12 @@ afterAll(async () => {
   if (storage) rmSync(new URL(storage), { recursive: true, force: true });
 });
 
-let runCounter = 0;
-const input = (impl: ActionImpl, w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
+const { run } = stepRunner({
   runbook: 'nightly-backup',
-  run_id: `run-${++runCounter}`,
   step: 'backup-namespace',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: { cluster: { kubeconfig: { $secret: 'kubeconfig' } }, storage: { url: storage }, ...w },
+  with: () => ({ cluster: { kubeconfig: { $secret: 'kubeconfig' } }, storage: { url: storage } }),
   secrets: { kubeconfig: { env: 'K8S_BACKUP_KUBECONFIG' } },
-  ...extra,
 });
-
-const run = (impl: ActionImpl, w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
-  new MockActivityEnvironment().run(toActivity(impl), input(impl, w, extra));
 
 describe('k8s.backup and k8s.restore', () => {
   it(
@@ -136,10 +125,8 @@ describe('k8s.backup and k8s.restore', () => {
       // backup.verify decodes what a real backup wrote: every object of its file's resource, in its namespace.
       const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
       const checks = { tables: ['widgets.example.com', 'deployments.apps', 'rolebindings.rbac.authorization.k8s.io'] };
-      const verified: ActionResult = await new MockActivityEnvironment().run(toActivity(verify), {
-        ...input(verify, {}),
-        with: { storage: { url: storage }, restore_point: point.id, checks },
-      });
+      // Its own with: (no cluster), in place of the defaults.
+      const verified = await run(verify, {}, { with: { storage: { url: storage }, restore_point: point.id, checks } });
       expect(verified.outputs).toMatchObject({ status: 'verified' });
 
       const restored = await run(k8sRestoreImpl, { restore_point: backup.outputs.restore_point_id, namespace_map: { [NS]: 'orders-drill' } });

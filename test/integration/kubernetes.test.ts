@@ -2,13 +2,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { k8sScaleImpl } from '../../activities/kubernetes/scale.ts';
 import { k8sWaitImpl } from '../../activities/kubernetes/wait.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { k8sScale } from '../../contract/actions/kubernetes.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startKubernetes, type KubernetesCluster } from '../../stack/kubernetes/cluster.ts';
 import { apply, deployment, getJson, namespace, readOnlyToken, statefulSet, tokenWithoutRights } from '../helpers/kubernetes.ts';
 import { failureOf } from '../helpers/failure.ts';
@@ -30,20 +28,13 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const input = (impl: ActionImpl, w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
+const { input, run } = stepRunner({
   runbook: 'pilot-light',
-  run_id: 'run-1',
+  runId: 'run-1',
   step: 'warm-standby',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: { cluster: { kubeconfig: { $secret: 'kubeconfig' } }, namespace: NS, ...w },
+  with: () => ({ cluster: { kubeconfig: { $secret: 'kubeconfig' } }, namespace: NS }),
   secrets: { kubeconfig: { env: 'K8S_TEST_KUBECONFIG' } },
-  ...extra,
 });
-
-const run = (impl: ActionImpl, w: Record<string, unknown>, extra?: Partial<ActionInput>): Promise<ActionResult> =>
-  new MockActivityEnvironment().run(toActivity(impl), input(impl, w, extra));
 
 const replicas = (ref: string) => getJson<{ spec: { replicas: number }; status: { readyReplicas?: number } }>(cluster, [ref, '-n', NS]);
 

@@ -5,8 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectsCheckImpl, objectsReplicateImpl } from '../../activities/objects/replicas.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startTogether } from '../helpers/servers.ts';
 import { failureOf } from '../helpers/failure.ts';
@@ -44,14 +43,10 @@ const site = (m: MinioServer, secret = 'secret', who: 'primary' | 'dr' = m === p
   access_key: { $secret: `${who}_key` },
   secret_key: { $secret: secret === 'wrong' ? 'wrong' : `${who}_secret` },
 });
-const input = (impl: ActionImpl, w: Record<string, unknown>): ActionInput => ({
+const { run } = stepRunner({
   runbook: 'replicas',
-  run_id: 'run-1',
+  runId: 'run-1',
   step: 'replicate-assets',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: w,
   secrets: {
     primary_key: { env: 'OBJ_PRIMARY_KEY' },
     primary_secret: { env: 'OBJ_PRIMARY_SECRET' },
@@ -60,7 +55,6 @@ const input = (impl: ActionImpl, w: Record<string, unknown>): ActionInput => ({
     wrong: { env: 'OBJ_WRONG_SECRET' },
   },
 });
-const run = (impl: ActionImpl, w: Record<string, unknown>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(impl), input(impl, w));
 
 describe('objects replicas between two MinIO servers', () => {
   it('reports the lag, copies only what is missing or stale, and is in sync afterwards', { timeout: 120_000 }, async () => {
@@ -69,10 +63,7 @@ describe('objects replicas between two MinIO servers', () => {
     expect(before.outputs.lag_ms).toBeGreaterThan(0);
 
     const env = new MockActivityEnvironment();
-    const first = (await env.run(
-      toActivity(objectsReplicateImpl),
-      input(objectsReplicateImpl, { source: site(primary), replica: site(dr), concurrency: 4 }),
-    )) as ActionResult;
+    const first = await run(objectsReplicateImpl, { source: site(primary), replica: site(dr), concurrency: 4 }, { env });
     // Each copy's cancel hook goes when the copy is done: 41 left on the activity's signal tripped MaxListenersExceededWarning.
     expect(getEventListeners(env.context.cancellationSignal, 'abort')).toEqual([]);
     expect(first.outputs).toMatchObject({ copied: 41 });

@@ -11,8 +11,7 @@ import { startBackends, fingerprint, seedOrders } from '../helpers/backends.ts';
 import { seedInventory } from '../../stack/demo-data.ts';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { postgresDumpImpl } from '../../activities/postgres/dump.ts';
-import { toActivity } from '../helpers/activity.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { rebound } from '../helpers/cli.ts';
 import { historyText } from '../helpers/history.ts';
 import { connect, planOf, runToEnd, start, stepOf, uniqueSite } from '../helpers/runs.ts';
@@ -119,20 +118,12 @@ describe('retries converge', () => {
   it('an attempt after the manifest was committed reuses the point instead of dumping again', async () => {
     process.env.RETRY_TEST_PG = backends.pg.url('orders');
     const info = { scheduledTimestampMs: Date.parse('2026-11-24T01:00:00Z') };
-    const input: ActionInput = {
-      runbook: 'retry',
-      run_id: 'retry-run',
-      step: 'dump',
-      backend: 'postgres',
-      simulate: false,
-      max_attempts: 3,
-      with: { source: { $secret: 'pg' }, service: 'retry-pg', storage: { url: `file://${fileRoot}` } },
-      secrets: { pg: { env: 'RETRY_TEST_PG' } },
-    };
-    const first: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 1 }).run(toActivity(postgresDumpImpl), input);
+    const { run } = stepRunner({ runbook: 'retry', runId: 'retry-run', step: 'dump', secrets: { pg: { env: 'RETRY_TEST_PG' } } });
+    const w = { source: { $secret: 'pg' }, service: 'retry-pg', storage: { url: `file://${fileRoot}` } };
+    const first = await run(postgresDumpImpl, w, { env: new MockActivityEnvironment({ ...info, attempt: 1 }) });
     const object = join(fileRoot, 'retry-pg', 'postgres', String(first.outputs.restore_point_id), 'data.pgdump');
     const written = statSync(object).mtimeMs;
-    const second: ActionResult = await new MockActivityEnvironment({ ...info, attempt: 2 }).run(toActivity(postgresDumpImpl), input);
+    const second = await run(postgresDumpImpl, w, { env: new MockActivityEnvironment({ ...info, attempt: 2 }) });
     expect(second.outputs).toEqual(first.outputs);
     expect(statSync(object).mtimeMs).toBe(written);
     delete process.env.RETRY_TEST_PG;

@@ -11,8 +11,8 @@ import { rabbitmqCheckImpl } from '../../activities/rabbitmq/check.ts';
 import { rabbitmqExportImpl } from '../../activities/rabbitmq/export.ts';
 import { rabbitmqImportImpl } from '../../activities/rabbitmq/import.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
+import type { ActionResult } from '../../contract/run.ts';
 import { startRabbitMq, type RabbitMqServer } from '../../stack/rabbitmq.ts';
 import { startTogether } from '../helpers/servers.ts';
 import { failureOf as failed } from '../helpers/failure.ts';
@@ -87,28 +87,19 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 120_000);
 
-let runs = 0;
-const input = (impl: ActionImpl, w: Record<string, unknown>, run_id = `run-${++runs}`): ActionInput => ({
+const { run } = stepRunner({
   runbook: 'nightly-backup',
-  run_id,
   step: 'export-broker',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
   // rabbitmq.check reads a broker only: it takes no storage.
-  with: impl === rabbitmqCheckImpl ? w : { storage: { url: storage }, ...w },
+  with: (impl) => (impl === rabbitmqCheckImpl ? {} : { storage: { url: storage } }),
   secrets: {
     cut: { env: 'RABBITMQ_TEST_CUT' },
     source: { env: 'RABBITMQ_TEST_SOURCE' },
     target: { env: 'RABBITMQ_TEST_TARGET' },
     wrong: { env: 'RABBITMQ_TEST_WRONG' },
   },
+  onResult: (result) => seen.push(JSON.stringify(result)),
 });
-async function run(impl: ActionImpl, w: Record<string, unknown>, env = new MockActivityEnvironment(), run_id?: string): Promise<ActionResult> {
-  const result = (await env.run(toActivity(impl), input(impl, w, run_id))) as ActionResult;
-  seen.push(JSON.stringify(result));
-  return result;
-}
 /** Every failure's text is kept: the secrets test reads them all. */
 const failureOf = (promise: Promise<unknown>) => failed(promise, (f) => seen.push(f.message));
 
@@ -270,7 +261,11 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
     await source.stop();
     try {
       const failure = await failureOf(
-        run(rabbitmqExportImpl, { source: { $secret: 'source' }, service: 'broker-down' }, new MockActivityEnvironment({ ...info, attempt: 1 }), 'run-down'),
+        run(
+          rabbitmqExportImpl,
+          { source: { $secret: 'source' }, service: 'broker-down' },
+          { env: new MockActivityEnvironment({ ...info, attempt: 1 }), run_id: 'run-down' },
+        ),
       );
       expect(failure.nonRetryable).toBe(false);
       expect(failure.message).toMatch(/did not answer GET \/api\/definitions \(ECONNREFUSED\) — will retry \(attempt 1 of 3\)/);
@@ -281,15 +276,13 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
     const retried = await run(
       rabbitmqExportImpl,
       { source: { $secret: 'source' }, service: 'broker-down' },
-      new MockActivityEnvironment({ ...info, attempt: 2 }),
-      'run-down',
+      { env: new MockActivityEnvironment({ ...info, attempt: 2 }), run_id: 'run-down' },
     );
     expect(retried.outputs).toMatchObject({ queues: 3, exchanges: 3, bindings: 3 });
     const again = await run(
       rabbitmqExportImpl,
       { source: { $secret: 'source' }, service: 'broker-down' },
-      new MockActivityEnvironment({ ...info, attempt: 3 }),
-      'run-down',
+      { env: new MockActivityEnvironment({ ...info, attempt: 3 }), run_id: 'run-down' },
     );
     expect(again.outputs.restore_point_id).toBe(retried.outputs.restore_point_id);
     expect((await points().scan('broker-down')).map((p) => p.id)).toEqual([retried.outputs.restore_point_id]);
@@ -298,14 +291,14 @@ describe('rabbitmq actions on RabbitMQ 3.10 (two brokers)', () => {
   it('an answer cut off in mid-body fails with a retry verdict and leaves no object; the retry commits the point', { timeout: 60_000 }, async () => {
     const info = { scheduledTimestampMs: Date.parse('2026-11-27T02:00:00Z') };
     const w = { source: { $secret: 'cut' }, service: 'broker-cut' };
-    const failure = await failureOf(run(rabbitmqExportImpl, w, new MockActivityEnvironment({ ...info, attempt: 1 }), 'run-cut'));
+    const failure = await failureOf(run(rabbitmqExportImpl, w, { env: new MockActivityEnvironment({ ...info, attempt: 1 }), run_id: 'run-cut' }));
     expect(failure.nonRetryable).toBe(false);
     expect(failure.message).toMatch(
       /^rabbitmq: step "export-broker": http:\/\/127\.0\.0\.1:\d+ stopped sending the definitions mid-answer \(.+\) — will retry \(attempt 1 of 3\)$/,
     );
     const leftovers = (d: string): string[] => readdirSync(d).flatMap((f) => (statSync(join(d, f)).isDirectory() ? leftovers(join(d, f)) : [join(d, f)]));
     expect(leftovers(join(dir, 'store')).filter((f) => f.includes('broker-cut'))).toEqual([]);
-    const retried = await run(rabbitmqExportImpl, w, new MockActivityEnvironment({ ...info, attempt: 2 }), 'run-cut');
+    const retried = await run(rabbitmqExportImpl, w, { env: new MockActivityEnvironment({ ...info, attempt: 2 }), run_id: 'run-cut' });
     expect(retried.outputs).toMatchObject({ queues: 3, exchanges: 3, bindings: 3 });
     expect((await points().scan('broker-cut')).map((p) => p.id)).toEqual([retried.outputs.restore_point_id]);
   });

@@ -3,14 +3,12 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { redisRestoreImpl } from '../../activities/redis/restore.ts';
 import { redisSnapshotImpl } from '../../activities/redis/snapshot.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { startRedis, type RedisServer } from '../../stack/redis.ts';
 import { failureOf } from '../helpers/failure.ts';
 
@@ -43,19 +41,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-let runs = 0;
-const input = (impl: ActionImpl, w: Record<string, unknown>, extra: Partial<ActionInput> = {}): ActionInput => ({
+const { run } = stepRunner({
   runbook: 'nightly-backup',
-  run_id: `run-${++runs}`,
   step: 'snapshot-cache',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: { storage: { url: storage }, ...w },
+  with: () => ({ storage: { url: storage } }),
   secrets: { redis: { env: 'REDIS_TEST_URL' }, wrong: { env: 'REDIS_TEST_WRONG' } },
-  ...extra,
 });
-const run = (impl: ActionImpl, w: Record<string, unknown>): Promise<ActionResult> => new MockActivityEnvironment().run(toActivity(impl), input(impl, w));
 
 const points = () => openRestorePoints({ url: storage, region: 'us-east-1', force_path_style: true });
 

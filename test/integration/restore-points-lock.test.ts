@@ -6,17 +6,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { CreateBucketCommand, DeleteObjectCommand, GetObjectRetentionCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePrune } from '../../activities/restore-points/actions.ts';
 import { openRestorePoints, type RestorePoint } from '../../activities/restore-points/index.ts';
 import { openStore } from '../../activities/restore-points/object-store.ts';
 import { ActionError } from '../../activities/runtime/errors.ts';
-import { restorePointsPrune } from '../../contract/actions/restore-points.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { StorageSchema, type StorageConfig } from '../../contract/storage.ts';
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
-import { toActivity } from '../helpers/activity.ts';
+import { stepRunner } from '../helpers/activity.ts';
 
 let minio: MinioServer;
 let s3: S3Client;
@@ -24,7 +21,7 @@ const BUCKET = 'locked';
 const SERVICE = 'orders-pg';
 /** Long enough that writing two points and pruning once stays well inside it on a loaded machine; the test waits it out by polling. */
 const RETAIN = '10s';
-const prune = toActivity(definePrune({}));
+const prune = definePrune({});
 
 beforeAll(async () => {
   minio = await startMinio();
@@ -60,16 +57,9 @@ async function commitPoint(config: StorageConfig, id: string, completedAt: strin
   return draft.commit(manifestFields(completedAt));
 }
 
-const pruneInput = (config: StorageConfig, step: string): ActionInput => ({
-  runbook: 'retention',
-  run_id: 'run-lock',
-  step,
-  backend: restorePointsPrune.backend,
-  simulate: false,
-  max_attempts: 1,
-  with: { service: SERVICE, keep_last: 1, storage: config },
-  secrets: {},
-});
+const steps = stepRunner({ runbook: 'retention', runId: 'run-lock', step: 'prune' });
+const runPrune = (step: string, w: Record<string, unknown>) => steps.run(prune, w, { step, max_attempts: 1 });
+const keepLast = (config: StorageConfig) => ({ service: SERVICE, keep_last: 1, storage: config });
 
 /** Every version and delete marker under a key prefix, straight from the bucket. */
 async function versionsUnder(prefix: string): Promise<string[]> {
@@ -115,7 +105,7 @@ describe('restore points with storage.object_lock on MinIO', () => {
     expect(`${(early as Error).name}: ${(early as Error).message}`).toMatch(/^(InvalidRequest: Object is WORM protected|AccessDenied)/);
     expect(await versionsUnder(`${folder}data.pgdump`)).toEqual([`${folder}data.pgdump@${data}`]);
 
-    const first = (await new MockActivityEnvironment().run(prune, pruneInput(config, 'prune-early'))) as ActionResult;
+    const first = await runPrune('prune-early', keepLast(config));
     expect(first.outputs).toEqual({ kept: [NEW], deleted: [], locked: [{ id: OLD, retain_until: old.retain_until }], dry_run: false });
     expect((await openRestorePoints(config).scan(SERVICE)).map((p) => p.id)).toEqual([NEW, OLD]);
 
@@ -129,7 +119,7 @@ describe('restore points with storage.object_lock on MinIO', () => {
     await until(() => Date.now() > Math.max(retainUntil, Date.parse(newer.retain_until!)) + 1000, 60_000);
     // A verdict after the lock has passed is still recorded (S3 refuses a retention date in the past).
     await openRestorePoints(config).recordVerification(newer, { ...verdict, at: new Date().toISOString() });
-    const second = (await new MockActivityEnvironment().run(prune, pruneInput(config, 'prune-late'))) as ActionResult;
+    const second = await runPrune('prune-late', keepLast(config));
     expect(second.outputs).toEqual({ kept: [NEW], deleted: [OLD], locked: [], dry_run: false });
     expect((await openRestorePoints(config).scan(SERVICE)).map((p) => p.id)).toEqual([NEW]);
     // Gone, not hidden behind delete markers: no version of any of its objects is left.
@@ -176,9 +166,7 @@ describe('a file:// store with object_lock', () => {
   });
 
   it('fails a prune step as not retryable', async () => {
-    const error = await new MockActivityEnvironment()
-      .run(prune, { ...pruneInput(StorageSchema.parse({ url: url() }), 'prune-file'), with: { service: SERVICE, storage: { url: url(), object_lock: lock } } })
-      .catch((e: unknown) => e);
+    const error = await runPrune('prune-file', { service: SERVICE, storage: { url: url(), object_lock: lock } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApplicationFailure);
     expect((error as ApplicationFailure).nonRetryable).toBe(true);
     expect((error as ApplicationFailure).message).toContain('object_lock needs an s3:// store');

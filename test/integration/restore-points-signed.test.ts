@@ -6,21 +6,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeCatalogs, openRestorePoints } from '../../activities/restore-points/index.ts';
 import { defineVerify } from '../../activities/restore-points/verify.ts';
 import { testRestore as postgresTestRestore } from '../../activities/postgres/verify.ts';
-import { toActivity } from '../helpers/activity.ts';
-import { backupVerify } from '../../contract/actions/restore-points.ts';
-import type { ActionInput } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { StorageSchema } from '../../contract/storage.ts';
 import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
 import { rebound } from '../helpers/cli.ts';
 
 let pg: PostgresServer;
 const KEY = `store-key-${randomBytes(12).toString('hex')}`;
-const verify = toActivity(defineVerify({ postgres: postgresTestRestore }));
+const verify = defineVerify({ postgres: postgresTestRestore });
 const DATA = Buffer.from('pg bytes');
 
 beforeAll(async () => {
@@ -58,16 +55,9 @@ async function forgedStore() {
   return { root, url, keyed, plain };
 }
 
-const verifyInput = (restorePoint: string, url: string): ActionInput => ({
-  runbook: 'verify',
-  run_id: 'run-1',
-  step: 'verify',
-  backend: backupVerify.backend,
-  simulate: false,
-  max_attempts: 3,
-  with: { restore_point: restorePoint, scratch: pg.url('postgres'), storage: { url, manifest_key: { $secret: 'store_key' } } },
-  secrets: { store_key: { env: 'REBOUND_TEST_STORE_KEY' } },
-});
+const steps = stepRunner({ runbook: 'verify', runId: 'run-1', step: 'verify', secrets: { store_key: { env: 'REBOUND_TEST_STORE_KEY' } } });
+const runVerify = (restorePoint: string, url: string) =>
+  steps.run(verify, { restore_point: restorePoint, scratch: pg.url('postgres'), storage: { url, manifest_key: { $secret: 'store_key' } } });
 
 describe('a store with a manifest key', { timeout: 300_000 }, () => {
   it('lists, resolves and verifies only points signed with it; forged ones are reported as unsigned or bad signature', async () => {
@@ -97,13 +87,13 @@ describe('a store with a manifest key', { timeout: 300_000 }, () => {
         [UNSIGNED, 'unsigned'],
         [BADSIG, 'bad signature'],
       ] as const) {
-        const error = (await new MockActivityEnvironment().run(verify, verifyInput(id, f.url)).catch((e: unknown) => e)) as ApplicationFailure;
+        const error = (await runVerify(id, f.url).catch((e: unknown) => e)) as ApplicationFailure;
         expect(error, id).toBeInstanceOf(ApplicationFailure);
         expect(error.nonRetryable).toBe(true);
         expect(error.message).toContain(`restore point ${id} in ${f.url} is not accepted: ${why}`);
         expect(error.message).not.toContain(KEY);
       }
-      const verified = await new MockActivityEnvironment().run(verify, verifyInput(SIGNED, f.url)).catch((e: unknown) => e);
+      const verified = await runVerify(SIGNED, f.url).catch((e: unknown) => e);
       // The signed point's bytes are not a real dump: it fails the test-restore, past the signature.
       expect((verified as Error).message).toMatch(/^postgres: step "verify": /);
     } finally {

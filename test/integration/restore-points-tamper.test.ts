@@ -5,13 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { definePrune } from '../../activities/restore-points/actions.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity } from '../helpers/activity.ts';
-import { restorePointsPrune } from '../../contract/actions/restore-points.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { StorageSchema, type StorageConfig } from '../../contract/storage.ts';
 import { startMinio, type MinioServer } from '../../stack/minio.ts';
 import { startPostgres, type PostgresServer } from '../../stack/postgres.ts';
@@ -22,7 +19,7 @@ let minio: MinioServer;
 let pg: PostgresServer;
 let s3: S3Client;
 const BUCKET = 'tamper';
-const prune = toActivity(definePrune({}));
+const prune = definePrune({});
 
 beforeAll(async () => {
   [minio, pg] = await startTogether(startMinio(), startPostgres());
@@ -118,16 +115,8 @@ const forged = (claim: Record<string, string>, completedAt: string) =>
     ...claim,
   })}\n`;
 
-const pruneInput = (storage: StorageConfig): ActionInput => ({
-  runbook: 'retention',
-  run_id: 'run-1',
-  step: 'prune',
-  backend: restorePointsPrune.backend,
-  simulate: false,
-  max_attempts: 1,
-  with: { service: 'orders-pg', keep_last: 1, storage },
-  secrets: {},
-});
+const { run } = stepRunner({ runbook: 'retention', runId: 'run-1', step: 'prune' });
+const runPrune = (storage: StorageConfig) => run(prune, { service: 'orders-pg', keep_last: 1, storage }, { max_attempts: 1 });
 
 const OLD = '20260301T010000Z-0000old1';
 const NEW = '20260303T010000Z-0000new1';
@@ -182,7 +171,7 @@ describe.each([
       const indexed = await pg.query<{ id: string }>('select id from restore_points order by id', [], `catalog_${store.name}`);
       expect(indexed).toEqual([{ id: OLD }, { id: USERS }, { id: NEW }]);
 
-      const result = (await new MockActivityEnvironment().run(prune, pruneInput(store.storage))) as ActionResult;
+      const result = await runPrune(store.storage);
       expect(result.outputs, store.name).toEqual({ kept: [NEW], deleted: [OLD], locked: [], dry_run: false });
       // Exactly the old point's folder went: the kept point, the other service and the planted files stay.
       expect(await store.keys(), store.name).toEqual(before.filter((k) => !k.startsWith(`orders-pg/postgres/${OLD}/`)));

@@ -6,14 +6,12 @@ import {
   CreateRuleCommand,
   CreateTargetGroupCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routingSwitch } from '../../contract/actions/routing.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { command, parseLocation, readServers } from '../../activities/routing/haproxy.ts';
 import { readForward } from '../../activities/routing/elbv2.ts';
 import { routingSwitchImpl } from '../../activities/routing/switch.ts';
-import { toActivity } from '../helpers/activity.ts';
+import { stepRunner } from '../helpers/activity.ts';
 import { startHaproxy, type HaproxyServer } from '../../stack/haproxy.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { freePort } from '../../stack/ports.ts';
@@ -24,18 +22,8 @@ const log = (line: string) => console.log(`[routing test] ${line}`);
 
 // The ELBv2 keys travel as secret references, resolved on the "worker" from these variables.
 const secrets = { aws_key: { env: 'REBOUND_TEST_AWS_KEY' }, aws_secret: { env: 'REBOUND_TEST_AWS_SECRET' } };
-const input = (w: Record<string, unknown>, simulate = false): ActionInput => ({
-  runbook: 'failover',
-  run_id: 'run-1',
-  step: 'switch',
-  backend: 'routing',
-  simulate,
-  max_attempts: 3,
-  with: w,
-  secrets,
-});
-const run = (w: Record<string, unknown>, simulate = false): Promise<ActionResult> =>
-  new MockActivityEnvironment().run(toActivity(routingSwitchImpl), input(w, simulate));
+const steps = stepRunner({ runbook: 'failover', runId: 'run-1', step: 'switch', secrets });
+const run = (w: Record<string, unknown>, simulate = false) => steps.run(routingSwitchImpl, w, { simulate });
 
 describe('routing.switch on HAProxy', () => {
   let haproxy: HaproxyServer;

@@ -8,12 +8,11 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
+import { stepRunner, type RunOptions } from '../helpers/activity.ts';
 import { searchCheckImpl } from '../../activities/search/check.ts';
 import { searchRestoreImpl } from '../../activities/search/restore.ts';
 import { searchSnapshotImpl } from '../../activities/search/snapshot.ts';
 import { compile } from '../../compiler/index.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startOpenSearch, type OpenSearchNode } from '../../stack/opensearch.ts';
 import { failureOf as failed } from '../helpers/failure.ts';
 import { startTcpRelay } from '../helpers/tcp-relay.ts';
@@ -67,28 +66,17 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-let runs = 0;
-const input = (impl: ActionImpl, w: Record<string, unknown>, runId = `run-${++runs}`): ActionInput => ({
+const { run } = stepRunner({
   runbook: 'nightly-search',
-  run_id: runId,
   step: 'snapshot-search',
-  backend: impl.spec.backend,
-  simulate: false,
-  max_attempts: 3,
   // backup.verify and prune find the cluster in the point (or scratch, or search:); search.check keeps no points.
-  with: {
+  with: (impl) => ({
     ...(impl === verify || impl === prune ? {} : { cluster: { $secret: 'search' } }),
     ...(impl === searchCheckImpl ? {} : { storage: { url: storage } }),
-    ...w,
-  },
+  }),
   secrets: { search: { env: 'SEARCH_TEST_URL' }, password: { env: 'SEARCH_TEST_PASSWORD' } },
+  onResult: (result) => seen.push(JSON.stringify(result)),
 });
-
-async function run(impl: ActionImpl, w: Record<string, unknown>, options: { runId?: string; env?: MockActivityEnvironment } = {}): Promise<ActionResult> {
-  const result = (await (options.env ?? new MockActivityEnvironment()).run(toActivity(impl), input(impl, w, options.runId))) as ActionResult;
-  seen.push(JSON.stringify(result));
-  return result;
-}
 
 /** Every failure's text is kept: the secrets test reads them all. */
 const failureOf = (promise: Promise<unknown>) => failed(promise, (f) => seen.push(JSON.stringify({ message: f.message, details: f.details })));
@@ -98,7 +86,7 @@ const verify = IMPLEMENTATIONS.find((i) => i.spec.name === 'backup.verify')!;
 const prune = IMPLEMENTATIONS.find((i) => i.spec.name === 'restore_points.prune')!;
 const snapshotNames = async (repository: string) => (await node.request<Snapshots>('GET', `/_snapshot/${repository}/_all`)).snapshots.map((s) => s.snapshot);
 const repo = () => ({ type: 'fs', settings: { location: join(node.repoDir, 'main') } });
-const snapshot = (service: string, w: Record<string, unknown> = {}, options: { runId?: string; env?: MockActivityEnvironment } = {}) =>
+const snapshot = (service: string, w: Record<string, unknown> = {}, options: RunOptions = {}) =>
   run(searchSnapshotImpl, { service, repository: 'main', register: repo(), ...w }, options);
 
 function filesUnder(root: string): string[] {
@@ -152,14 +140,14 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
   });
 
   it('a retry of a snapshot step adopts the snapshot its first attempt took: one point, one snapshot', { timeout: 60_000 }, async () => {
-    const first = await snapshot('orders', { indices: ['orders'] }, { runId: 'run-adopt' });
+    const first = await snapshot('orders', { indices: ['orders'] }, { run_id: 'run-adopt' });
     // The point exists: the retry returns it.
-    const second = await snapshot('orders', { indices: ['orders'] }, { runId: 'run-adopt' });
+    const second = await snapshot('orders', { indices: ['orders'] }, { run_id: 'run-adopt' });
     expect(second.outputs).toEqual(first.outputs);
     // The manifest was lost after the snapshot finished (a crash before commit): the snapshot is adopted, not taken twice.
     const point = await points().find(first.outputs.restore_point_id as string);
     await points().remove(point);
-    const third = await snapshot('orders', { indices: ['orders'] }, { runId: 'run-adopt' });
+    const third = await snapshot('orders', { indices: ['orders'] }, { run_id: 'run-adopt' });
     expect(third.outputs).toMatchObject({ restore_point_id: point.id, snapshot: first.outputs.snapshot, indices: [{ index: 'orders', documents: 30 }] });
     expect(await points().scan('orders')).toHaveLength(1);
     const all = await node.request<Snapshots>('GET', '/_snapshot/main/_all');
@@ -270,7 +258,7 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
         env.on('heartbeat', (d: { phase?: string }) => {
           if (d?.phase === 'snapshot' && ++polled === 1) relay.holdAfter(1, { andNew: true });
         });
-        const failing = failureOf(run(searchSnapshotImpl, w, { runId: 'run-fault', env }));
+        const failing = failureOf(run(searchSnapshotImpl, w, { run_id: 'run-fault', env }));
         await relay.held();
         await node.stop();
         // The held connections the node dropped are reset: the poll in flight fails as the node's death.
@@ -283,7 +271,7 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
 
         await node.start();
         // The retry takes the snapshot anew, or adopts it if the node finished it before it went: one point either way.
-        const retry = await run(searchSnapshotImpl, w, { runId: 'run-fault' });
+        const retry = await run(searchSnapshotImpl, w, { run_id: 'run-fault' });
         expect(retry.outputs).toMatchObject({ service: 'big', repository: 'slow', indices: [{ index: 'big', documents: 3000 }] });
         expect(await points().scan('big')).toHaveLength(1);
         const all = await node.request<Snapshots>('GET', '/_snapshot/slow/_all');
@@ -303,7 +291,7 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
       const ids: string[] = [];
       const names: string[] = [];
       for (const n of [1, 2, 3]) {
-        const snap = await snapshot('pruned', { indices: ['orders'] }, { runId: `run-prune-${n}` });
+        const snap = await snapshot('pruned', { indices: ['orders'] }, { run_id: `run-prune-${n}` });
         ids.push(snap.outputs.restore_point_id as string);
         names.push(snap.outputs.snapshot as string);
       }
@@ -357,7 +345,7 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
       const own = { storage: { url: `file://${join(dir, 'store-prune-fault')}` } };
       try {
         const take = async (service: string, n: number, w: Record<string, unknown> = {}) =>
-          (await snapshot(service, { indices: ['orders'], ...own, ...w }, { runId: `run-${service}-${n}` })).outputs as Record<string, string>;
+          (await snapshot(service, { indices: ['orders'], ...own, ...w }, { run_id: `run-${service}-${n}` })).outputs as Record<string, string>;
         const [farOld, farNew] = [await take('far', 1, { cluster: far }), await take('far', 2, { cluster: far })];
         const [nearOld, nearNew] = [await take('near', 1), await take('near', 2)];
         goDown();
@@ -388,8 +376,8 @@ describe('search.snapshot, search.restore and search.check on OpenSearch 2.19', 
   it('prune refuses, without retry, a point whose repository the given cluster does not have, and keeps it', { timeout: 60_000 }, async () => {
     const own = { storage: { url: `file://${join(dir, 'store-prune-repo')}` } };
     const [older] = [
-      await snapshot('other-repo', { indices: ['orders'], ...own }, { runId: 'run-or-1' }),
-      await snapshot('other-repo', { indices: ['orders'], ...own }, { runId: 'run-or-2' }),
+      await snapshot('other-repo', { indices: ['orders'], ...own }, { run_id: 'run-or-1' }),
+      await snapshot('other-repo', { indices: ['orders'], ...own }, { run_id: 'run-or-2' }),
     ];
     await node.request('DELETE', '/_snapshot/main');
     try {

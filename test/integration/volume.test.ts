@@ -14,15 +14,13 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IMPLEMENTATIONS } from '../../activities/index.ts';
 import { openRestorePoints } from '../../activities/restore-points/index.ts';
-import { toActivity, type ActionImpl } from '../helpers/activity.ts';
+import { stepRunner, type RunOptions } from '../helpers/activity.ts';
 import { volumeRestoreImpl } from '../../activities/volume/restore.ts';
 import { volumeSnapshotImpl } from '../../activities/volume/snapshot.ts';
 import { compile } from '../../compiler/compile.ts';
-import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { startMoto, type MotoServer } from '../../stack/moto.ts';
 import { failureOf as failed } from '../helpers/failure.ts';
 
@@ -67,27 +65,13 @@ const ec2 = (region = 'us-east-1') => new EC2Client({ region, endpoint: moto.end
 const keys = () => ({ endpoint: moto.endpoint, access_key: { $secret: 'aws_key' }, secret_key: { $secret: 'aws_secret' } });
 const access = (region: string, endpoint = moto.endpoint) => ({ ...keys(), region, endpoint });
 
-let runs = 0;
-function input(impl: ActionImpl, w: Record<string, unknown>, run = `run-${++runs}`, step = 'snapshot-disks'): ActionInput {
-  return {
-    runbook: 'nightly-volumes',
-    run_id: run,
-    step,
-    backend: impl.spec.backend,
-    simulate: false,
-    max_attempts: 3,
-    with: { storage: { url: storage }, ...w },
-    secrets: { aws_key: { env: 'VOLUME_TEST_KEY' }, aws_secret: { env: 'VOLUME_TEST_SECRET' } },
-  };
-}
-async function run(impl: ActionImpl, w: Record<string, unknown>, options: { run?: string; step?: string; attempt?: number } = {}): Promise<ActionResult> {
-  const result: ActionResult = await new MockActivityEnvironment({ attempt: options.attempt ?? 1 }).run(
-    toActivity(impl),
-    input(impl, w, options.run, options.step),
-  );
-  outputs.push(JSON.stringify(result));
-  return result;
-}
+const { run } = stepRunner({
+  runbook: 'nightly-volumes',
+  step: 'snapshot-disks',
+  with: () => ({ storage: { url: storage } }),
+  secrets: { aws_key: { env: 'VOLUME_TEST_KEY' }, aws_secret: { env: 'VOLUME_TEST_SECRET' } },
+  onResult: (result) => outputs.push(JSON.stringify(result)),
+});
 /** Every failure's text is kept: the secrets test reads them all. */
 const failureOf = (promise: Promise<unknown>) => failed(promise, (f) => outputs.push(JSON.stringify({ message: f.message, details: f.details })));
 
@@ -102,7 +86,7 @@ async function volume(size: number, tags: Record<string, string>, zone = 'us-eas
   sizes[out.VolumeId!] = size;
   return out.VolumeId!;
 }
-const snapshotOrders = (extra: Record<string, unknown> = {}, options = {}) =>
+const snapshotOrders = (extra: Record<string, unknown> = {}, options: RunOptions = {}) =>
   run(volumeSnapshotImpl, { ec2: access('us-east-1'), service: 'orders', tags: { app: 'orders' }, ...extra }, options);
 
 beforeAll(async () => {
@@ -155,8 +139,8 @@ describe('volume.snapshot on moto EC2', () => {
   });
 
   it('a second run of the same step returns the same point and cuts no second snapshot', { timeout: 60_000 }, async () => {
-    const first = await snapshotOrders({}, { run: 'run-twice' });
-    const second = await snapshotOrders({}, { run: 'run-twice', attempt: 2 });
+    const first = await snapshotOrders({}, { run_id: 'run-twice' });
+    const second = await snapshotOrders({}, { run_id: 'run-twice', attempt: 2 });
     expect(second.outputs).toEqual(first.outputs);
     expect(await snapshotsTagged('us-east-1', { 'rebound:run': 'run-twice' })).toHaveLength(2);
   });
@@ -165,7 +149,7 @@ describe('volume.snapshot on moto EC2', () => {
     refuseAfter = 'CreateSnapshot';
     const w = { ec2: access('us-east-1', proxyUrl), service: 'orders-fault', volume_ids: ordersVolumes };
     try {
-      const failure = await failureOf(run(volumeSnapshotImpl, w, { run: 'run-fault' }));
+      const failure = await failureOf(run(volumeSnapshotImpl, w, { run_id: 'run-fault' }));
       expect(failure.nonRetryable).toBe(false);
       expect(failure.message).toMatch(/^ec2: step "snapshot-disks": DescribeSnapshots snap-\w+ in us-east-1: .*will retry \(attempt 1 of 3\)$/);
       expect(await points().scan('orders-fault')).toEqual([]);
@@ -174,7 +158,7 @@ describe('volume.snapshot on moto EC2', () => {
       refuseAfter = undefined;
     }
     expect(await snapshotsTagged('us-east-1', { 'rebound:run': 'run-fault' })).toHaveLength(1);
-    const retry = await run(volumeSnapshotImpl, w, { run: 'run-fault', attempt: 2 });
+    const retry = await run(volumeSnapshotImpl, w, { run_id: 'run-fault', attempt: 2 });
     const taken = await snapshotsTagged('us-east-1', { 'rebound:run': 'run-fault' });
     expect(taken).toHaveLength(2);
     const volumes = retry.outputs.volumes as { snapshots: Record<string, string> }[];
@@ -209,7 +193,7 @@ ${drill}      with: {restore_point: p1, ec2: {region: eu-west-1}, availability_z
 describe('volume.restore on moto EC2', () => {
   let pointId: string;
   beforeAll(async () => {
-    pointId = (await snapshotOrders({ copy_to: { region: 'us-west-2' } }, { run: 'run-for-restore' })).outputs.restore_point_id as string;
+    pointId = (await snapshotOrders({ copy_to: { region: 'us-west-2' } }, { run_id: 'run-for-restore' })).outputs.restore_point_id as string;
   }, 60_000);
 
   it('restores every volume from the DR copy in a us-west-2 zone, available and tagged', async () => {
@@ -246,8 +230,8 @@ describe('volume.restore on moto EC2', () => {
       instance_id: instanceId,
       device: '/dev/sdf',
     };
-    const first = await run(volumeRestoreImpl, w, { run: 'run-attach', step: 'restore' });
-    const again = await run(volumeRestoreImpl, w, { run: 'run-attach', step: 'restore', attempt: 2 });
+    const first = await run(volumeRestoreImpl, w, { run_id: 'run-attach', step: 'restore' });
+    const again = await run(volumeRestoreImpl, w, { run_id: 'run-attach', step: 'restore', attempt: 2 });
     expect(again.outputs.volumes).toEqual(first.outputs.volumes);
     const [restored] = first.outputs.volumes as { volume_id: string; attached: unknown }[];
     expect(restored!.attached).toEqual({ instance_id: instanceId, device: '/dev/sdf' });
@@ -324,8 +308,9 @@ describe('backup.verify and restore_points.prune of EBS points', () => {
   });
 
   it('prune deletes the snapshots of the points it drops, in every region, and keeps the rest', { timeout: 60_000 }, async () => {
-    const older = (await snapshotOrders({ service: 'orders-prune', copy_to: { region: 'us-west-2' } }, { run: 'run-old' })).outputs.restore_point_id as string;
-    const newer = (await snapshotOrders({ service: 'orders-prune' }, { run: 'run-new' })).outputs.restore_point_id as string;
+    const older = (await snapshotOrders({ service: 'orders-prune', copy_to: { region: 'us-west-2' } }, { run_id: 'run-old' })).outputs
+      .restore_point_id as string;
+    const newer = (await snapshotOrders({ service: 'orders-prune' }, { run_id: 'run-new' })).outputs.restore_point_id as string;
     const out = await run(prune, { service: 'orders-prune', keep_last: 1, ec2: keys() });
     expect(out.outputs).toMatchObject({ deleted: [older], kept: [newer] });
     expect(await snapshotsTagged('us-east-1', { 'rebound:restore-point': older })).toEqual([]);
