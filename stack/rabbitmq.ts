@@ -39,7 +39,9 @@ export interface RabbitMqServer extends RestartableServer {
 }
 
 /** Whether a node failed because a port picked for it was taken before it could bind it (another server starting at the same time). */
-function portTaken(dir: string): boolean {
+function portTaken(dir: string, output: string): boolean {
+  // The distribution port is checked before the node logs anything: that refusal is only on its stdout.
+  if (output.includes('dist_port_already_used')) return true;
   const logs = join(dir, 'log');
   return existsSync(logs) && readdirSync(logs).some((f) => f.endsWith('.log') && readFileSync(join(logs, f), 'utf8').includes('eaddrinuse'));
 }
@@ -149,8 +151,9 @@ async function startNode(): Promise<RabbitMqServer> {
         );
         if (up) return;
         if (child.exitCode !== null || Date.now() > deadline) {
-          const error = new Error(`rabbitmq-server did not start: ${readFileSync(log, 'utf8').slice(-2000)}`);
-          throw portTaken(dir) ? Object.assign(error, { code: 'EADDRINUSE' }) : error;
+          const output = readFileSync(log, 'utf8');
+          const error = new Error(`rabbitmq-server did not start: ${output.slice(-2000)}`);
+          throw portTaken(dir, output) ? Object.assign(error, { code: 'EADDRINUSE' }) : error;
         }
         await new Promise((r) => setTimeout(r, 250));
       }
