@@ -68,5 +68,6 @@ function handler(deps: ApprovalDeps) {
 }
 
 export function registerApprovalRoutes(app: FastifyInstance, deps: ApprovalDeps): void {
-  app.post(`${APPROVALS_PATH}/:run/:step`, handler(deps));
+  // Named like the alert routes: a refusal Fastify makes before the handler is labelled by route, not by path.
+  app.post(`${APPROVALS_PATH}/:run/:step`, { config: { route: 'approvals' } }, handler(deps));
 }

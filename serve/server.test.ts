@@ -100,6 +100,8 @@ describe('startServe over HTTPS, Temporal unreachable', () => {
     expect(denied.status).toBe(401);
     expect(await denied.json()).toEqual({ error: 'unauthorized' });
     expect((await post(JSON.stringify({ labels: { alertname: 'Down' }, pad: 'x'.repeat(1024 * 1024) }))).status).toBe(413);
+    // Refused by Fastify before the handler: still labelled by route, so a caller cannot mint a metric series per path.
+    expect((await post(JSON.stringify({ pad: 'x'.repeat(1024 * 1024) }), TOKEN, '/v1/approvals/run-x1/step-y1')).status).toBe(413);
     expect(lines.join('')).not.toContain(TOKEN);
   });
 
@@ -125,7 +127,10 @@ describe('startServe over HTTPS, Temporal unreachable', () => {
     expect((await fetch(`${serve.url}/metrics`, { dispatcher: agent })).status).toBe(401);
     const metrics = await fetch(`${serve.url}/metrics`, { dispatcher: agent, headers: { authorization: `Bearer ${TOKEN}` } });
     expect(metrics.status).toBe(200);
-    expect(await metrics.text()).toContain('rebound_alert_requests_refused_total{route="generic",reason="too_large"}');
+    const text = await metrics.text();
+    expect(text).toContain('rebound_alert_requests_refused_total{route="generic",reason="too_large"}');
+    expect(text).toContain('rebound_alert_requests_refused_total{route="approvals",reason="too_large"}');
+    expect(text).not.toContain('run-x1');
   });
 
   it('answers 503 (so the sender retries) when the run cannot be started', async () => {
