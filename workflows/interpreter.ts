@@ -1,5 +1,6 @@
 // The interpreter workflow: walks a Plan, answers status queries and approval signals.
 import { ApplicationFailure, CancellationScope, CancelledFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { decidePatchesEarly } from './patches.ts';
 import { checkTrust } from './trust.ts';
 import { resolveParams } from '../contract/params.ts';
 import type { Ctx } from './perform.ts';
@@ -54,6 +55,7 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   setHandler(approveSignal, decide('approved'));
   setHandler(rejectSignal, decide('rejected'));
 
+  decidePatchesEarly();
   // Before any step: a plan no trusted key signed never runs (and its secrets are never asked for).
   const refused = await checkTrust(input, ctx);
   if (refused) {

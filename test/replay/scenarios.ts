@@ -120,6 +120,16 @@ export const SCENARIOS: Scenario[] = [
 `,
   },
   {
+    // Recorded when every patch is decided in the run's first task, before its first local
+    // activity (patch early-patches): votes checked, a retried step classified by the catalog.
+    name: 'early-patches',
+    runbook: `${head('early')}  steps:
+    - {id: gate, uses: approval, with: {timeout: 5m, approvers: ["group:sre"]}}
+    - {id: probe, uses: http.check, needs: [gate], continue_on_error: true, retry: {max_attempts: 2, initial_interval: 100ms, non_retryable: [unreachable]}, with: {url: "${refused}", timeout: 1s}}
+`,
+    votes: { step: 'gate', forged: 'mallory@corp', voters: { alice: ['sre'] } },
+  },
+  {
     // Recorded when runs learned how they started: an alert's labels and annotations in trigger.*.
     name: 'alert-trigger',
     trigger: {
