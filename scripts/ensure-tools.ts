@@ -1,4 +1,5 @@
 // Installs (or finds) every server the suite runs, before any test starts its clock.
+import { ensureAlertmanager } from '../stack/alertmanager.ts';
 import { ensureEtcd } from '../stack/etcd.ts';
 import { ensureFerretDb } from '../stack/ferretdb.ts';
 import { ensureHaproxy } from '../stack/haproxy.ts';
@@ -24,6 +25,7 @@ console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
 console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);
 console.log(`[tools] redis: ${ensureRedis(log)}`);
 console.log(`[tools] etcd: ${ensureEtcd(log)}`);
+console.log(`[tools] alertmanager: ${ensureAlertmanager(log)}`);
 console.log(`[tools] rabbitmq: ${ensureRabbitMq(log)}`);
 console.log(`[tools] kubernetes control plane: ${ensureKubernetes(log).bin('')}`);
 console.log(`[tools] opensearch (one-node runner, Maven): ${ensureOpenSearch(log)}`);
