@@ -1,7 +1,7 @@
 // etcd.snapshot: the maintenance API's snapshot stream, through sha256, into a restore point; the member writes nothing to disk.
 import { Readable } from 'node:stream';
 import { etcdSnapshot } from '../../contract/actions/etcd.ts';
-import { committedOutput, openStepPoint, type RestorePoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
+import { commitStreamed, committedOutput, openStepPoint, type RestorePoint, streamIntoPoint } from '../restore-points/index.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { authenticate, keyCount } from './gateway.ts';
 import { snapshotChunks } from './maintenance.ts';
@@ -27,18 +27,15 @@ export const etcdSnapshotImpl = defineImpl({
     const version = await fetch(new URL('/version', input.endpoint), { signal: ctx.signal })
       .then(async (r) => ((await r.json()) as { etcdserver?: string }).etcdserver ?? 'unknown')
       .catch(() => 'unknown');
-    const point = await draft.commit({
-      object: SNAPSHOT_OBJECT,
-      size: digest.bytes,
-      sha256: digest.sha256,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: { endpoint: new URL(input.endpoint).origin, ...(input.auth ? { user: input.auth.user } : {}), keys, revision },
-      tool: { name: 'rebound (etcd Maintenance.Snapshot, gRPC)', version: 'v3' },
-      server_version: version,
-      labels: input.labels,
-    });
+    const point = await commitStreamed(
+      draft,
+      { object: SNAPSHOT_OBJECT, digest, started_at: started, input, ctx },
+      {
+        source: { endpoint: new URL(input.endpoint).origin, ...(input.auth ? { user: input.auth.user } : {}), keys, revision },
+        tool: { name: 'rebound (etcd Maintenance.Snapshot, gRPC)', version: 'v3' },
+        server_version: version,
+      },
+    );
     ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${keys} keys at revision ${revision}`);
     return outputOf(point, points.keyOf(point));
   },

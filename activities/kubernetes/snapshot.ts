@@ -1,10 +1,9 @@
 // k8s.snapshot: VolumeSnapshots of PVCs, waited until readyToUse, recorded as a restore point whose data stays in the storage system.
-import { createHash } from 'node:crypto';
 import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import { k8sSnapshot } from '../../contract/actions/kubernetes-backup.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
+import { commitExternal, committedOutput, openStepPoint, type RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { connect, k8sFailure, type Cluster } from './cluster.ts';
@@ -95,20 +94,15 @@ export const k8sSnapshotImpl = defineImpl({
     } catch (error) {
       throw k8sFailure(error, `snapshotting PVCs in ${input.namespace} of ${cluster.server}`, ctx);
     }
-    const point = await draft.commit({
-      object: '',
-      size: 0,
-      sha256: createHash('sha256').update(JSON.stringify(records)).digest('hex'),
-      objects: [],
-      external: records,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: { server: cluster.server, namespace: input.namespace, pvcs: records.map((r) => r.pvc) },
-      tool: { name: 'rebound (CSI VolumeSnapshot, snapshot.storage.k8s.io/v1)', version: records[0]?.driver ?? 'unknown' },
-      server_version: 'unknown',
-      labels: input.labels,
-    });
+    const point = await commitExternal(
+      draft,
+      { external: records, started_at: started, input, ctx },
+      {
+        source: { server: cluster.server, namespace: input.namespace, pvcs: records.map((r) => r.pvc) },
+        tool: { name: 'rebound (CSI VolumeSnapshot, snapshot.storage.k8s.io/v1)', version: records[0]?.driver ?? 'unknown' },
+        server_version: 'unknown',
+      },
+    );
     ctx.log('info', `restore point ${id} of ${input.service}: ${records.length} VolumeSnapshots ready in ${input.namespace}`);
     return outputOf(point, points.keyOf(point));
   },

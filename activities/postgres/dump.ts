@@ -1,5 +1,5 @@
 // postgres.dump: pg_dump in custom format streamed through sha256 into a restore point, reusing a point an earlier attempt committed.
-import { committedOutput, openStepPoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
+import { commitStreamed, committedOutput, openStepPoint, streamIntoPoint } from '../restore-points/index.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { runTool } from '../runtime/tool.ts';
 import { pgTool, retryablePgError, toolConnection, toolVersion, withClient, withDatabase } from './connection.ts';
@@ -39,18 +39,15 @@ export const postgresDumpImpl = defineImpl({
     ];
     const tool = runTool({ command, args, env: conn.env, signal: ctx.signal, mask: ctx.mask, retryable: retryablePgError });
     const { digest } = await streamIntoPoint(draft, OBJECT, { tool }, ctx);
-    const point = await draft.commit({
-      object: OBJECT,
-      size: digest.bytes,
-      sha256: digest.sha256,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: conn.identity,
-      tool: { name: 'pg_dump', version: toolVersion(command) },
-      server_version: serverVersion,
-      labels: input.labels,
-    });
+    const point = await commitStreamed(
+      draft,
+      { object: OBJECT, digest, started_at: started, input, ctx },
+      {
+        source: conn.identity,
+        tool: { name: 'pg_dump', version: toolVersion(command) },
+        server_version: serverVersion,
+      },
+    );
     ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes`, { restore_point: id });
     return committedOutput(point, points.keyOf(point));
   },

@@ -2,7 +2,7 @@
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { rabbitmqExport } from '../../contract/actions/rabbitmq.ts';
-import { committedOutput, openStepPoint, type RestorePoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
+import { commitStreamed, committedOutput, openStepPoint, type RestorePoint, streamIntoPoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { call, parseBrokerUrl, request, seg } from './api.ts';
@@ -61,25 +61,22 @@ export const rabbitmqExportImpl = defineImpl({
     const { digest, settled: defs } = await streamed.catch(failure);
     const counts = countsOf(defs, input.vhost);
     const version = defs.rabbitmq_version ?? defs.rabbit_version ?? 'unknown';
-    const point = await draft.commit({
-      object: DEFINITIONS_OBJECT,
-      size: digest.bytes,
-      sha256: digest.sha256,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: {
-        api: broker.origin,
-        host: broker.host,
-        port: broker.port,
-        ...(input.vhost === undefined ? {} : { vhost: input.vhost }),
-        user: broker.user,
-        ...counts,
+    const point = await commitStreamed(
+      draft,
+      { object: DEFINITIONS_OBJECT, digest, started_at: started, input, ctx },
+      {
+        source: {
+          api: broker.origin,
+          host: broker.host,
+          port: broker.port,
+          ...(input.vhost === undefined ? {} : { vhost: input.vhost }),
+          user: broker.user,
+          ...counts,
+        },
+        tool: { name: 'RabbitMQ management API (GET /api/definitions)', version },
+        server_version: version,
       },
-      tool: { name: 'RabbitMQ management API (GET /api/definitions)', version },
-      server_version: version,
-      labels: input.labels,
-    });
+    );
     ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${COUNTS.map((k) => `${counts[k]} ${k}`).join(', ')}`);
     return outputOf(point, points.keyOf(point));
   },

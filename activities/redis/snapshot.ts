@@ -1,7 +1,7 @@
 // redis.snapshot: `redis-cli --rdb -` streamed through sha256 into a restore point; the server writes nothing to its own disk.
 import { Transform } from 'node:stream';
 import { redisSnapshot } from '../../contract/actions/redis.ts';
-import { committedOutput, openStepPoint, type RestorePoint, stepOrigin, streamIntoPoint } from '../restore-points/index.ts';
+import { commitStreamed, committedOutput, openStepPoint, type RestorePoint, streamIntoPoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { keysIn, parseRedisUrl, redisCli, redisCommand, versionIn } from './cli.ts';
@@ -37,18 +37,15 @@ export const redisSnapshotImpl = defineImpl({
         throw new ActionError('backend_error', `redis-cli --rdb wrote ${digest.bytes} bytes that are not an RDB file (no REDIS header)`, { retryable: true });
     };
     const { digest } = await streamIntoPoint(draft, RDB_OBJECT, { tool }, ctx, { through: [sniff], settle: isRdb });
-    const point = await draft.commit({
-      object: RDB_OBJECT,
-      size: digest.bytes,
-      sha256: digest.sha256,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: { host: target.host, port: target.port, ...(target.user ? { user: target.user } : {}), keys: keysIn(info) },
-      tool: { name: 'redis-cli --rdb (replication protocol)', version: 'redis-cli' },
-      server_version: versionIn(info),
-      labels: input.labels,
-    });
+    const point = await commitStreamed(
+      draft,
+      { object: RDB_OBJECT, digest, started_at: started, input, ctx },
+      {
+        source: { host: target.host, port: target.port, ...(target.user ? { user: target.user } : {}), keys: keysIn(info) },
+        tool: { name: 'redis-cli --rdb (replication protocol)', version: 'redis-cli' },
+        server_version: versionIn(info),
+      },
+    );
     ctx.log('info', `restore point ${id} of ${input.service}: ${digest.bytes} bytes, ${keysIn(info)} keys at the start`);
     return outputOf(point, points.keyOf(point));
   },

@@ -16,6 +16,8 @@ export type { Ignored, PointObject, RestorePoint, Verification } from './manifes
 export { ignoredReport, listingSha256, restorePointId } from './manifest.ts';
 export { Digest } from './digest.ts';
 export { streamIntoPoint } from './stream.ts';
+export { commitExternal, commitStreamed } from './commit.ts';
+export { stepOrigin } from './origin.ts';
 export { closeCatalogs };
 
 export type { RestorePointRef };
@@ -188,9 +190,4 @@ export async function openStepPoint(storage: StorageConfig | undefined, service:
   const points = openRestorePoints(storage);
   const draft = points.draft(service, kind, id);
   return { id, points, draft, committed: await draft.committed() };
-}
-
-/** Which run and step took a point, and the set it belongs to (the run, unless the step names one). */
-export function stepOrigin(input: { set_id?: string }, ctx: { runId: string; step: string }) {
-  return { set_id: input.set_id ?? ctx.runId, run_id: ctx.runId, step: ctx.step };
 }

@@ -1,9 +1,8 @@
 // search.snapshot: a snapshot into the cluster's repository, followed to the end with heartbeats, recorded as a point whose data stays there.
-import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { searchSnapshot } from '../../contract/actions/search.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
+import { commitExternal, committedOutput, openStepPoint, type RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl } from '../runtime/wrap.ts';
 import { call, connect, countDocuments, get, resolveIndices, SearchError, type Cluster } from './client.ts';
@@ -171,22 +170,16 @@ export const searchSnapshotImpl = defineImpl({
       version: String(info.version ?? version),
       indices: await indexRecords(cluster, info),
     };
-    const external = [record];
-    const point = await draft.commit({
-      object: '',
-      size: 0,
-      sha256: createHash('sha256').update(JSON.stringify(external)).digest('hex'),
-      objects: [],
-      external,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: { cluster: cluster.url, indices: input.slm_policy ? [] : input.indices, ...(input.slm_policy ? { slm_policy: input.slm_policy } : {}) },
-      tool: { name: 'rebound (_snapshot API)', version },
-      server_version: version,
-      labels: input.labels,
-      consistency: { documents: 'counted after a refresh just before the snapshot started; documents_after when writes went on while it ran' },
-    });
+    const point = await commitExternal(
+      draft,
+      { external: [record], started_at: started, input, ctx },
+      {
+        source: { cluster: cluster.url, indices: input.slm_policy ? [] : input.indices, ...(input.slm_policy ? { slm_policy: input.slm_policy } : {}) },
+        tool: { name: 'rebound (_snapshot API)', version },
+        server_version: version,
+        consistency: { documents: 'counted after a refresh just before the snapshot started; documents_after when writes went on while it ran' },
+      },
+    );
     ctx.log('info', `restore point ${id} of ${input.service}: snapshot ${snapshot} in ${repository}, ${record.indices.length} indices`);
     return outputOf(point, points.keyOf(point));
   },

@@ -1,5 +1,4 @@
 // volume.snapshot: EBS snapshots of a service's volumes (and their DR-region copies), waited until completed, recorded as one restore point.
-import { createHash } from 'node:crypto';
 import {
   CopySnapshotCommand,
   CreateSnapshotCommand,
@@ -13,7 +12,7 @@ import {
 import type { z } from 'zod';
 import { volumeSnapshot } from '../../contract/actions/volume.ts';
 import { parseDuration } from '../../contract/duration.ts';
-import { committedOutput, openStepPoint, type RestorePoint, stepOrigin } from '../restore-points/index.ts';
+import { commitExternal, committedOutput, openStepPoint, type RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { call, ec2Client, TAG, tagFilters, tagList, VOLUME_KIND, waitUntil } from './ec2.ts';
@@ -158,25 +157,20 @@ export const volumeSnapshotImpl = defineImpl({
     const records: VolumeRecord[] = [];
     for (const volume of await findVolumes(client, input)) records.push(await snapshotVolume(client, volume, job));
     if (input.copy_to) for (const record of records) await copyVolume(record, job);
-    const point = await draft.commit({
-      object: '',
-      size: records.reduce((sum, r) => sum + r.size_gib * 2 ** 30, 0),
-      sha256: createHash('sha256').update(JSON.stringify(records)).digest('hex'),
-      objects: [],
-      external: records,
-      started_at: started,
-      completed_at: new Date().toISOString(),
-      ...stepOrigin(input, ctx),
-      source: {
-        region: input.ec2.region,
-        ...(input.ec2.endpoint ? { endpoint: input.ec2.endpoint } : {}),
-        volumes: records.map((r) => r.volume_id),
-        ...(input.tags ? { selector: input.tags } : {}),
+    const point = await commitExternal(
+      draft,
+      { external: records, size: records.reduce((sum, r) => sum + r.size_gib * 2 ** 30, 0), started_at: started, input, ctx },
+      {
+        source: {
+          region: input.ec2.region,
+          ...(input.ec2.endpoint ? { endpoint: input.ec2.endpoint } : {}),
+          volumes: records.map((r) => r.volume_id),
+          ...(input.tags ? { selector: input.tags } : {}),
+        },
+        tool: { name: 'rebound (EBS CreateSnapshot/CopySnapshot, @aws-sdk/client-ec2)', version: 'ec2/2016-11-15' },
+        server_version: 'unknown',
       },
-      tool: { name: 'rebound (EBS CreateSnapshot/CopySnapshot, @aws-sdk/client-ec2)', version: 'ec2/2016-11-15' },
-      server_version: 'unknown',
-      labels: input.labels,
-    });
+    );
     ctx.log(
       'info',
       `restore point ${pointId} of ${input.service}: ${records.length} EBS snapshots completed${input.copy_to ? `, copied to ${input.copy_to.region}` : ''}`,
