@@ -71,16 +71,12 @@ export async function startAlertmanager(options: { receiver: AlertmanagerReceive
     ready: async () => (await fetch(`${url}/-/ready`)).ok,
     timeoutMs: 30_000,
   });
-  const stop = async () => {
-    await proc.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    await proc.start();
-  } catch (error) {
-    await stop();
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  // A start that fails has already killed the process; only its folder is left.
+  await proc.start().catch((error: unknown) => {
+    removeDir();
     throw error;
-  }
+  });
   return {
     url,
     pid: () => proc.pid,
@@ -88,6 +84,9 @@ export async function startAlertmanager(options: { receiver: AlertmanagerReceive
       const answer = await fetch(`${url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts) });
       if (!answer.ok) throw new Error(`Alertmanager refused the alerts: ${answer.status} ${await answer.text()}`);
     },
-    stop,
+    stop: async () => {
+      await proc.stop();
+      removeDir();
+    },
   };
 }
