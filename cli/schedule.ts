@@ -49,7 +49,7 @@ const MARK = { create: '+', update: '~', delete: '-', unchanged: '=' } as const;
 function printChanges(changes: ScheduleChange[], dryRun: boolean, json: boolean): void {
   if (json) return void console.log(JSON.stringify({ dry_run: dryRun, changes }, null, 2));
   if (!changes.length) return void console.log('no runbook has triggers.schedule; nothing to do');
-  console.log(table(changes.map((c) => [MARK[c.action], c.id, c.action, c.why])));
+  console.log(table(changes.map((c) => [`${MARK[c.action]} ${c.id}`, c.action, c.why])));
   const changed = changes.filter((c) => c.action !== 'unchanged').length;
   console.log(dryRun ? `dry run: ${changed} change(s) not applied` : `${changed} change(s) applied`);
 }
