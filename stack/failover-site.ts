@@ -63,19 +63,8 @@ async function listenPair(primary: Server, standby: Server): Promise<number> {
   }
 }
 
-async function pdnsApi(pdns: PowerDnsServer, method: string, path: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(`${pdns.apiUrl}/api/v1/servers/localhost${path}`, {
-    method,
-    headers: { 'X-API-Key': pdns.apiKey, 'content-type': 'application/json' },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`PowerDNS API ${method} ${path}: ${response.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
 async function readState(pdns: PowerDnsServer, haproxy: HaproxyServer): Promise<SiteState> {
-  const zone = (await pdnsApi(pdns, 'GET', `/zones/${ZONE}`)) as {
+  const zone = (await pdns.api('GET', `/zones/${ZONE}`)) as {
     rrsets: Array<{ name: string; type: string; ttl: number; records: Array<{ content: string }> }>;
   };
   const rrset = zone.rrsets.find((r) => r.name === RECORD && r.type === 'A');
@@ -111,11 +100,13 @@ export async function startFailoverSite(options: { owner?: StackOwner; log?: (li
       () => pdns.stop(),
       () => pdns.pid,
     );
-    await pdnsApi(pdns, 'POST', '/zones', { name: ZONE, kind: 'Native', nameservers: [`ns1.${ZONE}`] });
+    await pdns.api('POST', '/zones', { name: ZONE, kind: 'Native', nameservers: [`ns1.${ZONE}`] });
     const setRecord = (values: string[], ttl = 300) =>
-      pdnsApi(pdns, 'PATCH', `/zones/${ZONE}`, {
-        rrsets: [{ name: RECORD, type: 'A', ttl, changetype: 'REPLACE', records: values.map((content) => ({ content, disabled: false })) }],
-      }).then(() => undefined);
+      pdns
+        .api('PATCH', `/zones/${ZONE}`, {
+          rrsets: [{ name: RECORD, type: 'A', ttl, changetype: 'REPLACE', records: values.map((content) => ({ content, disabled: false })) }],
+        })
+        .then(() => undefined);
     await setRecord([PRIMARY_IP]);
     const servers = { primary: `${PRIMARY_IP}:${port}`, standby: `${STANDBY_IP}:${port}` };
     const haproxy = await startHaproxy({ backends: { [BACKEND]: { servers, disabled: ['standby'] } }, log: options.log });

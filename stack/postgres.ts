@@ -64,6 +64,23 @@ export interface PostgresServer {
  * directory, owned by the server's user: a checkout inside a mode-700 home directory is
  * out of that user's reach, so nothing of the server's may live there or run from there.
  */
+/**
+ * A connection for the test helpers, retried on a timeout: a CI machine booting a Kubernetes
+ * control plane and a JVM beside this server has taken over 10 s to finish one handshake.
+ */
+async function connectPatiently(url: string, attempts = 3): Promise<pg.Client> {
+  for (let attempt = 1; ; attempt++) {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 20_000 });
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      if (attempt >= attempts || !/timeout/i.test((error as Error).message)) throw error;
+    }
+  }
+}
+
 export async function startPostgres(options: { log?: (line: string) => void } = {}): Promise<PostgresServer> {
   const bin = ensurePostgres(options.log);
   const dir = mkdtempSync(join(tmpdir(), 'rebound-pg-'));
@@ -112,8 +129,7 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
       rmSync(dir, { recursive: true, force: true });
     },
     async query(sql, params, database) {
-      const client = new pg.Client({ connectionString: server.url(database), connectionTimeoutMillis: 10_000 }); // a loaded test machine (a JVM and a control plane booting) has taken over 2 s
-      await client.connect();
+      const client = await connectPatiently(server.url(database));
       try {
         return (await client.query(sql, params as unknown[])).rows;
       } finally {

@@ -82,6 +82,25 @@ export interface PowerDnsServer {
   stop(options?: { keepData?: boolean }): Promise<void>;
   /** Starts it again after stop({keepData: true}), on the same ports and data. */
   start(): Promise<void>;
+  /** One call to the HTTP API under /api/v1/servers/localhost; throws on a non-2xx answer. */
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/**
+ * A fresh connection per call: PowerDNS's webserver closes idle keep-alive connections, and a
+ * PATCH written onto one it has just closed fails as "other side closed" (undici retries only
+ * idempotent methods). Seen in CI setting up the failover site.
+ */
+async function callApi<T>(apiUrl: string, apiKey: string, method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${apiUrl}/api/v1/servers/localhost${path}`, {
+    method,
+    headers: { 'X-API-Key': apiKey, connection: 'close', ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`PowerDNS API ${method} ${path}: ${response.status} ${text}`);
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 function config(dir: string, dnsPort: number, apiPort: number, apiKey: string): string {
@@ -112,7 +131,10 @@ function config(dir: string, dnsPort: number, apiPort: number, apiKey: string): 
 /** The API answers with the key, and the DNS port answers a query (REFUSED is an answer). */
 async function ready(apiUrl: string, apiKey: string, dnsPort: number): Promise<boolean> {
   try {
-    const response = await fetch(`${apiUrl}/api/v1/servers/localhost`, { headers: { 'X-API-Key': apiKey }, signal: AbortSignal.timeout(2_000) });
+    const response = await fetch(`${apiUrl}/api/v1/servers/localhost`, {
+      headers: { 'X-API-Key': apiKey, connection: 'close' },
+      signal: AbortSignal.timeout(2_000),
+    });
     if (!response.ok) return false;
   } catch {
     return false;
@@ -164,5 +186,6 @@ export async function startPowerDns(options: { log?: (line: string) => void } = 
     },
     stop,
     start,
+    api: (method, path, body) => callApi(apiUrl, apiKey, method, path, body),
   };
 }

@@ -18,14 +18,18 @@ interface ApiRRset {
   records: { content: string; disabled: boolean }[];
 }
 
-/** Calls the API. Every failure names the server and the HTTP status, never the key. */
+/**
+ * Calls the API. Every failure names the server and the HTTP status, never the key. A fresh
+ * connection per call: PowerDNS closes idle keep-alive connections, and a PATCH written onto one
+ * it has just closed would fail as if the server were down.
+ */
 async function call(config: PowerDnsConfig, signal: AbortSignal, method: string, path: string, body?: unknown): Promise<{ status: number; text: string }> {
   const base = config.api_url.replace(/\/+$/, '');
   let response: Response;
   try {
     response = await fetch(`${base}${path}`, {
       method,
-      headers: { 'X-API-Key': config.api_key, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+      headers: { 'X-API-Key': config.api_key, accept: 'application/json', connection: 'close', ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.any([signal, AbortSignal.timeout(15_000)]),
     });

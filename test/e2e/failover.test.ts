@@ -178,15 +178,8 @@ describe('a worker killed mid-switch', () => {
   it('SIGKILLed between the DNS change and its verification: no second change, the run completes', { timeout: 240_000 }, async () => {
     const relay = await startDnsRelay(site.pdns.dnsPort);
     const killQueue = uniqueSite('dnskill');
-    const api = async (method: string, body?: unknown) => {
-      const response = await fetch(`${site.pdns.apiUrl}/api/v1/servers/localhost/zones/example.org.`, {
-        method,
-        headers: { 'X-API-Key': site.pdns.apiKey, 'content-type': 'application/json' },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-      const text = await response.text();
-      return text ? (JSON.parse(text) as { serial: number; rrsets: Array<{ name: string; records: Array<{ content: string }> }> }) : undefined;
-    };
+    const api = (method: string, body?: unknown) =>
+      site.pdns.api<{ serial: number; rrsets: Array<{ name: string; records: Array<{ content: string }> }> } | undefined>(method, '/zones/example.org.', body);
     const record = async () => (await api('GET'))!.rrsets.find((r) => r.name === 'kill.example.org.')?.records.map((r) => r.content);
     await api('PATCH', {
       rrsets: [{ name: 'kill.example.org.', type: 'A', ttl: 300, changetype: 'REPLACE', records: [{ content: '10.0.0.1', disabled: false }] }],
@@ -234,15 +227,8 @@ describe('a worker killed mid-switch', () => {
 });
 
 describe('failback of a dns.switch that failed after its write', () => {
-  const api = async (method: string, body?: unknown) => {
-    const response = await fetch(`${site.pdns.apiUrl}/api/v1/servers/localhost/zones/example.org.`, {
-      method,
-      headers: { 'X-API-Key': site.pdns.apiKey, 'content-type': 'application/json' },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await response.text();
-    return text ? (JSON.parse(text) as { rrsets: Array<{ name: string; ttl: number; records: Array<{ content: string }> }> }) : undefined;
-  };
+  const api = (method: string, body?: unknown) =>
+    site.pdns.api<{ rrsets: Array<{ name: string; ttl: number; records: Array<{ content: string }> }> } | undefined>(method, '/zones/example.org.', body);
   const setRecord = (name: string, value: string, ttl: number) =>
     api('PATCH', { rrsets: [{ name, type: 'A', ttl, changetype: 'REPLACE', records: [{ content: value, disabled: false }] }] });
   const recordOf = async (name: string) => {
