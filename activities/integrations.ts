@@ -5,6 +5,7 @@ import * as http from './http/index.ts';
 import * as kubernetes from './kubernetes/index.ts';
 import * as log from './log/index.ts';
 import * as mongodb from './mongodb/index.ts';
+import * as mysql from './mysql/index.ts';
 import * as objects from './objects/index.ts';
 import * as postgres from './postgres/index.ts';
 import * as rabbitmq from './rabbitmq/index.ts';
@@ -19,6 +20,7 @@ export const INTEGRATIONS: readonly Integration[] = [
   http.integration,
   log.integration,
   postgres.integration,
+  mysql.integration,
   routing.integration,
   dns.integration,
   mongodb.integration,

@@ -5,6 +5,7 @@ import * as http from './http.ts';
 import * as kubernetes from './kubernetes.ts';
 import * as log from './log.ts';
 import * as mongodb from './mongodb.ts';
+import * as mysql from './mysql.ts';
 import * as objects from './objects.ts';
 import * as postgres from './postgres.ts';
 import * as rabbitmq from './rabbitmq.ts';
@@ -22,6 +23,7 @@ export const INTEGRATIONS = [
   http.spec,
   log.spec,
   postgres.spec,
+  mysql.spec,
   routing.spec,
   dns.spec,
   mongodb.spec,
