@@ -288,6 +288,16 @@ describe('compiler: drills and retries that would go wrong at run time', () => {
     expect(e!.text).toContain('postgres.restore cannot report a change without making it');
   });
 
+  it('a restore whose own with: is a scratch restore runs in a drill as written; into a data directory, or a mode from an expression, it needs drill targets', () => {
+    const pitr = (mode: string) =>
+      `${head}spec:\n  parameters: {mode: {type: string, default: scratch}}\n  steps:\n    - id: restore\n      uses: pgbackrest.restore\n      with: {restore_point: rp-1, target: {time: "2026-12-03T10:00:00Z"}${mode}}\n`;
+    expect(planOf(pitr(''), 'drill').steps[0]!.execution).toBe('run');
+    expect(planOf(pitr(', mode: scratch'), 'drill').steps[0]!.execution).toBe('run');
+    expect(errorsOf(pitr(', mode: place, data_dir: /var/lib/postgresql/15/main'), { mode: 'drill' })[0]!.text).toContain('scratch targets (mode, data_dir)');
+    expect(errorsOf(pitr(', mode: "${{ params.mode }}"'), { mode: 'drill' })[0]!.text).toContain('scratch targets (mode, data_dir)');
+    expect(planOf(pitr(', mode: place, data_dir: /var/lib/postgresql/15/main')).steps[0]!.execution).toBe('run');
+  });
+
   it('a long initial_interval raises the default max_interval; a shorter max is an error', () => {
     const step = (retry: string) => `${head}spec:\n  steps:\n    - {id: a, uses: log, retry: ${retry}, with: {message: x}}\n`;
     expect(planOf(step('{initial_interval: 2m}')).steps[0]!.retry).toMatchObject({ initial_interval_ms: 120_000, maximum_interval_ms: 120_000 });

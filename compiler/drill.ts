@@ -31,6 +31,7 @@ export function execution(step: ParsedStep, ctx: StepContext): { execution: Exec
       : { execution: 'run' };
   }
   if (spec.impact === 'production' && spec.simulates) return { execution: 'simulate' };
+  if (spec.impact === 'write' && spec.drill_safe?.((doc.with ?? {}) as Record<string, unknown>)) return { execution: 'run' };
   if (spec.impact !== 'read') {
     const targets = spec.drill_targets?.length ? ` (${spec.drill_targets.join(', ')})` : '';
     return fail(

@@ -38,6 +38,11 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * Drill overrides must replace at least one of them, or the drill would touch production.
    */
   drill_targets?: string[];
+  /**
+   * Whether a step's own `with:` (as written, before any expression is evaluated) already keeps
+   * a drill off production (a restore in `mode: scratch`): the drill then runs it as written.
+   */
+  drill_safe?: (input: Record<string, unknown>) => boolean;
   /** Whether the action can report the change it would make without making it. */
   simulates?: boolean;
   /**

@@ -38,6 +38,8 @@ export const redisRestore = defineAction({
   impact: 'write',
   secret_inputs: STORAGE_SECRETS,
   drill_targets: ['mode', 'path'],
+  // A scratch restore loads into a throwaway server on the worker.
+  drill_safe: (input) => (input.mode ?? 'scratch') === 'scratch',
   // scratch loads into a throwaway server; place replaces the dump file a live server restarts from.
   restores_over: (input) => (input.mode === 'place' ? `dump file ${String(input.path)}` : undefined),
   input: z
