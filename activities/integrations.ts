@@ -7,6 +7,7 @@ import * as log from './log/index.ts';
 import * as mongodb from './mongodb/index.ts';
 import * as mysql from './mysql/index.ts';
 import * as objects from './objects/index.ts';
+import * as pgbackrest from './pgbackrest/index.ts';
 import * as postgres from './postgres/index.ts';
 import * as rabbitmq from './rabbitmq/index.ts';
 import * as redis from './redis/index.ts';
@@ -21,6 +22,7 @@ export const INTEGRATIONS: readonly Integration[] = [
   log.integration,
   postgres.integration,
   mysql.integration,
+  pgbackrest.integration,
   routing.integration,
   dns.integration,
   mongodb.integration,

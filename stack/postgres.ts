@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL cluster for tests and the demo: Debian's binaries, initdb on a free loopback port, stop/start/destroy, queries.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -50,6 +50,8 @@ export interface PostgresServer {
   url(database?: string): string;
   password: string;
   dataDir: string;
+  /** The folder of its unix socket (private to the cluster's owner). */
+  socketDir: string;
   /** Stops the server, keeping its data for start() (restart tests). */
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -81,7 +83,17 @@ async function connectPatiently(url: string, attempts = 3): Promise<pg.Client> {
   }
 }
 
-export async function startPostgres(options: { log?: (line: string) => void } = {}): Promise<PostgresServer> {
+export interface PostgresOptions {
+  log?: (line: string) => void;
+  /** More server settings (`-c name=value`): archiving for the pgBackRest tests. */
+  settings?: Record<string, string>;
+  /** The server's environment beyond the worker's (an archive_command's secrets). */
+  env?: NodeJS.ProcessEnv;
+  /** Trust connections on the socket, which sits in the cluster's private 0700 folder: how pgBackRest reaches a cluster. */
+  trustLocal?: boolean;
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresServer> {
   const bin = ensurePostgres(options.log);
   const dir = mkdtempSync(join(tmpdir(), 'rebound-pg-'));
   const dataDir = join(dir, 'data');
@@ -103,11 +115,30 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${initdb.stderr}`);
   }
+  if (options.trustLocal) {
+    const hba = join(dataDir, 'pg_hba.conf');
+    writeFileSync(hba, `local all all trust\n${readFileSync(hba, 'utf8')}`);
+  }
   const port = await freePort();
   const proc = new ServerProcess({
     name: `PostgreSQL on port ${port}`,
     command: join(bin, 'postgres'),
-    args: ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
+    args: [
+      '-D',
+      dataDir,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      ...Object.entries(options.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
+    ],
+    env: { ...process.env, ...options.env },
     logFile: join(dir, 'postgres.log'),
     cwd: dir,
     ...user,
@@ -121,6 +152,7 @@ export async function startPostgres(options: { log?: (line: string) => void } = 
     port,
     password,
     dataDir,
+    socketDir: dir,
     url: (database = 'postgres') => `postgres://rebound:${password}@127.0.0.1:${port}/${database}`,
     start: () => proc.start(),
     stop: () => proc.stop(),

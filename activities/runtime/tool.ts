@@ -20,6 +20,10 @@ export interface ToolOptions {
   mask: (text: string) => string;
   /** Whether a failure with this stderr may succeed on retry. */
   retryable: (stderr: string, code: number | null) => boolean;
+  /** Run as this OS user (a worker running as root runs pgBackRest as the data directory's owner). */
+  uid?: number;
+  gid?: number;
+  cwd?: string;
 }
 
 /** A tool that ran and exited with an error (a backend_error): what a test-restore reads as a verdict on the point. */
@@ -31,7 +35,8 @@ export class ToolFailure extends ActionError {}
  * signal kills it: SIGTERM, then SIGKILL if it lingers.
  */
 export function runTool(options: ToolOptions): ToolRun {
-  const child = spawn(options.command, options.args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const { uid, gid, cwd } = options;
+  const child = spawn(options.command, options.args, { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'], uid, gid, cwd });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

@@ -7,6 +7,7 @@ import * as log from './log.ts';
 import * as mongodb from './mongodb.ts';
 import * as mysql from './mysql.ts';
 import * as objects from './objects.ts';
+import * as pgbackrest from './pgbackrest.ts';
 import * as postgres from './postgres.ts';
 import * as rabbitmq from './rabbitmq.ts';
 import * as redis from './redis.ts';
@@ -24,6 +25,7 @@ export const INTEGRATIONS = [
   log.spec,
   postgres.spec,
   mysql.spec,
+  pgbackrest.spec,
   routing.spec,
   dns.spec,
   mongodb.spec,
