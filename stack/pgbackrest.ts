@@ -45,7 +45,8 @@ export async function startArchivingCluster(options: { archiveTimeout?: string; 
   const repoPath = join(dir, 'repo');
   mkdirSync(repoPath, { mode: 0o700 });
   const cipherPass = randomBytes(18).toString('hex');
-  const stanza = 'main';
+  // Unique per cluster: pgBackRest's locks are per stanza name on the host, and test files run side by side.
+  const stanza = `main-${randomBytes(3).toString('hex')}`;
   const conf = join(dir, 'archive.conf');
   if (user) for (const p of [dir, repoPath]) chownSync(p, user.uid, user.gid);
   let pg: PostgresServer | undefined;

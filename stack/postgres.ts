@@ -1,7 +1,7 @@
 // A throwaway PostgreSQL cluster for tests and the demo: Debian's binaries, initdb on a free loopback port, stop/start/destroy, queries.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -85,7 +85,7 @@ async function connectPatiently(url: string, attempts = 3): Promise<pg.Client> {
 
 export interface PostgresOptions {
   log?: (line: string) => void;
-  /** More server settings (`-c name=value`): archiving for the pgBackRest tests. */
+  /** More server settings, appended to postgresql.conf: archiving for the pgBackRest tests. */
   settings?: Record<string, string>;
   /** The server's environment beyond the worker's (an archive_command's secrets). */
   env?: NodeJS.ProcessEnv;
@@ -115,6 +115,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${initdb.stderr}`);
   }
+  // In postgresql.conf, not on the command line: ALTER SYSTEM (a test breaking archiving) must be able to override them.
+  const settings = Object.entries(options.settings ?? {}).map(([k, v]) => `${k} = '${v.replace(/'/g, "''")}'\n`);
+  if (settings.length) appendFileSync(join(dataDir, 'postgresql.conf'), settings.join(''));
   if (options.trustLocal) {
     const hba = join(dataDir, 'pg_hba.conf');
     writeFileSync(hba, `local all all trust\n${readFileSync(hba, 'utf8')}`);
@@ -123,21 +126,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const proc = new ServerProcess({
     name: `PostgreSQL on port ${port}`,
     command: join(bin, 'postgres'),
-    args: [
-      '-D',
-      dataDir,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-      '-c',
-      'full_page_writes=off',
-      ...Object.entries(options.settings ?? {}).flatMap(([k, v]) => ['-c', `${k}=${v}`]),
-    ],
+    args: ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
     env: { ...process.env, ...options.env },
     logFile: join(dir, 'postgres.log'),
     cwd: dir,

@@ -62,8 +62,14 @@ export const pgbackrestBackupImpl = defineImpl({
     }
     const started = new Date().toISOString();
     await ensureStanza(s, ctx);
-    let set = annotated((await stanzaInfo(s, ctx))?.backup ?? [], id);
+    const before = await stanzaInfo(s, ctx);
+    let set = annotated(before?.backup ?? [], id);
     if (set) ctx.log('info', `backup ${set.label} was taken for ${id} by an earlier attempt; adopting it`);
+    else if (before?.status.lock?.backup?.held)
+      // Perhaps this step's own attempt, orphaned by a worker that died: its set appears when it ends, and the retry adopts it.
+      throw new ActionError('conflict', `a backup of stanza ${s.stanza} is running (${describeRepository(s.repository)}); retrying once it has finished`, {
+        retryable: true,
+      });
     else {
       const beat = setInterval(() => ctx.heartbeat({ phase: 'backup', stanza: s.stanza }), 5_000);
       try {

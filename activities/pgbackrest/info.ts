@@ -17,7 +17,7 @@ export interface BackupSet {
 
 interface StanzaInfo {
   name: string;
-  status: { code: number; message: string };
+  status: { code: number; message: string; lock?: { backup?: { held?: boolean } } };
   backup: BackupSet[];
   archive: Array<{ id: string; min: string | null; max: string | null; database: { id: number } }>;
   db: Array<{ id: number; version: string }>;

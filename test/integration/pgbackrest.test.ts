@@ -73,7 +73,7 @@ describe('pgBackRest on PostgreSQL 15', () => {
       const point = await points().find(pointId);
       expect(point.kind).toBe('pgbackrest');
       expect(point.external![0]).toMatchObject({
-        stanza: 'main',
+        stanza: cluster.stanza,
         label: first.outputs.label,
         type: 'full',
         pg_version: '15',
@@ -87,7 +87,7 @@ describe('pgBackRest on PostgreSQL 15', () => {
       rmSync(join(root, 'store', 'orders-pg', 'pgbackrest', pointId, 'manifest.json'));
       const retry = await run(pgbackrestBackupImpl, { service: 'orders-pg', ...cluster.backupWith('cipher') }, { run_id: 'backup-1', attempt: 2 });
       expect(retry.outputs).toMatchObject({ restore_point_id: pointId, label: first.outputs.label });
-      const labels = readdirSync(join(cluster.repoPath, 'backup', 'main')).filter((f) => /^\d{8}-\d{6}F$/.test(f));
+      const labels = readdirSync(join(cluster.repoPath, 'backup', cluster.stanza)).filter((f) => /^\d{8}-\d{6}F$/.test(f));
       expect(labels).toEqual([first.outputs.label]);
     },
   );
@@ -141,7 +141,7 @@ describe('pgBackRest on PostgreSQL 15', () => {
       run(pgbackrestRestoreImpl, { restore_point: pointId, target: 'latest', pgbackrest: { cipher_pass: { $secret: 'wrong' } } }),
     );
     expect(failure).toMatchObject({ type: 'auth_failed', nonRetryable: true });
-    expect(failure.message).toContain(`stanza main (repository posix ${cluster.repoPath})`);
+    expect(failure.message).toContain(`stanza ${cluster.stanza} (repository posix ${cluster.repoPath})`);
     expect(failure.message).toContain('cipher passphrase is wrong');
     expect(failure.message).not.toContain('not-the-passphrase');
   });
@@ -155,7 +155,7 @@ describe('pgBackRest on PostgreSQL 15', () => {
     expect((await run(verify, { restore_point: second.outputs.restore_point_id, pgbackrest: credentials })).outputs).toMatchObject({ status: 'verified' });
     const pruned = await run(prune, { service: 'orders-pg', keep_last: 1, pgbackrest: credentials });
     expect(pruned.outputs).toMatchObject({ deleted: [pointId] });
-    const labels = readdirSync(join(cluster.repoPath, 'backup', 'main')).filter((f) => /^\d{8}-\d{6}F$/.test(f));
+    const labels = readdirSync(join(cluster.repoPath, 'backup', cluster.stanza)).filter((f) => /^\d{8}-\d{6}F$/.test(f));
     expect(labels).toEqual([second.outputs.label]);
   });
 });

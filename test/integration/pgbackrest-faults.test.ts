@@ -1,0 +1,130 @@
+// A worker SIGKILLed while pgbackrest.backup runs, through `rebound worker` processes on the real Temporal server: the backup is held unfinished by construction (archiving is broken until the kill), and the retry records exactly one backup set.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { finalStatus } from '../../client/runs.ts';
+import { openRestorePoints } from '../../activities/restore-points/index.ts';
+import { startArchivingCluster, type ArchivingCluster } from '../../stack/pgbackrest.ts';
+import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
+import { alive } from '../helpers/processes.ts';
+import { childrenNamed, procStrings } from '../helpers/tool-processes.ts';
+import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
+
+let cluster: ArchivingCluster;
+let client: Client;
+const workers: WorkerProcess[] = [];
+const root = mkdtempSync(join(tmpdir(), 'rebound-pgbackrest-faults-'));
+
+beforeAll(async () => {
+  cluster = await startArchivingCluster();
+  client = await connect(inject('temporalAddress'));
+}, 600_000);
+
+afterAll(async () => {
+  for (const w of workers) await w.kill('SIGKILL');
+  await cluster?.destroy();
+  rmSync(root, { recursive: true, force: true });
+});
+
+function worker(site: string): Promise<WorkerProcess> {
+  return startWorkerProcess({
+    address: inject('temporalAddress'),
+    site,
+    bundle: inject('workflowBundle'),
+    startTimeoutMs: 120_000,
+    env: { PGBR_CIPHER: cluster.cipherPass },
+  }).then((w) => {
+    workers.push(w);
+    return w;
+  });
+}
+
+const backupPlan = (type: string) => {
+  const c = cluster.backupWith('cipher') as { cluster: Record<string, unknown> };
+  return planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: pitr-backup}\nspec:
+  secrets: {cipher: {env: PGBR_CIPHER}}
+  steps:
+    - id: backup
+      uses: pgbackrest.backup
+      heartbeat_timeout: 10s
+      retry: {max_attempts: 20, initial_interval: 1s, backoff: 1}
+      with:
+        service: orders-pg
+        stanza: ${cluster.stanza}
+        type: ${type}
+        repository: {path: "${cluster.repoPath}", cipher_pass: "\${{ secrets.cipher }}"}
+        cluster: ${JSON.stringify(c.cluster)}
+        storage: {url: "file://${root}"}
+`);
+};
+
+/** The backup sets pgBackRest lists for the stanza, with their annotations. */
+function sets(): Array<{ label: string; annotation?: Record<string, string> }> {
+  const args = [
+    `--stanza=${cluster.stanza}`,
+    `--repo1-path=${cluster.repoPath}`,
+    '--repo1-cipher-type=aes-256-cbc',
+    '--log-level-file=off',
+    '--output=json',
+    'info',
+  ];
+  // As the repository's owner: nothing of root's may land where the cluster's pgBackRest writes.
+  const info = spawnSync('pgbackrest', args, {
+    encoding: 'utf8',
+    uid: statSync(cluster.repoPath).uid,
+    gid: statSync(cluster.repoPath).gid,
+    env: { ...process.env, PGBACKREST_REPO1_CIPHER_PASS: cluster.cipherPass },
+  });
+  return (JSON.parse(info.stdout) as Array<{ backup: Array<{ label: string; annotation?: Record<string, string> }> }>)[0]!.backup;
+}
+
+describe('a worker killed during pgbackrest.backup', () => {
+  it(
+    'SIGKILLed while its backup waits for WAL that cannot be archived: the orphaned backup finishes, the retry adopts it, one set',
+    { timeout: 600_000 },
+    async () => {
+      const site = uniqueSite('pgbrcrash');
+      await worker(site);
+      // A first backup creates and checks the stanza (which needs working archiving).
+      expect((await finalStatus(await start(client, backupPlan('full'), site))).state).toBe('succeeded');
+      expect(sets()).toHaveLength(1);
+
+      // Archiving broken: pgBackRest takes the backup, then waits for its last WAL segment in the repository.
+      // (The command must still name pgbackrest, or the backup refuses to start.)
+      await cluster.pg.query("alter system set archive_command = '/bin/false pgbackrest'");
+      await cluster.pg.query('select pg_reload_conf()');
+      const first = workers.at(-1)!;
+      const handle = await start(client, backupPlan('incr'), site);
+      const deadline = Date.now() + 120_000;
+      let tool: number | undefined;
+      while (!tool && Date.now() < deadline) {
+        tool = childrenNamed(first.child.pid!, 'pgbackrest').find((pid) => procStrings(pid, 'cmdline').includes('backup'));
+        if (!tool) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(tool).toBeDefined();
+      // Its WAL cannot reach the repository: the set cannot be complete while archiving stays broken.
+      const failures = async () => Number((await cluster.pg.query<{ n: string }>('select failed_count as n from pg_stat_archiver'))[0]!.n);
+      await expect.poll(failures, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
+      expect(sets()).toHaveLength(1);
+      await first.kill('SIGKILL');
+      // Orphaned, its pgbackrest still waits: what the retry must not duplicate.
+      expect(alive(tool!)).toBe(true);
+      await cluster.pg.query('alter system reset archive_command');
+      await cluster.pg.query('select pg_reload_conf()');
+
+      await worker(site);
+      const status = await finalStatus(handle);
+      expect(status.state).toBe('succeeded');
+      expect(stepOf(status, 'backup').attempt).toBeGreaterThanOrEqual(2);
+      const pointId = stepOf(status, 'backup').outputs!.restore_point_id as string;
+      const all = sets();
+      expect(all).toHaveLength(2);
+      expect(all.filter((s) => s.annotation?.['rebound-point'] === pointId)).toHaveLength(1);
+      const point = await openRestorePoints({ url: `file://${root}`, region: 'us-east-1', force_path_style: true }).find(pointId);
+      expect(point.external![0]).toMatchObject({ label: all[1]!.label, type: 'incr' });
+    },
+  );
+});
