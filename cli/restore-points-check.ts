@@ -4,6 +4,7 @@ import { closeCatalogs, type RestorePoint, type RestorePoints } from '../activit
 import { parseDuration } from '../contract/duration.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { table } from './table.ts';
+import { isPitr, liveWindowOf, liveWindows } from './restore-points-windows.ts';
 
 export interface Freshness {
   service: string;
@@ -14,10 +15,13 @@ export interface Freshness {
   status?: string;
   completed_at?: string;
   age_ms?: number;
+  /** What the age is of: the point, or (point-in-time services) the newest WAL its repository archived — the RPO a failure now would cost. */
+  measured?: 'point' | 'archived_wal';
 }
 
-/** `2h30m`, `45m`: exact to the minute, where `ms` would round 2h30m up to 3h. */
+/** `2h30m`, `45m`: exact to the minute, where `ms` would round 2h30m up to 3h; under a minute (archived WAL), seconds. */
 export function ageText(millis: number): string {
+  if (millis < 59_500) return `${Math.max(0, Math.round(millis / 1000))}s`;
   const minutes = Math.round(millis / 60_000);
   const [h, m] = [Math.floor(minutes / 60), minutes % 60];
   return h === 0 ? `${m}m` : m === 0 ? `${h}h` : `${h}h${m}m`;
@@ -48,6 +52,20 @@ export function assess(
   return { service, ok: true, ...facts };
 }
 
+/**
+ * A point-in-time service restores up to its newest archived WAL, whatever its base backup's
+ * age: that WAL's age is its freshness. A repository that cannot be read fails the check.
+ */
+export function assessArchive(base: Freshness, window: { from: string; to: string } | undefined | Error, maxAgeMs: number, now: number): Freshness {
+  const { service, point, status } = base;
+  if (window instanceof Error) return { service, ok: false, point, status, measured: 'archived_wal', problem: `cannot read its repository: ${window.message}` };
+  if (!window) return { service, ok: false, point, status, measured: 'archived_wal', problem: 'its repository holds no valid backup' };
+  const age = now - Date.parse(window.to);
+  const facts = { service, point, status, completed_at: base.completed_at, age_ms: age, measured: 'archived_wal' as const };
+  if (age > maxAgeMs) return { ...facts, ok: false, problem: `newest archived WAL is ${ageText(age)} old (max ${ageText(maxAgeMs)})` };
+  return { ...facts, ok: true };
+}
+
 async function services(points: RestorePoints, named: string[]): Promise<string[]> {
   if (named.length) return named;
   return [...new Set((await points.scan()).map((p) => p.service))].sort();
@@ -55,8 +73,15 @@ async function services(points: RestorePoints, named: string[]): Promise<string[
 
 function print(results: Freshness[]): void {
   const rows = [
-    ['SERVICE', 'STATE', 'AGE', 'POINT', 'PROBLEM'],
-    ...results.map((r) => [r.service, r.ok ? 'ok' : 'FAIL', r.age_ms === undefined ? '-' : ageText(r.age_ms), r.point ?? '-', r.problem ?? '']),
+    ['SERVICE', 'STATE', 'AGE', 'OF', 'POINT', 'PROBLEM'],
+    ...results.map((r) => [
+      r.service,
+      r.ok ? 'ok' : 'FAIL',
+      r.age_ms === undefined ? '-' : ageText(r.age_ms),
+      r.measured === 'archived_wal' ? 'wal' : 'point',
+      r.point ?? '-',
+      r.problem ?? '',
+    ]),
   ];
   console.log(table(rows));
 }
@@ -66,9 +91,12 @@ export function restorePointsCheckCommand(rp: Command, open: (storage?: string) 
     .requiredOption('--max-age <duration>', 'how old the newest point may be, e.g. 26h')
     .option('--service <s...>', 'services to check (default: every service in storage)')
     .option('--verified', 'only verified points count')
+    .option('--run-as <user>', 'point-in-time services: run pgBackRest as this OS user (when rebound runs as root; default postgres)')
     .option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)')
     .option('--json')
-    .description('exit 0 when every service has a recent enough restore point, 1 naming the stale or failing ones (for cron and monitoring)')
+    .description(
+      'exit 0 when every service has a recent enough restore point, 1 naming the stale or failing ones (for cron and monitoring); a point-in-time (pgbackrest) service counts the age of its newest archived WAL, read with pgBackRest on this machine',
+    )
     .action(async (o) => {
       const maxAge = parseDuration(o.maxAge);
       if (maxAge === undefined) throw new UsageError(`--max-age expects a duration such as 26h, not "${o.maxAge}"`);
@@ -81,7 +109,11 @@ export function restorePointsCheckCommand(rp: Command, open: (storage?: string) 
           names.map(async (s) => {
             // list (unlike latest) includes failed points: the newest one failing is the news.
             const [newest] = await points.list({ service: s, limit: 1 });
-            return assess(s, newest, await points.latest(s, { verified: true }), maxAge, !!o.verified, now);
+            const verified = await points.latest(s, { verified: true });
+            const verdict = assess(s, newest, verified, maxAge, !!o.verified, now);
+            const base = o.verified ? verified : newest;
+            if (!base || !isPitr(base) || newest?.status === 'failed') return verdict;
+            return assessArchive(verdict, liveWindowOf(await liveWindows([base], o.runAs), base), maxAge, Date.now());
           }),
         );
         if (o.json) console.log(JSON.stringify({ ok: results.every((r) => r.ok), max_age_ms: maxAge, verified: !!o.verified, services: results }, null, 2));

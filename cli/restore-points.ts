@@ -1,4 +1,4 @@
-// `rebound restore-points`: list, show, latest, sets, sync the catalog from storage, verify a point via backup.verify, preview retention.
+// `rebound restore-points`: list, show, latest, sets, windows, sync the catalog from storage, verify a point via backup.verify, preview retention.
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { CatalogIndex } from '../activities/restore-points/catalog.ts';
@@ -10,6 +10,7 @@ import { compile } from '../compiler/index.ts';
 import { connectClient } from '../client/connection.ts';
 import { runCommand } from './commands.ts';
 import { restorePointsCheckCommand } from './restore-points-check.ts';
+import { restorePointsWindowsCommand } from './restore-points-windows.ts';
 import { table } from './table.ts';
 
 /** Storage for the CLI: --storage, else the worker's default; S3 credentials from the AWS environment. */
@@ -78,6 +79,7 @@ export function registerRestorePoints(cli: Command): void {
   const rp = cli.command('restore-points').description('list, find, verify and prune restore points ($REBOUND_CATALOG_URL, else storage is listed)');
   const common = (c: Command) => c.option('--storage <url>', 'storage URL (default: $REBOUND_STORAGE_URL or the embedded file store)').option('--json');
   restorePointsCheckCommand(rp, store);
+  restorePointsWindowsCommand(rp, store);
 
   common(
     rp

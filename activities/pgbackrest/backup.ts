@@ -91,7 +91,7 @@ export const pgbackrestBackupImpl = defineImpl({
         source: { stanza: s.stanza, data_dir: input.cluster.data_dir, port: input.cluster.port, repository: describeRepository(s.repository) },
         tool: { name: 'pgbackrest', version: pgbackrestVersion() },
         server_version: version,
-        consistency: { method: 'pitr', window },
+        consistency: { method: 'pitr', window, restorable_from: new Date(set.timestamp.stop * 1000).toISOString() },
       },
     );
     ctx.log('info', `restore point ${id} of ${input.service}: backup ${set.label}; recoverable ${window.from} … ${window.to}`, { restore_point: id });

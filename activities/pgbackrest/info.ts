@@ -26,7 +26,10 @@ interface StanzaInfo {
 
 /** The stanza's info; `undefined` when the repository has no such stanza yet. Other trouble (a wrong passphrase) throws. */
 export async function stanzaInfo(s: Stanza, ctx: Pick<ActionContext, 'signal' | 'mask'>): Promise<StanzaInfo | undefined> {
-  const parsed = JSON.parse(await pgbackrest(s, 'info', ['--output=json'], ctx)) as StanzaInfo[];
+  // pgBackRest 2.45 writes a status message's raw control characters (a wrong passphrase's
+  // multi-line error) into its JSON: as spaces they parse, and nothing else changes.
+  const text = (await pgbackrest(s, 'info', ['--output=json'], ctx)).replace(/[\u0000-\u001f]/g, ' ');
+  const parsed = JSON.parse(text) as StanzaInfo[];
   const info = parsed.find((i) => i.name === s.stanza);
   if (!info) return undefined;
   // 1: missing stanza path, 2: no valid backups (a stanza just created), 3: missing stanza data.

@@ -4,6 +4,7 @@ import { ActionError } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { ignoredReport, openRestorePoints, type RestorePoint } from './index.ts';
 import { pointsToKeep } from './retention.ts';
+import { restorableFrom } from './resolve.ts';
 import { catalogResolve, catalogResolveSet, restorePointsPrune } from '../../contract/actions/restore-points.ts';
 
 export const catalogResolveImpl = defineImpl({
@@ -20,6 +21,8 @@ export const catalogResolveImpl = defineImpl({
       restore_point_age_ms: Date.now() - Date.parse(point.completed_at),
       object: points.keyOf(point),
       sha256: point.sha256,
+      restorable_from: restorableFrom(point),
+      window: (point.consistency?.window as { from: string; to: string } | undefined) ?? null,
     };
   },
 });

@@ -5,11 +5,20 @@ import { StorageSchema } from '../storage.ts';
 /** A restore point named by id, or found: the latest (verified) one of a service, before a time. */
 export const RestorePointRefSchema = z.union([
   z.string().min(1).describe('a restore point id'),
-  z.strictObject({
-    service: z.string(),
-    latest: z.enum(['any', 'verified']).default('verified'),
-    before: z.string().datetime({ offset: true }).optional(),
-  }),
+  z
+    .strictObject({
+      service: z.string(),
+      latest: z.enum(['any', 'verified']).default('verified'),
+      before: z.string().datetime({ offset: true }).optional().describe('the newest point completed before this time'),
+      restorable_to: z
+        .string()
+        .datetime({ offset: true })
+        .optional()
+        .describe(
+          'the newest point a restore can bring to this time: a point-in-time point (pgbackrest) whose backup ended by then, or a dump completed by then',
+        ),
+    })
+    .refine((r) => !(r.before && r.restorable_to), { message: 'give before or restorable_to, not both', path: ['restorable_to'] }),
 ]);
 
 /** The service a backup takes a point of: its folder in storage, so a name, never a path. */

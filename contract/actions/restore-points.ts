@@ -13,7 +13,7 @@ const pruneFields = mergeKindFields(INTEGRATIONS, 'prune');
 
 export const catalogResolve = defineAction({
   name: 'catalog.resolve',
-  summary: 'Find a restore point: by id, the latest, the latest verified, or the latest before a time',
+  summary: 'Find a restore point: by id, the latest, the latest verified, the latest before a time, or the newest restorable to a time',
   kind: 'activity',
   backend: 'catalog',
   impact: 'read',
@@ -28,6 +28,11 @@ export const catalogResolve = defineAction({
     restore_point_age_ms: z.number(),
     object: z.string(),
     sha256: z.string(),
+    restorable_from: z.string().describe('from when the point can be restored: the end of its backup for a point-in-time point, else its completion'),
+    window: z
+      .object({ from: z.string(), to: z.string() })
+      .nullable()
+      .describe("point-in-time points: the recoverable window their repository held at the point's commit (it grows as WAL is archived)"),
   }),
 });
 

@@ -105,6 +105,9 @@ describe('a worker killed during pgbackrest.backup', () => {
         if (!tool) await new Promise((r) => setTimeout(r, 50));
       }
       expect(tool).toBeDefined();
+      // The passphrase reaches pgBackRest through its environment only: argv is anyone's to read through ps.
+      expect(procStrings(tool!, 'cmdline').join(' ')).not.toContain(cluster.cipherPass);
+      expect(procStrings(tool!, 'environ')).toContain(`PGBACKREST_REPO1_CIPHER_PASS=${cluster.cipherPass}`);
       // Its WAL cannot reach the repository: the set cannot be complete while archiving stays broken.
       const failures = async () => Number((await cluster.pg.query<{ n: string }>('select failed_count as n from pg_stat_archiver'))[0]!.n);
       await expect.poll(failures, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
