@@ -1,7 +1,8 @@
 // MinIO for tests and the demo: built once with go install at a pinned version, started on loopback with random credentials.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import { freePorts } from './ports.ts';
 import { ServerProcess } from './process.ts';
@@ -30,24 +31,64 @@ export interface MinioServer {
   endpoint: string;
   accessKey: string;
   secretKey: string;
+  /** With `tls`: the self-signed certificate clients must trust (it is its own CA). */
+  caFile?: string;
   stop(): Promise<void>;
 }
 
-export async function startMinio(options: { dir?: string; log?: (line: string) => void } = {}): Promise<MinioServer> {
+/**
+ * A self-signed certificate for `localhost` (DNS and IP names) in MinIO's certs folder:
+ * pgBackRest checks an S3 endpoint's certificate by DNS name only, so the endpoint is `localhost`.
+ */
+function selfSignedCertificate(certs: string): string {
+  mkdirSync(certs, { recursive: true });
+  const crt = join(certs, 'public.crt');
+  const args = ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost'];
+  const made = spawnSync('openssl', [...args, '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', join(certs, 'private.key'), '-out', crt], {
+    encoding: 'utf8',
+  });
+  if (made.status !== 0) throw new Error(`openssl could not make MinIO's certificate: ${made.stderr}`);
+  return crt;
+}
+
+/** MinIO's readiness over TLS, trusting only its own certificate. */
+function readyOverTls(port: number, ca: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', servername: 'localhost', port, path: '/minio/health/ready', ca }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export async function startMinio(options: { dir?: string; tls?: boolean; log?: (line: string) => void } = {}): Promise<MinioServer> {
   const binary = ensureMinio(options.log);
   const dir = options.dir ?? join(DATA, `minio-${process.pid}-${randomBytes(3).toString('hex')}`);
   mkdirSync(join(dir, 'data'), { recursive: true });
   const [port, consolePort] = await freePorts(2);
   const accessKey = `rebound${randomBytes(4).toString('hex')}`;
   const secretKey = randomBytes(16).toString('hex');
-  const endpoint = `http://127.0.0.1:${port}`;
+  const caFile = options.tls ? selfSignedCertificate(join(dir, 'certs')) : undefined;
+  const endpoint = caFile ? `https://localhost:${port}` : `http://127.0.0.1:${port}`;
+  const ca = caFile ? readFileSync(caFile) : undefined;
   const proc = new ServerProcess({
     name: 'MinIO',
     command: binary,
-    args: ['server', join(dir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    args: [
+      'server',
+      join(dir, 'data'),
+      '--address',
+      `127.0.0.1:${port}`,
+      '--console-address',
+      `127.0.0.1:${consolePort}`,
+      '--quiet',
+      ...(caFile ? ['--certs-dir', join(dir, 'certs')] : []),
+    ],
     logFile: join(dir, 'minio.log'),
     env: { ...process.env, MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off' },
-    ready: async () => (await fetch(`${endpoint}/minio/health/ready`)).ok,
+    ready: async () => (ca ? readyOverTls(port!, ca) : (await fetch(`${endpoint}/minio/health/ready`)).ok),
     intervalMs: 200,
   });
   await proc.start();
@@ -55,6 +96,7 @@ export async function startMinio(options: { dir?: string; log?: (line: string) =
     endpoint,
     accessKey,
     secretKey,
+    ...(caFile ? { caFile } : {}),
     stop: () => proc.stop(),
   };
 }

@@ -10,6 +10,7 @@ import { openRestorePoints } from '../../activities/restore-points/index.ts';
 import { startArchivingCluster, type ArchivingCluster } from '../../stack/pgbackrest.ts';
 import { stepRunner } from '../helpers/activity.ts';
 import { failureOf } from '../helpers/failure.ts';
+import { exactly, ledger } from '../helpers/ledger.ts';
 
 let cluster: ArchivingCluster;
 const root = mkdtempSync(join(tmpdir(), 'rebound-pgbackrest-test-'));
@@ -19,7 +20,7 @@ beforeAll(async () => {
   cluster = await startArchivingCluster({ log: (line) => console.log(`[pgbackrest] ${line}`) });
   process.env.PGBR_CIPHER = cluster.cipherPass;
   process.env.PGBR_WRONG = 'not-the-passphrase';
-  await cluster.pg.query('create table ledger (i int primary key, at timestamptz not null default now())', [], 'postgres');
+  await create();
 }, 600_000); // the first run installs pgbackrest from Debian
 
 afterAll(async () => {
@@ -39,25 +40,7 @@ const points = () => openRestorePoints({ url: storage, region: 'us-east-1', forc
 const credentials = { cipher_pass: { $secret: 'cipher' } };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Commits row `i` in its own transaction and returns its commit's time as the server saw it (no later than the commit). */
-async function commitRow(i: number): Promise<number> {
-  const [row] = await cluster.pg.query<{ at: Date }>('insert into ledger (i) values ($1) returning at', [i], 'postgres');
-  return row!.at.getTime();
-}
-
-/** Waits until the segment holding everything committed so far is in the repository. */
-async function archived(): Promise<void> {
-  const [{ wal }] = (await cluster.pg.query<{ wal: string }>('select pg_walfile_name(pg_current_wal_lsn()) as wal')) as [{ wal: string }];
-  await cluster.pg.query('select pg_switch_wal()');
-  for (;;) {
-    const [{ last }] = (await cluster.pg.query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver')) as [{ last: string | null }];
-    if (last && last >= wal) return;
-    await sleep(200);
-  }
-}
-
-/** A check that holds only when the restored ledger has exactly rows 1..n. */
-const exactly = (n: number) => ({ sql: [{ query: `select 1 from ledger having count(*) = ${n} and coalesce(max(i), 0) = ${n}`, min_rows: 1 }] });
+const { commitRow, archived, create, now } = ledger(() => cluster.pg);
 
 describe('pgBackRest on PostgreSQL 15', () => {
   let pointId = '';
@@ -99,7 +82,7 @@ describe('pgBackRest on PostgreSQL 15', () => {
       for (let i = 1; i <= 3; i++) {
         commits.push(await commitRow(i));
         await sleep(1_100);
-        between.push((await cluster.pg.query<{ t: Date }>('select clock_timestamp() as t'))[0]!.t.toISOString());
+        between.push(await now());
         await sleep(1_100);
       }
       await commitRow(4);
