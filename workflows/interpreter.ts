@@ -1,5 +1,5 @@
 // The interpreter workflow: walks a Plan, answers status queries and approval signals.
-import { ApplicationFailure, CancellationScope, CancelledFailure, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, CancelledFailure, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { decidePatchesEarly } from './patches.ts';
 import { checkTrust } from './trust.ts';
 import { resolveParams } from '../contract/params.ts';
@@ -71,7 +71,7 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   status.ended_at = now();
   status.state = failed ? 'failed' : cancelled ? 'cancelled' : 'succeeded';
   if (failed) status.error = `step "${failed.id}" (${failed.uses}) failed: ${failed.reason}`;
-  if (plan.mode === 'drill') status.report = drillReport(plan, status);
+  if (plan.mode === 'drill') status.report = drillReport(plan, status, patched('rpo-measured-by-step'));
   if (failed) throw ApplicationFailure.nonRetryable(status.error!, 'RunbookFailed', status);
   // Rethrowing a cancellation marks the workflow Canceled (not Failed) in Temporal.
   if (cancelled) throw new CancelledFailure('the run was cancelled', [status]);

@@ -117,7 +117,7 @@ export const pgbackrestRestoreImpl = defineImpl({
     const s = stanzaOf(record, input.pgbackrest);
     const startedAt = Date.now();
     await checkTarget(s, input.target, ctx);
-    const base = { ...restoredOutput(point), mode: input.mode, label: input.target === 'backup' ? record.label : null };
+    const base = { ...restoredOutput(point), mode: input.mode, label: input.target === 'backup' ? record.label : null, rpo_method: 'PITR gap' as const };
     if (input.mode === 'place') {
       const dataDir = input.data_dir!;
       refuseRunning(dataDir);

@@ -23,6 +23,8 @@ export const catalogResolveImpl = defineImpl({
       sha256: point.sha256,
       restorable_from: restorableFrom(point),
       window: (point.consistency?.window as { from: string; to: string } | undefined) ?? null,
+      // The report counts a step's rpo_ms over its point's age; null: not this step's to tell.
+      ...(point.consistency?.method === 'pitr' ? { rpo_ms: null } : {}),
     };
   },
 });

@@ -51,9 +51,11 @@ export interface RestorePointEntry {
   /** The service the point (or replica) belongs to, when the step's action reports it. */
   service?: string;
   restore_point?: string;
-  /** A restore point's age when used, or a replica's lag (objects.check/replicate). */
+  /** A restore point's age when used, a replica's lag (objects.check/replicate), or what the step measured itself (`rpo_ms`). */
   age_ms: number;
-  source: 'restore_point' | 'replica';
+  source: 'restore_point' | 'replica' | 'measured';
+  /** How it was measured: `point age` (a dump's), `replica lag`, or the step's own `rpo_method` (`PITR gap`, `replica lag at promotion`). */
+  method: string;
 }
 
 /** One service's RPO: the oldest of the points (or replica lags) the run measured for it. */
@@ -61,6 +63,7 @@ export interface ServiceRpo {
   service: string;
   age_ms: number;
   steps: string[];
+  methods: string[];
 }
 
 export interface Report {
@@ -186,12 +189,20 @@ function rto(plan: Plan, status: RunStatus, from: Report['origin']): Report['rto
 function pointEntry(step: RunStatus['steps'][number]): RestorePointEntry | undefined {
   const o = step.outputs ?? {};
   const service = typeof o.service === 'string' ? { service: o.service } : {};
-  if (typeof o.restore_point_age_ms === 'number') {
-    const id = o.restore_point ?? o.restore_point_id;
-    return { step: step.id, ...service, ...(typeof id === 'string' ? { restore_point: id } : {}), age_ms: o.restore_point_age_ms, source: 'restore_point' };
+  const id = o.restore_point ?? o.restore_point_id;
+  const point = typeof id === 'string' ? { restore_point: id } : {};
+  // A step that measures its own RPO (a PITR restore's target − last replayed commit, a promotion's lag) is
+  // believed over its base backup's age, which says nothing of what a restore to a time loses; null: it could not tell.
+  if ('rpo_ms' in o) {
+    if (typeof o.rpo_ms !== 'number') return undefined;
+    const method = typeof o.rpo_method === 'string' ? o.rpo_method : 'measured by the step';
+    return { step: step.id, ...service, ...point, age_ms: o.rpo_ms, source: 'measured', method };
   }
+  if (typeof o.restore_point_age_ms === 'number')
+    return { step: step.id, ...service, ...point, age_ms: o.restore_point_age_ms, source: 'restore_point', method: 'point age' };
   // objects.check/replicate: the oldest change the replica lacks is how much a failover to it loses.
-  if (typeof o.lag_ms === 'number' && 'oldest_unreplicated' in o) return { step: step.id, ...service, age_ms: o.lag_ms, source: 'replica' };
+  if (typeof o.lag_ms === 'number' && 'oldest_unreplicated' in o)
+    return { step: step.id, ...service, age_ms: o.lag_ms, source: 'replica', method: 'replica lag' };
   return undefined;
 }
 
@@ -200,8 +211,9 @@ function byService(points: RestorePointEntry[]): ServiceRpo[] {
   for (const p of points) {
     const name = p.service ?? (p.source === 'replica' ? `replica (${p.step})` : undefined);
     if (!name) continue;
-    const entry = services.get(name) ?? { service: name, age_ms: 0, steps: [] };
-    services.set(name, { service: name, age_ms: Math.max(entry.age_ms, p.age_ms), steps: [...entry.steps, p.step] });
+    const entry = services.get(name) ?? { service: name, age_ms: 0, steps: [], methods: [] };
+    const methods = entry.methods.includes(p.method) ? entry.methods : [...entry.methods, p.method];
+    services.set(name, { service: name, age_ms: Math.max(entry.age_ms, p.age_ms), steps: [...entry.steps, p.step], methods });
   }
   return [...services.values()].sort((a, b) => a.service.localeCompare(b.service));
 }
@@ -215,7 +227,7 @@ function rpo(plan: Plan, status: RunStatus): Report['rpo'] {
     points,
     services: byService(points),
     ...judge(plan.objectives.rpo_ms, worst),
-    ...(points.length ? {} : { note: 'no step used a restore point' }),
+    ...(points.length ? {} : { note: 'no step used a restore point or measured an RPO' }),
   };
 }
 

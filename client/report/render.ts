@@ -18,15 +18,15 @@ function objectiveRows(report: Report): string[][] {
     ['measure', 'objective', 'measured', 'verdict', 'note'],
     ['RTO: to traffic switched', dur(rto.objective_ms), dur(rto.to_switch_ms), verdict(rto.met), rto.note ?? ''],
     ['RTO: to run end', dur(rto.objective_ms), dur(rto.to_end_ms), '', ''],
-    ['RPO: oldest restore point used', dur(rpo.objective_ms), dur(rpo.worst_ms), verdict(rpo.met), rpo.note ?? ''],
+    ['RPO: worst measured', dur(rpo.objective_ms), dur(rpo.worst_ms), verdict(rpo.met), rpo.note ?? ''],
     ...rpo.services.map((s) => [
       `RPO: ${s.service}`,
       dur(rpo.objective_ms),
       dur(s.age_ms),
       verdict(met(rpo.objective_ms, s.age_ms)),
-      `steps: ${s.steps.join(', ')}`,
+      `steps: ${s.steps.join(', ')} (${s.methods.join(', ')})`,
     ]),
-    ...rpo.points.map((p) => [`RPO: step ${p.step}`, '', dur(p.age_ms), '', p.source === 'replica' ? 'replica lag' : (p.restore_point ?? '')]),
+    ...rpo.points.map((p) => [`RPO: step ${p.step}`, '', dur(p.age_ms), '', [p.method, p.restore_point].filter(Boolean).join(': ')]),
   ];
 }
 

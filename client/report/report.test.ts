@@ -66,7 +66,7 @@ describe('run reports', () => {
     expect(report.rpo).toEqual({
       objective_ms: 3_600_000,
       worst_ms: 1_800_000,
-      points: [{ step: 'restore', restore_point: 'rp-1', age_ms: 1_800_000, source: 'restore_point' }],
+      points: [{ step: 'restore', restore_point: 'rp-1', age_ms: 1_800_000, source: 'restore_point', method: 'point age' }],
       services: [],
       met: true,
     });
@@ -116,15 +116,32 @@ describe('run reports', () => {
     ];
     const report = buildReport({ workflowId: 'drill-1', plan: planFor('drill'), status });
     expect(report.rpo.services).toEqual([
-      { service: 'orders-mongo', age_ms: minutes(90), steps: ['shop'] },
-      { service: 'orders-pg', age_ms: minutes(45), steps: ['orders', 'again'] },
-      { service: 'replica (media)', age_ms: minutes(5), steps: ['media'] },
+      { service: 'orders-mongo', age_ms: minutes(90), steps: ['shop'], methods: ['point age'] },
+      { service: 'orders-pg', age_ms: minutes(45), steps: ['orders', 'again'], methods: ['point age'] },
+      { service: 'replica (media)', age_ms: minutes(5), steps: ['media'], methods: ['replica lag'] },
     ]);
     expect(report.rpo).toMatchObject({ worst_ms: minutes(90), met: false });
     const md = renderReport(report, 'md');
-    expect(md).toContain('| RPO: orders-mongo | 1h | 1h30m | MISSED | steps: shop |');
-    expect(md).toContain('| RPO: orders-pg | 1h | 45m | met | steps: orders, again |');
+    expect(md).toContain('| RPO: orders-mongo | 1h | 1h30m | MISSED | steps: shop (point age) |');
+    expect(md).toContain('| RPO: orders-pg | 1h | 45m | met | steps: orders, again (point age) |');
     expect(md).toContain('| RPO: step media |  | 5m |  | replica lag |');
+    expect(md).toContain('| RPO: step orders |  | 40m |  | point age: rp-pg |');
+  });
+
+  it("takes a step's own measured RPO (a PITR restore's gap) over its base backup's age, and skips one that could not tell", () => {
+    const status = statusFor('drill');
+    status.steps = [
+      step('pitr', 'pgbackrest.restore', 0, 1, {
+        outputs: { restore_point_id: 'rp-b', service: 'orders-pg', restore_point_age_ms: 86_400_000, rpo_ms: 2_000, rpo_method: 'PITR gap' },
+      }),
+      step('placed', 'pgbackrest.restore', 1, 2, {
+        outputs: { restore_point_id: 'rp-b', service: 'ledger-pg', restore_point_age_ms: 86_400_000, rpo_ms: null },
+      }),
+    ];
+    const report = buildReport({ workflowId: 'drill-2', plan: planFor('drill'), status });
+    expect(report.rpo.services).toEqual([{ service: 'orders-pg', age_ms: 2_000, steps: ['pitr'], methods: ['PITR gap'] }]);
+    expect(report.rpo).toMatchObject({ worst_ms: 2_000, met: true });
+    expect(renderReport(report, 'md')).toContain('| RPO: orders-pg | 1h | 2s | met | steps: pitr (PITR gap) |');
   });
 
   it("starts the RTO clock at an alert's startsAt when an alert started the run", () => {
@@ -169,7 +186,7 @@ describe('run reports', () => {
   it('renders Markdown with the objectives, an embedded SVG timeline, approvals and changes', () => {
     const md = renderReport(buildReport({ workflowId: 'run-1', plan: planFor('run'), status: statusFor('run') }), 'md');
     expect(md).toContain('| RTO: to traffic switched | 10s | 8s | met |  |');
-    expect(md).toContain('| RPO: oldest restore point used | 1h | 30m | met |  |');
+    expect(md).toContain('| RPO: worst measured | 1h | 30m | met |  |');
     expect(md).toContain('| gate | approved | alice | 2026-01-01T00:00:03.000Z | primary is gone <really> |');
     expect(md).toContain('| switch-dns | dns.switch | main | succeeded | 2 |');
     expect(md).toMatch(/## Timeline\n\n<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"[^]*<\/svg>\n/);

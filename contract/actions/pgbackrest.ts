@@ -107,7 +107,13 @@ export const pgbackrestRestore = defineAction({
     mode: z.enum(['scratch', 'place']),
     label: z.string().nullable().describe('the backup set restored from (scratch)'),
     reached: z.string().nullable().describe('the time of the last transaction replayed (scratch)'),
-    rpo_ms: z.number().nullable().describe('target time − last replayed commit: what the restore lost against the target (scratch, to a time)'),
+    rpo_ms: z
+      .number()
+      .nullable()
+      .describe(
+        "target time (latest: the restore's start) − last replayed commit: what the restore lost against the target (scratch); the report takes it as the RPO instead of the base backup's age",
+      ),
+    rpo_method: z.literal('PITR gap').describe('how rpo_ms was measured, as reports name it'),
     checks: z.array(CheckResultSchema),
   }),
 });

@@ -33,6 +33,10 @@ export const catalogResolve = defineAction({
       .object({ from: z.string(), to: z.string() })
       .nullable()
       .describe("point-in-time points: the recoverable window their repository held at the point's commit (it grows as WAL is archived)"),
+    rpo_ms: z
+      .null()
+      .optional()
+      .describe("point-in-time points: null, since their base backup's age is not what a restore to a time loses; the restore step measures it"),
   }),
 });
 

@@ -54,7 +54,8 @@ describe('replay of recorded histories', () => {
       markersOf(file)
         .filter((m) => m.patch)
         .map((m) => m.patch),
-    ).toEqual(['early-patches', ...LATER_PATCHES, 'trusted-plans']);
+      // The patches there were when it was recorded: one added since is absent, and its replay takes the old path.
+    ).toEqual(['early-patches', 'validate-builtin-inputs', 'approval-policy', 'failure-catalog', 'trusted-plans']);
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundle') } }, load(file), workflowIdOf(file));
   });
 
