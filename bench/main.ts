@@ -1,4 +1,4 @@
-// The benchmark entry (npm run bench): runs the selected P1–P9 measurements, prints the goal table and writes the results JSON.
+// The benchmark entry (npm run bench): runs the selected P1–P10 measurements, prints the goal table and writes the results JSON.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ import { p5 } from './p5.ts';
 import { p7 } from './p7-kubernetes.ts';
 import { p8 } from './p8-snapshots.ts';
 import { p9 } from './p9-replicas.ts';
+import { p10 } from './p10-pitr.ts';
 import { median, printTable, type Row } from './report.ts';
 
 // Every bench run signs its plans with a pair of its own, which its workers trust.
@@ -134,6 +135,7 @@ if (wants('p2m')) rows.push(...(await p2Mongo(results)));
 if (wants('p7')) rows.push(...(await p7(results)));
 if (wants('p8')) rows.push(...(await p8(results)));
 if (wants('p9')) rows.push(...(await p9(results)));
+if (wants('p10')) rows.push(...(await p10(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
 if (wants('p4')) rows.push(...(await p4(results)));
 if (wants('p5')) rows.push(...(await p5(results)));

@@ -20,6 +20,10 @@ export interface ArchivingCluster {
   /** The repository folder (owned by postgres) and its passphrase. */
   repoPath: string;
   cipherPass: string;
+  /** The cluster's own pgBackRest config (0600, the postgres user's): what a DBA's bare `pgbackrest restore` uses. */
+  configFile: string;
+  /** A folder the postgres user owns beside it, removed with the cluster. */
+  dir: string;
   /** `with:` of pgbackrest.backup for this cluster, the passphrase as a reference to the secret `secretName` (S3 keys: to `s3key`, `s3secret`). */
   backupWith(secretName: string): Record<string, unknown>;
   destroy(): Promise<void>;
@@ -115,6 +119,8 @@ export async function startArchivingCluster(
     stanza,
     repoPath,
     cipherPass,
+    configFile: conf,
+    dir,
     backupWith: (secretName) => ({
       stanza,
       repository: { ...repo.repository, cipher_pass: { $secret: secretName } },
