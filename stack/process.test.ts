@@ -1,5 +1,5 @@
 // ServerProcess against a real child (node's own HTTP server): waits for its answer, restarts, stops by pid, and a failed start is killed and explained.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,7 +57,13 @@ describe('ServerProcess', () => {
 
   it('a server that never answers is killed at the deadline, not left running', async () => {
     const port = await freePort();
-    const proc = server(port, 60_000, { timeoutMs: 500 });
+    const logFile = join(dir, `server-${port}.log`);
+    // Readiness looks only once the child has logged: on a loaded machine node can take longer than the deadline to boot.
+    const ready = async () => {
+      while (!existsSync(logFile) || !readFileSync(logFile, 'utf8').includes('booting')) await new Promise((r) => setTimeout(r, 20));
+      return (await fetch(`http://127.0.0.1:${port}/`)).ok;
+    };
+    const proc = server(port, 60_000, { timeoutMs: 500, ready });
     await expect(proc.start()).rejects.toThrow(/^test server did not start \(no answer within 0\.5 s\): fetch failed\nbooting\n$/);
     expect(proc.running()).toBe(false);
     expect(alive(proc.pid!)).toBe(false);
