@@ -2,6 +2,7 @@
 import { ACTIONS } from '../contract/actions/registry.ts';
 import type { Mode, Plan, PlanSecret, PlanStep } from '../contract/plan.ts';
 import { hashPlan } from '../compiler/index.ts';
+import { DEFAULT_SITE_TIMEOUT_MS } from '../compiler/sites.ts';
 import type { RunRecord } from './record.ts';
 import { flattenRun, type FlatStep } from './run-tree.ts';
 
@@ -102,16 +103,32 @@ function renameSecrets(value: unknown, rename: (name: string) => string): unknow
   return Object.fromEntries(entries.map(([k, v]) => [k, renameSecrets(v, rename)]));
 }
 
-function revertStep(id: string, original: PlanStep, input: Record<string, unknown>, options: FailbackOptions, needs: string[]): PlanStep {
-  const spec = ACTIONS.get(original.uses);
+/**
+ * The action a reverting step runs, and where: the original's own, or the one its spec names as
+ * reverting it (a promotion's reprotect), on the site that spec reads from the original's `with:`.
+ */
+function revertedBy(original: PlanStep, originalInput: Record<string, unknown>): Partial<PlanStep> {
+  const by = ACTIONS.get(original.uses)?.reverted_by;
+  const spec = by && ACTIONS.get(by.uses);
+  if (!by || !spec) return {};
+  const site = by.site?.(originalInput);
+  const where = site ? { site, site_timeout_ms: original.site_timeout_ms ?? DEFAULT_SITE_TIMEOUT_MS } : {};
+  return { uses: spec.name, kind: spec.kind, backend: spec.backend, impact: spec.impact, ...where };
+}
+
+function revertStep(change: Change, input: Record<string, unknown>, options: FailbackOptions, needs: string[]): PlanStep {
+  const { id, step: original } = change;
+  const by = revertedBy(original, change.input ?? {});
+  const spec = ACTIONS.get(by.uses ?? original.uses);
   const { expect_current: guard, ...unguarded } = input;
   const simulate = spec?.simulates ? 'simulate' : 'skip';
   // The original's `if:` was about the failover; the failback always reverts what it did.
   const { if: _condition, ...rest } = original;
   return {
     ...rest,
+    ...by,
     id: `revert-${id}`,
-    name: `revert ${id} (${original.uses})`,
+    name: `revert ${id} (${by.uses ? `${original.uses}, by ${by.uses}` : original.uses})`,
     phase: 'main',
     with: options.force || guard === undefined ? unguarded : { ...unguarded, expect_current: guard },
     needs,
@@ -220,7 +237,7 @@ function failbackSteps(record: Record_, options: FailbackOptions): { steps: Plan
     const { id, step, state } = change;
     const needs = steps.length ? [steps.at(-1)!.id] : [];
     const build: Builder = {
-      revert: (with_) => revertStep(id, step, renameSecrets(with_, (name) => table.nameFor(change.plan, name)) as Record<string, unknown>, options, needs),
+      revert: (with_) => revertStep(change, renameSecrets(with_, (name) => table.nameFor(change.plan, name)) as Record<string, unknown>, options, needs),
       manual: (message) => manualStep(id, step, message, options, needs),
     };
     const restored = restoredOver(change);
@@ -252,7 +269,8 @@ export function buildFailback(record: Record_, options: FailbackOptions): Failba
   if (status.state === 'running') throw new FailbackError(`${workflowId} is still running; fail back once it has finished (or cancel it)`);
   if (plan.mode === 'drill') throw new FailbackError(`${workflowId} was a drill: it changed nothing, so there is nothing to fail back`);
   const { steps, items, secrets } = failbackSteps(record, options);
-  const sites = [...new Set(plansOf(record).flatMap(({ plan: p }) => p.sites ?? []))];
+  // A revert may run on a site its original did not (a reprotect, on the old primary's).
+  const sites = [...new Set([...plansOf(record).flatMap(({ plan: p }) => p.sites ?? []), ...steps.flatMap((s) => (s.site ? [s.site] : []))])];
   const body: Omit<Plan, 'hash'> = {
     version: plan.version,
     name: `${plan.name}-failback`,

@@ -1,4 +1,4 @@
-// The action contract: ActionSpec (name, `with:` and output schemas, impact, backend, secret inputs, drill targets, revert) and defineAction.
+// The action contract: ActionSpec (name, `with:` and output schemas, impact, backend, secret inputs, drill targets, revert and who reverts) and defineAction.
 import type { z } from 'zod';
 
 /**
@@ -51,6 +51,12 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * change cannot be reverted automatically and failback lists it as manual work.
    */
   revert?: Revert;
+  /**
+   * When another action undoes this one's change (a promotion, by `postgres.reprotect` of the old
+   * primary on its own host): that action, whose `with:` `revert` builds, and the site whose
+   * worker runs it, from this step's `with:` (absent: this step's own site).
+   */
+  reverted_by?: { uses: string; site?: (input: Record<string, unknown>) => string | undefined };
   /**
    * For write actions that restore into a target that may be live: what this step's `with:`
    * (and outputs, when it succeeded) restored over, for failback's list of manual work — no

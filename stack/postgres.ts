@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.ts';
-import { ServerProcess } from './process.ts';
+import { alive, ServerProcess } from './process.ts';
 
 /** Debian's PostgreSQL (pinned to the distribution's major version, 15 on bookworm). */
 export const POSTGRES_MAJOR = '15';
@@ -36,7 +36,7 @@ export function ensurePostgres(log: (line: string) => void = () => {}): string {
 }
 
 /** initdb refuses to run as root, so the cluster belongs to the `postgres` system user. */
-function serverUser(): { uid: number; gid: number } | undefined {
+export function serverUser(): { uid: number; gid: number } | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
   const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
@@ -85,7 +85,11 @@ async function connectPatiently(url: string, attempts = 3): Promise<pg.Client> {
 
 export interface PostgresOptions {
   log?: (line: string) => void;
-  /** More server settings, appended to postgresql.conf: archiving for the pgBackRest tests. */
+  /**
+   * More server settings, appended to postgresql.conf: archiving for the pgBackRest tests. Naming
+   * `fsync` or `full_page_writes` replaces the fast default the command line gives them (pg_rewind
+   * needs full_page_writes on).
+   */
   settings?: Record<string, string>;
   /** The server's environment beyond the worker's (an archive_command's secrets). */
   env?: NodeJS.ProcessEnv;
@@ -122,12 +126,59 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     const hba = join(dataDir, 'pg_hba.conf');
     writeFileSync(hba, `local all all trust\n${readFileSync(hba, 'utf8')}`);
   }
+  return runCluster({ bin, dir, dataDir, password, user, settings: options.settings, env: options.env });
+}
+
+/**
+ * Stops a postmaster that runs on `dataDir` but was not started here (a reprotect restarted it
+ * with pg_ctl), by the pid in its postmaster.pid — only if that pid's command line names the
+ * data directory, so a stale file never signals another process.
+ */
+async function stopAdopted(dataDir: string): Promise<void> {
+  const pidFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  const ours = () => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(dataDir);
+    } catch {
+      return false;
+    }
+  };
+  if (!pid || !ours()) return;
+  process.kill(pid, 'SIGINT'); // fast shutdown
+  const deadline = Date.now() + 30_000;
+  while (ours() && alive(pid)) {
+    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Settings the command line gives a test server (fast, not durable) unless its postgresql.conf names them. */
+const FAST = { fsync: 'off', full_page_writes: 'off' };
+
+export interface ClusterFiles {
+  bin: string;
+  /** The private folder: the socket, the log; removed by destroy(). */
+  dir: string;
+  dataDir: string;
+  password: string;
+  user: { uid: number; gid: number } | undefined;
+  /** Settings its postgresql.conf holds: the command line leaves those to it. */
+  settings?: Record<string, string>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A server on an existing data directory (initdb's, or a base backup's), on a free loopback port, started and answering. */
+export async function runCluster(files: ClusterFiles): Promise<PostgresServer> {
+  const { bin, dir, dataDir, password, user } = files;
   const port = await freePort();
+  const fast = Object.entries(FAST).filter(([k]) => !(k in (files.settings ?? {})));
   const proc = new ServerProcess({
     name: `PostgreSQL on port ${port}`,
     command: join(bin, 'postgres'),
-    args: ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'full_page_writes=off'],
-    env: { ...process.env, ...options.env },
+    args: ['-D', dataDir, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', ...fast.flatMap(([k, v]) => ['-c', `${k}=${v}`])],
+    env: { ...process.env, ...files.env },
     logFile: join(dir, 'postgres.log'),
     cwd: dir,
     ...user,
@@ -144,7 +195,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     socketDir: dir,
     url: (database = 'postgres') => `postgres://rebound:${password}@127.0.0.1:${port}/${database}`,
     start: () => proc.start(),
-    stop: () => proc.stop(),
+    async stop() {
+      await proc.stop();
+      await stopAdopted(dataDir);
+    },
     async destroy() {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

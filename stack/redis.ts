@@ -1,4 +1,4 @@
-// Redis 7 from Debian for tests: a server on a free loopback port with a random password and no persistence of its own.
+// Redis 7 from Debian for tests: a server on a free loopback port with a random password and no persistence of its own, optionally a replica of another.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -27,7 +27,13 @@ export interface RedisServer extends RestartableServer {
   cli(args: string[]): string;
 }
 
-export async function startRedis(options: { log?: (line: string) => void } = {}): Promise<RedisServer> {
+/** The arguments that make a server a replica of `master` (its password as masterauth), or none. */
+function replication(master: RedisServer | undefined): string[] {
+  return master ? ['--replicaof', '127.0.0.1', String(master.port), '--masterauth', master.password] : [];
+}
+
+/** `replicaOf`: start as a replica of that server. */
+export async function startRedis(options: { log?: (line: string) => void; replicaOf?: RedisServer } = {}): Promise<RedisServer> {
   ensureRedis(options.log);
   const dir = mkdtempSync(join(tmpdir(), 'rebound-redis-server-'));
   const port = await freePort();
@@ -40,7 +46,21 @@ export async function startRedis(options: { log?: (line: string) => void } = {})
   const proc = new ServerProcess({
     name: 'redis-server',
     command: SERVER,
-    args: ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', password, '--dir', dir, '--save', '', '--appendonly', 'no'],
+    args: [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--requirepass',
+      password,
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...replication(options.replicaOf),
+    ],
     logFile: join(dir, 'redis.log'),
     ready: () => cli(['PING']).trim() === 'PONG',
   });

@@ -1,8 +1,9 @@
 // pgbackrest.backup: a backup of a stanza (created and checked when missing) recorded as a restore point kept in the repository; a retry adopts the backup its crashed attempt finished.
 import { commitExternal, committedOutput, openStepPoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
+import { runAsUser } from '../runtime/run-as.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
-import { describeRepository, pgbackrest, pgbackrestVersion, recordOf, runAsUser, type Stanza } from './command.ts';
+import { describeRepository, pgbackrest, pgbackrestVersion, recordOf, type Stanza } from './command.ts';
 import { recoverableWindow, stanzaInfo, type BackupSet } from './info.ts';
 import { pgbackrestBackup } from '../../contract/actions/pgbackrest.ts';
 

@@ -1,9 +1,10 @@
 // Running pgBackRest for the pgbackrest actions: a private 0600 config of the repository's plain settings, its secrets only in the environment, as the data directory's owner, errors mapped to the failure catalog.
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError } from '../runtime/errors.ts';
+import type { OsUser } from '../runtime/run-as.ts';
 import { runTool, ToolFailure } from '../runtime/tool.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 import type { Repository } from '../../contract/actions/pgbackrest.ts';
@@ -35,25 +36,7 @@ export interface Stanza {
   credentials: Credentials;
   cluster?: Cluster;
   /** The OS user pgBackRest runs as (resolved by runAsUser). */
-  user?: { uid: number; gid: number; name: string };
-}
-
-/**
- * The user pgBackRest runs as: the worker's own, unless the worker is root — then `name`, or the
- * owner of `ownerOf` (the data directory), since files it writes as root would lock the
- * server's own archive-push out of the repository.
- */
-export function runAsUser(name: string | undefined, ownerOf?: string): Stanza['user'] {
-  if (process.getuid?.() !== 0) return undefined;
-  if (!name && ownerOf) {
-    const { uid, gid } = statSync(ownerOf);
-    return uid === 0 ? undefined : { uid, gid, name: `uid ${uid}` };
-  }
-  const who = name ?? 'postgres';
-  const uid = spawnSync('id', ['-u', who], { encoding: 'utf8' });
-  const gid = spawnSync('id', ['-g', who], { encoding: 'utf8' });
-  if (uid.status !== 0) throw new ActionError('invalid_input', `run_as: there is no OS user ${who} on this worker`, { retryable: false });
-  return { uid: Number(uid.stdout), gid: Number(gid.stdout), name: who };
+  user?: OsUser;
 }
 
 function configText(s: Stanza, extra: Record<string, string>): string {

@@ -3,9 +3,10 @@ import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'nod
 import { join } from 'node:path';
 import { openRestorePoints, restoredOutput, type RestorePoint } from '../restore-points/index.ts';
 import { ActionError } from '../runtime/errors.ts';
+import { runAsUser } from '../runtime/run-as.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { runChecks } from '../postgres/check.ts';
-import { pgbackrest, privateConfig, runAsUser, secretEnv, type Credentials, type RepositoryRecord, type Stanza } from './command.ts';
+import { pgbackrest, privateConfig, secretEnv, type Credentials, type RepositoryRecord, type Stanza } from './command.ts';
 import { outsideWindow, recoverableWindow, stanzaInfo } from './info.ts';
 import { startScratch } from './scratch.ts';
 import type { externalRecord } from './backup.ts';

@@ -50,9 +50,17 @@ export function redisCli(target: RedisTarget, args: string[], options: { signal:
 
 const ERROR_REPLY = /^(ERR|NOAUTH|WRONGPASS|NOPERM|LOADING|BUSY|MASTERDOWN|READONLY|MISCONF)\b/;
 
-/** Runs one command and returns its raw output. */
-export async function redisCommand(target: RedisTarget, args: string[], options: { signal: AbortSignal; mask: (t: string) => string }): Promise<string> {
-  const run = redisCli(target, args, options);
+/**
+ * Runs one command and returns its raw output. `stdin` becomes the command's last argument
+ * (`redis-cli -x`): how a secret (masterauth) reaches the server without being in argv.
+ */
+export async function redisCommand(
+  target: RedisTarget,
+  args: string[],
+  options: { signal: AbortSignal; mask: (t: string) => string; stdin?: string },
+): Promise<string> {
+  const run = redisCli(target, options.stdin === undefined ? args : ['-x', ...args], options);
+  if (options.stdin !== undefined) run.stdin.end(options.stdin);
   let out = '';
   run.stdout.on('data', (d: Buffer) => (out += d.toString()));
   await run.done;

@@ -1,10 +1,11 @@
-// PostgreSQL action definitions: postgres.dump into a restore point, postgres.restore from one, postgres.check after a restore.
+// PostgreSQL action definitions: postgres.dump into a restore point, postgres.restore from one, postgres.check after a restore; the replication actions (postgres-replication.ts) join them in the spec.
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 import { ChecksSchema, CheckResultSchema } from './checks.ts';
 import { defineIntegrationSpec } from '../integration.ts';
+import { postgresPromote, postgresReplication, postgresReprotect } from './postgres-replication.ts';
 
 /** pg_dump in custom format, streamed to storage; the manifest commits the restore point. */
 export const postgresDump = defineAction({
@@ -67,10 +68,10 @@ export const postgresCheck = defineAction({
   output: z.object({ checks: z.array(CheckResultSchema) }),
 });
 
-/** The PostgreSQL integration: its actions, and its kind of point with the scratch server backup.verify restores it into. */
+/** The PostgreSQL integration: its actions (streaming replication's among them), and its kind of point with the scratch server backup.verify restores it into. */
 export const spec = defineIntegrationSpec({
   name: 'postgres',
-  actions: [postgresDump, postgresRestore, postgresCheck],
+  actions: [postgresDump, postgresRestore, postgresCheck, postgresReplication, postgresPromote, postgresReprotect],
   kinds: {
     postgres: {
       verify: {

@@ -1,9 +1,10 @@
-// The Redis actions' contracts: an RDB snapshot streamed from a live server into a restore point, and its restore (scratch server or placed file).
+// The Redis actions' contracts: an RDB snapshot streamed from a live server into a restore point, its restore (scratch server or placed file), and replication (redis-replication.ts).
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
 import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
 import { defineIntegrationSpec } from '../integration.ts';
+import { redisPromote, redisReplication } from './redis-replication.ts';
 
 /**
  * An RDB taken through the replication protocol (`redis-cli --rdb -`): the server forks and
@@ -67,9 +68,9 @@ export const redisRestore = defineAction({
   }),
 });
 
-/** The Redis integration: its actions, and its kind of point (backup.verify loads it into a scratch redis-server on the worker: no fields). */
+/** The Redis integration: its actions (replication and promotion among them), and its kind of point (backup.verify loads it into a scratch redis-server on the worker: no fields). */
 export const spec = defineIntegrationSpec({
   name: 'redis',
-  actions: [redisSnapshot, redisRestore],
+  actions: [redisSnapshot, redisRestore, redisReplication, redisPromote],
   kinds: { redis: {} },
 });

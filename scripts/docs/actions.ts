@@ -52,6 +52,9 @@ function drillBehaviour(spec: ActionSpec): string {
 }
 
 function failback(spec: ActionSpec): string | undefined {
+  const by = spec.reverted_by;
+  if (spec.revert && by)
+    return `\`rebound failback\` undoes a step that changed something with a \`${by.uses}\` step built from its \`with:\` and outputs${by.site ? ', on the site its `with:` names' : ''}, guarded by \`expect_current\`.`;
   if (spec.revert) return '`rebound failback` sets a step that changed something back to its recorded `previous`, guarded by `expect_current`.';
   if (spec.impact === 'production') return 'not reverted automatically: `rebound failback` lists the step as manual work (an approval in its place).';
   if (spec.restores_over) return '`rebound failback` lists what the step restored over as manual work: nothing takes restored data back out.';
