@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ActionError } from '../runtime/errors.ts';
 import type { OsUser } from '../runtime/run-as.ts';
+import { FOLDER_PREFIX, markOwner } from './orphans.ts';
 import { runTool, ToolFailure } from '../runtime/tool.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
 import type { Repository } from '../../contract/actions/pgbackrest.ts';
@@ -67,7 +68,8 @@ function configText(s: Stanza, extra: Record<string, string>): string {
 
 /** A private folder (0700, owned by the user pgBackRest runs as) holding its config; `remove()` deletes both. */
 export function privateConfig(s: Stanza, extra: Record<string, string> = {}): { dir: string; file: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'rebound-pgbackrest-'));
+  const dir = mkdtempSync(join(tmpdir(), FOLDER_PREFIX));
+  markOwner(dir);
   const file = join(dir, 'pgbackrest.conf');
   writeFileSync(file, configText(s, extra), { mode: 0o600 });
   if (s.user) {

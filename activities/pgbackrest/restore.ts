@@ -8,6 +8,7 @@ import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
 import { runChecks } from '../postgres/check.ts';
 import { pgbackrest, privateConfig, secretEnv, type Credentials, type RepositoryRecord, type Stanza } from './command.ts';
 import { outsideWindow, recoverableWindow, stanzaInfo } from './info.ts';
+import { reapOrphans } from './orphans.ts';
 import { startScratch } from './scratch.ts';
 import type { externalRecord } from './backup.ts';
 import type { Checks, CheckResult } from '../../contract/actions/checks.ts';
@@ -65,6 +66,8 @@ export async function restoreScratch(
   database: string,
   ctx: ActionContext,
 ): Promise<ScratchResult> {
+  // A worker killed mid-restore leaves its scratch server running: the next restore on the host stops it.
+  await reapOrphans((message) => ctx.log('warn', message));
   const config = privateConfig(s);
   try {
     const dataDir = join(config.dir, 'data');

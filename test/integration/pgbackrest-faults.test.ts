@@ -1,8 +1,8 @@
-// A worker SIGKILLed while pgbackrest.backup runs, through `rebound worker` processes on the real Temporal server: the backup is held unfinished by construction (archiving is broken until the kill), and the retry records exactly one backup set.
+// A worker SIGKILLed while pgbackrest.backup or a scratch pgbackrest.restore runs, through `rebound worker` processes on the real Temporal server: each is held unfinished by construction (archiving broken, a check that waits for the test), and the retry records one backup set, or stops the orphaned scratch server and completes one restore.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { finalStatus } from '../../client/runs.ts';
@@ -10,6 +10,7 @@ import { openRestorePoints } from '../../activities/restore-points/index.ts';
 import { startArchivingCluster, type ArchivingCluster } from '../../stack/pgbackrest.ts';
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { alive } from '../helpers/processes.ts';
+import { ledger } from '../helpers/ledger.ts';
 import { childrenNamed, procStrings } from '../helpers/tool-processes.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
@@ -130,4 +131,56 @@ describe('a worker killed during pgbackrest.backup', () => {
       expect(point.external![0]).toMatchObject({ label: all[1]!.label, type: 'incr' });
     },
   );
+
+  it(
+    'SIGKILLed while its scratch restore runs checks: the retry stops the orphaned scratch server, removes its folder and completes one restore',
+    { timeout: 600_000 },
+    async () => {
+      // The restored cluster carries a function the check calls: it returns only once the test has written `go`.
+      const go = join(cluster.dir, 'go');
+      await cluster.pg.query(
+        `create or replace function wait_for_go(path text) returns int language plpgsql as $$
+         begin while pg_stat_file(path, true) is null loop perform pg_sleep(0.1); end loop; return 1; end $$`,
+      );
+      await ledger(() => cluster.pg).archived();
+      const [point] = await openRestorePoints({ url: `file://${root}`, region: 'us-east-1', force_path_style: true }).list({ service: 'orders-pg', limit: 1 });
+      const site = uniqueSite('pgbrrestore');
+      const first = await worker(site);
+      const handle = await start(client, restorePlan(point!.id, go), site);
+      let orphan: number | undefined;
+      while (!orphan) {
+        orphan = childrenNamed(first.child.pid!, 'postgres').find((pid) => procStrings(pid, 'cmdline').some((a) => a.includes('rebound-pgbackrest-')));
+        if (!orphan) await new Promise((r) => setTimeout(r, 100));
+      }
+      const folder = dirname(procStrings(orphan, 'cmdline')[procStrings(orphan, 'cmdline').indexOf('-D') + 1]!);
+      await first.kill('SIGKILL');
+      expect(alive(orphan)).toBe(true); // nothing stopped it: what the retry must clean up
+      writeFileSync(go, '');
+
+      await worker(site);
+      const status = await finalStatus(handle);
+      expect(status.state, status.error).toBe('succeeded');
+      expect(stepOf(status, 'restore').attempt).toBeGreaterThanOrEqual(2);
+      expect((stepOf(status, 'restore').outputs!.checks as Array<{ ok: boolean }>).every((c) => c.ok)).toBe(true);
+      expect(alive(orphan)).toBe(false);
+      expect(existsSync(folder)).toBe(false);
+    },
+  );
 });
+
+function restorePlan(pointId: string, go: string) {
+  return planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: pitr-restore}\nspec:
+  secrets: {cipher: {env: PGBR_CIPHER}}
+  steps:
+    - id: restore
+      uses: pgbackrest.restore
+      heartbeat_timeout: 10s
+      retry: {max_attempts: 5, initial_interval: 1s, backoff: 1}
+      with:
+        restore_point: ${pointId}
+        target: latest
+        checks: {sql: [{query: "select wait_for_go('${go}')", min_rows: 1}]}
+        pgbackrest: {cipher_pass: "\${{ secrets.cipher }}"}
+        storage: {url: "file://${root}"}
+`);
+}
