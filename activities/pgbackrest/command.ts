@@ -40,6 +40,16 @@ export interface Stanza {
   user?: OsUser;
 }
 
+/**
+ * A config value as it may be written: one line. A line break would start an option of its own
+ * (`cmd-ssh=`, `repo1-host-cmd=`: programs pgBackRest runs), so a parameter could not smuggle one in.
+ */
+function plain(key: string, value: string): string {
+  if (/[\r\n\0]/.test(value))
+    throw new ActionError('invalid_input', `pgBackRest setting ${key} holds a line break or NUL: ${JSON.stringify(value)}`, { retryable: false });
+  return value;
+}
+
 function configText(s: Stanza, extra: Record<string, string>): string {
   const r = s.repository;
   const global: Record<string, string | undefined> = {
@@ -62,16 +72,17 @@ function configText(s: Stanza, extra: Record<string, string>): string {
   const lines = (o: Record<string, string | undefined>) =>
     Object.entries(o)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`);
+      .map(([k, v]) => `${k}=${plain(k, v!)}`);
   return [`[global]`, ...lines(global), '', `[${s.stanza}]`, ...lines({ ...stanza, ...extra }), ''].join('\n');
 }
 
 /** A private folder (0700, owned by the user pgBackRest runs as) holding its config; `remove()` deletes both. */
 export function privateConfig(s: Stanza, extra: Record<string, string> = {}): { dir: string; file: string; remove: () => void } {
+  const text = configText(s, extra); // refused before anything is made
   const dir = mkdtempSync(join(tmpdir(), FOLDER_PREFIX));
   markOwner(dir);
   const file = join(dir, 'pgbackrest.conf');
-  writeFileSync(file, configText(s, extra), { mode: 0o600 });
+  writeFileSync(file, text, { mode: 0o600 });
   if (s.user) {
     chownSync(dir, s.user.uid, s.user.gid);
     chownSync(file, s.user.uid, s.user.gid);
