@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
-import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, ServiceSchema } from './points.ts';
+import { CheckResultSchema } from './checks.ts';
+import { databaseCheckInput, databaseRestoreFields, restoresOverDatabase } from './sql-database.ts';
 import { defineIntegrationSpec } from '../integration.ts';
 
 const UrlSchema = z.string().describe('connection URL mysql://user:password@host:port/database, from a secret: ${{ secrets.registry_db }}');
@@ -38,14 +39,9 @@ export const mysqlRestore = defineAction({
   impact: 'write',
   secret_inputs: ['target', ...STORAGE_SECRETS],
   drill_targets: ['target', 'database'],
-  // A dump replaces every table it holds: nothing un-restores a live database.
-  restores_over: (input, outputs) =>
-    `database ${String(outputs.database ?? input.database ?? 'named in the target URL')} (target ${JSON.stringify(input.target)})`,
+  restores_over: restoresOverDatabase,
   input: z.strictObject({
-    restore_point: RestorePointRefSchema,
-    target: z.string().describe('connection URL of the target server, from a secret'),
-    database: z.string().optional().describe('target database (default: the one in the URL)'),
-    create_database: z.boolean().default(false).describe('create the target database if it does not exist (a scratch target)'),
+    ...databaseRestoreFields,
     storage: StorageSchema.optional(),
   }),
   output: z.object({ ...restoredPointOutput, database: z.string(), restored_bytes: z.number() }),
@@ -59,11 +55,7 @@ export const mysqlCheck = defineAction({
   backend: 'mysql',
   impact: 'read',
   secret_inputs: ['target'],
-  input: z.strictObject({
-    target: z.string().describe('connection URL, from a secret'),
-    database: z.string().optional(),
-    checks: ChecksSchema,
-  }),
+  input: databaseCheckInput,
   output: z.object({ checks: z.array(CheckResultSchema) }),
 });
 

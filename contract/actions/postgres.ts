@@ -2,8 +2,9 @@
 import { z } from 'zod';
 import { defineAction, STORAGE_SECRETS } from '../action.ts';
 import { StorageSchema } from '../storage.ts';
-import { backupPointFields, committedPointOutput, restoredPointOutput, RestorePointRefSchema, ServiceSchema } from './points.ts';
-import { ChecksSchema, CheckResultSchema } from './checks.ts';
+import { backupPointFields, committedPointOutput, restoredPointOutput, ServiceSchema } from './points.ts';
+import { CheckResultSchema } from './checks.ts';
+import { databaseCheckInput, databaseRestoreFields, restoresOverDatabase } from './sql-database.ts';
 import { defineIntegrationSpec } from '../integration.ts';
 import { postgresPromote, postgresReplication, postgresReprotect } from './postgres-replication.ts';
 
@@ -38,14 +39,9 @@ export const postgresRestore = defineAction({
   impact: 'write',
   secret_inputs: ['target', ...STORAGE_SECRETS],
   drill_targets: ['target', 'database'],
-  // Into the target's database: pg_restore writes over what a live database holds, and nothing un-restores it.
-  restores_over: (input, outputs) =>
-    `database ${String(outputs.database ?? input.database ?? 'named in the target URL')} (target ${JSON.stringify(input.target)})`,
+  restores_over: restoresOverDatabase,
   input: z.strictObject({
-    restore_point: RestorePointRefSchema,
-    target: z.string().describe('connection URL of the target server, from a secret'),
-    database: z.string().optional().describe('target database (default: the one in the URL)'),
-    create_database: z.boolean().default(false).describe('create the target database if it does not exist (a scratch target)'),
+    ...databaseRestoreFields,
     clean: z.boolean().default(false).describe('drop objects before recreating them (--clean --if-exists)'),
     storage: StorageSchema.optional(),
   }),
@@ -60,11 +56,7 @@ export const postgresCheck = defineAction({
   backend: 'postgres',
   impact: 'read',
   secret_inputs: ['target'],
-  input: z.strictObject({
-    target: z.string().describe('connection URL, from a secret'),
-    database: z.string().optional(),
-    checks: ChecksSchema,
-  }),
+  input: databaseCheckInput,
   output: z.object({ checks: z.array(CheckResultSchema) }),
 });
 

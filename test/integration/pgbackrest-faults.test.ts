@@ -43,23 +43,28 @@ function worker(site: string): Promise<WorkerProcess> {
   });
 }
 
-const backupPlan = (type: string) => {
-  const c = cluster.backupWith('cipher') as { cluster: Record<string, unknown> };
-  return planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: pitr-backup}\nspec:
+/** A one-step runbook of pgbackrest.<id> that retries soon after its worker is gone (heartbeat timeout 10 s). */
+const oneStep = (id: 'backup' | 'restore', attempts: number, withLines: string[]) =>
+  planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: pitr-${id}}\nspec:
   secrets: {cipher: {env: PGBR_CIPHER}}
   steps:
-    - id: backup
-      uses: pgbackrest.backup
+    - id: ${id}
+      uses: pgbackrest.${id}
       heartbeat_timeout: 10s
-      retry: {max_attempts: 20, initial_interval: 1s, backoff: 1}
+      retry: {max_attempts: ${attempts}, initial_interval: 1s, backoff: 1}
       with:
-        service: orders-pg
-        stanza: ${cluster.stanza}
-        type: ${type}
-        repository: {path: "${cluster.repoPath}", cipher_pass: "\${{ secrets.cipher }}"}
-        cluster: ${JSON.stringify(c.cluster)}
-        storage: {url: "file://${root}"}
+${[...withLines, `storage: {url: "file://${root}"}`].map((l) => `        ${l}`).join('\n')}
 `);
+
+const backupPlan = (type: string) => {
+  const c = cluster.backupWith('cipher') as { cluster: Record<string, unknown> };
+  return oneStep('backup', 20, [
+    'service: orders-pg',
+    `stanza: ${cluster.stanza}`,
+    `type: ${type}`,
+    `repository: {path: "${cluster.repoPath}", cipher_pass: "\${{ secrets.cipher }}"}`,
+    `cluster: ${JSON.stringify(c.cluster)}`,
+  ]);
 };
 
 /** The backup sets pgBackRest lists for the stanza, with their annotations. */
@@ -169,18 +174,10 @@ describe('a worker killed during pgbackrest.backup', () => {
 });
 
 function restorePlan(pointId: string, go: string) {
-  return planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: pitr-restore}\nspec:
-  secrets: {cipher: {env: PGBR_CIPHER}}
-  steps:
-    - id: restore
-      uses: pgbackrest.restore
-      heartbeat_timeout: 10s
-      retry: {max_attempts: 5, initial_interval: 1s, backoff: 1}
-      with:
-        restore_point: ${pointId}
-        target: latest
-        checks: {sql: [{query: "select wait_for_go('${go}')", min_rows: 1}]}
-        pgbackrest: {cipher_pass: "\${{ secrets.cipher }}"}
-        storage: {url: "file://${root}"}
-`);
+  return oneStep('restore', 5, [
+    `restore_point: ${pointId}`,
+    'target: latest',
+    `checks: {sql: [{query: "select wait_for_go('${go}')", min_rows: 1}]}`,
+    'pgbackrest: {cipher_pass: "${{ secrets.cipher }}"}',
+  ]);
 }
