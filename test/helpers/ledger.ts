@@ -19,10 +19,11 @@ export function ledger(pg: () => PostgresServer) {
     },
 
     /** Waits until the segment holding everything committed so far is in the repository. */
-    async archived(): Promise<void> {
+    async archived(timeoutMs = 120_000): Promise<void> {
       const [{ wal }] = (await pg().query<{ wal: string }>('select pg_walfile_name(pg_current_wal_lsn()) as wal')) as [{ wal: string }];
       await pg().query('select pg_switch_wal()');
-      for (;;) {
+      for (const deadline = Date.now() + timeoutMs; ;) {
+        if (Date.now() > deadline) throw new Error(`WAL segment ${wal} was not archived within ${timeoutMs} ms: is archiving broken?`);
         const [{ last }] = (await pg().query<{ last: string | null }>('select last_archived_wal as last from pg_stat_archiver')) as [{ last: string | null }];
         if (last && last >= wal) return;
         await sleep(200);

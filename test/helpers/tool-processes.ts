@@ -20,15 +20,28 @@ export function childrenNamed(ppid: number, comm: string): number[] {
     });
 }
 
-/** Waits for a child named `comm` of `ppid`, e.g. the pg_dump a worker spawned. */
-export async function waitForChild(ppid: number, comm: string, timeoutMs = 60_000): Promise<number> {
+/**
+ * Waits for a child named `comm` of `ppid` (the pg_dump a worker spawned) whose argv `matches`;
+ * a short-lived sibling that exits between the listing and the read is passed over.
+ */
+export async function waitForChild(ppid: number, comm: string, timeoutMs = 60_000, matches: (argv: string[]) => boolean = () => true): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  const argvOf = (pid: number) => {
+    try {
+      return procStrings(pid, 'cmdline');
+    } catch {
+      return undefined; // gone already
+    }
+  };
   while (Date.now() < deadline) {
-    const [pid] = childrenNamed(ppid, comm);
+    const pid = childrenNamed(ppid, comm).find((p) => {
+      const argv = argvOf(p);
+      return argv !== undefined && matches(argv);
+    });
     if (pid) return pid;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`no ${comm} child of ${ppid} within ${timeoutMs}ms`);
+  throw new Error(`no matching ${comm} child of ${ppid} within ${timeoutMs}ms`);
 }
 
 /** Whether `pid` exited (or is a zombie) within `timeoutMs`. */

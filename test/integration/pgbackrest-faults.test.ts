@@ -11,7 +11,7 @@ import { startArchivingCluster, type ArchivingCluster } from '../../stack/pgback
 import { connect, planOf, start, stepOf, uniqueSite } from '../helpers/runs.ts';
 import { alive } from '../helpers/processes.ts';
 import { ledger } from '../helpers/ledger.ts';
-import { childrenNamed, procStrings } from '../helpers/tool-processes.ts';
+import { procStrings, waitForChild } from '../helpers/tool-processes.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
 
 let cluster: ArchivingCluster;
@@ -103,26 +103,26 @@ describe('a worker killed during pgbackrest.backup', () => {
       await cluster.pg.query("alter system set archive_command = '/bin/false pgbackrest'");
       await cluster.pg.query('select pg_reload_conf()');
       const first = workers.at(-1)!;
-      const handle = await start(client, backupPlan('incr'), site);
-      const deadline = Date.now() + 120_000;
-      let tool: number | undefined;
-      while (!tool && Date.now() < deadline) {
-        tool = childrenNamed(first.child.pid!, 'pgbackrest').find((pid) => procStrings(pid, 'cmdline').includes('backup'));
-        if (!tool) await new Promise((r) => setTimeout(r, 50));
+      let handle: Awaited<ReturnType<typeof start>>;
+      try {
+        handle = await start(client, backupPlan('incr'), site);
+        // The backup itself, not the info and stanza checks that run and exit before it.
+        const tool = await waitForChild(first.child.pid!, 'pgbackrest', 120_000, (argv) => argv.includes('backup'));
+        // The passphrase reaches pgBackRest through its environment only: argv is anyone's to read through ps.
+        expect(procStrings(tool, 'cmdline').join(' ')).not.toContain(cluster.cipherPass);
+        expect(procStrings(tool, 'environ')).toContain(`PGBACKREST_REPO1_CIPHER_PASS=${cluster.cipherPass}`);
+        // Its WAL cannot reach the repository: the set cannot be complete while archiving stays broken.
+        const failures = async () => Number((await cluster.pg.query<{ n: string }>('select failed_count as n from pg_stat_archiver'))[0]!.n);
+        await expect.poll(failures, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
+        expect(sets()).toHaveLength(1);
+        await first.kill('SIGKILL');
+        // Orphaned, its pgbackrest still waits: what the retry must not duplicate.
+        expect(alive(tool)).toBe(true);
+      } finally {
+        // Whatever failed above, the next test needs archiving back.
+        await cluster.pg.query('alter system reset archive_command');
+        await cluster.pg.query('select pg_reload_conf()');
       }
-      expect(tool).toBeDefined();
-      // The passphrase reaches pgBackRest through its environment only: argv is anyone's to read through ps.
-      expect(procStrings(tool!, 'cmdline').join(' ')).not.toContain(cluster.cipherPass);
-      expect(procStrings(tool!, 'environ')).toContain(`PGBACKREST_REPO1_CIPHER_PASS=${cluster.cipherPass}`);
-      // Its WAL cannot reach the repository: the set cannot be complete while archiving stays broken.
-      const failures = async () => Number((await cluster.pg.query<{ n: string }>('select failed_count as n from pg_stat_archiver'))[0]!.n);
-      await expect.poll(failures, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
-      expect(sets()).toHaveLength(1);
-      await first.kill('SIGKILL');
-      // Orphaned, its pgbackrest still waits: what the retry must not duplicate.
-      expect(alive(tool!)).toBe(true);
-      await cluster.pg.query('alter system reset archive_command');
-      await cluster.pg.query('select pg_reload_conf()');
 
       await worker(site);
       const status = await finalStatus(handle);
@@ -152,11 +152,7 @@ describe('a worker killed during pgbackrest.backup', () => {
       const site = uniqueSite('pgbrrestore');
       const first = await worker(site);
       const handle = await start(client, restorePlan(point!.id, go), site);
-      let orphan: number | undefined;
-      while (!orphan) {
-        orphan = childrenNamed(first.child.pid!, 'postgres').find((pid) => procStrings(pid, 'cmdline').some((a) => a.includes('rebound-pgbackrest-')));
-        if (!orphan) await new Promise((r) => setTimeout(r, 100));
-      }
+      const orphan = await waitForChild(first.child.pid!, 'postgres', 300_000, (argv) => argv.some((a) => a.includes('rebound-pgbackrest-')));
       const folder = dirname(procStrings(orphan, 'cmdline')[procStrings(orphan, 'cmdline').indexOf('-D') + 1]!);
       await first.kill('SIGKILL');
       expect(alive(orphan)).toBe(true); // nothing stopped it: what the retry must clean up
