@@ -6,6 +6,7 @@ import * as kubernetes from './kubernetes/index.ts';
 import * as log from './log/index.ts';
 import * as mongodb from './mongodb/index.ts';
 import * as mysql from './mysql/index.ts';
+import * as notify from './notify/index.ts';
 import * as objects from './objects/index.ts';
 import * as pgbackrest from './pgbackrest/index.ts';
 import * as postgres from './postgres/index.ts';
@@ -20,6 +21,7 @@ import type { Integration } from './runtime/integration.ts';
 export const INTEGRATIONS: readonly Integration[] = [
   http.integration,
   log.integration,
+  notify.integration,
   postgres.integration,
   mysql.integration,
   pgbackrest.integration,

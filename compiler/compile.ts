@@ -10,6 +10,7 @@ import { RunbookSource } from './source.ts';
 import { compileSteps } from './steps.ts';
 import { compileTriggers } from './triggers.ts';
 import { siteScope } from './sites.ts';
+import { compileChannels } from './channels.ts';
 import type { StepContext } from './step-context.ts';
 
 export interface LoadedFile {
@@ -174,7 +175,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     warnings,
     child: childCompiler(options, source, { errors, warnings }, children),
     sites: siteScope(spec, source, errors),
+    channels: new Map(),
   };
+  ctx.channels = compileChannels(spec.channels, ctx);
   const planTriggers = compileTriggers(triggers, ctx, parameters);
   const phases = compilePhases(spec, ctx);
   if (errors.length || !checked.success) return { errors: dedupe(errors), warnings: dedupe(warnings) };

@@ -97,6 +97,10 @@ export const RunbookSchema = z.strictObject({
     objectives: z.strictObject({ rto: duration.optional(), rpo: duration.optional() }).optional(),
     parameters: z.record(z.string(), ParameterSchema).optional(),
     secrets: z.record(z.string(), SecretSchema).optional(),
+    channels: z
+      .record(name, z.record(z.string(), z.unknown()))
+      .optional()
+      .describe('notification channels by name (slack, teams, pagerduty, email, webhook), which notify steps and spec.notify name'),
     triggers: TriggersSchema.optional(),
     sites: z.array(name).min(1).optional().describe('the sites steps may run in, e.g. [primary, dr]; each is served by rebound worker --site <site>'),
     site: name.optional().describe('the site of steps that name none (one of sites)'),

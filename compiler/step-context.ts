@@ -1,6 +1,7 @@
 // What compiling a step needs to know: the source, the mode, names in scope, and where errors go.
 import type { ActionSpec } from '../contract/action.ts';
 import type { Mode } from '../contract/plan.ts';
+import type { Channels } from './channels.ts';
 import type { CompileError, CompileWarning } from './errors.ts';
 import type { StepDocument } from './schema.ts';
 import type { SiteScope } from './sites.ts';
@@ -20,6 +21,8 @@ export interface StepContext {
   child(path: string, at: ReadonlyArray<PropertyKey>): string | undefined;
   /** spec.sites, spec.site and spec.site_timeout, for steps' `site:`. */
   sites: SiteScope;
+  /** spec.channels, which notify steps (and spec.notify) name. */
+  channels: Channels;
 }
 
 /** A step that passed the step schema, with the action it names (if known). */

@@ -4,6 +4,7 @@ import { parseDuration } from '../contract/duration.ts';
 import { FAILURE_CODES, isFailureCode, nonRetryableTypes, replacementOf } from '../contract/failures.ts';
 import { hasTemplate, rewriteHyphenatedNames, scanTemplate, secretReference, unwrapCondition } from '../contract/expression.ts';
 import type { Phase, PlanStep } from '../contract/plan.ts';
+import { notifyInput } from './channels.ts';
 import { checkSecretDestinations } from './destinations.ts';
 import { execution } from './drill.ts';
 import { CompileError, CompileWarning } from './errors.ts';
@@ -160,12 +161,15 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
   const merged = mergeWith(doc.with ?? {}, mode.overrides);
   checkSecretInputs(step, merged, mode.overrides, ctx);
   checkSecretDestinations(step, merged, ctx);
+  // A notify step names channels; the action receives them (their secrets were checked in spec.channels).
+  const notifying = spec?.name === 'notify' ? notifyInput(doc.id, [...path, 'with'], merged, ctx) : undefined;
   if (spec) {
-    const issues = checkInput(spec.input, merged);
+    const issues = checkInput(spec.input, notifying?.check ?? merged).filter((i) => !(notifying?.broken && i.path[0] === 'channels'));
     ctx.errors.push(...issuesToErrors(ctx.source, issues, [...path, 'with'], 'action_input', `${what} (${spec.name}) with`, spec.input));
   }
   const rendered = checkTemplates(doc.with ?? {}, [...path, 'with'], scope, ctx, `${what} with`) as Record<string, unknown>;
   const overrides = mode.overrides && (checkTemplates(mode.overrides, [...path, 'drill', 'with'], scope, ctx, `${what} drill.with`) as Record<string, unknown>);
+  const planned = mergeWith(rendered, overrides);
   const child = childOf(step, ctx);
   return {
     id: doc.id,
@@ -175,7 +179,7 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
     backend: spec?.backend ?? 'unknown',
     impact: spec?.impact ?? 'read',
     phase: phase.phase,
-    with: mergeWith(rendered, overrides),
+    with: notifying ? notifying.plan(planned) : planned,
     needs: doc.needs ? [...order.edges.get(doc.id)!] : [],
     after: order.after.get(doc.id) ?? [],
     ...(condition !== undefined ? { if: condition } : {}),

@@ -4,14 +4,23 @@ import type { ActionSpec } from './action.ts';
 /** Destinations every action with a `storage:` block shares. */
 const SHARED: Record<string, string> = { storage: 'storage.endpoint' };
 
-/** The dotted `with:` field a secret at `path` is sent to, or undefined when the secret carries its own destination. */
+/**
+ * The dotted `with:` field a secret at `path` is sent to, or undefined when the secret carries
+ * its own destination. A `*` segment in the table matches any one key or index and stands for
+ * the same one in the destination: `channels.*.email.password` → `channels.*.email.host`.
+ */
 export function destinationOf(spec: ActionSpec, path: ReadonlyArray<string | number>): string | undefined {
   const dotted = path.map(String);
   const table = { ...SHARED, ...spec.secret_destinations };
   // The longest prefix names it: `headers` covers `headers.Authorization`.
   for (let n = dotted.length; n > 0; n--) {
-    const hit = table[dotted.slice(0, n).join('.')];
-    if (hit) return hit;
+    const prefix = dotted.slice(0, n);
+    for (const [field, destination] of Object.entries(table)) {
+      const pattern = field.split('.');
+      if (pattern.length !== n || !pattern.every((p, i) => p === '*' || p === prefix[i])) continue;
+      const stars = prefix.filter((_, i) => pattern[i] === '*');
+      return destination.replace(/\*/g, () => stars.shift() ?? '*');
+    }
   }
   return undefined;
 }

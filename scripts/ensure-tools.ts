@@ -14,6 +14,7 @@ import { ensurePowerDns } from '../stack/powerdns.ts';
 import { ensurePymongo } from '../stack/pymongo.ts';
 import { ensureRabbitMq } from '../stack/rabbitmq.ts';
 import { ensureRedis } from '../stack/redis.ts';
+import { ensureSmtp } from '../stack/smtp.ts';
 import { ensureTemporalCli } from '../stack/tools.ts';
 
 const log = (line: string) => console.log(`[tools] ${line}`);
@@ -25,6 +26,7 @@ console.log(`[tools] minio: ${ensureMinio(log)}`);
 console.log(`[tools] powerdns: ${ensurePowerDns(log)}`);
 console.log(`[tools] haproxy: ${ensureHaproxy(log)}`);
 console.log(`[tools] moto: ${ensureMoto(log)}`);
+console.log(`[tools] aiosmtpd (SMTP server for tests): ${ensureSmtp(log)}`);
 console.log(`[tools] ferretdb: ${ensureFerretDb(log)}`);
 console.log(`[tools] pymongo (bson reader for tests): ${ensurePymongo(log)}`);
 console.log(`[tools] redis: ${ensureRedis(log)}`);

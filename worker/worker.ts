@@ -1,10 +1,15 @@
 // Creating a Rebound worker: Temporal connection, namespace check, the site's task queue, every action activity, the workflow bundle.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { Context } from '@temporalio/activity';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.ts';
 import { workerIdentity } from '../activities/runtime/identity.ts';
 import { trustedKeys } from '../activities/runtime/trust.ts';
+import { useReportSource } from '../activities/notify/report.ts';
+import { loadRunRecord } from '../client/record.ts';
+import { buildReport } from '../client/report/build.ts';
+import { renderMarkdown } from '../client/report/render.ts';
 import { assertNamespaceReady } from '../client/setup.ts';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { installLogger } from './logger.ts';
@@ -31,6 +36,8 @@ export async function createWorker(options: ReboundWorkerOptions = {}): Promise<
   await assertNamespaceReady(connection, namespace);
   const bundlePath = options.bundlePath ?? process.env.REBOUND_WORKFLOW_BUNDLE;
   if (bundlePath && !existsSync(bundlePath)) throw new Error(`workflow bundle ${bundlePath} does not exist; run npm run build:workflows`);
+  // An e-mail's attached report is the run as it stands, read through the activity's own client (activities do not import client/).
+  useReportSource(async (runId) => renderMarkdown(buildReport(await loadRunRecord(Context.current().client, runId))));
   return Worker.create({
     connection,
     namespace,

@@ -14,12 +14,15 @@ export class ActionError extends Error {
   readonly code: FailureCode;
   readonly retryable: boolean;
   readonly partial?: PartialChange;
-  constructor(code: FailureCode, message: string, options: { retryable?: boolean; cause?: unknown; partial?: PartialChange } = {}) {
+  /** When the backend said how long to wait (HTTP 429's Retry-After): the next attempt waits that long instead of the step's backoff. */
+  readonly retryAfterMs?: number;
+  constructor(code: FailureCode, message: string, options: { retryable?: boolean; cause?: unknown; partial?: PartialChange; retryAfterMs?: number } = {}) {
     super(message, options.cause ? { cause: options.cause } : undefined);
     this.name = 'ActionError';
     this.code = code;
     this.retryable = options.retryable ?? FAILURE_CODES[code].retryable;
     if (options.partial) this.partial = options.partial;
+    if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
 

@@ -27,6 +27,8 @@ export interface ActionContext {
   setBackend(name: string): void;
   /** Adds a value found inside a secret (a token in a kubeconfig) to what is masked. */
   conceal(value: string): void;
+  /** What the last attempt's final heartbeat said (its progress), so a retry can skip work that attempt finished. */
+  lastProgress: unknown;
 }
 
 export interface ActionImpl<S extends ActionSpec = ActionSpec> {
@@ -56,6 +58,7 @@ function failure(input: ActionInput, backend: string, attempt: number, error: un
     type: code,
     nonRetryable: !retryable,
     details: [{ attempt, backend, step: input.step, code, worker: workerIdentity(), ...partialOf(error, secrets) }],
+    ...(error instanceof ActionError && error.retryAfterMs !== undefined && retryable ? { nextRetryDelay: error.retryAfterMs } : {}),
   });
 }
 
@@ -102,6 +105,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
         conceal: (value) => {
           if (value.length > 0) secrets.add(value);
         },
+        lastProgress: activity.info.heartbeatDetails,
       };
       const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;
       const outputs = await run.call(impl, parsed.data, ctx);

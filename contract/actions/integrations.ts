@@ -6,6 +6,7 @@ import * as kubernetes from './kubernetes.ts';
 import * as log from './log.ts';
 import * as mongodb from './mongodb.ts';
 import * as mysql from './mysql.ts';
+import * as notify from './notify.ts';
 import * as objects from './objects.ts';
 import * as pgbackrest from './pgbackrest.ts';
 import * as postgres from './postgres.ts';
@@ -23,6 +24,7 @@ import * as volume from './volume.ts';
 export const INTEGRATIONS = [
   http.spec,
   log.spec,
+  notify.spec,
   postgres.spec,
   mysql.spec,
   pgbackrest.spec,

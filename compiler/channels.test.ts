@@ -1,0 +1,81 @@
+// spec.channels and notify steps at compile time: channels checked where written, credentials only as secrets, names expanded into the plan, no secret in a message.
+import { describe, expect, it } from 'vitest';
+import { compile } from './index.ts';
+
+const runbook = (channels: string, step: string, extra = '') => `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: tell}
+spec:
+  parameters: {pd_url: {type: string, default: "https://pd.example.org/v2/enqueue"}}
+  secrets: {hook: {env: HOOK}, pd: {env: PD}, smtp: {env: SMTP}${extra}}
+  channels:
+${channels}
+  steps:
+${step}
+`;
+
+const CHANNELS = `    oncall: {slack: {url: "\${{ secrets.hook }}"}}
+    pager: {pagerduty: {routing_key: "\${{ secrets.pd }}"}}
+    dba: {email: {host: smtp.example.org, from: rebound@example.org, to: [dba@example.org], user: rebound, password: "\${{ secrets.smtp }}"}}`;
+
+const NOTIFY = `    - id: tell
+      uses: notify
+      with: {channels: [oncall, pager, dba], message: "failover of \${{ params.pd_url }} started", severity: critical}`;
+
+describe('spec.channels', () => {
+  it('puts each named channel into the step, and marks a drill plan as a drill', () => {
+    const run = compile(runbook(CHANNELS, NOTIFY), { file: 'n.yaml' });
+    expect(run.errors.map((e) => e.format())).toEqual([]);
+    const step = run.plan!.steps[0]!;
+    expect(step.with.channels).toEqual([
+      { name: 'oncall', slack: { url: '${{ secrets.hook }}' } },
+      { name: 'pager', pagerduty: { routing_key: '${{ secrets.pd }}' } },
+      {
+        name: 'dba',
+        email: { host: 'smtp.example.org', from: 'rebound@example.org', to: ['dba@example.org'], user: 'rebound', password: '${{ secrets.smtp }}' },
+      },
+    ]);
+    expect(step.with.drill).toBe(false);
+    // The SMTP password may go only to the host the channel names.
+    expect(run.plan!.secrets.smtp!.hosts).toEqual(['smtp.example.org']);
+    expect(compile(runbook(CHANNELS, NOTIFY), { file: 'n.yaml', mode: 'drill' }).plan!.steps[0]!.with.drill).toBe(true);
+  });
+
+  it('refuses an unknown channel with a suggestion, located at the name', () => {
+    const { errors } = compile(runbook(CHANNELS, NOTIFY.replace('[oncall, pager', '[oncal, pager')), { file: 'n.yaml' });
+    expect(errors.map((e) => e.format())).toEqual([
+      expect.stringMatching(/^n\.yaml:14:\d+: step "tell" \(notify\) with\.channels: no channel "oncal" in spec\.channels.*oncall/),
+    ]);
+  });
+
+  it('refuses a literal credential and a malformed channel where they are written, once', () => {
+    const channels = `    oncall: {slack: {url: not-a-url}}
+    pager: {pagerduty: {routing_key: abc123}}
+    dba: {email: {host: smtp.example.org, from: rebound@example.org, to: [dba@example.org], user: rebound, password: "\${{ secrets.smtp }}"}}`;
+    const { errors } = compile(runbook(channels, NOTIFY), { file: 'n.yaml' });
+    expect(errors.map((e) => e.format())).toEqual([
+      expect.stringMatching(/^n\.yaml:8:\d+: channel "oncall".*slack\.url/),
+      expect.stringMatching(/^n\.yaml:9:\d+: channel "pager": pagerduty\.routing_key is a credential; give it as "\$\{\{ secrets\.NAME \}\}"/),
+    ]);
+  });
+
+  it('refuses a secret in the message: it would be sent to people', () => {
+    const step = NOTIFY.replace('params.pd_url', 'secrets.pd');
+    const { errors } = compile(runbook(CHANNELS, step), { file: 'n.yaml' });
+    expect(errors.map((e) => e.format())).toEqual([
+      expect.stringMatching(/^n\.yaml:14:\d+: step "tell" \(notify\) with\.message: a secret here would be sent to people/),
+    ]);
+  });
+
+  it('a credential bound for an endpoint from a parameter needs the secret to list its hosts', () => {
+    const channels = `    pager: {pagerduty: {routing_key: "\${{ secrets.pd }}", endpoint: "\${{ params.pd_url }}"}}`;
+    const step = NOTIFY.replace('[oncall, pager, dba]', '[pager]');
+    const { errors } = compile(runbook(channels, step), { file: 'n.yaml' });
+    expect(errors.map((e) => e.format())).toEqual([
+      expect.stringMatching(/^n\.yaml:8:\d+: channel "pager" sends secret "pd" to spec\.channels\.pager\.pagerduty\.endpoint, which is computed at run time/),
+    ]);
+    expect(
+      compile(runbook(channels, step, ', pd2: {env: X, hosts: [pd.example.org]}').replace('secrets.pd }}', 'secrets.pd2 }}'), { file: 'n.yaml' }).errors,
+    ).toEqual([]);
+  });
+});
