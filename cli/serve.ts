@@ -85,6 +85,6 @@ export function registerServe(cli: Command): void {
     .option('--max-alerts <n>', "alerts one request may carry; more is refused with 413 (set Alertmanager's max_alerts to it)", '100')
     .option('--max-runs <n>', 'distinct runs one request may start or attach to; more is refused with 429 and starts none', '10')
     .option('--metrics-auth', '/metrics asks for the bearer token (REBOUND_SERVE_TOKEN) too')
-    .description('receive alert webhooks (Alertmanager, generic JSON) and start runbooks, one run per dedup key')
+    .description('receive alert webhooks (Alertmanager, Grafana, PagerDuty v3, generic JSON) and start runbooks, one run per dedup key')
     .action(async (o) => serveCommand(o));
 }

@@ -6,7 +6,7 @@ import type { Mode } from './plan.ts';
  * of its metrics and logs. serve/routes.ts has one route for each (a new name here fails to
  * compile until it has its path, parser and auth there).
  */
-export type AlertSource = 'alertmanager' | 'generic';
+export type AlertSource = 'alertmanager' | 'generic' | 'pagerduty' | 'grafana';
 
 /** What an alert told `rebound serve`; a run started by it reads this as `trigger.alert`. */
 export interface AlertInfo<S extends AlertSource = AlertSource> {

@@ -23,7 +23,7 @@ export function createMetrics(): ServeMetrics {
     }),
     refused: new Counter({
       name: 'rebound_alert_requests_refused_total',
-      help: 'Requests refused before any matching: unauthorized, malformed, too_large',
+      help: 'Requests refused before any matching: unauthorized, stale (a PagerDuty event too old or too far ahead), malformed, too_large',
       labelNames: ['route', 'reason'],
       registers: [registry],
     }),

@@ -1,7 +1,7 @@
-// Parses alert bodies (Alertmanager's webhook v4, and a generic {labels, annotations, status}) into AlertInfo.
+// Parses alert bodies (Alertmanager's webhook v4, and a generic {labels, annotations, status}) into AlertInfo; the helpers every source's parser shares.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { AlertInfo } from '../contract/trigger.ts';
+import type { AlertInfo, AlertSource } from '../contract/trigger.ts';
 
 /** A body that is not JSON or not the expected shape: answered 400 with this message. */
 export class PayloadError extends Error {
@@ -12,8 +12,22 @@ export class PayloadError extends Error {
   }
 }
 
-const labels = z.record(z.string(), z.string(), { error: 'expected an object of string values' });
-const status = z.enum(['firing', 'resolved']);
+/** An event a sender numbers and timestamps inside its signed body (PagerDuty's): checked for freshness and replays. */
+export interface SentEvent {
+  id: string;
+  /** When it happened, in ms since the epoch. */
+  occurredAt: number;
+}
+
+/** What a body says: its alerts; why it holds none to act on (answered 200 with that reason); which numbered event it is. */
+export interface Parsed<S extends AlertSource> {
+  alerts: AlertInfo<S>[];
+  ignored?: string;
+  event?: SentEvent;
+}
+
+export const labels = z.record(z.string(), z.string(), { error: 'expected an object of string values' });
+export const status = z.enum(['firing', 'resolved']);
 
 // Not strict: Alertmanager adds fields over time (groupKey, truncatedAlerts); v4 is what it sends today.
 const AlertmanagerSchema = z.object({
@@ -43,7 +57,7 @@ const GenericSchema = z.object({
   fingerprint: z.string().optional(),
 });
 
-function parseJson(body: Buffer): unknown {
+export function parseJson(body: Buffer): unknown {
   if (!body.length) throw new PayloadError('empty body; send a JSON object');
   try {
     return JSON.parse(body.toString('utf8'));
@@ -52,7 +66,7 @@ function parseJson(body: Buffer): unknown {
   }
 }
 
-function check<T>(schema: z.ZodType<T>, value: unknown): T {
+export function check<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || 'body'}: ${i.message}`);
@@ -60,7 +74,7 @@ function check<T>(schema: z.ZodType<T>, value: unknown): T {
 }
 
 /** Alertmanager's own fingerprint is a hash of the label set; generic senders get the same idea. */
-function fingerprintOf(set: Record<string, string>): string {
+export function fingerprintOf(set: Record<string, string>): string {
   const text = Object.keys(set)
     .sort()
     .map((k) => `${k}=${set[k]}`)

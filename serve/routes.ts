@@ -1,11 +1,14 @@
-// HTTP routes of `rebound serve`: the alert routes (one table: path, parser, auth, by the source name that labels them), health, readiness and metrics.
+// HTTP routes of `rebound serve`: the alert routes (one table: path, parser, auth, by the source name that labels them; a numbered event checked for freshness and replays), health, readiness and metrics.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AlertInfo, AlertSource } from '../contract/trigger.ts';
-import { authenticate, hasToken, type AuthKeys } from './auth.ts';
+import { authenticate, authenticateGrafana, authenticatePagerDuty, hasToken, type AuthKeys } from './auth.ts';
 import { bodyOf, decide, statusOf, type DecideContext } from './decide.ts';
 import { checkLimits, LimitError, type Limits } from './limits.ts';
-import { parseAlertmanager, parseGeneric, PayloadError } from './payload.ts';
+import { parseAlertmanager, parseGeneric, PayloadError, type Parsed } from './payload.ts';
+import { parseGrafana } from './payload-grafana.ts';
+import { parsePagerDuty } from './payload-pagerduty.ts';
+import { RecentEvents } from './replay.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,14 +29,20 @@ export interface RouteDeps extends DecideContext {
 /** One alert route: where it listens, what its body parses into, whether a request may send alerts. */
 interface AlertRoute<S extends AlertSource> {
   path: string;
-  parse: (body: Buffer) => AlertInfo<S>[];
+  parse: (body: Buffer) => Parsed<S>;
   auth: (keys: AuthKeys, headers: IncomingHttpHeaders, body: Buffer) => boolean;
 }
 
+const alertsOnly =
+  <S extends AlertSource>(parse: (body: Buffer) => AlertInfo<S>[]) =>
+  (body: Buffer): Parsed<S> => ({ alerts: parse(body) });
+
 /** Every alert source's route; its name is the alerts' `source` (the parser's type checks it) and the route's metric label. */
 const ALERT_ROUTES: { [S in AlertSource]: AlertRoute<S> } = {
-  alertmanager: { path: '/v1/alerts/alertmanager', parse: parseAlertmanager, auth: authenticate },
-  generic: { path: '/v1/alerts', parse: parseGeneric, auth: authenticate },
+  alertmanager: { path: '/v1/alerts/alertmanager', parse: alertsOnly(parseAlertmanager), auth: authenticate },
+  generic: { path: '/v1/alerts', parse: alertsOnly(parseGeneric), auth: authenticate },
+  pagerduty: { path: '/v1/alerts/pagerduty', parse: parsePagerDuty, auth: authenticatePagerDuty },
+  grafana: { path: '/v1/alerts/grafana', parse: parseGrafana, auth: authenticateGrafana },
 };
 
 /** The route label of a request, for refusals Fastify makes before a handler runs. */
@@ -47,17 +56,34 @@ function refuse(deps: RouteDeps, reply: FastifyReply, route: string, reason: str
   return reply.code(status).send({ error });
 }
 
-function alertHandler<S extends AlertSource>(deps: RouteDeps, route: S, { parse, auth }: AlertRoute<S>) {
+function alertHandler<S extends AlertSource>(deps: RouteDeps, events: RecentEvents, route: S, { parse, auth }: AlertRoute<S>) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     // No detail: a caller without the key learns nothing about what it got wrong.
     if (!auth(deps.keys(), request.headers, body)) return refuse(deps, reply, route, 'unauthorized', 401, 'unauthorized');
     try {
-      const alerts = parse(body);
+      const { alerts, ignored, event } = parse(body);
+      // A numbered event (PagerDuty's), whose signature covers no time: its own time and id bound a replay.
+      if (event) {
+        const verdict = events.check(route, event);
+        if ('refused' in verdict) return refuse(deps, reply, route, 'stale', 401, verdict.refused);
+        // 2xx, not 409: PagerDuty takes any 4xx as a failed delivery (dropped unretried; three in a row disable the webhook for a day).
+        if (verdict.seen) {
+          deps.log('info', 'alert event already handled', { route, event: event.id });
+          return reply.code(200).send({ decisions: [], duplicate: true, event: event.id });
+        }
+      }
+      if (ignored) {
+        deps.log('info', 'alert event ignored', { route, event: event?.id, reason: ignored });
+        if (event) events.remember(route, event);
+        return reply.code(200).send({ decisions: [], ignored });
+      }
       checkLimits(alerts, deps.limits);
       deps.metrics.received.inc({ route }, alerts.length);
       const decisions = await decide(deps, route, alerts, deps.limits);
-      return reply.code(statusOf(decisions)).send(bodyOf(decisions));
+      const status = statusOf(decisions);
+      if (event && status < 500) events.remember(route, event);
+      return reply.code(status).send(bodyOf(decisions));
     } catch (error) {
       if (error instanceof PayloadError) return refuse(deps, reply, route, 'malformed', 400, error.message);
       if (error instanceof LimitError) return refuse(deps, reply, route, error.reason, error.status, error.message);
@@ -67,8 +93,10 @@ function alertHandler<S extends AlertSource>(deps: RouteDeps, route: S, { parse,
 }
 
 function registerAlertRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  // One memory per server: a restart forgets, and a replay inside the window then meets dedup and cooldown.
+  const events = new RecentEvents();
   const register = <S extends AlertSource>(source: S) =>
-    app.post(ALERT_ROUTES[source].path, { config: { route: source } }, alertHandler(deps, source, ALERT_ROUTES[source]));
+    app.post(ALERT_ROUTES[source].path, { config: { route: source } }, alertHandler(deps, events, source, ALERT_ROUTES[source]));
   for (const source of Object.keys(ALERT_ROUTES) as AlertSource[]) register(source);
 }
 
