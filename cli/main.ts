@@ -8,6 +8,7 @@ import { registerFailback } from './failback.ts';
 import { registerKeys } from './keys.ts';
 import { registerPlanVerbs } from './plan.ts';
 import { registerRestorePoints } from './restore-points.ts';
+import { registerNotify } from './notify.ts';
 import { registerSchedule } from './schedule.ts';
 import { registerSchema } from './schema.ts';
 import { registerServe } from './serve.ts';
@@ -28,6 +29,7 @@ const VERB_GROUPS: ReadonlyArray<(cli: Command) => void> = [
   registerKeys, // keys generate|show
   registerServe, // serve
   registerSchedule, // schedule apply|list|pause|unpause|trigger|backfill|delete
+  registerNotify, // notify test
 ];
 
 export function program(): Command {

@@ -36,7 +36,17 @@ export function renderStatus(status: RunStatus, now = Date.now(), width = proces
   const fit = (line: string) => (line.length > width ? `${line.slice(0, Math.max(10, width - 1))}…` : line);
   const head = `${status.runbook} [${status.mode}] — ${status.state}${status.error ? `: ${status.error}` : ''}`;
   const body = table(rows).split('\n').map(fit).join('\n');
-  return `${head}\n${body}${status.report ? `\n${renderReport(status)}` : ''}`;
+  return `${head}\n${body}${renderNotifications(status)}${status.report ? `\n${renderReport(status)}` : ''}`;
+}
+
+/** Who was told of what (spec.notify): a failed notification is shown here, since it never fails the run. */
+function renderNotifications(status: RunStatus): string {
+  if (!status.notifications?.length) return '';
+  const rows = [['NOTIFIED', 'STATUS', 'AT', 'NOTE']];
+  for (const n of status.notifications) {
+    rows.push([`${n.event}${n.step ? ` (${n.step})` : ''}`, n.status, n.at, n.status === 'sent' ? (n.channels ?? []).join(', ') : (n.reason ?? '')]);
+  }
+  return `\n${table(rows)}`;
 }
 
 export function renderReport(status: RunStatus): string {

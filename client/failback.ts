@@ -287,8 +287,15 @@ export function buildFailback(record: Record_, options: FailbackOptions): Failba
     on_failure: [],
     finally: [],
     children: {},
+    // The same people hear of the failback, and its success resolves the incident the run's failure opened.
+    ...(plan.notify ? { notify: notificationsFor(plan.notify, options.mode) } : {}),
   };
   return { plan: { ...body, hash: hashPlan(body) }, items };
+}
+
+/** The run's spec.notify steps, marked as a drill's when the failback is rehearsed. */
+function notificationsFor(notify: NonNullable<Plan['notify']>, mode: Plan['mode']): NonNullable<Plan['notify']> {
+  return Object.fromEntries(Object.entries(notify).map(([event, step]) => [event, { ...step, with: { ...step.with, drill: mode === 'drill' } }]));
 }
 
 /** The lines `rebound plan --failback` prints above the plan: every change and what becomes of it. */

@@ -79,3 +79,47 @@ describe('spec.channels', () => {
     ).toEqual([]);
   });
 });
+
+describe('spec.notify', () => {
+  const notified = (notify: string) =>
+    runbook(CHANNELS, `    - id: approve\n      uses: approval\n      with: {timeout: 10m}`).replace('  steps:\n', `  notify:\n${notify}\n  steps:\n`);
+
+  it('compiles each event into a notify step with its channels, template and severity', () => {
+    const { plan, errors } = compile(
+      notified(
+        `    failed: {channels: [pager, oncall], severity: critical}\n    approval_waiting: {channels: [oncall], message: "\${{ event.text }} (\${{ event.approve_command }})"}\n    succeeded: [pager]`,
+      ),
+      { file: 'n.yaml' },
+    );
+    expect(errors.map((e) => e.format())).toEqual([]);
+    expect(Object.keys(plan!.notify!)).toEqual(['failed', 'approval_waiting', 'succeeded']);
+    expect(plan!.notify!.failed).toMatchObject({
+      id: 'notify.failed',
+      uses: 'notify',
+      with: { channels: [{ name: 'pager' }, { name: 'oncall' }], severity: 'critical', drill: false },
+      retry: { maximum_attempts: 5 },
+    });
+    expect(plan!.notify!.approval_waiting!.with.message).toBe('${{ event.text }} (${{ event.approve_command }})');
+    // A runbook that notifies no one compiles to a plan without `notify`, as before.
+    expect(compile(runbook(CHANNELS, NOTIFY), { file: 'n.yaml' }).plan!.notify).toBeUndefined();
+  });
+
+  it('refuses an unknown event, an unknown channel, an unknown event field and a secret in a message, located', () => {
+    const { errors } = compile(
+      notified(
+        `    failled: [oncall]\n    failed: [oncal]\n    started: {channels: [oncall], message: "\${{ event.stepp }}"}\n    cancelled: {channels: [oncall], message: "\${{ secrets.pd }}"}`,
+      ),
+      { file: 'n.yaml' },
+    );
+    const text = errors.map((e) => e.format());
+    expect(text).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^n\.yaml:12:\d+: runbook: unknown field "failled"/),
+        expect.stringMatching(/^n\.yaml:13:\d+: spec\.notify\.failed\.channels: no channel "oncal" in spec\.channels; did you mean "oncall"\?/),
+        expect.stringMatching(/^n\.yaml:14:\d+: spec\.notify\.started\.message: unknown field event\.stepp; did you mean "step"\?/),
+        expect.stringMatching(/^n\.yaml:15:\d+: spec\.notify\.cancelled\.message: "secrets" cannot be read here/),
+      ]),
+    );
+    expect(text).toHaveLength(4);
+  });
+});

@@ -76,15 +76,22 @@ export interface NotifyInput {
  * `drill` set from the plan's mode. Secrets belong in channels: one in the message, title or
  * fields would be sent to people, so it is refused.
  */
-export function notifyInput(id: string, withPath: (string | number)[], value: Record<string, unknown>, ctx: StepContext): NotifyInput {
+export function notifyInput(
+  /** How messages name the place: `step "tell" (notify) with.` or `spec.notify.failed.`. */
+  what: string,
+  withPath: (string | number)[],
+  value: Record<string, unknown>,
+  ctx: StepContext,
+  namesPath: (string | number)[] = [...withPath, 'channels'],
+): NotifyInput {
   for (const at of secretPaths({ ...value, channels: [] })) {
-    const why = `step "${id}" (notify) with.${at.join('.')}: a secret here would be sent to people; secrets belong in spec.channels`;
+    const why = `${what}${at.join('.')}: a secret here would be sent to people; secrets belong in spec.channels`;
     ctx.errors.push(new CompileError('secret_destination', why, ctx.source.locate([...withPath, ...at])));
   }
   const names = (Array.isArray(value.channels) ? value.channels : []).filter((n, i) => {
     if (typeof n === 'string' && ctx.channels.has(n)) return true;
-    const why = `step "${id}" (notify) with.channels: no channel ${JSON.stringify(n)} in spec.channels${typeof n === 'string' ? didYouMean(n, ctx.channels.keys()) : ''}`;
-    ctx.errors.push(new CompileError('action_input', why, ctx.source.locate([...withPath, 'channels', i])));
+    const why = `${what}channels: no channel ${JSON.stringify(n)} in spec.channels${typeof n === 'string' ? didYouMean(n, ctx.channels.keys()) : ''}`;
+    ctx.errors.push(new CompileError('action_input', why, ctx.source.locate([...namesPath, i])));
     return false;
   }) as string[];
   const expand = (part: 'raw' | 'rendered', base: Record<string, unknown>): Record<string, unknown> => ({

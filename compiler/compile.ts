@@ -11,6 +11,7 @@ import { compileSteps } from './steps.ts';
 import { compileTriggers } from './triggers.ts';
 import { siteScope } from './sites.ts';
 import { compileChannels } from './channels.ts';
+import { compileNotifications } from './notifications.ts';
 import type { StepContext } from './step-context.ts';
 
 export interface LoadedFile {
@@ -33,6 +34,8 @@ export interface CompileResult {
   errors: CompileError[];
   /** Located notes on what compiles but should be written another way (child runbooks' too). */
   warnings: CompileWarning[];
+  /** spec.channels by name, templates checked (not part of the plan: `rebound notify test` sends through them). */
+  channels?: Record<string, Record<string, unknown>>;
 }
 
 /** The Plan's `hash`: also used for plans built outside the compiler (a generated failback). */
@@ -180,6 +183,8 @@ export function compile(text: string, options: CompileOptions): CompileResult {
   ctx.channels = compileChannels(spec.channels, ctx);
   const planTriggers = compileTriggers(triggers, ctx, parameters);
   const phases = compilePhases(spec, ctx);
+  const stepIds = new Set([...phases.steps, ...phases.on_failure, ...phases.finally].map((s) => s.id));
+  const notify = compileNotifications(spec.notify, ctx, stepIds);
   if (errors.length || !checked.success) return { errors: dedupe(errors), warnings: dedupe(warnings) };
   // A secret that goes only to fixed destinations may go only there: the signed plan says so, and the worker holds to it.
   for (const [name, hosts] of ctx.secretHosts) {
@@ -204,8 +209,10 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     ...(ctx.sites.sites ? { sites: [...ctx.sites.sites] } : {}),
     ...phases,
     children,
+    ...(notify ? { notify } : {}),
   };
-  return { plan: { ...body, hash: hashPlan(body) }, errors: [], warnings: dedupe(warnings) };
+  const channels = Object.fromEntries([...ctx.channels].map(([name, c]) => [name, c.rendered]));
+  return { plan: { ...body, hash: hashPlan(body) }, errors: [], warnings: dedupe(warnings), channels };
 }
 
 function dedupe<E extends CompileError>(errors: E[]): E[] {

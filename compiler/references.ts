@@ -17,6 +17,8 @@ export interface ReferenceScope {
   allowSecrets: boolean;
   /** The names this place may read, when fewer than all (a trigger's templates read only `trigger`). */
   roots?: ReadonlySet<string>;
+  /** The fields of `event`, where it can be read (a spec.notify message); elsewhere it is unknown. */
+  event?: readonly string[];
 }
 
 const RUN_FIELDS = ['id', 'mode', 'started_at', 'runbook'];
@@ -53,6 +55,10 @@ function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<s
       if (!scope.allowSecrets) return 'secrets can only be used as a whole "${{ secrets.NAME }}" value inside with:, so the worker resolves them';
       if (name === undefined) return undefined;
       return scope.secrets.has(name) ? undefined : `unknown secret "${name}"${didYouMean(name, scope.secrets)}; declare it under spec.secrets`;
+    case 'event':
+      if (!scope.event) return 'event can be read only in spec.notify messages';
+      if (name === undefined || scope.event.includes(name)) return undefined;
+      return `unknown field event.${name}${didYouMean(name, scope.event)}; event has ${scope.event.join(', ')}`;
     case 'run':
       if (name === undefined || RUN_FIELDS.includes(name)) return undefined;
       return `unknown field run.${name}; run has ${RUN_FIELDS.join(', ')}`;

@@ -1,6 +1,7 @@
 // The zod schema of the runbook document (rebound/v1): metadata, parameters, secrets, triggers, sites, and steps with retry, timeout and drill.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../contract/duration.ts';
+import { RUN_EVENTS } from '../contract/plan.ts';
 
 /**
  * The runbook document, format v1. This schema is the truth for the format: the compiler
@@ -85,6 +86,16 @@ export const TriggersSchema = z.strictObject({
   manual: z.boolean().optional(),
 });
 
+export const NotificationSchema = z.strictObject({
+  channels: z.array(name).min(1).describe('names of spec.channels'),
+  message: z.string().min(1).optional().describe('a ${{ }} template that may read event.* (default: what happened, said plainly)'),
+  title: z.string().min(1).optional(),
+  severity: z
+    .enum(['info', 'warning', 'error', 'critical'])
+    .optional()
+    .describe('default per event: failed critical, step_failed error, approval_waiting, cancelled and objective_missed warning, else info'),
+});
+
 export const RunbookSchema = z.strictObject({
   apiVersion: z.literal('rebound/v1'),
   kind: z.literal('Runbook'),
@@ -101,6 +112,10 @@ export const RunbookSchema = z.strictObject({
       .record(name, z.record(z.string(), z.unknown()))
       .optional()
       .describe('notification channels by name (slack, teams, pagerduty, email, webhook), which notify steps and spec.notify name'),
+    notify: z
+      .partialRecord(z.enum(RUN_EVENTS), z.union([z.array(name).min(1), NotificationSchema]))
+      .optional()
+      .describe('who is told of what in a run: event → channel names, or {channels, message, title, severity}'),
     triggers: TriggersSchema.optional(),
     sites: z.array(name).min(1).optional().describe('the sites steps may run in, e.g. [primary, dr]; each is served by rebound worker --site <site>'),
     site: name.optional().describe('the site of steps that name none (one of sites)'),

@@ -162,7 +162,7 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
   checkSecretInputs(step, merged, mode.overrides, ctx);
   checkSecretDestinations(step, merged, ctx);
   // A notify step names channels; the action receives them (their secrets were checked in spec.channels).
-  const notifying = spec?.name === 'notify' ? notifyInput(doc.id, [...path, 'with'], merged, ctx) : undefined;
+  const notifying = spec?.name === 'notify' ? notifyInput(`step "${doc.id}" (notify) with.`, [...path, 'with'], merged, ctx) : undefined;
   if (spec) {
     const issues = checkInput(spec.input, notifying?.check ?? merged).filter((i) => !(notifying?.broken && i.path[0] === 'channels'));
     ctx.errors.push(...issuesToErrors(ctx.source, issues, [...path, 'with'], 'action_input', `${what} (${spec.name}) with`, spec.input));

@@ -109,6 +109,8 @@ export interface ExpressionContext {
   run: Record<string, unknown>;
   /** How the run started (contract/trigger.ts). */
   trigger?: unknown;
+  /** A spec.notify message's event (workflows/notifications.ts). */
+  event?: Record<string, unknown>;
 }
 
 /** Evaluates an (already rewritten) expression; results come back as plain JSON values. */

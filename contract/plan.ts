@@ -89,4 +89,35 @@ export interface Plan {
   finally: PlanStep[];
   /** Plans of the runbooks this one runs with `uses: runbook`, keyed by their path. */
   children: Record<string, Plan>;
+  /**
+   * spec.notify: per run event, the notify step that tells people of it (its channels
+   * expanded, its message a template that may read `event`). Absent when the runbook
+   * notifies no one, so plans compiled before it keep their hash.
+   */
+  notify?: Partial<Record<RunEvent, PlanStep>>;
 }
+
+/** What happens in a run that spec.notify can tell people of. */
+export const RUN_EVENTS = ['started', 'approval_waiting', 'step_failed', 'succeeded', 'failed', 'cancelled', 'objective_missed'] as const;
+export type RunEvent = (typeof RUN_EVENTS)[number];
+
+/**
+ * What a spec.notify message template reads as `event`: its name, the default text, and per
+ * event what it is about (the step and why it failed; who may approve, until when, what a
+ * timeout does and the commands; the measured time against the objective).
+ */
+export const EVENT_FIELDS = [
+  'name',
+  'text',
+  'step',
+  'reason',
+  'approvers',
+  'min_approvals',
+  'deadline',
+  'on_timeout',
+  'approve_command',
+  'reject_command',
+  'objective',
+  'measured_ms',
+  'objective_ms',
+] as const;

@@ -2,7 +2,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { SignedVote, StarterStatement, VoteRecord } from './approvals.ts';
 import type { PlanSignature, PlanSignatures } from './canonical.ts';
-import type { Plan, Phase, Execution } from './plan.ts';
+import type { Plan, Phase, Execution, RunEvent } from './plan.ts';
 import type { Trigger } from './trigger.ts';
 
 /** Shared between the workflow and its clients (CLI, tests): names are part of the API. */
@@ -71,6 +71,21 @@ export interface RunStatus {
   error?: string;
   steps: StepState[];
   report?: DrillReport;
+  /** The people told of this run (spec.notify), each event once: a failed notification shows here, never fails the run. */
+  notifications?: NotificationRecord[];
+}
+
+/** One spec.notify event of a run and what became of telling people. */
+export interface NotificationRecord {
+  event: RunEvent;
+  /** The step it is about (step_failed, approval_waiting). */
+  step?: string;
+  status: 'sending' | 'sent' | 'failed';
+  at: string;
+  /** The channels reached, when sent. */
+  channels?: string[];
+  /** Why it failed, after its retries. */
+  reason?: string;
 }
 
 export interface Decision {

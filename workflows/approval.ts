@@ -87,6 +87,15 @@ async function byPolicy(step: PlanStep, input: Record<string, unknown>, ctx: Ctx
   const ballots = ctx.approvals.ballots.get(step.id) ?? [];
   ctx.approvals.ballots.set(step.id, ballots);
   const records = ctx.approvals.recordsOf(step.id);
+  ctx.notify?.('approval_waiting', {
+    step: step.id,
+    approvers: policy.approvers,
+    min_approvals: policy.min_approvals,
+    deadline: new Date(deadline).toISOString(),
+    on_timeout: input.on_timeout === 'approve' ? 'approve' : 'reject',
+    approve_command: `rebound approve ${ctx.runId} ${step.id}`,
+    reject_command: `rebound reject ${ctx.runId} ${step.id} --reason "…"`,
+  });
   const approvedBy: string[] = [];
   const voted = new Set<string>();
   for (let seen = 0; ; seen++) {

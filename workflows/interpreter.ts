@@ -7,10 +7,25 @@ import type { Ctx } from './perform.ts';
 import { runPhase, type Run } from './phases.ts';
 import { approveSignal, rejectSignal, statusQuery, type Decision, type RunInput, type RunStatus, type StepState } from '../contract/run.ts';
 import { MAX_BALLOTS } from './approval.ts';
+import { notifierOf, type Notifier } from './notifications.ts';
 import { drillReport } from './report.ts';
 import { triggerOf } from './trigger.ts';
 
 const now = (): string => new Date(Date.now()).toISOString();
+
+/** The run's last events: how it ended, and each objective its measured time missed; then every notification's outcome, for status. */
+async function tellTheEnd(notifier: Notifier, run: Run): Promise<void> {
+  const { status, ctx } = run;
+  const measured = drillReport(ctx.plan, status);
+  if (status.state === 'failed') notifier.emit('failed', { reason: status.error ?? '' });
+  else if (status.state === 'cancelled') notifier.emit('cancelled');
+  else notifier.emit('succeeded', measured.rto.measured_ms !== undefined ? { measured_ms: measured.rto.measured_ms } : {});
+  for (const objective of ['rto', 'rpo'] as const) {
+    const judged = measured[objective];
+    if (judged.met === false) notifier.emit('objective_missed', { objective, measured_ms: judged.measured_ms!, objective_ms: judged.objective_ms! });
+  }
+  await notifier.drain();
+}
 
 /**
  * The interpreter: walks a Plan. Deterministic and free of I/O — every side effect is an
@@ -63,6 +78,9 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
     throw ApplicationFailure.nonRetryable(refused, 'UntrustedPlan', status);
   }
   const run: Run = { ctx, params, states, status, trigger: triggerOf(input) };
+  const notifier = notifierOf(run);
+  if (notifier) ctx.notify = notifier.emit;
+  notifier?.emit('started');
   const failed = await runPhase(run, plan.steps);
   const cancelled = !failed && CancellationScope.current().consideredCancelled;
   if (failed || cancelled) await CancellationScope.nonCancellable(() => runPhase(run, plan.on_failure));
@@ -72,6 +90,7 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   status.state = failed ? 'failed' : cancelled ? 'cancelled' : 'succeeded';
   if (failed) status.error = `step "${failed.id}" (${failed.uses}) failed: ${failed.reason}`;
   if (plan.mode === 'drill') status.report = drillReport(plan, status, patched('rpo-measured-by-step'));
+  if (notifier) await CancellationScope.nonCancellable(() => tellTheEnd(notifier, run));
   if (failed) throw ApplicationFailure.nonRetryable(status.error!, 'RunbookFailed', status);
   // Rethrowing a cancellation marks the workflow Canceled (not Failed) in Temporal.
   if (cancelled) throw new CancelledFailure('the run was cancelled', [status]);

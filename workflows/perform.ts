@@ -8,7 +8,8 @@ import type { PlanSignatures } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
 import { nonRetryableTypes } from '../contract/failures.ts';
 import { secretPaths } from '../contract/expression.ts';
-import type { Plan, PlanStep } from '../contract/plan.ts';
+import type { Plan, PlanStep, RunEvent } from '../contract/plan.ts';
+import type { EventDetail } from './notifications.ts';
 import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type RunInput, type RunStatus } from '../contract/run.ts';
 
 /** Raised by a step that ends in a failure decided inside the workflow (rejected approval). */
@@ -22,6 +23,8 @@ export interface Ctx {
   startedBy?: StarterStatement;
   /** Set once the run has checked its plan's signatures (patch trusted-plans): passed to every activity and child. */
   signatures?: PlanSignatures;
+  /** Tells people of an event (spec.notify); absent when the plan notifies no one. */
+  notify?: (event: RunEvent, detail: EventDetail) => void;
 }
 
 export type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };
@@ -66,7 +69,7 @@ function nonRetryable(step: PlanStep): string[] {
   return types.length === listed.length || !patched('failure-catalog') ? listed : types;
 }
 
-async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+export async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
   const activities = proxyActivities<Record<string, (input: ActionInput) => Promise<ActionResult>>>({
     ...siteOptions(step),
     startToCloseTimeout: step.timeout_ms,

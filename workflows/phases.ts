@@ -19,7 +19,8 @@ export interface Run {
   trigger?: Trigger;
 }
 
-function context(run: Run): ExpressionContext {
+/** What `${{ }}` reads at this point of the run. */
+export function expressionContext(run: Run): ExpressionContext {
   const { ctx, params, status, states } = run;
   return {
     params,
@@ -41,10 +42,10 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
   state.status = 'running';
   state.started_at = now();
   try {
-    if (step.if !== undefined && evaluateExpression(step.if, context(run)) !== true) {
+    if (step.if !== undefined && evaluateExpression(step.if, expressionContext(run)) !== true) {
       return finish({ status: 'skipped', reason: `if: ${step.if} is false` });
     }
-    const rendered = renderValue(step.with, context(run)) as Record<string, unknown>;
+    const rendered = renderValue(step.with, expressionContext(run)) as Record<string, unknown>;
     const result = await perform(step, rendered, run.ctx);
     const ran = result.worker ? { worker: result.worker, ...(result.task_queue ? { task_queue: result.task_queue } : {}) } : {};
     return finish({ status: 'succeeded', outputs: result.outputs, attempt: result.attempt, ...ran });
@@ -52,7 +53,9 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
     if (isCancellation(error)) return finish({ status: 'cancelled', reason: 'cancelled' });
     const reason = error instanceof StepRejected ? error.message : describeFailure(error);
     const worker = workerOf(error);
-    return finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1), ...(worker ? { worker } : {}) });
+    const failed = finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1), ...(worker ? { worker } : {}) });
+    run.ctx.notify?.('step_failed', { step: step.id, reason });
+    return failed;
   }
 }
 

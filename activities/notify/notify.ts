@@ -23,7 +23,14 @@ interface Progress {
   refused: Array<{ channel: string; code: ActionError['code']; message: string }>;
 }
 
-async function sendOne(channel: NamedChannel, m: Message, timeout: string, attachReport: boolean, ctx: ActionContext): Promise<string> {
+/** Sends `m` to one channel; also what `rebound notify test` sends through, outside any run. */
+export async function sendOne(
+  channel: NamedChannel,
+  m: Message,
+  timeout: string,
+  attachReport: boolean,
+  ctx: Pick<ActionContext, 'signal' | 'runId'>,
+): Promise<string> {
   const where = `channel "${channel.name}" (${kindOf(channel)})`;
   const options = { timeout, where, signal: ctx.signal };
   if (channel.slack) return sendSlack(channel.slack, m, options);

@@ -1,7 +1,7 @@
 // A run's report as data: objectives against measured RTO/RPO, the step timeline, approvals and the changes made (or, in drills, would be), its child runbooks' included.
 import type { VoteRecord } from '../../contract/approvals.ts';
 import type { Plan, PlanStep } from '../../contract/plan.ts';
-import type { RunInput, RunStatus, StepState } from '../../contract/run.ts';
+import type { RunInput, RunStatus, StepState, NotificationRecord } from '../../contract/run.ts';
 import { flatRun, type RunTree } from '../run-tree.ts';
 
 export interface TimelineEntry {
@@ -85,6 +85,8 @@ export interface Report {
   timeline: TimelineEntry[];
   approvals: ApprovalEntry[];
   changes: ChangeEntry[];
+  /** Who was told of what (spec.notify); absent when the runbook notifies no one. */
+  notifications?: NotificationRecord[];
 }
 
 const ms = (from?: string, to?: string): number | undefined => (from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : undefined);
@@ -263,5 +265,6 @@ export function buildReport(input: {
     timeline: timeline(plan, status),
     approvals: approvals(status),
     changes: changes(plan, status),
+    ...(status.notifications?.length ? { notifications: status.notifications } : {}),
   };
 }

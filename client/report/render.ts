@@ -116,6 +116,14 @@ function preflights(report: Report, item: (step: string, line: string) => string
   return report.changes.flatMap((c) => (c.preflight ?? []).map((line) => item(c.step, line)));
 }
 
+/** Notifications, failed ones with why: a notification never fails the run, so this is where a failure shows. */
+function notificationRows(report: Report): string[][] {
+  const rows = [['event', 'status', 'at', 'channels or why']];
+  for (const n of report.notifications ?? [])
+    rows.push([`${n.event}${n.step ? ` (${n.step})` : ''}`, n.status, n.at, n.status === 'sent' ? (n.channels ?? []).join(', ') : (n.reason ?? '')]);
+  return rows;
+}
+
 export function renderMarkdown(report: Report): string {
   const out = [`# ${heading(report)}`, '', ...facts(report).map(([k, v]) => `- **${k}**: ${v}`), ''];
   out.push('## Objectives', '', mdTable(objectiveRows(report)), '');
@@ -125,6 +133,7 @@ export function renderMarkdown(report: Report): string {
   out.push(`## ${changesTitle(report)}`, '', report.changes.length ? mdTable(changeRows(report)) : 'No production step ran.', '');
   const checks = preflights(report, (step, line) => `- \`${step}\`: ${line}`);
   if (checks.length) out.push('### Preflight results', '', ...checks, '');
+  if (report.notifications) out.push('## Notifications', '', mdTable(notificationRows(report)), '');
   return out.join('\n');
 }
 
@@ -152,6 +161,7 @@ export function renderHtml(report: Report): string {
   out.push(`<h2>${escapeXml(changesTitle(report))}</h2>`, report.changes.length ? htmlTable(changeRows(report)) : '<p>No production step ran.</p>');
   const checks = preflights(report, (step, line) => `<li><code>${escapeXml(step)}</code>: ${escapeXml(line)}</li>`);
   if (checks.length) out.push('<h3>Preflight results</h3>', `<ul>${checks.join('')}</ul>`);
+  if (report.notifications) out.push('<h2>Notifications</h2>', htmlTable(notificationRows(report)));
   out.push('</body></html>');
   return `${out.join('\n')}\n`;
 }

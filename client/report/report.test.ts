@@ -193,6 +193,21 @@ describe('run reports', () => {
     expect(md).toContain('## Changes made');
   });
 
+  it('lists who was told of what, with why a notification failed; a run that told no one has no such section', () => {
+    const status: RunStatus = {
+      ...statusFor('run'),
+      notifications: [
+        { event: 'approval_waiting', step: 'gate', status: 'sent', at: at(3), channels: ['oncall', 'pager'] },
+        { event: 'succeeded', status: 'failed', at: at(40), reason: 'channel "oncall" (slack) answered 404: no_service' },
+      ],
+    };
+    const md = renderReport(buildReport({ workflowId: 'run-1', plan: planFor('run'), status }), 'md');
+    expect(md).toContain('## Notifications');
+    expect(md).toContain('| approval_waiting (gate) | sent | 2026-01-01T00:00:03.000Z | oncall, pager |');
+    expect(md).toContain('| succeeded | failed | 2026-01-01T00:00:40.000Z | channel "oncall" (slack) answered 404: no_service |');
+    expect(renderReport(buildReport({ workflowId: 'run-1', plan: planFor('run'), status: statusFor('run') }), 'md')).not.toContain('## Notifications');
+  });
+
   it('renders HTML with every text escaped, and JSON that round-trips', () => {
     const report = buildReport({ workflowId: 'run-1', plan: planFor('run'), status: statusFor('run') });
     const html = renderReport(report, 'html');

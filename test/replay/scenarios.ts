@@ -147,4 +147,20 @@ export const SCENARIOS: Scenario[] = [
     - {id: who, uses: log, if: "\${{ trigger.kind == 'alert' }}", with: {message: "\${{ trigger.alert.labels.service }} \${{ trigger.alert.annotations.summary }}"}}
 `,
   },
+  {
+    // spec.notify (patch run-notifications): notify activities beside the steps, one that fails after its retries.
+    name: 'run-notifications',
+    runbook: `${head('notified')}  channels:
+    down: {webhook: {url: "${refused}"}}
+  notify:
+    started: [down]
+    approval_waiting: {channels: [down], message: "\${{ event.text }}"}
+    step_failed: [down]
+    succeeded: [down]
+  steps:
+    - {id: gate, uses: approval, with: {timeout: 1s, on_timeout: approve}}
+    - {id: probe, uses: http.check, continue_on_error: true, retry: {max_attempts: 1}, with: {url: "${refused}"}}
+    - {id: done, uses: log, with: {message: done}}
+`,
+  },
 ];
