@@ -1,6 +1,7 @@
 // spec.channels and notify steps at compile time: channels checked where written, credentials only as secrets, names expanded into the plan, no secret in a message.
 import { describe, expect, it } from 'vitest';
 import { compile } from './index.ts';
+import { runbookJsonSchema } from './json-schema.ts';
 
 const runbook = (channels: string, step: string, extra = '') => `apiVersion: rebound/v1
 kind: Runbook
@@ -121,5 +122,19 @@ describe('spec.notify', () => {
       ]),
     );
     expect(text).toHaveLength(4);
+  });
+});
+
+describe('the editor schema', () => {
+  it('takes channel names in a notify step and checks spec.channels against the channel schema', () => {
+    const schema = runbookJsonSchema() as { properties: { spec: { properties: Record<string, { additionalProperties?: unknown; items?: unknown }> } } };
+    const spec = schema.properties.spec.properties;
+    const step = spec.steps!.items as {
+      allOf: Array<{ if: { properties: { uses: { const: string } } }; then: { properties: { with: { properties: Record<string, unknown> } } } }>;
+    };
+    const notify = step.allOf.find((rule) => rule.if.properties.uses.const === 'notify')!.then.properties.with.properties;
+    expect(notify.channels).toMatchObject({ type: 'array', items: { type: 'string' } });
+    expect(notify.drill).toBeUndefined();
+    expect(JSON.stringify(spec.channels!.additionalProperties)).toContain('routing_key');
   });
 });

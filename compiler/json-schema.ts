@@ -1,5 +1,6 @@
 // `rebound schema`: the runbook JSON Schema for editors, each step's `with:` checked against the schema of the action it uses.
 import { z } from 'zod';
+import { ChannelSchema } from '../contract/actions/notify.ts';
 import { ACTIONS } from '../contract/actions/registry.ts';
 import { RunbookSchema } from './schema.ts';
 
@@ -11,8 +12,10 @@ export function runbookJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(RunbookSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- zod's JSON Schema output is untyped JSON
   const withRules = [...ACTIONS.values()].map((action) => ({
     if: { properties: { uses: { const: action.name } }, required: ['uses'] },
-    then: { properties: { with: z.toJSONSchema(action.input, { io: 'input', unrepresentable: 'any' }) } },
+    then: { properties: { with: withSchema(action.name, z.toJSONSchema(action.input, { io: 'input', unrepresentable: 'any' }) as Record<string, any>) } }, // eslint-disable-line @typescript-eslint/no-explicit-any -- as above
   }));
+  // spec.channels is checked by the compiler against the channel schema; editors get it too.
+  schema.properties.spec.properties.channels.additionalProperties = z.toJSONSchema(ChannelSchema, { io: 'input', unrepresentable: 'any' });
   const step = schema.properties.spec.properties.steps.items;
   step.properties.uses = { type: 'string', enum: [...ACTIONS.keys()], description: 'The action this step runs' };
   step.allOf = withRules;
@@ -21,5 +24,16 @@ export function runbookJsonSchema(): Record<string, unknown> {
     $id: 'https://rebound.dev/schemas/runbook-v1.json',
     title: 'Rebound runbook (rebound/v1)',
     ...schema,
+  };
+}
+
+/** A notify step names its channels; the compiler puts their definitions in (compiler/channels.ts). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- zod's JSON Schema output is untyped JSON
+function withSchema(action: string, schema: Record<string, any>): Record<string, unknown> {
+  if (action !== 'notify') return schema;
+  const { drill: _drill, ...properties } = schema.properties;
+  return {
+    ...schema,
+    properties: { ...properties, channels: { type: 'array', minItems: 1, items: { type: 'string' }, description: 'names of spec.channels' } },
   };
 }
