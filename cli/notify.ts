@@ -3,15 +3,13 @@ import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { kindOf, NamedChannelSchema } from '../contract/actions/notify.ts';
 import { renderValue, secretPaths } from '../contract/expression.ts';
-import { compileFile, parseParamArgs, type Plan } from '../compiler/index.ts';
+import { compileFile, type Plan } from '../compiler/index.ts';
 import { messageOf } from '../activities/notify/message.ts';
 import { sendOne } from '../activities/notify/notify.ts';
 import { mask, resolveSecrets } from '../activities/runtime/secrets.ts';
 import { CommandFailed, UsageError } from './errors.ts';
 import { loadPlan } from './load.ts';
 import { table } from './table.ts';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** The channels to test: those named, or every one the runbook declares. */
 function chosen(declared: Record<string, Record<string, unknown>>, names: string[], file: string): string[] {
@@ -22,9 +20,9 @@ function chosen(declared: Record<string, Record<string, unknown>>, names: string
 }
 
 /** One channel, as the notify action would send: its templates filled in, its secrets read here. PagerDuty's test incident is resolved at once. */
-async function test(plan: Plan, name: string, written: Record<string, unknown>, params: Record<string, unknown>, seen: Set<string>): Promise<string> {
+async function test(plan: Plan, name: string, written: Record<string, unknown>, seen: Set<string>): Promise<string> {
   const runId = `notify-test-${Date.now()}`;
-  const rendered = renderValue(written, { params, run: { id: runId, mode: 'run', runbook: plan.name, started_at: new Date().toISOString() }, steps: {} });
+  const rendered = renderValue(written, { params: {}, run: { id: runId, mode: 'run', runbook: plan.name, started_at: new Date().toISOString() }, steps: {} });
   const { value } = await resolveSecrets(rendered, plan.secrets, seen, secretPaths(rendered));
   const channel = NamedChannelSchema.parse({ name, ...(value as object) });
   const input = {
@@ -45,20 +43,16 @@ async function test(plan: Plan, name: string, written: Record<string, unknown>, 
   return status;
 }
 
-export async function notifyTestCommand(file: string, names: string[], options: { param: string[] }): Promise<void> {
+export async function notifyTestCommand(file: string, names: string[]): Promise<void> {
   const plan = loadPlan(file, 'run');
   const declared = compileFile(file).channels ?? {};
-  const params = {
-    ...Object.fromEntries(Object.entries(plan.parameters).flatMap(([k, p]) => (p.default === undefined ? [] : [[k, p.default]]))),
-    ...parseParamArgs(options.param),
-  };
   const rows = [['CHANNEL', 'KIND', 'RESULT']];
   const failed: string[] = [];
   const seen = new Set<string>();
   for (const name of chosen(declared, names, file)) {
     const kind = Object.keys(declared[name]!)[0] ?? '';
     try {
-      rows.push([name, kind, `sent (${await test(plan, name, declared[name]!, params, seen)})`]);
+      rows.push([name, kind, `sent (${await test(plan, name, declared[name]!, seen)})`]);
     } catch (error) {
       const why = mask(error instanceof Error ? error.message : String(error), seen);
       rows.push([name, kind, `FAILED: ${why}`]);
@@ -76,7 +70,8 @@ export function registerNotify(cli: Command): void {
     .command('test')
     .argument('<file>', 'a runbook that declares spec.channels')
     .argument('[channels...]', 'the channels to test (default: all)')
-    .option('--param <name=value>', 'a parameter the channels read (repeatable)', collect, [])
-    .description('send a test message through a runbook’s channels from here (secrets from this environment); exit 1 naming each that failed')
-    .action(async (file: string, names: string[], o: { param: string[] }) => notifyTestCommand(file, names, o));
+    .description(
+      'send a test message through a runbook’s channels from here (secrets from this environment); a PagerDuty channel gets a test incident (severity info) that is resolved at once. Exit 1 naming each channel that failed',
+    )
+    .action(async (file: string, names: string[]) => notifyTestCommand(file, names));
 }

@@ -50,12 +50,12 @@ describe('spec.channels', () => {
   });
 
   it('refuses a literal credential and a malformed channel where they are written, once', () => {
-    const channels = `    oncall: {slack: {url: not-a-url}}
+    const channels = `    oncall: {teams: {url: "\${{ secrets.hook }}", retries: 3}}
     pager: {pagerduty: {routing_key: abc123}}
     dba: {email: {host: smtp.example.org, from: rebound@example.org, to: [dba@example.org], user: rebound, password: "\${{ secrets.smtp }}"}}`;
     const { errors } = compile(runbook(channels, NOTIFY), { file: 'n.yaml' });
     expect(errors.map((e) => e.format())).toEqual([
-      expect.stringMatching(/^n\.yaml:8:\d+: channel "oncall".*slack\.url/),
+      expect.stringMatching(/^n\.yaml:8:\d+: channel "oncall".*retries/),
       expect.stringMatching(/^n\.yaml:9:\d+: channel "pager": pagerduty\.routing_key is a credential; give it as "\$\{\{ secrets\.NAME \}\}"/),
     ]);
   });
@@ -68,16 +68,23 @@ describe('spec.channels', () => {
     ]);
   });
 
-  it('a credential bound for an endpoint from a parameter needs the secret to list its hosts', () => {
+  it('a channel reads no parameter: where a message goes is fixed in the runbook or a secret, never by an alert', () => {
     const channels = `    pager: {pagerduty: {routing_key: "\${{ secrets.pd }}", endpoint: "\${{ params.pd_url }}"}}`;
     const step = NOTIFY.replace('[oncall, pager, dba]', '[pager]');
     const { errors } = compile(runbook(channels, step), { file: 'n.yaml' });
+    expect(errors.map((e) => e.format())).toEqual([expect.stringMatching(/^n\.yaml:8:\d+: channel "pager": "params" cannot be read here; only secrets can/)]);
+  });
+
+  it('refuses a webhook URL written out, a credential header written out and a header Rebound sets', () => {
+    const channels = `    oncall: {slack: {url: "https://hooks.slack.com/services/T0/B0/XYZ"}}
+    hook: {webhook: {url: "https://hooks.example.org/x", headers: {Authorization: "Bearer abc", X-Rebound-Signature: forged, X-Team: sre}}}`;
+    const step = NOTIFY.replace('[oncall, pager, dba]', '[oncall, hook]');
+    const { errors } = compile(runbook(channels, step), { file: 'n.yaml' });
     expect(errors.map((e) => e.format())).toEqual([
-      expect.stringMatching(/^n\.yaml:8:\d+: channel "pager" sends secret "pd" to spec\.channels\.pager\.pagerduty\.endpoint, which is computed at run time/),
+      expect.stringMatching(/^n\.yaml:8:\d+: channel "oncall": slack\.url is a credential; give it as/),
+      expect.stringMatching(/^n\.yaml:9:\d+: channel "hook": webhook\.headers\.Authorization is a credential/),
+      expect.stringMatching(/^n\.yaml:9:\d+: channel "hook": webhook\.headers\.X-Rebound-Signature is set by Rebound/),
     ]);
-    expect(
-      compile(runbook(channels, step, ', pd2: {env: X, hosts: [pd.example.org]}').replace('secrets.pd }}', 'secrets.pd2 }}'), { file: 'n.yaml' }).errors,
-    ).toEqual([]);
   });
 });
 

@@ -16,8 +16,28 @@ import { checkTemplates } from './templates.ts';
  */
 export type Channels = ReadonlyMap<string, { raw: Record<string, unknown>; rendered: Record<string, unknown>; broken: boolean }>;
 
-/** Fields that carry a credential: only `${{ secrets.NAME }}` is accepted there. */
-const CREDENTIALS: Record<string, string[]> = { pagerduty: ['routing_key'], email: ['password'], webhook: ['key'] };
+/** Fields that carry a credential: only `${{ secrets.NAME }}` is accepted there (a Slack or Teams webhook's URL is its credential). */
+const CREDENTIALS: Record<string, string[]> = { slack: ['url'], teams: ['url'], pagerduty: ['routing_key'], email: ['password'], webhook: ['key'] };
+
+/** Headers a webhook channel may not set: the request's framing and its signature are Rebound's. */
+const RESERVED_HEADERS = /^(host|content-type|content-length|transfer-encoding|connection|x-rebound-signature|x-rebound-timestamp)$/i;
+/** Headers whose value is a credential by its name. */
+const SECRET_HEADERS = /authorization|token|key|secret|cookie|signature|password/i;
+
+function checkHeaders(name: string, value: Record<string, unknown>, ctx: StepContext): void {
+  const headers = (value.webhook as { headers?: Record<string, unknown> } | undefined)?.headers;
+  for (const [header, v] of Object.entries(headers && typeof headers === 'object' ? headers : {})) {
+    const at = ctx.source.locate(['spec', 'channels', name, 'webhook', 'headers', header]);
+    if (RESERVED_HEADERS.test(header)) {
+      ctx.errors.push(
+        new CompileError('action_input', `channel "${name}": webhook.headers.${header} is set by Rebound (the body's framing or its signature); remove it`, at),
+      );
+    } else if (SECRET_HEADERS.test(header) && !isSecret(v)) {
+      const why = `channel "${name}": webhook.headers.${header} is a credential; give it as "\${{ secrets.NAME }}" and declare NAME under spec.secrets`;
+      ctx.errors.push(new CompileError('action_input', why, at));
+    }
+  }
+}
 
 const isSecret = (value: unknown): boolean => {
   const segments = typeof value === 'string' ? scanTemplate(value) : [];
@@ -38,7 +58,10 @@ function checkCredentials(name: string, value: Record<string, unknown>, ctx: Ste
   return ok;
 }
 
-/** Checks spec.channels; templates there may read params and secrets only (a channel is fixed before any step runs). */
+/**
+ * Checks spec.channels. Templates there may read secrets only: where a message goes is fixed in
+ * the runbook or in a secret, never taken from a parameter (an alert fills those in).
+ */
 export function compileChannels(raw: unknown, ctx: StepContext): Channels {
   const channels = new Map<string, { raw: Record<string, unknown>; rendered: Record<string, unknown>; broken: boolean }>();
   const scope: ReferenceScope = {
@@ -48,7 +71,7 @@ export function compileChannels(raw: unknown, ctx: StepContext): Channels {
     allowSecrets: true,
     visible: () => false,
     outputs: () => undefined,
-    roots: new Set(['params', 'secrets']),
+    roots: new Set(['secrets']),
   };
   for (const [name, value] of Object.entries(raw && typeof raw === 'object' ? raw : {})) {
     const path = ['spec', 'channels', name];
@@ -56,8 +79,16 @@ export function compileChannels(raw: unknown, ctx: StepContext): Channels {
     const issues = checkInput(ChannelSchema, value);
     ctx.errors.push(...issuesToErrors(ctx.source, issues, path, 'schema', `channel "${name}"`, ChannelSchema));
     const rendered = checkTemplates(value, path, scope, ctx, `channel "${name}"`) as Record<string, unknown>;
-    if (value && typeof value === 'object') checkCredentials(name, value as Record<string, unknown>, ctx);
-    checkDestinations(notify, { channels: { [name]: value } }, ctx, `channel "${name}"`, 'spec.', (field) => ctx.source.locate(['spec', ...field.split('.')]));
+    if (value && typeof value === 'object') {
+      checkCredentials(name, value as Record<string, unknown>, ctx);
+      checkHeaders(name, value as Record<string, unknown>, ctx);
+    }
+    // A channel already refused would only be refused again for where its secrets go.
+    if (ctx.errors.length === before) {
+      checkDestinations(notify, { channels: { [name]: value } }, ctx, `channel "${name}"`, 'spec.', (field) =>
+        ctx.source.locate(['spec', ...field.split('.')]),
+      );
+    }
     channels.set(name, { raw: value as Record<string, unknown>, rendered, broken: ctx.errors.length !== before });
   }
   return channels;

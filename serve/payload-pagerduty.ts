@@ -101,5 +101,13 @@ export function parsePagerDuty(body: Buffer): Parsed<'pagerduty'> {
     return { alerts: [], ignored, event: sent };
   }
   const incident = check(IncidentSchema, json).event.data;
+  // Rebound's own pages (spec.notify) would otherwise start the runbook that sent them, and so on.
+  if (incident.incident_key?.startsWith('rebound:')) {
+    return {
+      alerts: [],
+      ignored: `incident ${incident.id} was opened by Rebound (incident_key ${incident.incident_key}); its own pages start no runs`,
+      event: sent,
+    };
+  }
   return { alerts: [alertOf(event, incident, status)], event: sent };
 }

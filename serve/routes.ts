@@ -66,7 +66,12 @@ function alertHandler<S extends AlertSource>(deps: RouteDeps, events: RecentEven
       // A numbered event (PagerDuty's), whose signature covers no time: its own time and id bound a replay.
       if (event) {
         const verdict = events.check(route, event);
-        if ('refused' in verdict) return refuse(deps, reply, route, 'stale', 401, verdict.refused);
+        // 2xx too: a 4xx would count towards PagerDuty disabling the webhook, in the middle of an incident.
+        if ('refused' in verdict) {
+          deps.metrics.refused.inc({ route, reason: 'stale' });
+          deps.log('warn', 'alert event refused as a replay', { route, event: event.id, reason: verdict.refused });
+          return reply.code(200).send({ decisions: [], ignored: verdict.refused });
+        }
         // 2xx, not 409: PagerDuty takes any 4xx as a failed delivery (dropped unretried; three in a row disable the webhook for a day).
         if (verdict.seen) {
           deps.log('info', 'alert event already handled', { route, event: event.id });

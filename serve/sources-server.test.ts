@@ -118,7 +118,7 @@ describe('PagerDuty and Grafana routes, with the real Temporal server', () => {
     expect(await post(pagerduty(), unmatched.text, unmatched.headers)).toMatchObject({ status: 200, body: { decisions: [{ decision: 'unmatched' }] } });
   });
 
-  it('PagerDuty: a bad or missing signature is 401 without detail; an event over 30 minutes old is 401 saying so', async () => {
+  it('PagerDuty: a bad or missing signature is 401 without detail; an event over 30 minutes old is answered 200, ignored, saying so', async () => {
     const event = pd('incident.triggered', `ev-6-${suffix}`, incidentOf(`orders-db-bad-${suffix}`));
     expect(await post(pagerduty(), event.text, pdSigned(event.text, `pd-${'0'.repeat(32)}`))).toEqual({ status: 401, body: { error: 'unauthorized' } });
     expect(await post(pagerduty(), event.text, {})).toEqual({ status: 401, body: { error: 'unauthorized' } });
@@ -127,10 +127,20 @@ describe('PagerDuty and Grafana routes, with the real Temporal server', () => {
     // A captured delivery replayed later: correctly signed, but its event is old.
     const old = pd('incident.triggered', `ev-7-${suffix}`, incidentOf(`orders-db-old-${suffix}`), 31 * 60_000);
     const stale = await post(pagerduty(), old.text, old.headers);
-    expect(stale.status).toBe(401);
-    expect(stale.body.error).toMatch(/^event ev-7-\w+ occurred 31 minutes ago; events older than 30 minutes are refused as replays$/);
+    // 2xx, so PagerDuty does not count it towards disabling the webhook; it starts nothing.
+    expect(stale.status).toBe(200);
+    expect(stale.body).toMatchObject({ decisions: [] });
+    expect(stale.body.ignored).toMatch(/^event ev-7-\w+ occurred 31 minutes ago; events older than 30 minutes are refused as replays$/);
     const ahead = pd('incident.triggered', `ev-8-${suffix}`, incidentOf(`orders-db-ahead-${suffix}`), -10 * 60_000);
-    expect((await post(pagerduty(), ahead.text, ahead.headers)).status).toBe(401);
+    expect(await post(pagerduty(), ahead.text, ahead.headers)).toMatchObject({ status: 200, body: { decisions: [] } });
+  });
+
+  it("PagerDuty: an incident Rebound opened (incident_key rebound:…) starts no run, so a run's own page cannot start another", async () => {
+    const incident = { ...incidentOf(`orders-db-own-${suffix}`), incident_key: 'rebound:orders' };
+    const event = pd('incident.triggered', `ev-9-${suffix}`, incident);
+    const answer = await post(pagerduty(), event.text, event.headers);
+    expect(answer.status).toBe(200);
+    expect(answer.body).toMatchObject({ decisions: [], ignored: expect.stringMatching(/was opened by Rebound \(incident_key rebound:orders\)/) });
   });
 
   it('PagerDuty: a signed body that is not a v3 event is 400 saying what is wrong', async () => {

@@ -118,5 +118,10 @@ async function byPolicy(step: PlanStep, input: Record<string, unknown>, ctx: Ctx
 }
 
 export async function runApproval(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
-  return patched('approval-policy') ? byPolicy(step, input, ctx) : firstSignal(step, input, ctx);
+  if (!patched('approval-policy')) return firstSignal(step, input, ctx);
+  try {
+    return await byPolicy(step, input, ctx);
+  } finally {
+    ctx.decided?.(step.id);
+  }
 }

@@ -20,7 +20,8 @@ async function tellTheEnd(notifier: Notifier, run: Run): Promise<void> {
   if (status.state === 'failed') notifier.emit('failed', { reason: status.error ?? '' });
   else if (status.state === 'cancelled') notifier.emit('cancelled');
   else notifier.emit('succeeded', measured.rto.measured_ms !== undefined ? { measured_ms: measured.rto.measured_ms } : {});
-  for (const objective of ['rto', 'rpo'] as const) {
+  // Objectives are judged on a run that recovered; a failed one has said so already.
+  for (const objective of status.state === 'succeeded' ? (['rto', 'rpo'] as const) : []) {
     const judged = measured[objective];
     if (judged.met === false) notifier.emit('objective_missed', { objective, measured_ms: judged.measured_ms!, objective_ms: judged.objective_ms! });
   }
@@ -79,7 +80,7 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   }
   const run: Run = { ctx, params, states, status, trigger: triggerOf(input) };
   const notifier = notifierOf(run);
-  if (notifier) ctx.notify = notifier.emit;
+  if (notifier) Object.assign(ctx, { notify: notifier.emit, decided: notifier.decided });
   notifier?.emit('started');
   const failed = await runPhase(run, plan.steps);
   const cancelled = !failed && CancellationScope.current().consideredCancelled;

@@ -1,7 +1,7 @@
 // Telling people of a run's events (spec.notify, patch run-notifications): each event's notify step starts beside the run's steps and is never awaited by them; what became of it is in status; the run waits for them only before it ends.
 import { CancellationScope, patched } from '@temporalio/workflow';
-import { renderValue } from '../contract/expression.ts';
-import type { RunEvent } from '../contract/plan.ts';
+import { renderValue, type ExpressionContext } from '../contract/expression.ts';
+import type { PlanStep, RunEvent } from '../contract/plan.ts';
 import type { NotificationRecord } from '../contract/run.ts';
 import { describeFailure } from './failure.ts';
 import { callActivity } from './perform.ts';
@@ -24,6 +24,8 @@ export interface EventDetail {
 
 export interface Notifier {
   emit(event: RunEvent, detail?: EventDetail): void;
+  /** An approval step ended: the page its approval_waiting opened is resolved. */
+  decided(step: string): void;
   /** Waits for every notification started so far (each bounded by its retries). */
   drain(): Promise<void>;
 }
@@ -83,40 +85,75 @@ export function notifierOf(run: Run): Notifier | undefined {
   if (!plan.notify || !patched('run-notifications')) return undefined;
   const pending: Promise<unknown>[] = [];
   const records: NotificationRecord[] = (run.status.notifications = []);
+  const key = incidentKey(run);
+  /** Each event's own incident where a shared one would swallow its page: a waiting approval must page even while `started`'s is open. */
+  const keyOf = (event: RunEvent, detail: EventDetail) =>
+    event === 'approval_waiting' ? `${key}:approval:${run.ctx.runId}:${detail.step}` : event === 'objective_missed' ? `${key}:objective:${run.ctx.runId}` : key;
+  const send = (step: PlanStep, input: Record<string, unknown>, record?: NotificationRecord) => {
+    // Not in the run's scopes: a failing step cancelling its siblings, or the run being cancelled, must not silence it.
+    const sent = CancellationScope.nonCancellable(() => callActivity(step, input, run.ctx)).then(
+      (result) =>
+        record &&
+        Object.assign(record, { status: 'sent', at: now(), channels: ((result.outputs.sent ?? []) as Array<{ channel: string }>).map((s) => s.channel) }),
+      (error: unknown) => record && Object.assign(record, { status: 'failed', at: now(), reason: describeFailure(error) }),
+    );
+    pending.push(sent);
+  };
   const emit = (event: RunEvent, detail: EventDetail = {}) => {
     const step = plan.notify?.[event];
     if (!step) return;
     const record: NotificationRecord = { event, ...(detail.step ? { step: detail.step } : {}), status: 'sending', at: now() };
     records.push(record);
-    const text = defaultText(event, detail, run);
-    let rendered: Record<string, unknown>;
+    // Nothing about telling people may fail the run's workflow task: a problem is the notification's, recorded.
     try {
-      rendered = renderValue(step.with, { ...expressionContext(run), event: { name: event, text, ...detail } }) as Record<string, unknown>;
-    } catch {
-      // A template that cannot be evaluated (a step's output that is not there) must not silence the event.
-      const { message: _m, title: _t, ...rest } = step.with;
-      rendered = renderValue(rest, expressionContext(run)) as Record<string, unknown>;
+      const text = defaultText(event, detail, run);
+      const rendered = render(step, { ...expressionContext(run), event: { name: event, text, ...detail } });
+      send(
+        step,
+        {
+          ...rendered,
+          message: rendered.message || text,
+          title: rendered.title || undefined,
+          severity: rendered.severity ?? SEVERITY[event],
+          event: event === 'succeeded' ? 'resolve' : 'trigger',
+          dedup_key: keyOf(event, detail),
+          fields: { event, ...(detail.step ? { step: detail.step } : {}) },
+        },
+        record,
+      );
+    } catch (error) {
+      Object.assign(record, { status: 'failed', at: now(), reason: `not sent: ${error instanceof Error ? error.message : String(error)}` });
     }
-    const input = {
-      ...rendered,
-      message: rendered.message ?? text,
-      severity: rendered.severity ?? SEVERITY[event],
-      event: event === 'succeeded' ? 'resolve' : 'trigger',
-      dedup_key: incidentKey(run),
-      fields: { event, ...(detail.step ? { step: detail.step } : {}) },
-    };
-    // Not in the run's scopes: a failing step cancelling its siblings, or the run being cancelled, must not silence it.
-    const sent = CancellationScope.nonCancellable(() => callActivity(step, input, run.ctx)).then(
-      (result) =>
-        Object.assign(record, { status: 'sent', at: now(), channels: ((result.outputs.sent ?? []) as Array<{ channel: string }>).map((s) => s.channel) }),
-      (error: unknown) => Object.assign(record, { status: 'failed', at: now(), reason: describeFailure(error) }),
-    );
-    pending.push(sent);
   };
   return {
     emit,
+    decided(stepId: string) {
+      const step = plan.notify?.approval_waiting;
+      if (!step || !records.some((r) => r.event === 'approval_waiting' && r.step === stepId)) return;
+      try {
+        // Only PagerDuty keeps something open to close; chat and mail have been told already. The
+        // step itself is narrowed (not only its input), so the secret paths it carries still point at them.
+        const channels = (step.with.channels as Array<Record<string, unknown>>).filter((c) => 'pagerduty' in c);
+        if (!channels.length) return;
+        const paging = { ...step, with: { ...step.with, channels } };
+        const rendered = render(paging, expressionContext(run));
+        send(paging, { ...rendered, message: `step "${stepId}" was decided`, event: 'resolve', dedup_key: keyOf('approval_waiting', { step: stepId }) });
+      } catch {
+        // The page stays open for a person to resolve; the run goes on.
+      }
+    },
     async drain() {
       for (let seen = 0; seen < pending.length; seen = pending.length) await Promise.all(pending.slice(seen));
     },
   };
+}
+
+/** The step's `with:` filled in; a message or title template that cannot be (a step's output that is not there) gives way to the default. */
+function render(step: PlanStep, context: ExpressionContext): Record<string, unknown> {
+  try {
+    return renderValue(step.with, context) as Record<string, unknown>;
+  } catch {
+    const { message: _m, title: _t, ...rest } = step.with;
+    return renderValue(rest, context) as Record<string, unknown>;
+  }
 }

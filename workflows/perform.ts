@@ -25,6 +25,8 @@ export interface Ctx {
   signatures?: PlanSignatures;
   /** Tells people of an event (spec.notify); absent when the plan notifies no one. */
   notify?: (event: RunEvent, detail: EventDetail) => void;
+  /** An approval step ended (its page, if any, is resolved); absent with notify. */
+  decided?: (step: string) => void;
 }
 
 export type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };

@@ -54,7 +54,8 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
     const reason = error instanceof StepRejected ? error.message : describeFailure(error);
     const worker = workerOf(error);
     const failed = finish({ status: 'failed', reason, attempt: attemptsOf(error) ?? Math.max(state.attempt, 1), ...(worker ? { worker } : {}) });
-    run.ctx.notify?.('step_failed', { step: step.id, reason });
+    // A step allowed to fail (a probe of the primary) is not news.
+    if (!step.continue_on_error) run.ctx.notify?.('step_failed', { step: step.id, reason });
     return failed;
   }
 }

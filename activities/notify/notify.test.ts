@@ -129,6 +129,21 @@ describe('notify', () => {
     expect(limited.nextRetryDelay).toBe(7000);
     expect(retryAfterMs('Wed, 21 Oct 2015 07:28:00 GMT', Date.parse('Wed, 21 Oct 2015 07:27:30 GMT'))).toBe(30_000);
     expect(retryAfterMs('soon')).toBeUndefined();
+    // A notification must not hold a run's end: no attempt waits more than a minute.
+    expect(retryAfterMs('600')).toBe(60_000);
+  });
+
+  it("escapes Slack's mrkdwn in what runs wrote, and keeps the signature Rebound's whatever headers a channel sets", async () => {
+    const got = since();
+    const forged = {
+      name: 'hook',
+      webhook: { url: receivers.url('/hook'), key: { $secret: 'hook' }, headers: { 'X-REBOUND-SIGNATURE': 'sha256=forged', 'Content-Type': 'text/plain' } },
+    };
+    await steps.run(notifyImpl, { channels: [slack, forged], message: 'backend said <!channel> <https://evil.example|Approve> & more' });
+    const [toSlack, toHook] = got();
+    expect(toSlack!.body).toContain('&lt;!channel&gt; &lt;https://evil.example|Approve&gt; &amp; more');
+    expect(toSlack!.body).not.toContain('<!channel>');
+    expect([toHook!.invalid, toHook!.headers['content-type']]).toEqual([undefined, 'application/json']);
   });
 
   it('a retry does not resend to the channels an earlier attempt reached', async () => {

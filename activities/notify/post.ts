@@ -3,8 +3,8 @@ import { parseDuration } from '../../contract/duration.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { redact } from '../http/transport.ts';
 
-/** A Retry-After longer than this is not waited out by the next attempt: the step's own retries take over. */
-const MAX_RETRY_AFTER_MS = 5 * 60_000;
+/** The longest Retry-After the next attempt waits: a notification must not hold a run's end for long. */
+const MAX_RETRY_AFTER_MS = 60_000;
 
 export interface Posted {
   status: number;
@@ -34,7 +34,7 @@ export async function postJson(
   try {
     response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'rebound', ...options.headers },
+      headers: headersOf(options.headers),
       body: text,
       redirect: 'manual',
       signal: AbortSignal.any([options.signal, AbortSignal.timeout(parseDuration(options.timeout) ?? 10_000)]),
@@ -49,6 +49,15 @@ export async function postJson(
   const answer = (await response.text()).slice(0, 2000);
   if (response.status >= 200 && response.status < 300) return { status: response.status, body: answer };
   throw answerError(response.status, answer, response.headers.get('retry-after'), options.where, url);
+}
+
+/** The channel's headers, then Rebound's own set over them by name in any case (a channel cannot add a second Content-Type). */
+function headersOf(extra: Record<string, string> = {}): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(extra)) headers.set(name, value);
+  headers.set('content-type', 'application/json');
+  headers.set('user-agent', 'rebound');
+  return headers;
 }
 
 function answerError(status: number, body: string, retryAfter: string | null, where: string, url: string): ActionError {

@@ -15,7 +15,9 @@ export async function sendWebhook(
   options: { timeout: string; where: string; signal: AbortSignal },
 ): Promise<string> {
   const body = JSON.stringify({ ...m, sent_at: new Date().toISOString() });
-  const headers = { ...channel.headers, ...(channel.key ? signatureHeaders(channel.key, body) : {}) };
+  // The signature is set over any header of the same name, whatever its case.
+  const own = Object.fromEntries(Object.entries(channel.headers).filter(([name]) => !/^x-rebound-(signature|timestamp)$/i.test(name)));
+  const headers = { ...own, ...(channel.key ? signatureHeaders(channel.key, body) : {}) };
   const answer = await postJson(channel.url, undefined, { ...options, headers, raw: body });
   return `${answer.status}`;
 }

@@ -99,7 +99,7 @@ describe('spec.notify with the real Temporal server and worker processes', () =>
     const plan = planOf(
       runbook(
         'notify-approval',
-        '    approval_waiting: [hook]\n    succeeded: [hook]',
+        '    approval_waiting: [hook, pager]\n    succeeded: [hook]',
         `    - {id: approve, uses: approval, with: {timeout: 20s, on_timeout: approve, approvers: [alice]}}
     - {id: done, uses: log, with: {message: approved}}`,
       ),
@@ -120,6 +120,8 @@ describe('spec.notify with the real Temporal server and worker processes', () =>
       ['approval_waiting', 'sent'],
       ['succeeded', 'sent'],
     ]);
+    // The approval paged as an incident of its own, resolved once the step was decided.
+    expect(receivers.incidents.get(`rebound:orders-${queue}:approval:${handle.workflowId}:approve`)).toBe('resolved');
   });
 
   it("a failed run opens a PagerDuty incident for its service, and its failback's success resolves it", { timeout: 360_000 }, async () => {
