@@ -11,10 +11,22 @@ function describePath(path: ReadonlyArray<PropertyKey>): string {
     .replace(/^\./, '');
 }
 
+type Def = { def?: Record<string, unknown> } | undefined;
+
+/** A union's alternative for this step of a path: its list form for an index, else its object form. */
+function alternative(node: unknown, segment: PropertyKey | undefined): unknown {
+  const def = (node as Def)?.def;
+  if (def?.type !== 'union') return node;
+  const options = def.options as Def[];
+  const wanted = typeof segment === 'number' ? 'array' : 'object';
+  return options.find((o) => o?.def?.type === wanted) ?? node;
+}
+
 function knownKeys(schema: z.ZodType | undefined, path: ReadonlyArray<PropertyKey>): string[] {
   let node: unknown = schema;
   for (const segment of path) {
-    const def = (node as { def?: Record<string, unknown> } | undefined)?.def;
+    node = alternative(node, segment);
+    const def = (node as Def)?.def;
     if (!def) return [];
     if (def.type === 'object') node = (def.shape as Record<string, unknown>)[String(segment)];
     else if (def.type === 'array') node = def.element;
@@ -28,8 +40,14 @@ function knownKeys(schema: z.ZodType | undefined, path: ReadonlyArray<PropertyKe
       node = (node as { def: { innerType: unknown } }).def.innerType;
     }
   }
-  const def = (node as { def?: Record<string, unknown> } | undefined)?.def;
+  const def = (alternative(node, undefined) as Def)?.def;
   return def?.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+/** The one alternative of a union whose type the value has, when only one does: its issues. */
+function theFormWritten(issue: z.core.$ZodIssueInvalidUnion): z.core.$ZodIssue[] | undefined {
+  const typed = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && i.code === 'invalid_type'));
+  return typed.length === 1 && typed[0]!.length ? typed[0] : undefined;
 }
 
 /**
@@ -57,10 +75,18 @@ export function issuesToErrors(
       }
       continue;
     }
+    // A union whose value had the type of one form only (an object, not a list): that form's issues say more.
+    const form = issue.code === 'invalid_union' ? theFormWritten(issue) : undefined;
+    if (form) {
+      const inner = form.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue);
+      errors.push(...issuesToErrors(source, inner, base, code, what, schema));
+      continue;
+    }
     let message = issue.message;
     if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
       message = `missing required field "${String(issue.path[issue.path.length - 1] ?? '')}" (expected ${issue.expected})`;
-    } else if (issue.code === 'invalid_union') {
+    } else if (issue.code === 'invalid_union' && issue.message === 'Invalid input') {
+      // zod's default says nothing; a union that words its forms itself keeps its message.
       message = 'does not match any of the allowed forms';
     }
     errors.push(new CompileError(code, `${what}: ${where ? `${where}: ` : ''}${message}`, source.locate(path)));

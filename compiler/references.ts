@@ -1,7 +1,8 @@
-// Checking `${{ }}` expressions at compile time: params, secrets, steps, run and trigger references resolved, with did-you-mean hints.
+// Checking `${{ }}` expressions at compile time: params, secrets, steps, run and trigger references resolved (or an action's own worker-side names), with did-you-mean hints.
 import { parseExpression, rewriteHyphenatedNames, secretReference, type AstNode } from '../contract/expression.ts';
 import { didYouMean } from './suggest.ts';
 import { TRIGGER_FIELDS } from '../contract/trigger.ts';
+import type { DeferredExpression } from '../contract/action.ts';
 
 /** What an expression at one place in a runbook may read. */
 export interface ReferenceScope {
@@ -19,6 +20,11 @@ export interface ReferenceScope {
   roots?: ReadonlySet<string>;
   /** The fields of `event`, where it can be read (a spec.notify message); elsewhere it is unknown. */
   event?: readonly string[];
+  /**
+   * An expression the action evaluates on the worker (compiler/deferred.ts): it reads only the
+   * names the action binds, whose fields are the action's to know, and nothing of the run.
+   */
+  worker?: DeferredExpression & { field: string };
 }
 
 const RUN_FIELDS = ['id', 'mode', 'started_at', 'runbook'];
@@ -44,6 +50,11 @@ function chainOf(node: AstNode): string[] | undefined {
 function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<string>): string | undefined {
   const [root, name, field, output] = chain;
   if (bound.has(root!)) return undefined;
+  if (scope.worker) {
+    const { field, roots, against } = scope.worker;
+    if (roots.includes(root!)) return undefined;
+    return `"${root}" cannot be read here: ${field} is evaluated on the worker against ${against}; it can read ${roots.join(', ')}${didYouMean(root!, roots)}`;
+  }
   if (scope.roots && !scope.roots.has(root!)) return `"${root}" cannot be read here; only ${[...scope.roots].join(', ')} can`;
   switch (root) {
     case 'trigger':

@@ -9,6 +9,7 @@ import { checkSecretDestinations } from './destinations.ts';
 import { execution } from './drill.ts';
 import { CompileError, CompileWarning } from './errors.ts';
 import { precedes } from './graph.ts';
+import { deferExpressions } from './deferred.ts';
 import { checkInput, mergeWith } from './inputs.ts';
 import { stepSite } from './sites.ts';
 import { issuesToErrors } from './issues.ts';
@@ -167,8 +168,11 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
     const issues = checkInput(spec.input, notifying?.check ?? merged).filter((i) => !(notifying?.broken && i.path[0] === 'channels'));
     ctx.errors.push(...issuesToErrors(ctx.source, issues, [...path, 'with'], 'action_input', `${what} (${spec.name}) with`, spec.input));
   }
-  const rendered = checkTemplates(doc.with ?? {}, [...path, 'with'], scope, ctx, `${what} with`) as Record<string, unknown>;
-  const overrides = mode.overrides && (checkTemplates(mode.overrides, [...path, 'drill', 'with'], scope, ctx, `${what} drill.with`) as Record<string, unknown>);
+  // Fields the action evaluates on the worker are checked and stored bare first, so the run's templates skip them.
+  const templates = (value: Record<string, unknown>, at: (string | number)[], where: string) =>
+    checkTemplates(deferExpressions(spec, value, at, ctx, where), at, scope, ctx, where) as Record<string, unknown>;
+  const rendered = templates(doc.with ?? {}, [...path, 'with'], `${what} with`);
+  const overrides = mode.overrides && templates(mode.overrides, [...path, 'drill', 'with'], `${what} drill.with`);
   const planned = mergeWith(rendered, overrides);
   const child = childOf(step, ctx);
   return {

@@ -64,6 +64,20 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * scratch target the action creates and throws away.
    */
   restores_over?: (input: Record<string, unknown>, outputs: Record<string, unknown>) => string | undefined;
+  /**
+   * `with:` fields (top-level) holding a CEL expression the action evaluates itself, on the
+   * worker, over names it binds (http.check's `expect`, over the response). The compiler checks
+   * it against exactly those names and stores it bare, without `${{ }}`, so the interpreter
+   * passes it through untouched (compiler/deferred.ts).
+   */
+  deferred_expressions?: Record<string, DeferredExpression>;
+}
+
+/** What a worker-evaluated expression may read, and what those names describe (for errors and docs). */
+export interface DeferredExpression {
+  roots: readonly string[];
+  /** "the response": what the expression is evaluated against. */
+  against: string;
 }
 
 /**

@@ -1,4 +1,4 @@
-// `${{ }}` expressions as CEL, evaluated deterministically in the workflow: templates, hyphenated step ids, secret references, rendering `with:`.
+// `${{ }}` expressions as CEL, evaluated deterministically in the workflow (and an action's own expressions on the worker): templates, hyphenated step ids, secret references, rendering `with:`.
 import { Environment } from '@marcbachmann/cel-js';
 
 /**
@@ -116,6 +116,14 @@ export interface ExpressionContext {
 /** Evaluates an (already rewritten) expression; results come back as plain JSON values. */
 export function evaluateExpression(source: string, context: ExpressionContext): unknown {
   return fromCel(environment.evaluate(source, toCel(context) as Record<string, unknown>));
+}
+
+/**
+ * Evaluates over names the caller binds: an action's own expression on the worker
+ * (ActionSpec.deferred_expressions, http.check's `expect` over the response).
+ */
+export function evaluateOver(source: string, variables: Record<string, unknown>): unknown {
+  return fromCel(environment.evaluate(source, toCel(variables) as Record<string, unknown>));
 }
 
 /** A secret reference inside an evaluated `with:`; the activity resolves it on the worker. */

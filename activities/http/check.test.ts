@@ -21,6 +21,11 @@ beforeAll(async () => {
     '/down': (_q, res) => void res.writeHead(503).end('maintenance'),
     '/bad-request': (_q, res) => void res.writeHead(400).end('no such pool'),
     '/hang': () => undefined,
+    '/model': (_q, res) =>
+      void res
+        .writeHead(200, { 'content-type': 'application/json', 'X-Model-Ready': 'yes' })
+        .end('{"model":{"status":"loading","name":"m-1"},"latency_ms":340,"queue":"12","items":[{"ok":true},{"ok":false}]}'),
+    '/text': (_q, res) => void res.writeHead(200, { 'content-type': 'text/plain' }).end('ready: 3 of 3'),
     // Echo the URL they were called on, token and all: only masking keeps it out of what the step reports.
     '/hooks/T0KEN-abc123': (q, res) => void res.writeHead(200).end(`accepted at http://${q.headers.host}${q.url}`),
     '/hooks/T0KEN-fail': (q, res) => void res.writeHead(500).end(`no hook at http://${q.headers.host}${q.url}`),
@@ -58,6 +63,96 @@ describe('http.check', () => {
   it('a JSON field with another value fails with both values', async () => {
     const failure = await failureOf(run({ url: http.url('/health'), expect_json: { path: 'status', equals: 'degraded' } }));
     expect(failure.message).toContain('status is "ok", expected "degraded"');
+  });
+
+  it('a list of assertions: equality, ordering (numbers, numeric strings), each failure named', async () => {
+    const url = http.url('/model');
+    const pass = [
+      { path: 'model.status', equals: 'loading' },
+      { path: 'latency_ms', op: '<', value: 500 },
+      { path: 'queue', op: '<=', value: 12 },
+      { path: 'model.name', op: '!=', value: 'm-0' },
+      { path: 'items.1.ok', op: '==', value: false },
+    ];
+    expect((await run({ url, expect_json: pass })).outputs).toMatchObject({ status: 200 });
+    // The single form takes an operator too.
+    expect((await run({ url, expect_json: { path: 'latency_ms', op: '>=', value: 340 } })).outputs).toMatchObject({ status: 200 });
+
+    const failure = await failureOf(
+      run({
+        url,
+        expect_json: [
+          { path: 'model.status', equals: 'loaded' },
+          { path: 'latency_ms', op: '<', value: 200 },
+          { path: 'model.name', op: '>', value: 1 },
+          { path: 'model.gpu', equals: true },
+          { path: 'queue', op: '==', value: 12 },
+        ],
+      }),
+    );
+    expect(failure.type).toBe('check_failed');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toContain(
+      'model.status is "loading", expected "loaded"; latency_ms is 340, expected < 200; model.name is "m-1", expected > 1 (not a number); ' +
+        'model.gpu is absent, expected true; queue is "12", expected == 12 —',
+    );
+  });
+
+  it('expect_json on a body that is not JSON fails, retryable', async () => {
+    const failure = await failureOf(run({ url: http.url('/text'), expect_json: [{ path: 'x', equals: 1 }] }));
+    expect(failure.message).toContain('body is not JSON');
+    expect(failure.nonRetryable).toBe(false);
+  });
+
+  it('expect: CEL over the JSON body, status, headers, latency and text passes only when true', async () => {
+    const url = http.url('/model');
+    for (const expectation of [
+      "body.model.status == 'loading' && body.latency_ms < 500",
+      'status == 200 && headers["x-model-ready"] == "yes" && headers["content-type"].startsWith("application/json")',
+      'latency_ms >= 0 && latency_ms < 10000',
+      'text.contains(\'"m-1"\') && body.items.exists(i, i.ok) && size(body.items) == 2',
+    ]) {
+      expect((await run({ url, expect: expectation })).outputs, expectation).toMatchObject({ status: 200 });
+    }
+    // A body that is not JSON is the text itself.
+    expect((await run({ url: http.url('/text'), expect: "body.startsWith('ready') && body == text" })).outputs).toMatchObject({ status: 200 });
+  });
+
+  it('expect false is a retryable check failure naming the expression and the values it read', async () => {
+    const failure = await failureOf(run({ url: http.url('/model'), expect: "body.model.status == 'loaded' && body.latency_ms < 200 && status == 200" }));
+    expect(failure.type).toBe('check_failed');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(
+      /: expect body\.model\.status == 'loaded' && body\.latency_ms < 200 && status == 200 is false \(body\.model\.status = "loading", body\.latency_ms = 340, status = 200\) — will retry/,
+    );
+  });
+
+  it("expect: a runtime error is a check failure with the evaluator's message; a non-boolean is invalid input", async () => {
+    const missing = await failureOf(run({ url: http.url('/model'), expect: 'body.model.gpu == true' }));
+    expect(missing.type).toBe('check_failed');
+    expect(missing.nonRetryable).toBe(false);
+    expect(missing.message).toContain('expect body.model.gpu == true: No such key: gpu');
+
+    const notJson = await failureOf(run({ url: http.url('/text'), expect: 'body.ready == 3' }));
+    expect(notJson.type).toBe('check_failed');
+    expect(notJson.message).toContain('No such key: ready');
+
+    const value = await failureOf(run({ url: http.url('/model'), expect: 'body.model.status' }));
+    expect(value.type).toBe('invalid_input');
+    expect(value.nonRetryable).toBe(true);
+    expect(value.message).toContain('expect must be true or false; body.model.status gave "loading" (a string)');
+  });
+
+  it('expect masks secrets in the values it reports', async () => {
+    // The URL is a secret and the server echoes it: only masking keeps it out of the failure.
+    process.env.REBOUND_TEST_CHECK_HOOK = http.url('/hooks/T0KEN-abc123');
+    try {
+      const failure = await failureOf(run({ url: { $secret: 'hook' }, expect: "text == 'nope'" }, { secrets: { hook: { env: 'REBOUND_TEST_CHECK_HOOK' } } }));
+      expect(failure.message).toContain(`expect text == 'nope' is false (text = "accepted at ***")`);
+      expect(failure.message).not.toContain('T0KEN');
+    } finally {
+      delete process.env.REBOUND_TEST_CHECK_HOOK;
+    }
   });
 
   it('times out per request', async () => {

@@ -1,15 +1,18 @@
-// http.check and http.request: send one bounded request and judge its status, body or a JSON field; a failed check is retryable.
+// http.check and http.request: send one bounded request and judge its status, body, JSON fields or a CEL expression; a failed check is retryable.
 import { defineImpl } from '../runtime/wrap.ts';
 import { ActionError } from '../runtime/errors.ts';
 import { httpCheck, httpRequest } from '../../contract/actions/http.ts';
+import { failedAssertions } from './assertions.ts';
+import { checkExpect, responseVariables } from './expect.ts';
 import { redact, send, statusMatches } from './transport.ts';
 
-function jsonField(body: string, path: string): unknown {
-  let value: unknown = JSON.parse(body);
-  for (const key of path.split('.')) {
-    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+/** The body as JSON, when it parses: `{}` (no `json`) when it does not. */
+function parseBody(body: string): { json?: unknown } {
+  try {
+    return { json: JSON.parse(body) as unknown };
+  } catch {
+    return {};
   }
-  return value;
 }
 
 /**
@@ -28,21 +31,14 @@ export const httpCheckImpl = defineImpl({
     if (input.expect_body !== undefined && !response.body.includes(input.expect_body)) {
       throw new ActionError('check_failed', `${where}: body does not contain ${JSON.stringify(input.expect_body)}`, { retryable: true });
     }
+    const parsed = input.expect_json || input.expect !== undefined ? parseBody(response.body) : {};
     if (input.expect_json) {
-      let actual: unknown;
-      try {
-        actual = jsonField(response.body, input.expect_json.path);
-      } catch {
-        throw new ActionError('check_failed', `${where}: body is not JSON`, { retryable: true });
-      }
-      if (actual !== input.expect_json.equals) {
-        throw new ActionError(
-          'check_failed',
-          `${where}: ${input.expect_json.path} is ${JSON.stringify(actual)}, expected ${JSON.stringify(input.expect_json.equals)}`,
-          { retryable: true },
-        );
-      }
+      if (!('json' in parsed)) throw new ActionError('check_failed', `${where}: body is not JSON`, { retryable: true });
+      const failed = failedAssertions(parsed.json, input.expect_json);
+      if (failed.length) throw new ActionError('check_failed', ctx.mask(`${where}: ${failed.join('; ')}`), { retryable: true });
     }
+    // Evaluated here, not in the workflow: the compiler stored it bare (compiler/deferred.ts).
+    if (input.expect !== undefined) checkExpect(input.expect, responseVariables(response, parsed), where, ctx.mask);
     return { status: response.status, latency_ms: response.latency_ms, body_excerpt: excerpt };
   },
 });

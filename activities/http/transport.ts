@@ -8,6 +8,8 @@ let insecure: Agent | undefined;
 export interface HttpResponse {
   status: number;
   body: string;
+  /** Lower-case names (as fetch gives them); repeated headers joined by ", ". */
+  headers: Record<string, string>;
   latency_ms: number;
 }
 
@@ -29,7 +31,7 @@ export async function send(
       dispatcher: input.tls_verify ? undefined : (insecure ??= new Agent({ connect: { rejectUnauthorized: false } })),
     });
     const body = await response.text();
-    return { status: response.status, body, latency_ms: Math.round(performance.now() - started) };
+    return { status: response.status, body, headers: Object.fromEntries(response.headers), latency_ms: Math.round(performance.now() - started) };
   } catch (error) {
     if (signal.aborted) throw error;
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;

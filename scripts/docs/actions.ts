@@ -104,6 +104,10 @@ function actionSection(spec: ActionSpec, does: string | undefined, blocks: Reado
   const destinations = Object.entries(spec.secret_destinations ?? {});
   if (destinations.length)
     facts.push(`- **where secrets go**: ${destinations.map(([from, to]) => `${code(from)} only to the host of ${code(to)}`).join('; ')}.`);
+  for (const [field, { roots, against }] of Object.entries(spec.deferred_expressions ?? {}))
+    facts.push(
+      `- **evaluated on the worker**: ${code(field)} is CEL over ${against} (${list([...roots])}), bare or in one \`\${{ }}\`; it reads nothing of the run.`,
+    );
   const secrets = new Set(spec.secret_inputs ?? []);
   const out = [`### \`${spec.name}\``, '', `**${spec.summary}.**`, ...(does ? ['', does] : []), '', ...facts, ''];
   const inputs = fieldRows(jsonSchema(spec.input, 'input'), blocks);
