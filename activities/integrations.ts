@@ -4,6 +4,7 @@ import * as etcd from './etcd/index.ts';
 import * as http from './http/index.ts';
 import * as kubernetes from './kubernetes/index.ts';
 import * as log from './log/index.ts';
+import * as metrics from './metrics/index.ts';
 import * as mongodb from './mongodb/index.ts';
 import * as mysql from './mysql/index.ts';
 import * as notify from './notify/index.ts';
@@ -20,6 +21,7 @@ import type { Integration } from './runtime/integration.ts';
 /** One line per integration, as contract/actions/integrations.ts lists their contracts (activities/registry.test.ts compares). */
 export const INTEGRATIONS: readonly Integration[] = [
   http.integration,
+  metrics.integration,
   log.integration,
   notify.integration,
   postgres.integration,

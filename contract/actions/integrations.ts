@@ -4,6 +4,7 @@ import * as etcd from './etcd.ts';
 import * as http from './http.ts';
 import * as kubernetes from './kubernetes.ts';
 import * as log from './log.ts';
+import * as metrics from './metrics.ts';
 import * as mongodb from './mongodb.ts';
 import * as mysql from './mysql.ts';
 import * as notify from './notify.ts';
@@ -23,6 +24,7 @@ import * as volume from './volume.ts';
  */
 export const INTEGRATIONS = [
   http.spec,
+  metrics.spec,
   log.spec,
   notify.spec,
   postgres.spec,
