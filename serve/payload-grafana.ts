@@ -1,7 +1,7 @@
 // Parses Grafana Alerting's webhook contact point body (version "1", Alertmanager-like) into AlertInfo.
 import { z } from 'zod';
 import type { AlertInfo } from '../contract/trigger.ts';
-import { check, fingerprintOf, labels, parseJson, status, type Parsed } from './payload.ts';
+import { AlertmanagerAlert, check, fingerprintOf, labels, parseJson, status, type Parsed } from './payload.ts';
 
 // Not strict: Grafana adds fields over time (imageURL, orgId); title, state and message are deprecated and not read.
 const GrafanaSchema = z.object({
@@ -12,12 +12,7 @@ const GrafanaSchema = z.object({
   commonAnnotations: labels.optional(),
   alerts: z
     .array(
-      z.object({
-        status,
-        labels,
-        annotations: labels.optional(),
-        startsAt: z.string().optional(),
-        fingerprint: z.string().optional(),
+      AlertmanagerAlert.extend({
         generatorURL: z.string().optional(),
         silenceURL: z.string().optional(),
         dashboardURL: z.string().optional(),

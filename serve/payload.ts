@@ -29,6 +29,15 @@ export interface Parsed<S extends AlertSource> {
 export const labels = z.record(z.string(), z.string(), { error: 'expected an object of string values' });
 export const status = z.enum(['firing', 'resolved']);
 
+/** One alert as Alertmanager sends it; Grafana's contact point sends the same with more (serve/payload-grafana.ts). */
+export const AlertmanagerAlert = z.object({
+  status,
+  labels,
+  annotations: labels.optional(),
+  startsAt: z.string().optional(),
+  fingerprint: z.string().optional(),
+});
+
 // Not strict: Alertmanager adds fields over time (groupKey, truncatedAlerts); v4 is what it sends today.
 const AlertmanagerSchema = z.object({
   version: z.literal('4', { error: 'only Alertmanager webhook version "4" is understood' }).optional(),
@@ -36,17 +45,7 @@ const AlertmanagerSchema = z.object({
   groupLabels: labels.optional(),
   commonLabels: labels.optional(),
   commonAnnotations: labels.optional(),
-  alerts: z
-    .array(
-      z.object({
-        status,
-        labels,
-        annotations: labels.optional(),
-        startsAt: z.string().optional(),
-        fingerprint: z.string().optional(),
-      }),
-    )
-    .min(1, 'alerts is empty'),
+  alerts: z.array(AlertmanagerAlert).min(1, 'alerts is empty'),
 });
 
 const GenericSchema = z.object({

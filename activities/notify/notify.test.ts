@@ -1,12 +1,12 @@
 // The notify action against loopback receivers that check Slack's, Teams', PagerDuty's and a signed webhook's published formats: bodies, drill marks, retry verdicts, Retry-After, no resend on retry, no secret in what it reports.
 import { createServer, type AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stepRunner } from '../../test/helpers/activity.ts';
 import { startReceivers } from '../../test/helpers/notify-receivers.ts';
 import { notifyImpl } from './notify.ts';
 import { retryAfterMs } from './post.ts';
+import { failureOf } from '../../test/helpers/failure.ts';
 
 const SLACK_TOKEN = 'T000-B000-slacksecret0123456789';
 const TEAMS_TOKEN = 'teams-sig-secret-abcdef0123456789';
@@ -48,15 +48,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
 }
 
 describe('notify', () => {

@@ -1,10 +1,10 @@
 // The notify action's e-mail channel against a real SMTP server on loopback (aiosmtpd): STARTTLS and implicit TLS, AUTH, the text and HTML parts, the attached report, a wrong password, a refused recipient, an untrusted certificate.
-import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { notifyImpl } from '../../activities/notify/notify.ts';
 import { useReportSource } from '../../activities/notify/report.ts';
 import { startSmtp, type SmtpServer } from '../../stack/smtp.ts';
 import { stepRunner } from '../helpers/activity.ts';
+import { failureOf } from '../helpers/failure.ts';
 
 const user = 'rebound';
 const password = 'smtp-password-that-must-not-leak';
@@ -44,15 +44,6 @@ const channel = (server: SmtpServer, extra: Record<string, unknown> = {}) => ({
     ...extra,
   },
 });
-
-async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApplicationFailure);
-  return error as ApplicationFailure;
-}
 
 /** The message whose Subject holds `marker` (cases share servers). */
 async function mailWith(server: SmtpServer, marker: string) {
