@@ -10,6 +10,8 @@ export interface Target {
   zone: string;
   name: string;
   type: RecordType;
+  /** Route 53: the routing-policy record of this name and type to read and write. */
+  set_identifier?: string;
 }
 
 /** How long a provider may wait for a change to take effect, and how it reports progress. */
@@ -22,8 +24,12 @@ export interface Wait {
 }
 
 export interface DnsProvider {
-  /** Every record set at the name, by type, and a description of the zone that holds them. Throws zone_not_found. */
-  read(target: Target): Promise<{ zone: string; sets: Map<string, RecordSet> }>;
+  /**
+   * Every record set at the name, by type (the target's type: the set the target names), and
+   * a description of the zone that holds them. Throws zone_not_found. `identifiers`: the
+   * routing-policy records of the target's type, by SetIdentifier (Route 53).
+   */
+  read(target: Target): Promise<{ zone: string; sets: Map<string, RecordSet>; identifiers?: string[] }>;
   /** Replaces the record set (UPSERT); resolves once the change is live, or throws a retryable not_converged. */
   write(target: Target, set: RecordSet, wait: Wait): Promise<void>;
   /**
@@ -60,13 +66,24 @@ export function sameValues(type: RecordType, a: string[], b: string[]): boolean 
   return x.length === y.length && x.every((v, i) => v === y[i]);
 }
 
+/** What a Route 53 routing-policy record carries besides values and TTL. */
+export const POLICY_KEYS = ['set_identifier', 'weight', 'failover', 'region', 'health_check_id'] as const;
+
 export function sameSet(type: RecordType, a: RecordSet | null, b: RecordSet): boolean {
-  return a !== null && a.ttl === b.ttl && sameValues(type, a.values, b.values);
+  return a !== null && a.ttl === b.ttl && sameValues(type, a.values, b.values) && POLICY_KEYS.every((k) => a[k] === b[k]);
 }
 
+/** `[10.0.0.1] (ttl 60)`; a policy record adds what it routes by: `(ttl 60, weight 25, health check hc-1)`. */
 export function describeSet(set: RecordSet | null): string {
   if (!set) return 'nothing (no such record)';
-  return set.ttl >= 0 ? `[${set.values.join(', ')}] (ttl ${set.ttl})` : `[${set.values.join(', ')}]`;
+  const policy = [
+    set.weight !== undefined ? `weight ${set.weight}` : '',
+    set.failover ? `failover ${set.failover}` : '',
+    set.region ? `region ${set.region}` : '',
+    set.health_check_id ? `health check ${set.health_check_id}` : '',
+  ].filter(Boolean);
+  const details = [...(set.ttl >= 0 ? [`ttl ${set.ttl}`] : []), ...policy];
+  return `[${set.values.join(', ')}]${details.length ? ` (${details.join(', ')})` : ''}`;
 }
 
 /** Why a network call failed, without the request (which may carry a key): the errno code or the error's own message. */
