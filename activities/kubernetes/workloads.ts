@@ -1,4 +1,4 @@
-// Deployments and StatefulSets as k8s.scale and k8s.wait see them: found by name or selector, their rollout state, their unready pods.
+// Deployments and StatefulSets as k8s.scale, k8s.rollout and k8s.wait see them: found by name or selector, their rollout state, their unready pods.
 import type { V1Deployment, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { ActionError } from '../runtime/errors.ts';
 import type { ActionContext } from '../runtime/wrap.ts';
@@ -114,6 +114,8 @@ export interface RolloutWait {
   timeout: string;
   ctx: ActionContext;
   progress: (pending: Record<string, string>) => void;
+  /** A check on top of rolloutPending's replica counts (k8s.rollout: a StatefulSet's revisions). */
+  pending?: (w: Workload) => string | undefined;
 }
 
 /** Polls until every workload's rollout is complete; on timeout names each unfinished one and its unready pods. */
@@ -126,7 +128,7 @@ export async function waitForRollouts(cluster: Cluster, namespace: string, refs:
         throw k8sFailure(error, `reading ${ref} in ${namespace}`, wait.ctx);
       });
       current.push(w);
-      const why = rolloutPending(w);
+      const why = rolloutPending(w) ?? wait.pending?.(w);
       if (why) pending[ref] = why;
     }
     if (!Object.keys(pending).length) return;
