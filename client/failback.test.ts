@@ -228,6 +228,15 @@ spec:
   const child = Object.values(parent.children)[0]!;
   const lbOutputs = { provider: 'haproxy', previous: haproxyState('ready', 'maint'), current: haproxyState('maint', 'ready'), changed: true, simulated: false };
   const dnsOutputs = { previous: { values: ['10.0.0.1'], ttl: 300 }, current: { values: ['10.0.1.1'], ttl: 60 }, changed: true, simulated: false };
+  // `after` switches another backend (api) than switch-lb (web): two resources, each reverted on its own.
+  const afterWith = { provider: 'haproxy', haproxy: { socket: 'tcp://127.0.0.1:9999', backend: 'api', servers: { primary: { state: 'maint' } } } };
+  const afterOutputs = {
+    provider: 'haproxy',
+    previous: { primary: { state: 'ready', weight: 1 } },
+    current: { primary: { state: 'maint', weight: 1 } },
+    changed: true,
+    simulated: false,
+  };
   const childRecord = {
     workflowId: 'run-2.dns',
     plan: child,
@@ -237,7 +246,7 @@ spec:
   const parentRecord = (childState: 'succeeded' | 'failed', after = true) => ({
     workflowId: 'run-2',
     plan: parent,
-    inputs: { 'switch-lb': lbWith, after: lbWith },
+    inputs: { 'switch-lb': lbWith, after: afterWith },
     children: { dns: childRecord },
     status: {
       ...status,
@@ -245,7 +254,7 @@ spec:
       steps: [
         step('switch-lb', 'routing.switch', 3, lbOutputs),
         { ...step('dns', 'runbook', 7, {}), status: childState },
-        ...(after ? [step('after', 'routing.switch', 9, lbOutputs)] : []),
+        ...(after ? [step('after', 'routing.switch', 9, afterOutputs)] : []),
       ],
     },
   });
@@ -421,6 +430,186 @@ spec:
       ['manual-restore-db', 'log', 'run'],
       ['manual-scale-up', 'log', 'run'],
       ['revert-switch-dns', 'dns.switch', 'simulate'],
+    ]);
+  });
+});
+
+describe('failback by resource: the net change of several steps on one resource, reverted once', () => {
+  const weights = [100, 75, 50, 25, 0];
+  const shiftWith = (i: number) => ({
+    provider: 'haproxy',
+    haproxy: { socket: 'tcp://127.0.0.1:9999', backend: 'web', servers: { primary: { weight: weights[i]! }, standby: { weight: 100 - weights[i]! } } },
+  });
+  const split = (i: number) => ({ primary: { state: 'ready', weight: weights[i]! }, standby: { state: 'ready', weight: 100 - weights[i]! } });
+  const dnsTo = (value: string) => ({ ...dnsWith('orders.example.org.', value) });
+  const SHIFTS = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: orders-shift}
+spec:
+  secrets: {pdns_key: {env: PDNS_KEY}}
+  steps:
+${[1, 2, 3, 4]
+  .map(
+    (i) =>
+      `    - {id: shift-${i}, uses: routing.switch, with: {provider: haproxy, haproxy: {socket: "tcp://127.0.0.1:9999", backend: web, servers: {primary: {weight: ${weights[i]}}, standby: {weight: ${100 - weights[i]!}}}}}}`,
+  )
+  .join('\n')}
+    - {id: drain-primary, uses: routing.switch, with: {provider: haproxy, haproxy: {socket: "tcp://127.0.0.1:9999", backend: web, servers: {primary: {state: drain}}}}}
+    - id: dns-away
+      uses: dns.switch
+      with: {provider: powerdns, zone: example.org., name: orders.example.org., type: A, values: ["10.0.1.1"], powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}}
+    - id: dns-back
+      uses: dns.switch
+      with: {provider: powerdns, zone: example.org., name: orders.example.org., type: A, values: ["10.0.0.1"], ttl: 300, powerdns: {api_url: "http://127.0.0.1:8081", api_key: "\${{ secrets.pdns_key }}"}}
+    - {id: tell-lb, uses: http.request, with: {method: PUT, url: "http://lb/pools/orders"}}
+`;
+  const shifts = compile(SHIFTS, { file: 'shift.yaml' }).plan!;
+  const haproxyOut = (previous: unknown, current: unknown) => ({ provider: 'haproxy', previous, current, changed: true, simulated: false });
+  const dnsOut = (from: string, fromTtl: number, to: string, toTtl: number) => ({
+    previous: { values: [from], ttl: fromTtl },
+    current: { values: [to], ttl: toTtl },
+    changed: true,
+    simulated: false,
+  });
+  const drained = { primary: { state: 'drain', weight: 0 } };
+  const shiftRecord = (extra: StepState[] = [], only?: string[]) => {
+    const steps = [
+      ...[1, 2, 3, 4].map((i) => step(`shift-${i}`, 'routing.switch', i * 2, haproxyOut(split(i - 1), split(i)))),
+      // Names only the primary: its state joins the net entry by entry.
+      step('drain-primary', 'routing.switch', 10, haproxyOut({ primary: split(4).primary }, drained)),
+      step('dns-away', 'dns.switch', 12, dnsOut('10.0.0.1', 300, '10.0.1.1', 60)),
+      step('dns-back', 'dns.switch', 14, dnsOut('10.0.1.1', 60, '10.0.0.1', 300)),
+      step('tell-lb', 'http.request', 16, { status: 200 }),
+      ...extra,
+    ].filter((s) => !only || only.includes(s.id));
+    return {
+      workflowId: 'shift-run-1',
+      plan: shifts,
+      inputs: {
+        ...Object.fromEntries([1, 2, 3, 4].map((i) => [`shift-${i}`, shiftWith(i)])),
+        'drain-primary': { provider: 'haproxy', haproxy: { socket: 'tcp://127.0.0.1:9999', backend: 'web', servers: { primary: { state: 'drain' } } } },
+        'dns-away': dnsTo('10.0.1.1'),
+        'dns-back': { ...dnsTo('10.0.0.1'), ttl: 300 },
+        'tell-lb': { method: 'PUT', url: 'http://lb/pools/orders' },
+      },
+      status: { ...status, runbook: shifts.name, plan_hash: shifts.hash, steps },
+    };
+  };
+
+  it('five switches on one HAProxy backend become one revert to the state before the first, guarded by the state after the last', () => {
+    const { plan: failback, items } = buildFailback(shiftRecord(), { mode: 'run' });
+    const lb = items.find((i) => i.resource === 'haproxy tcp://127.0.0.1:9999 web')!;
+    expect(lb).toMatchObject({
+      step: 'drain-primary',
+      action: 'revert',
+      failback_step: 'revert-drain-primary',
+      steps: ['shift-1', 'shift-2', 'shift-3', 'shift-4', 'drain-primary'],
+    });
+    const reverts = failback.steps.filter((s) => s.uses === 'routing.switch');
+    expect(reverts).toHaveLength(1);
+    // Each server back to what the run found it at (primary 100, standby 0), guarded by what the run left (primary drained, standby 100).
+    expect(reverts[0]!.with).toEqual({
+      provider: 'haproxy',
+      haproxy: { socket: 'tcp://127.0.0.1:9999', backend: 'web', servers: split(0) },
+      expect_current: { primary: { state: 'drain', weight: 0 }, standby: { state: 'ready', weight: 100 } },
+    });
+    expect(reverts[0]!.name).toBe('revert shift-1 + shift-2 + shift-3 + shift-4 + drain-primary (routing.switch, their net change)');
+    expect(lb.detail).toContain('back to the state before "shift-1" in one step, guarded by the state "drain-primary" left');
+  });
+
+  it('a switch and its return cancel out: no step, and the item says why; keyless changes keep their own handling', () => {
+    const { plan: failback, items } = buildFailback(shiftRecord(), { mode: 'run' });
+    expect(items.map((i) => [i.step, i.action])).toEqual([
+      ['tell-lb', 'manual'],
+      ['dns-back', 'restored'],
+      ['drain-primary', 'revert'],
+    ]);
+    const dns = items.find((i) => i.step === 'dns-back')!;
+    expect(dns).toMatchObject({ resource: 'powerdns example.org. orders.example.org. A', steps: ['dns-away', 'dns-back'] });
+    expect(dns.failback_step).toBeUndefined();
+    expect(dns.detail).toBe(
+      '"dns-away", "dns-back" left powerdns example.org. orders.example.org. A as the run found it ({"values":["10.0.0.1"],"ttl":300}): their changes cancel out, nothing to revert',
+    );
+    expect(failback.steps.map((s) => s.id)).toEqual(['manual-tell-lb', 'revert-drain-primary']);
+  });
+
+  it('a run that already failed back is an empty plan that says why', () => {
+    // The run's own last steps walked traffic back: 0/100 → 100/0, primary ready again.
+    const back = [step('shift-back', 'routing.switch', 18, haproxyOut({ ...split(4), primary: drained.primary }, split(0)))];
+    const record = shiftRecord(back, ['shift-1', 'shift-2', 'shift-3', 'shift-4', 'drain-primary', 'dns-away', 'dns-back', 'shift-back']);
+    const plan = { ...record.plan, steps: [...record.plan.steps, { ...record.plan.steps[0]!, id: 'shift-back', line: 99 }] };
+    const inputs = { ...record.inputs, 'shift-back': { ...shiftWith(0), haproxy: { ...shiftWith(0).haproxy, servers: split(0) } } };
+    const failback = buildFailback({ ...record, plan, inputs }, { mode: 'run' });
+    expect(failback.plan.steps).toEqual([]);
+    expect(failback.items.map((i) => [i.step, i.action, i.steps?.length])).toEqual([
+      ['shift-back', 'restored', 6],
+      ['dns-back', 'restored', 2],
+    ]);
+    const text = describeFailback(failback, 'shift-run-1').split('\n');
+    expect(text[0]).toBe('shift-run-1 changed, newest first:');
+    expect(text[1]).toMatch(
+      /^ {2}shift-1 \+ shift-2 \+ shift-3 \+ shift-4 \+ drain-primary \+ shift-back \(routing\.switch, net per resource, .*\): restored — /,
+    );
+    expect(text.at(-1)).toBe('nothing to fail back: every resource shift-run-1 changed is back where it found it, or unchanged');
+  });
+
+  it('a change that failed keeps its own revert, before the net of the succeeded ones', () => {
+    const failed: StepState = { ...step('shift-back', 'routing.switch', 18, {}), status: 'failed', outputs: undefined, reason: 'routing: check_failed' };
+    const record = shiftRecord([failed], ['shift-1', 'shift-2', 'shift-3', 'shift-4', 'shift-back']);
+    const plan = { ...record.plan, steps: [...record.plan.steps, { ...record.plan.steps[0]!, id: 'shift-back', line: 99 }] };
+    const inputs = { ...record.inputs, 'shift-back': shiftWith(0) };
+    const partial = { 'shift-back': { previous: split(4), target: split(0) } };
+    const { plan: failback, items } = buildFailback({ ...record, plan, inputs, partial }, { mode: 'run' });
+    expect(items.map((i) => [i.step, i.action, i.failback_step])).toEqual([
+      ['shift-back', 'revert', 'revert-shift-back'],
+      ['shift-4', 'revert', 'revert-shift-4'],
+    ]);
+    expect(failback.steps[1]!.with).toMatchObject({ haproxy: { servers: split(0) }, expect_current: split(4) });
+    expect(failback.steps[1]!.needs).toEqual(['revert-shift-back']);
+  });
+
+  it('as a drill, the net revert is one preflight', () => {
+    const { plan: failback } = buildFailback(shiftRecord(), { mode: 'drill' });
+    expect(failback.steps.map((s) => [s.id, s.uses, s.execution])).toEqual([
+      ['manual-tell-lb', 'log', 'run'],
+      ['revert-drain-primary', 'routing.switch', 'simulate'],
+    ]);
+  });
+});
+
+describe('failback of changes with nothing to undo', () => {
+  const text = `apiVersion: rebound/v1
+kind: Runbook
+metadata: {name: redeploy}
+spec:
+  secrets: {kubeconfig: {env: KUBECONFIG_TEXT}}
+  steps:
+    - id: restart
+      uses: k8s.rollout
+      with: {cluster: {kubeconfig: "\${{ secrets.kubeconfig }}"}, namespace: inference, kind: Deployment, name: model, restart: true}
+`;
+  const redeploy = compile(text, { file: 'redeploy.yaml' }).plan!;
+  const facts = (at: string) => ({ images: { model: 'model:1' }, restarted_at: at, generation: 2 });
+
+  it('a restart that changed the pods is listed as unchanged, with no approval for a person', () => {
+    const record = {
+      workflowId: 'redeploy-1',
+      plan: redeploy,
+      inputs: { restart: { cluster: { kubeconfig: { $secret: 'kubeconfig' } }, namespace: 'inference', kind: 'Deployment', name: 'model', restart: true } },
+      status: {
+        runbook: redeploy.name,
+        plan_hash: redeploy.hash,
+        mode: 'run' as const,
+        state: 'succeeded' as const,
+        started_at: at(0),
+        ended_at: at(5),
+        steps: [step('restart', 'k8s.rollout', 4, { previous: facts('a'), current: facts('b'), changed: true, simulated: false })],
+      },
+    };
+    const failback = buildFailback(record, { mode: 'run' });
+    expect(failback.plan.steps).toEqual([]);
+    expect(failback.items).toEqual([
+      expect.objectContaining({ step: 'restart', action: 'unchanged', detail: expect.stringMatching(/a restart replaced the pods/) }),
     ]);
   });
 });

@@ -1,9 +1,10 @@
-// Builds a failback Plan from what a run may have changed: its production steps (succeeded, failed or cancelled), its restores over live targets, and its child runbooks', newest first, each reverted or handed to a person.
+// Builds a failback Plan from what a run may have changed: its production steps (succeeded, failed or cancelled), its restores over live targets, and its child runbooks', newest first, each reverted (once per resource: its net change) or handed to a person.
 import { ACTIONS } from '../contract/actions/registry.ts';
 import type { Mode, Plan, PlanSecret, PlanStep } from '../contract/plan.ts';
 import { hashPlan } from '../compiler/index.ts';
 import { DEFAULT_SITE_TIMEOUT_MS } from '../compiler/sites.ts';
 import type { RunRecord } from './record.ts';
+import { netHandling, netsOf } from './failback-net.ts';
 import { flattenRun, type FlatStep } from './run-tree.ts';
 
 export interface FailbackOptions {
@@ -17,11 +18,17 @@ export interface FailbackItem {
   step: string;
   uses: string;
   ended_at?: string;
-  /** revert: a step puts it back; manual: a person must, behind an approval; unchanged: the step changed nothing. */
-  action: 'revert' | 'manual' | 'unchanged';
+  /**
+   * revert: a step puts it back; manual: a person must, behind an approval; unchanged: the step
+   * changed nothing; restored: the run's own later steps put the resource back (they cancel out).
+   */
+  action: 'revert' | 'manual' | 'unchanged' | 'restored';
   /** The failback step that handles it (revert and manual). */
   failback_step?: string;
   detail: string;
+  /** A net change (several steps on one resource, reverted once): the resource's key and the steps, oldest first; `step` is the last. */
+  resource?: string;
+  steps?: string[];
 }
 
 export interface Failback {
@@ -38,7 +45,7 @@ const MANUAL_TIMEOUT = '4h';
 type Record_ = Pick<RunRecord, 'workflowId' | 'plan' | 'status' | 'inputs'> & { partial?: RunRecord['partial']; children?: Record<string, Record_> };
 
 /** One production change, the child runbooks' included. */
-type Change = Required<Pick<FlatStep, 'state'>> & FlatStep;
+export type Change = Required<Pick<FlatStep, 'state'>> & FlatStep;
 
 /** A step that ran to an end: one that failed or was cancelled may have changed things before it stopped. */
 const ENDED = new Set(['succeeded', 'failed', 'cancelled']);
@@ -163,14 +170,16 @@ function manualStep(id: string, original: PlanStep, message: string, options: Fa
 }
 
 /** What the failback does about one change: the step it adds (none when nothing changed) and the line it lists. */
-interface Handling {
+export interface Handling {
   step?: PlanStep;
   action: FailbackItem['action'];
   detail: string;
+  resource?: string;
+  steps?: string[];
 }
 
 /** Builds a change's reverting step (its secrets renamed into the failback's table) or its manual one. */
-type Builder = { revert(with_: Record<string, unknown>): PlanStep; manual(message: string): PlanStep };
+export type Builder = { revert(with_: Record<string, unknown>): PlanStep; manual(message: string): PlanStep };
 
 function restoreHandling(change: Change, target: string, build: Builder): Handling {
   const { state, input } = change;
@@ -186,6 +195,8 @@ function succeededHandling(change: Change, options: FailbackOptions, build: Buil
   const { id, step, input } = change;
   const outputs = change.state.outputs ?? {};
   if (outputs.changed === false) return { action: 'unchanged', detail: 'the step found its target already in place and changed nothing' };
+  const nothing = input ? ACTIONS.get(step.uses)?.nothing_to_revert?.(input, outputs) : undefined;
+  if (nothing) return { action: 'unchanged', detail: nothing };
   const reverted = input ? ACTIONS.get(step.uses)?.revert?.(input, outputs) : undefined;
   if (reverted) {
     const guard = options.force ? ' (--force: unguarded)' : ', guarded by the state the run set';
@@ -211,6 +222,8 @@ function succeededHandling(change: Change, options: FailbackOptions, build: Buil
 function failedHandling(change: Change, options: FailbackOptions, build: Builder): Handling {
   const { id, step, input, partial } = change;
   const how = change.state.status === 'cancelled' ? 'was cancelled' : 'failed';
+  // A step the interpreter runs itself (a traffic shift) reports what it did so far as its outputs, failed or not.
+  if (ACTIONS.get(step.uses)?.kind === 'workflow' && change.state.outputs) return succeededHandling(change, options, build);
   if (partial?.changed === false) return { action: 'unchanged', detail: `it ${how} before it changed anything` };
   const known = partial && partial.previous !== undefined && partial.target !== undefined;
   const outputs = known ? { previous: partial.previous, current: partial.target, changed: true, simulated: false } : undefined;
@@ -233,7 +246,10 @@ function failbackSteps(record: Record_, options: FailbackOptions): { steps: Plan
   const steps: PlanStep[] = [];
   const items: FailbackItem[] = [];
   const table = secretTable(record);
-  for (const change of changes(record)) {
+  const all = changes(record);
+  // Several changes of one resource are reverted once, by their net change, where the newest of them is.
+  const { nets, absorbed } = netsOf(all, (c) => restoredOver(c) === undefined);
+  for (const change of all.filter((c) => !absorbed.has(c))) {
     const { id, step, state } = change;
     const needs = steps.length ? [steps.at(-1)!.id] : [];
     const build: Builder = {
@@ -241,8 +257,10 @@ function failbackSteps(record: Record_, options: FailbackOptions): { steps: Plan
       manual: (message) => manualStep(id, step, message, options, needs),
     };
     const restored = restoredOver(change);
-    const handling =
-      restored !== undefined
+    const net = nets.get(change);
+    const handling = net
+      ? netHandling(net, options, build)
+      : restored !== undefined
         ? restoreHandling(change, restored, build)
         : state.status === 'succeeded'
           ? succeededHandling(change, options, build)
@@ -255,6 +273,7 @@ function failbackSteps(record: Record_, options: FailbackOptions): { steps: Plan
       action: handling.action,
       ...(handling.step ? { failback_step: handling.step.id } : {}),
       detail: handling.detail,
+      ...(handling.resource ? { resource: handling.resource, steps: handling.steps } : {}),
     });
   }
   return { steps, items, secrets: table.secrets };
@@ -304,7 +323,11 @@ export function describeFailback(failback: Failback, workflowId: string): string
   const lines = [`${workflowId} changed, newest first:`];
   for (const item of failback.items) {
     const by = item.failback_step ? ` → ${item.failback_step}` : '';
-    lines.push(`  ${item.step} (${item.uses}${item.ended_at ? `, ${item.ended_at}` : ''}): ${item.action}${by} — ${item.detail}`);
+    const what = item.steps && item.steps.length > 1 ? `${item.steps.join(' + ')} (${item.uses}, net per resource` : `${item.step} (${item.uses}`;
+    lines.push(`  ${what}${item.ended_at ? `, ${item.ended_at}` : ''}): ${item.action}${by} — ${item.detail}`);
   }
+  // A run that already failed back (its changes cancel out) leaves nothing to do: say why the plan is empty.
+  if (!failback.plan.steps.length && failback.items.some((i) => i.action === 'restored'))
+    lines.push(`nothing to fail back: every resource ${workflowId} changed is back where it found it, or unchanged`);
   return lines.join('\n');
 }

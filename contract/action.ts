@@ -1,4 +1,4 @@
-// The action contract: ActionSpec (name, `with:` and output schemas, impact, backend, secret inputs, drill targets, revert and who reverts) and defineAction.
+// The action contract: ActionSpec (name, `with:` and output schemas, impact, backend, secret inputs, drill targets, revert and who reverts, the resource a change lands on) and defineAction.
 import type { z } from 'zod';
 
 /**
@@ -52,6 +52,12 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    */
   revert?: Revert;
   /**
+   * For changes that leave nothing to undo (a restart: the pods already run the same template
+   * again; a traffic shift that rolled back to where it began): why, or undefined. Failback then
+   * lists the step as unchanged instead of handing a person an approval for nothing.
+   */
+  nothing_to_revert?: (input: Record<string, unknown>, outputs: Record<string, unknown>) => string | undefined;
+  /**
    * When another action undoes this one's change (a promotion, by `postgres.reprotect` of the old
    * primary on its own host): that action, whose `with:` `revert` builds, and the site whose
    * worker runs it, from this step's `with:` (absent: this step's own site).
@@ -71,6 +77,19 @@ export interface ActionSpec<I extends z.ZodType = z.ZodType, O extends z.ZodType
    * passes it through untouched (compiler/deferred.ts).
    */
   deferred_expressions?: Record<string, DeferredExpression>;
+  /**
+   * For production actions: the resource a step's `with:` (secrets still references) changes —
+   * whose state its outputs' `previous`/`current` report — as a key (`haproxy <socket> <backend>`).
+   * A drill carries the state one simulated step would leave on it to the next; a failback
+   * reverts each resource once, by its net change. Undefined: it cannot tell (each step on its own).
+   */
+  resource?: (input: Record<string, unknown>) => string | undefined;
+  /**
+   * With `resource`: whether that state is a map of units a step may name only some of (HAProxy
+   * servers, workloads), so the states of one resource combine entry by entry. Absent or false:
+   * each state is whole (a record's values, an ELBv2 forward) and replaces the one before.
+   */
+  state_by_entry?: (input: Record<string, unknown>) => boolean;
 }
 
 /** What a worker-evaluated expression may read, and what those names describe (for errors and docs). */

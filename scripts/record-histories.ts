@@ -9,6 +9,7 @@ import { connectClient } from '../client/connection.ts';
 import { approvalKey, castVote, recordedVote } from '../client/approvals.ts';
 import { createWorker } from '../worker/worker.ts';
 import { useLocalKeys } from '../stack/keys.ts';
+import { startHaproxy } from '../stack/haproxy.ts';
 import { startTemporal } from '../stack/temporal.ts';
 import { DATA, ensureTemporalCli } from '../stack/tools.ts';
 import { SCENARIOS } from '../test/replay/scenarios.ts';
@@ -31,10 +32,16 @@ const running = worker.run();
 const siteWorkers = await Promise.all([...new Set(SCENARIOS.flatMap((s) => s.sites ?? []))].map((site) => createWorker({ site })));
 const siteRuns = siteWorkers.map((w) => w.run());
 const client = await connectClient();
+// Scenarios that switch routing reach a throwaway HAProxy (its servers need not answer: checks are off).
+const toRecord = SCENARIOS.filter((s) => force || !existsSync(join(out, `${s.name}.json`)));
+const haproxy = toRecord.some((s) => s.haproxy)
+  ? await startHaproxy({ backends: { web: { servers: { primary: '127.0.0.1:9', standby: '127.0.0.1:9' } } } })
+  : undefined;
 try {
   for (const scenario of SCENARIOS) {
     if (!force && existsSync(join(out, `${scenario.name}.json`))) continue;
-    const { plan, errors } = compile(scenario.runbook, {
+    const runbook = haproxy ? scenario.runbook.replaceAll('HAPROXY_SOCKET', haproxy.statsSocket.tcp) : scenario.runbook;
+    const { plan, errors } = compile(runbook, {
       file: `${scenario.name}.yaml`,
       mode: scenario.mode,
       load: (p) => (scenario.files?.[p] ? { file: p, text: scenario.files[p]! } : undefined),
@@ -91,5 +98,6 @@ try {
   worker.shutdown();
   siteWorkers.forEach((w) => w.shutdown());
   await Promise.all([running, ...siteRuns]);
+  await haproxy?.stop();
   await server.stop();
 }

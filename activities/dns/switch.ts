@@ -5,9 +5,11 @@ import { dnsSwitch, fqdn } from '../../contract/actions/dns.ts';
 import { parseDuration } from '../../contract/duration.ts';
 import { ActionError, withPartial } from '../runtime/errors.ts';
 import { defineImpl, type ActionContext } from '../runtime/wrap.ts';
+import { drillRecord } from './drill.ts';
 import { powerDnsProvider } from './powerdns.ts';
 import { route53Provider } from './route53.ts';
-import { describeSet, normalizeValues, sameSet, sameValues, type DnsProvider, type RecordSet, type Target, type Wait } from './records.ts';
+import { asks, describeExpected, desiredSet, expected, labelOf, wanted, type Wanted } from './policy.ts';
+import { describeSet, normalizeValues, sameSet, type DnsProvider, type RecordSet, type Target, type Wait } from './records.ts';
 
 type Input = z.output<typeof dnsSwitch.input>;
 type Output = z.input<typeof dnsSwitch.output>;
@@ -18,8 +20,12 @@ interface Situation {
   target: Target;
   zone: string;
   sets: Map<string, RecordSet>;
+  /** The routing-policy records of the target's name and type, by SetIdentifier. */
+  identifiers: string[];
   current: RecordSet | null;
   desired: RecordSet;
+  /** In a drill: `current` is what an earlier simulated step would have left (drill.ts); the line saying so, and what is really there. */
+  carried?: { line: string; real: RecordSet | null };
 }
 
 /** Kept in every heartbeat once writing starts, so a retry after a crash still knows what the record held before. */
@@ -35,42 +41,38 @@ function providerFor(input: Input, signal: AbortSignal): DnsProvider {
   return route53Provider(input.route53 ?? { region: 'us-east-1' }, signal);
 }
 
+const targetOf = (input: Input): Target => ({
+  zone: fqdn(input.zone),
+  name: fqdn(input.name),
+  type: input.type,
+  ...(input.set_identifier === undefined ? {} : { set_identifier: input.set_identifier }),
+});
+
 async function survey(input: Input, ctx: ActionContext): Promise<Situation> {
-  const target: Target = { zone: fqdn(input.zone), name: fqdn(input.name), type: input.type };
+  const target = targetOf(input);
   const provider = providerFor(input, ctx.signal);
-  const { zone, sets } = await provider.read(target);
+  const { zone, sets, identifiers = [] } = await provider.read(target);
   const found = sets.get(target.type);
-  const current = found ? { values: normalizeValues(target.type, found.values), ttl: found.ttl } : null;
-  return { provider, target, zone, sets, current, desired: { values: normalizeValues(target.type, input.values), ttl: input.ttl } };
+  const real = found ? { ...found, values: normalizeValues(target.type, found.values) } : null;
+  const { current, line } = drillRecord(ctx, real);
+  const desired = desiredSet(wanted(input), current, target, identifiers);
+  return { provider, target, zone, sets, identifiers, current, desired, ...(line ? { carried: { line, real } } : {}) };
 }
-
-/**
- * Whether the record holds what `expect_current` says. In its {values, ttl} form (what a
- * failback's revert carries) the TTL counts too: someone who changed only the TTL since made
- * a change of their own, and a revert must not undo it. A missing record matches only [].
- */
-function expected(type: Target['type'], expect: NonNullable<Input['expect_current']>, current: RecordSet | null): boolean {
-  const values = Array.isArray(expect) ? expect : expect.values;
-  if (!sameValues(type, values, current?.values ?? [])) return false;
-  return Array.isArray(expect) || values.length === 0 || current?.ttl === expect.ttl;
-}
-
-const describeExpected = (expect: NonNullable<Input['expect_current']>): string =>
-  Array.isArray(expect) ? `[${expect.join(', ')}]` : describeSet({ values: expect.values, ttl: expect.ttl });
 
 /** Refuses a change the operator did not expect, or one DNS forbids (a CNAME beside other records). Returns what it proved. */
 function guard(input: Input, s: Situation): string[] {
   const { name, type } = s.target;
+  const label = labelOf(s.target);
   const proved: string[] = [];
   if (input.expect_current) {
     if (!expected(type, input.expect_current, s.current)) {
       throw new ActionError(
         'conflict',
-        `${name} ${type} holds ${describeSet(s.current)}, but expect_current is ${describeExpected(input.expect_current)}; it changed since the plan was made, so it is left alone`,
+        `${label} holds ${describeSet(s.current)}, but expect_current is ${describeExpected(input.expect_current)}; it changed since the plan was made, so it is left alone`,
         { retryable: false },
       );
     }
-    proved.push(`expect_current matches: ${name} ${type} holds ${describeSet(s.current)}`);
+    proved.push(`expect_current matches: ${label} holds ${describeSet(s.current)}`);
   }
   const others = [...s.sets.keys()].filter((t) => t !== type && (type === 'CNAME' || t === 'CNAME'));
   if (others.length > 0) {
@@ -83,7 +85,7 @@ function guard(input: Input, s: Situation): string[] {
 }
 
 /** What an earlier attempt of this step recorded before it wrote, if it was switching the same record to the same target. */
-function earlierSwitching(target: Target, desired: RecordSet): Switching | undefined {
+function earlierSwitching(target: Target, asked: Wanted): Switching | undefined {
   let details: { switching?: Switching } | undefined;
   try {
     details = Context.current().info.heartbeatDetails as { switching?: Switching } | undefined;
@@ -91,7 +93,7 @@ function earlierSwitching(target: Target, desired: RecordSet): Switching | undef
     return undefined; // not inside an activity
   }
   const switching = details?.switching;
-  if (!switching || switching.name !== target.name || switching.type !== target.type || !sameSet(target.type, switching.to, desired)) return undefined;
+  if (!switching || switching.name !== target.name || switching.type !== target.type || !asks(target.type, asked, switching.to)) return undefined;
   return switching;
 }
 
@@ -140,7 +142,7 @@ function result(input: Input, s: Situation, fields: Pick<Output, 'previous' | 'c
 
 async function write(input: Input, s: Situation, switching: Switching, ctx: ActionContext): Promise<Output> {
   ctx.heartbeat({ phase: 'writing', switching });
-  ctx.log('info', `setting ${s.target.name} ${s.target.type} from ${describeSet(switching.previous)} to ${describeSet(s.desired)}`);
+  ctx.log('info', `setting ${labelOf(s.target)} from ${describeSet(switching.previous)} to ${describeSet(s.desired)}`);
   await s.provider.write(s.target, s.desired, waitFor(input, ctx, switching));
   return result(input, s, { previous: switching.previous, changed: true, simulated: false });
 }
@@ -149,10 +151,14 @@ async function write(input: Input, s: Situation, switching: Switching, ctx: Acti
 async function finish(input: Input, s: Situation, switching: Switching, ctx: ActionContext): Promise<Output> {
   if (!s.provider.verify) return write(input, s, switching, ctx);
   ctx.heartbeat({ phase: 'verifying', switching });
-  ctx.log('info', `${s.target.name} ${s.target.type} already holds ${describeSet(s.desired)} from an earlier attempt; verifying it`);
+  ctx.log('info', `${labelOf(s.target)} already holds ${describeSet(s.desired)} from an earlier attempt; verifying it`);
   await s.provider.verify(s.target, s.desired, waitFor(input, ctx, switching));
   return result(input, s, { previous: switching.previous, changed: true, simulated: false });
 }
+
+/** A drill's view of the whole policy: which records share the answers (the step changes only its own). */
+const routingPolicy = (s: Situation): string =>
+  `${s.target.name} ${s.target.type} is answered by routing-policy records ${s.identifiers.map((i) => `"${i}"`).join(', ')}; Route 53 evaluates the policy itself, so no DNS query can verify one record's share`;
 
 /**
  * UPSERT semantics: already at the target is success without a write. That check comes
@@ -163,8 +169,8 @@ async function finish(input: Input, s: Situation, switching: Switching, ctx: Act
 export const dnsSwitchImpl = defineImpl({
   spec: dnsSwitch,
   async run(input, ctx) {
-    const target: Target = { zone: fqdn(input.zone), name: fqdn(input.name), type: input.type };
-    let switching = earlierSwitching(target, { values: normalizeValues(target.type, input.values), ttl: input.ttl });
+    const target = targetOf(input);
+    let switching = earlierSwitching(target, wanted(input));
     let found: RecordSet | null | undefined;
     try {
       const s = await survey(input, ctx);
@@ -184,15 +190,17 @@ export const dnsSwitchImpl = defineImpl({
   async simulate(input, ctx) {
     try {
       const s = await survey(input, ctx);
-      const { name, type } = s.target;
-      const atTarget = sameSet(type, s.current, s.desired);
-      const preflight = [`${s.zone} exists and can be read`, `${name} ${type} holds ${describeSet(s.current)}`];
+      const label = labelOf(s.target);
+      const atTarget = sameSet(s.target.type, s.current, s.desired);
+      const preflight = [`${s.zone} exists and can be read`, s.carried?.line ?? `${label} holds ${describeSet(s.current)}`];
+      if (s.identifiers.length > 0) preflight.push(routingPolicy(s));
       if (!atTarget) preflight.push(...guard(input, s));
-      preflight.push(...(await s.provider.preflight(s.target, s.current)));
+      // The provider compares what its DNS answers with what its API holds: the real record, carried or not.
+      preflight.push(...(await s.provider.preflight(s.target, s.carried ? s.carried.real : s.current)));
       preflight.push(
         atTarget
-          ? `${name} ${type} is already ${describeSet(s.desired)}: a run would change nothing`
-          : `would set ${name} ${type} from ${describeSet(s.current)} to ${describeSet(s.desired)}`,
+          ? `${label} is already ${describeSet(s.desired)}: a run would change nothing`
+          : `would set ${label} from ${describeSet(s.current)} to ${describeSet(s.desired)}`,
       );
       ctx.log('info', preflight.at(-1)!);
       return result(input, s, { previous: s.current, changed: !atTarget, simulated: true, preflight });

@@ -32,16 +32,35 @@ function desired(input: Input, found: Workload[]): Counts {
   return out;
 }
 
-function guard(input: Input, found: Workload[]): string[] {
+/** `current`: the counts found (in a drill, as earlier simulated steps would have left them); `whose` says so in a refusal. */
+function guard(input: Input, found: Workload[], current: Counts, whose = ''): string[] {
   if (input.expect_current === undefined) return [];
-  const wrong = found.filter((w) => wanted(input.expect_current!, w.ref) !== replicasOf(w));
+  const wrong = found.filter((w) => wanted(input.expect_current!, w.ref) !== current[w.ref]);
   if (wrong.length)
     throw new ActionError(
       'conflict',
-      `expect_current does not hold: ${wrong.map((w) => `${w.ref} has ${replicasOf(w)} replicas, expected ${wanted(input.expect_current!, w.ref) ?? 'no entry'}`).join('; ')}; it changed since the plan was made, so nothing was scaled`,
+      `expect_current does not hold: ${wrong.map((w) => `${w.ref} has ${current[w.ref]} replicas${whose}, expected ${wanted(input.expect_current!, w.ref) ?? 'no entry'}`).join('; ')}; it changed since the plan was made, so nothing was scaled`,
       { retryable: false },
     );
-  return [`expect_current matches: ${found.map((w) => `${w.ref}=${replicasOf(w)}`).join(', ')}`];
+  return [`expect_current matches: ${found.map((w) => `${w.ref}=${current[w.ref]}`).join(', ')}`];
+}
+
+/**
+ * In a drill: the counts as the earlier simulated step `ctx.carried` names would have left
+ * them (for the objects it scaled; the others as read), and the line saying so.
+ */
+function drillCounts(found: Workload[], ctx: ActionContext): { current: Counts; lines: string[]; whose: string } {
+  const real: Counts = Object.fromEntries(found.map((w) => [w.ref, replicasOf(w)]));
+  if (!ctx.carried) return { current: real, lines: [], whose: '' };
+  const carried = (ctx.carried.state ?? {}) as Counts;
+  const current: Counts = Object.fromEntries(found.map((w) => [w.ref, carried[w.ref] ?? real[w.ref]!]));
+  const show = (c: Counts) => found.map((w) => `${w.ref}=${c[w.ref]}`).join(', ');
+  const from = `the earlier step "${ctx.carried.from}"`;
+  return {
+    current,
+    lines: [`replicas as ${from} would have left them: ${show(current)} (really there now: ${show(real)})`],
+    whose: ` (as ${from} would have left it)`,
+  };
 }
 
 function earlierAttempt(namespace: string, to: Counts): Counts | undefined {
@@ -88,7 +107,7 @@ export const k8sScaleImpl = defineImpl({
     const previous = earlier ?? current;
     const scaling: Scaling = { namespace: input.namespace, to, previous };
     if (todo.length) {
-      if (!earlier) guard(input, found);
+      if (!earlier) guard(input, found, current);
       ctx.heartbeat({ phase: 'scaling', scaling });
       for (const w of todo) {
         ctx.log('info', `scaling ${w.ref} in ${input.namespace} from ${current[w.ref]} to ${to[w.ref]}`);
@@ -112,10 +131,10 @@ export const k8sScaleImpl = defineImpl({
       const cluster = connect(input.cluster, ctx);
       const found = await findWorkloads(cluster, input.namespace, input, ctx);
       const to = desired(input, found);
-      const current: Counts = Object.fromEntries(found.map((w) => [w.ref, replicasOf(w)]));
-      const preflight = [`${found.map((w) => w.ref).join(', ')} exist in namespace ${input.namespace} of ${cluster.server}`];
+      const { current, lines, whose } = drillCounts(found, ctx);
+      const preflight = [`${found.map((w) => w.ref).join(', ')} exist in namespace ${input.namespace} of ${cluster.server}`, ...lines];
       const todo = found.filter((w) => current[w.ref] !== to[w.ref]);
-      if (todo.length) preflight.push(...guard(input, found), ...(await mayScale(cluster, input.namespace, todo, ctx)));
+      if (todo.length) preflight.push(...guard(input, found, current, whose), ...(await mayScale(cluster, input.namespace, todo, ctx)));
       preflight.push(
         todo.length
           ? `would scale ${todo.map((w) => `${w.ref} from ${current[w.ref]} to ${to[w.ref]}`).join(', ')}`

@@ -22,6 +22,8 @@ interface Switcher {
   apply(found: State, target: State): Promise<void>;
   /** Checks beyond what `read` proves, as lines for the drill report. */
   preflight(found: State, target: State): Promise<string[]>;
+  /** The state found, as an earlier simulated step (a drill's carried state) would have left it over what `read` found. */
+  assume(found: State, carried: unknown): State;
 }
 
 const json = (value: unknown) => JSON.stringify(value);
@@ -58,6 +60,9 @@ function haproxySwitcher(config: NonNullable<RoutingInput['haproxy']>, ctx: Acti
         );
       }),
     report: (found) => pick(found, named),
+    // Servers the earlier steps named take their simulated setting; the others stay as read.
+    assume: (found, carried) =>
+      Object.fromEntries(Object.entries(found).map(([n, s]) => [n, (carried as Record<string, ServerSetting> | undefined)?.[n] ?? s])),
     changes: (found, target) =>
       named.flatMap((n) => {
         const [from, to] = [(found as Record<string, ServerSetting>)[n]!, (target as Record<string, ServerSetting>)[n]!];
@@ -116,6 +121,8 @@ function elbv2Switcher(config: NonNullable<RoutingInput['elbv2']>, ctx: ActionCo
     // The weight map is the whole forward: a group left out stops receiving traffic, so maps compare whole.
     matches: (found, wanted) => Object.values(wanted).every((w) => typeof w === 'number') && sameWeights(found as Weights, wanted as Weights),
     report: (found) => found,
+    // The forward is whole: the earlier step's weight map replaces what was read.
+    assume: (found, carried) => (carried && typeof carried === 'object' ? (carried as Weights) : found),
     changes: (found, target) => {
       const arns = [...new Set([...Object.keys(found), ...Object.keys(target)])];
       const weight = (s: State, arn: string) => (arn in s ? String((s as Weights)[arn]) : 'absent');
@@ -140,14 +147,27 @@ function switcherFor(input: RoutingInput, ctx: ActionContext): Switcher {
 }
 
 /** A guard that no longer holds means someone else changed routing: stop and say what was expected and what was found. */
-function checkGuard(switcher: Switcher, found: State, expected: Expected | undefined): void {
+function checkGuard(switcher: Switcher, found: State, expected: Expected | undefined, whose = ''): void {
   if (expected === undefined || switcher.matches(found, expected)) return;
   const shown = Object.fromEntries(Object.keys(expected).map((k) => [k, (found as Record<string, unknown>)[k] ?? 'absent']));
   throw new ActionError(
     'conflict',
-    `expect_current does not hold: expected ${json(expected)}, found ${json(shown)}${Object.keys(found).length > Object.keys(shown).length ? ` (all: ${json(found)})` : ''}`,
+    `expect_current does not hold: expected ${json(expected)}, found ${json(shown)}${whose}${Object.keys(found).length > Object.keys(shown).length ? ` (all: ${json(found)})` : ''}`,
     { retryable: false },
   );
+}
+
+/**
+ * In a drill: the state to preflight against — what the earlier simulated step `ctx.carried`
+ * names would have left, over what is really there — and the lines saying so. The real read
+ * still proves the backend answers and has what the step names.
+ */
+function drillFound(switcher: Switcher, real: State, ctx: ActionContext): { found: State; lines: string[]; whose: string } {
+  if (!ctx.carried) return { found: real, lines: [], whose: '' };
+  const found = switcher.assume(real, ctx.carried.state);
+  const from = `step "${ctx.carried.from}"`;
+  const line = `state as the earlier ${from} would have left it: ${json(switcher.report(found))} (really there now: ${json(switcher.report(real))})`;
+  return { found, lines: [line], whose: ` (as the earlier ${from} would have left it)` };
 }
 
 export const routingSwitchImpl = defineImpl({
@@ -174,10 +194,10 @@ export const routingSwitchImpl = defineImpl({
   },
   async simulate(input, ctx) {
     const switcher = switcherFor(input, ctx);
-    const found = await switcher.read();
-    checkGuard(switcher, found, input.expect_current);
+    const { found, lines, whose } = drillFound(switcher, await switcher.read(), ctx);
+    checkGuard(switcher, found, input.expect_current, whose);
     const target = switcher.target(found);
-    const checks = await switcher.preflight(found, target);
+    const checks = [...(await switcher.preflight(found, target)), ...lines];
     const changed = !switcher.matches(found, target);
     const changes = changed ? switcher.changes(found, target).map((c) => `would set ${c}`) : ['already at the target: a run would change nothing'];
     return {

@@ -2,6 +2,7 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import type { z } from 'zod';
 import type { ActionSpec } from '../../contract/action.ts';
+import type { DrillState } from '../../contract/resource-state.ts';
 import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { refuseForeignHosts } from './destinations.ts';
 import { ActionError } from './errors.ts';
@@ -29,6 +30,12 @@ export interface ActionContext {
   conceal(value: string): void;
   /** What the last attempt's final heartbeat said (its progress), so a retry can skip work that attempt finished. */
   lastProgress: unknown;
+  /**
+   * In a simulation: the state earlier simulated steps of the run would have left on this step's
+   * resource (ActionInput.drill_state). A simulate treats it as the state found, while still
+   * reading the real backend for its other checks. Absent: no earlier step did; read the real one.
+   */
+  carried?: DrillState;
 }
 
 export interface ActionImpl<S extends ActionSpec = ActionSpec> {
@@ -106,6 +113,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
           if (value.length > 0) secrets.add(value);
         },
         lastProgress: activity.info.heartbeatDetails,
+        ...(input.simulate && input.drill_state ? { carried: input.drill_state } : {}),
       };
       const run = input.simulate ? (impl.simulate ?? defaultSimulation(impl)) : impl.run;
       const outputs = await run.call(impl, parsed.data, ctx);

@@ -39,8 +39,12 @@ export interface ChangeEntry {
   /** A drill's preflight (the change it would make) rather than a change made. */
   simulated: boolean;
   changed?: boolean;
+  /** The state it found (a drill's: would find — what `before_from` would have left, or the real one). */
   previous?: unknown;
+  /** The state it left (a drill's: would leave). */
   current?: unknown;
+  /** A drill: the earlier simulated step whose state `previous` is (patch drill-state); absent: read from the real resource. */
+  before_from?: string;
   preflight?: string[];
   at?: string;
   reason?: string;
@@ -146,6 +150,7 @@ function changes(plan: Plan, status: RunStatus): ChangeEntry[] {
     .filter((s) => production.has(s.id) && s.status !== 'pending')
     .map((s) => {
       const o = s.outputs ?? {};
+      const from = status.report?.changes?.find((c) => c.step === s.id)?.before_from;
       return {
         step: s.id,
         uses: s.uses,
@@ -154,6 +159,7 @@ function changes(plan: Plan, status: RunStatus): ChangeEntry[] {
         ...(typeof o.changed === 'boolean' ? { changed: o.changed } : {}),
         ...('previous' in o ? { previous: o.previous } : {}),
         ...('current' in o ? { current: o.current } : {}),
+        ...(from ? { before_from: from } : {}),
         ...(Array.isArray(o.preflight) ? { preflight: o.preflight.map(String) } : {}),
         ...(s.ended_at ? { at: s.ended_at } : {}),
         ...(s.reason ? { reason: s.reason } : {}),

@@ -76,9 +76,12 @@ const hasVotes = (report: Report) => report.approvals.some((a) => a.votes?.lengt
 function changeRows(report: Report): string[][] {
   return [
     ['step', 'action', 'status', 'outcome', 'before', 'after'],
-    ...report.changes.map((c) => [c.step, c.uses, c.status, outcome(c), state(c.previous), state(c.current)]),
+    ...report.changes.map((c) => [c.step, c.uses, c.status, outcome(c), before(c), state(c.current)]),
   ];
 }
+
+/** A drill's "before" is the state an earlier simulated step would have left, when one did: say which. */
+const before = (c: ChangeEntry): string => `${state(c.previous)}${c.before_from ? ` (as "${c.before_from}" would leave it)` : ''}`;
 
 function outcome(c: ChangeEntry): string {
   if (c.status !== 'succeeded') return c.reason ?? c.status;

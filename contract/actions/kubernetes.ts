@@ -5,6 +5,8 @@ import { DURATION_PATTERN } from '../duration.ts';
 import { CLUSTER_SECRETS, ClusterSchema } from '../kubernetes.ts';
 import { defineIntegrationSpec } from '../integration.ts';
 import { k8sBackup, k8sRestore, k8sRestoreVolume, k8sSnapshot } from './kubernetes-backup.ts';
+import { scaleResource } from './kubernetes-resource.ts';
+import { k8sRollout } from './kubernetes-rollout.ts';
 
 const Namespace = z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a namespace name (RFC 1123 label)');
 const Duration = (fallback: string) => z.string().regex(DURATION_PATTERN, 'a duration such as 5m').default(fallback);
@@ -28,6 +30,8 @@ export const k8sScale = defineAction({
   backend: 'kubernetes',
   impact: 'production',
   simulates: true,
+  resource: scaleResource,
+  state_by_entry: () => true,
   secret_inputs: CLUSTER_SECRETS,
   input: z
     .strictObject({
@@ -99,14 +103,14 @@ export const k8sWait = defineAction({
 });
 
 /**
- * The Kubernetes integration: workload actions here, restore-point actions in
- * kubernetes-backup.ts, and its two kinds of point — namespace objects (decoded and checked
+ * The Kubernetes integration: workload actions here and in kubernetes-rollout.ts, restore-point
+ * actions in kubernetes-backup.ts, and its two kinds of point — namespace objects (decoded and checked
  * without a cluster: no fields) and CSI VolumeSnapshots (kept in the cluster, which verify
  * restores from and prune deletes in).
  */
 export const spec = defineIntegrationSpec({
   name: 'kubernetes',
-  actions: [k8sScale, k8sWait, k8sBackup, k8sRestore, k8sSnapshot, k8sRestoreVolume],
+  actions: [k8sScale, k8sRollout, k8sWait, k8sBackup, k8sRestore, k8sSnapshot, k8sRestoreVolume],
   kinds: {
     'k8s-namespace': {},
     'k8s-volume': {

@@ -4,7 +4,7 @@ import { defineAction, type Revert } from '../action.ts';
 import { defineIntegrationSpec } from '../integration.ts';
 
 /** HAProxy identifiers; also keeps `;` and newlines, which end a Runtime API command, out of names. */
-const HAPROXY_NAME = /^[A-Za-z0-9_.:-]+$/;
+export const HAPROXY_NAME = /^[A-Za-z0-9_.:-]+$/;
 
 export const SERVER_STATES = ['ready', 'drain', 'maint'] as const;
 
@@ -23,7 +23,7 @@ const TargetGroupsSchema = z
   .record(z.string().startsWith('arn:', 'a target group ARN'), z.number().int().min(0).max(999))
   .refine((groups) => Object.keys(groups).length > 0, 'name at least one target group');
 
-const HaproxySchema = z.strictObject({
+export const HaproxySchema = z.strictObject({
   socket: z
     .string()
     .regex(
@@ -34,7 +34,7 @@ const HaproxySchema = z.strictObject({
   servers: ServersSchema.describe('server → {state: ready|drain|maint, weight: 0-256}; servers not named are left alone'),
 });
 
-const Elbv2Schema = z.strictObject({
+export const Elbv2Schema = z.strictObject({
   listener_arn: z.string().startsWith('arn:').optional().describe("switch the listener's default forward action"),
   rule_arn: z.string().startsWith('arn:').optional().describe("switch a listener rule's forward action"),
   endpoint: z
@@ -105,6 +105,18 @@ const revertRouting: Revert = (input, outputs) => {
 };
 
 /**
+ * What a switch changes: an HAProxy backend (its servers, entry by entry: a switch may name only
+ * some of them) or an ELBv2 listener's or rule's forward (whole).
+ */
+function routingResource(input: Record<string, unknown>): string | undefined {
+  const block = (input.provider === 'haproxy' ? input.haproxy : input.elbv2) as Record<string, unknown> | undefined;
+  if (input.provider === 'haproxy')
+    return typeof block?.socket === 'string' && typeof block.backend === 'string' ? `haproxy ${block.socket} ${block.backend}` : undefined;
+  const arn = block?.rule_arn ?? block?.listener_arn;
+  return typeof arn === 'string' ? `aws-elbv2 ${arn}` : undefined;
+}
+
+/**
  * Moves traffic: HAProxy server states and weights through the Runtime API, or the weights
  * of an ELBv2 listener's (or rule's) weighted forward. Reads first, honours
  * `expect_current`, writes nothing when already at the target, and reads back.
@@ -120,6 +132,8 @@ export const routingSwitch = defineAction({
   drill_targets: ['haproxy', 'elbv2'],
   simulates: true,
   revert: revertRouting,
+  resource: routingResource,
+  state_by_entry: (input) => input.provider === 'haproxy',
   input: routingInput,
   output: z.object({
     provider: z.enum(['haproxy', 'aws-elbv2']),

@@ -156,6 +156,19 @@ describe('k8s.scale in a drill', () => {
     ).toBe(before);
   });
 
+  it('finds the replicas an earlier simulated step would have left (a drill carries them), for the objects it scaled', async () => {
+    const carried = { state: { 'deployment/web': 2 }, from: 'warm-web' };
+    const w = { selector: 'tier=standby', replicas: 2, expect_current: { 'deployment/web': 2, 'deployment/api': 1, 'statefulset/queue': 0 } };
+    const { outputs } = await run(k8sScaleImpl, w, { simulate: true, drill_state: carried });
+    expect(outputs).toMatchObject({ changed: true, previous: { 'deployment/web': 2, 'deployment/api': 1, 'statefulset/queue': 0 } });
+    expect(outputs.preflight).toContain(
+      'replicas as the earlier step "warm-web" would have left them: deployment/api=1, deployment/web=2, statefulset/queue=0 (really there now: deployment/api=1, deployment/web=0, statefulset/queue=0)',
+    );
+    expect(outputs.preflight).toContain('would scale deployment/api from 1 to 2, statefulset/queue from 0 to 2');
+    const refused = await failureOf(run(k8sScaleImpl, { ...w, expect_current: 0 }, { simulate: true, drill_state: carried }));
+    expect(refused.message).toContain('deployment/web has 2 replicas (as the earlier step "warm-web" would have left it), expected 0');
+  });
+
   it('credentials that may read but not scale fail the preflight, before any run would', async () => {
     process.env.K8S_TEST_READER = cluster.kubeconfigForToken(readOnlyToken(cluster, NS), 'reader');
     const failure = await failureOf(
