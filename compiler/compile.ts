@@ -13,6 +13,7 @@ import { siteScope } from './sites.ts';
 import { compileChannels } from './channels.ts';
 import { compileNotifications } from './notifications.ts';
 import type { StepContext } from './step-context.ts';
+import type { LoopShape } from './references.ts';
 
 export interface LoadedFile {
   file: string;
@@ -146,7 +147,7 @@ function compilePhases(spec: Record<string, unknown>, ctx: StepContext): Pick<Pl
       if (typeof step?.id === 'string') allIds.add(step.id);
     }
   }
-  const shared = { ids: new Set<string>(), allIds, outputsOf: new Map<string, readonly string[] | undefined>() };
+  const shared = { ids: new Set<string>(), allIds, outputsOf: new Map<string, readonly string[] | undefined>(), loops: new Map<string, LoopShape>() };
   const steps = compileSteps(spec.steps, { ...shared, base: ['spec', 'steps'], phase: 'main', earlier: new Set() }, ctx);
   // Compensation and cleanup may read any main step: they run after the main phase ended.
   const mainDone = new Set(steps.map((s) => s.id));

@@ -19,6 +19,10 @@ export function runbookJsonSchema(): Record<string, unknown> {
   const step = schema.properties.spec.properties.steps.items;
   step.properties.uses = { type: 'string', enum: [...ACTIONS.keys()], description: 'The action this step runs' };
   step.allOf = withRules;
+  // A for_each group's steps check `with:` alike, by reference to the rules above (a copy would double the file).
+  const child = step.properties.steps.items;
+  const rules = withRules.map((_, i) => ({ $ref: `#/properties/spec/properties/steps/items/allOf/${i}` }));
+  Object.assign(child, { properties: { ...child.properties, uses: step.properties.uses }, allOf: rules });
   for (const list of ['on_failure', 'finally']) schema.properties.spec.properties[list].items = step;
   return {
     $id: 'https://rebound.dev/schemas/runbook-v1.json',

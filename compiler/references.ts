@@ -25,17 +25,31 @@ export interface ReferenceScope {
    * names the action binds, whose fields are the action's to know, and nothing of the run.
    */
   worker?: DeferredExpression & { field: string };
+  /** Inside a for_each step or its group's steps: `item` and `index` can be read. */
+  loop?: boolean;
+  /** The runbook's for_each steps: `steps.x` is then the list of x's iterations. */
+  loops?: ReadonlyMap<string, LoopShape>;
+}
+
+/** A for_each step as references see it: a group's steps and their declared outputs (absent: the step runs its own action). */
+export interface LoopShape {
+  children?: ReadonlyMap<string, readonly string[] | undefined>;
 }
 
 const RUN_FIELDS = ['id', 'mode', 'started_at', 'runbook'];
 const STEP_FIELDS = ['outputs', 'outcome'];
+/** What an iteration adds to a step's result: the item it ran for and its position. */
+const ITERATION_FIELDS = ['item', 'index'];
 const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 
 function isNode(value: unknown): value is AstNode {
   return !!value && typeof value === 'object' && typeof (value as AstNode).op === 'string';
 }
 
-/** `steps.a["b"].c` → ['steps', 'a', 'b', 'c']; stops at the first computed index. */
+/** A computed or numeric index in a chain (`steps.a[0]`, `x[params.i]`): no name, only a position. */
+const INDEX = '[]';
+
+/** `steps.a["b"].c` → ['steps', 'a', 'b', 'c']; `steps.a[0].c` → ['steps', 'a', INDEX, 'c']. */
 function chainOf(node: AstNode): string[] | undefined {
   if (node.op === 'id') return [String(node.args)];
   const [target, field] = node.args as [unknown, unknown];
@@ -44,11 +58,14 @@ function chainOf(node: AstNode): string[] | undefined {
   if (!head) return undefined;
   if (node.op === '.' && typeof field === 'string') return [...head, field];
   if (node.op === '[]' && isNode(field) && field.op === 'value' && typeof field.args === 'string') return [...head, field.args];
+  if (node.op === '[]') return [...head, INDEX];
   return head;
 }
 
-function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<string>): string | undefined {
-  const [root, name, field, output] = chain;
+function checkChain(whole: string[], scope: ReferenceScope, bound: ReadonlySet<string>): string | undefined {
+  // Only steps are read by position (a for_each's iterations); elsewhere an index ends what can be checked.
+  const chain = whole[0] === 'steps' || !whole.includes(INDEX) ? whole : whole.slice(0, whole.indexOf(INDEX));
+  const [root, name, field] = chain;
   if (bound.has(root!)) return undefined;
   if (scope.worker) {
     const { field, roots, against } = scope.worker;
@@ -73,23 +90,56 @@ function checkChain(chain: string[], scope: ReferenceScope, bound: ReadonlySet<s
     case 'run':
       if (name === undefined || RUN_FIELDS.includes(name)) return undefined;
       return `unknown field run.${name}; run has ${RUN_FIELDS.join(', ')}`;
-    case 'steps': {
-      if (name === undefined) return undefined;
-      if (!scope.all.has(name)) return `unknown step "${name}"${didYouMean(name, scope.all)}`;
-      if (!scope.visible(name)) {
-        return `step "${name}" is not certain to have finished here; add it to this step's needs`;
-      }
-      if (field === undefined) return undefined;
-      if (!STEP_FIELDS.includes(field)) return `unknown field steps.${name}.${field}; a step has ${STEP_FIELDS.join(' and ')}`;
-      const outputs = scope.outputs(name);
-      if (field === 'outputs' && output !== undefined && outputs && !outputs.includes(output)) {
-        return `step "${name}" has no output "${output}"${didYouMean(output, outputs)}; it has ${outputs.join(', ') || 'none'}`;
-      }
-      return undefined;
-    }
+    case 'steps':
+      return checkStep(chain.slice(1), scope);
+    case 'item':
+    case 'index':
+      if (!scope.loop) return `"${root}" can be read only in a for_each step (its with:, if: and name:) or its group's steps`;
+      return root === 'index' && name !== undefined ? 'index is a number (0, 1, …); it has no fields' : undefined;
     default:
       return `unknown name "${root}"; expressions read params, steps, run, trigger and secrets`;
   }
+}
+
+/** `steps.x.outputs.y`, `steps.x[i].outputs.y` for a for_each, `steps.x[i].steps.y.outputs.z` for its group. */
+function checkStep([name, ...rest]: string[], scope: ReferenceScope): string | undefined {
+  if (name === undefined || name === INDEX) return undefined;
+  if (!scope.all.has(name)) {
+    const group = [...(scope.loops ?? [])].find(([, shape]) => shape.children?.has(name))?.[0];
+    if (group) return `step "${name}" runs in for_each group "${group}", once per item; read steps.${group}[i].steps.${name}`;
+    return `unknown step "${name}"${didYouMean(name, scope.all)}`;
+  }
+  if (!scope.visible(name)) return `step "${name}" is not certain to have finished here; add it to this step's needs`;
+  const loop = scope.loops?.get(name);
+  if (!loop) {
+    if (rest[0] === INDEX) return `step "${name}" has no iterations (it has no for_each); read steps.${name}.outputs or steps.${name}.outcome`;
+    return checkResult(`steps.${name}`, name, rest, scope.outputs(name), STEP_FIELDS);
+  }
+  if (rest[0] === undefined) return undefined;
+  if (rest[0] !== INDEX) {
+    return `steps.${name} is the list of its for_each iterations: read steps.${name}[i].${loop.children ? 'steps' : 'outputs'}, or e.g. steps.${name}.all(s, s.outcome == 'success')`;
+  }
+  const [field, child, ...inner] = rest.slice(1);
+  if (!loop.children) return checkResult(`steps.${name}[i]`, name, rest.slice(1), scope.outputs(name), [...STEP_FIELDS, ...ITERATION_FIELDS]);
+  if (field === undefined || field !== 'steps') {
+    const fields = ['steps', 'outcome', ...ITERATION_FIELDS];
+    return field === undefined || fields.includes(field) ? undefined : `unknown field steps.${name}[i].${field}; a group's iteration has ${fields.join(', ')}`;
+  }
+  if (child === undefined || child === INDEX) return undefined;
+  if (!loop.children.has(child))
+    return `group "${name}" has no step "${child}"${didYouMean(child, loop.children.keys())}; it has ${[...loop.children.keys()].join(', ')}`;
+  return checkResult(`steps.${name}[i].steps.${child}`, child, inner, loop.children.get(child), STEP_FIELDS);
+}
+
+/** A step's (or an iteration's) result: its fields, and the outputs its action declares. */
+function checkResult(at: string, name: string, [field, output]: string[], outputs: readonly string[] | undefined, fields: string[]): string | undefined {
+  if (field === undefined) return undefined;
+  if (!fields.includes(field))
+    return `unknown field ${at}.${field}; ${fields === STEP_FIELDS ? 'a step' : 'an iteration'} has ${fields.join(fields.length === 2 ? ' and ' : ', ')}`;
+  if (field === 'outputs' && output !== undefined && output !== INDEX && outputs && !outputs.includes(output)) {
+    return `step "${name}" has no output "${output}"${didYouMean(output, outputs)}; it has ${outputs.join(', ') || 'none'}`;
+  }
+  return undefined;
 }
 
 /** `trigger.kind`, `trigger.alert.labels.x`: the parts and their fields are fixed (contract/trigger.ts). */

@@ -14,7 +14,8 @@ import { checkInput, mergeWith } from './inputs.ts';
 import { stepSite } from './sites.ts';
 import { issuesToErrors } from './issues.ts';
 import { didYouMean } from './suggest.ts';
-import { checkExpression, type ReferenceScope } from './references.ts';
+import { checkExpression, type LoopShape, type ReferenceScope } from './references.ts';
+import { GROUP_USES } from '../contract/for-each.ts';
 import type { StepDocument } from './schema.ts';
 import type { ParsedStep, StepContext } from './step-context.ts';
 import type { StepOrder } from './step-order.ts';
@@ -56,6 +57,10 @@ export interface PhaseScope {
   earlier: ReadonlySet<string>;
   allIds: ReadonlySet<string>;
   outputsOf: ReadonlyMap<string, readonly string[] | undefined>;
+  /** The runbook's for_each steps (compiler/for-each.ts), for `steps.x[i]`. */
+  loops?: ReadonlyMap<string, LoopShape>;
+  /** Compiling a for_each group's steps: `item` and `index` can be read. */
+  inLoop?: boolean;
 }
 
 /** Fields that carry credentials must be exactly `${{ secrets.NAME }}`, never a literal. */
@@ -139,7 +144,7 @@ function childOf({ doc, path, spec }: ParsedStep, ctx: StepContext): string | un
   return undefined;
 }
 
-function scopeOf(doc: StepDocument, phase: PhaseScope): ReferenceScope {
+export function scopeOf(doc: StepDocument, phase: PhaseScope): ReferenceScope {
   const { ctx, order, earlier } = phase;
   return {
     params: ctx.params,
@@ -148,6 +153,8 @@ function scopeOf(doc: StepDocument, phase: PhaseScope): ReferenceScope {
     allowSecrets: true,
     visible: (id) => earlier.has(id) || (!order.cycle && order.local.has(id) && precedes(id, doc.id, order.edges)),
     outputs: (id) => phase.outputsOf.get(id),
+    ...(phase.loops ? { loops: phase.loops } : {}),
+    ...(phase.inLoop || doc.for_each !== undefined ? { loop: true } : {}),
   };
 }
 
@@ -178,7 +185,7 @@ export function compileStep(step: ParsedStep, phase: PhaseScope): PlanStep {
   return {
     id: doc.id,
     ...(doc.name ? { name: doc.name } : {}),
-    uses: doc.uses,
+    uses: doc.uses ?? GROUP_USES,
     kind: spec?.kind ?? 'activity',
     backend: spec?.backend ?? 'unknown',
     impact: spec?.impact ?? 'read',

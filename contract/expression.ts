@@ -103,14 +103,33 @@ function fromCel(value: unknown): unknown {
   return value;
 }
 
+/** What `steps.x` reads: a step's outcome and outputs. */
+export interface StepResult {
+  outcome: string;
+  outputs: Record<string, unknown>;
+}
+
+/** One iteration of a for_each step, as `steps.x[i]` reads it: a group's has its steps' results. */
+export interface IterationResult {
+  outcome: string;
+  item: unknown;
+  index: number;
+  outputs?: Record<string, unknown>;
+  steps?: Record<string, StepResult>;
+}
+
 export interface ExpressionContext {
   params: Record<string, unknown>;
-  steps: Record<string, { outcome: string; outputs: Record<string, unknown> }>;
+  /** Each step's result; a for_each step's is the list of its iterations'. */
+  steps: Record<string, StepResult | IterationResult[]>;
   run: Record<string, unknown>;
   /** How the run started (contract/trigger.ts). */
   trigger?: unknown;
   /** A spec.notify message's event (workflows/notifications.ts). */
   event?: Record<string, unknown>;
+  /** Inside a for_each iteration: its item and its 0-based index. */
+  item?: unknown;
+  index?: number;
 }
 
 /** Evaluates an (already rewritten) expression; results come back as plain JSON values. */

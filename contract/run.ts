@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { SignedVote, StarterStatement, VoteRecord } from './approvals.ts';
 import type { PlanSignature, PlanSignatures } from './canonical.ts';
+import type { DrillState } from './resource-state.ts';
 import type { Plan, Phase, Execution, RunEvent } from './plan.ts';
 import type { Trigger } from './trigger.ts';
 
@@ -48,6 +49,10 @@ export interface StepState {
   task_queue?: string;
   /** An approval step's ballots (patch approval-policy): each counted or refused, with why. */
   votes?: VoteRecord[];
+  /** A for_each step: how many items it runs over (its iterations are the steps `<id>[0]` … after it). */
+  iterations?: number;
+  /** A for_each iteration's `name:`, its `item` and `index` filled in. */
+  name?: string;
 }
 
 export interface Objective {
@@ -59,6 +64,17 @@ export interface Objective {
 export interface DrillReport {
   rto: Objective;
   rpo: Objective & { note?: string };
+  /** Each simulated production step's would-be change (patch drill-state), in plan order. */
+  changes?: DrillChange[];
+}
+
+/** What a simulated production step would find (`before`: the state an earlier simulated step would have left, or the real one) and leave (`after`). */
+export interface DrillChange {
+  step: string;
+  before?: unknown;
+  after?: unknown;
+  /** The earlier simulated step whose state `before` is; absent: read from the real resource. */
+  before_from?: string;
 }
 
 export interface RunStatus {
@@ -122,6 +138,11 @@ export interface ActionInput {
    * are resolved: a `{"$secret": …}` that arrived as data (an alert, a step's output) stays data.
    */
   secret_paths?: Array<Array<string | number>>;
+  /**
+   * A simulated step's resource as earlier simulated steps of the run would have left it (patch
+   * drill-state): the action preflights against it instead of today's real state. Absent: none did.
+   */
+  drill_state?: DrillState;
 }
 
 export interface ActionResult {

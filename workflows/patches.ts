@@ -10,7 +10,15 @@ import { patched } from '@temporalio/workflow';
  * marker lands before the first local activity, in the task every replay starts with.
  * A new patch goes at the end of this list as well as where it is used.
  */
-export const LATER_PATCHES = ['validate-builtin-inputs', 'approval-policy', 'failure-catalog', 'rpo-measured-by-step', 'run-notifications'] as const;
+export const LATER_PATCHES = [
+  'validate-builtin-inputs',
+  'approval-policy',
+  'failure-catalog',
+  'rpo-measured-by-step',
+  'run-notifications',
+  'drill-state',
+  'for-each',
+] as const;
 
 /** Runs recorded before early-patches decide each patch where it is used, as they did. */
 export function decidePatchesEarly(): void {

@@ -6,6 +6,7 @@ import type { Trigger } from '../contract/trigger.ts';
 import type { RunStatus, StepState } from '../contract/run.ts';
 import { perform, StepRejected, type Ctx } from './perform.ts';
 import { attemptsOf, describeFailure, workerOf } from './failure.ts';
+import { runLoop, runsLoops, withLoops, type Loop } from './for-each.ts';
 
 const now = (): string => new Date(Date.now()).toISOString();
 
@@ -17,17 +18,19 @@ export interface Run {
   status: RunStatus;
   /** How the run started: `trigger.*` in expressions (workflows/trigger.ts). */
   trigger?: Trigger;
+  /** Inside a for_each iteration (workflows/for-each.ts): its item and index. */
+  loop?: Loop;
 }
 
 /** What `${{ }}` reads at this point of the run. */
 export function expressionContext(run: Run): ExpressionContext {
   const { ctx, params, status, states } = run;
-  return {
+  return withLoops(run, {
     params,
     run: { id: ctx.runId, mode: ctx.plan.mode, started_at: status.started_at, runbook: ctx.plan.name },
     trigger: run.trigger ?? { kind: 'manual', manual: {} },
     steps: Object.fromEntries([...states.values()].map((s) => [s.id, { outcome: outcomeOf(s), outputs: s.outputs ?? {} }])),
-  };
+  });
 }
 
 async function runStep(run: Run, step: PlanStep): Promise<StepState> {
@@ -39,6 +42,7 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
     .find((s) => s.status === 'skipped' || s.status === 'cancelled' || (s.status === 'failed' && !s.continue_on_error));
   if (blocked) return finish({ status: 'skipped', reason: `needs "${blocked.id}", which ${blocked.status === 'failed' ? 'failed' : `was ${blocked.status}`}` });
   if (step.execution === 'skip') return finish({ status: 'skipped', reason: 'skipped in drills (drill: skip)' });
+  if (runsLoops(step)) return runLoop(run, step, state);
   state.status = 'running';
   state.started_at = now();
   try {
@@ -46,7 +50,7 @@ async function runStep(run: Run, step: PlanStep): Promise<StepState> {
       return finish({ status: 'skipped', reason: `if: ${step.if} is false` });
     }
     const rendered = renderValue(step.with, expressionContext(run)) as Record<string, unknown>;
-    const result = await perform(step, rendered, run.ctx);
+    const result = await perform(step, rendered, run.ctx, () => expressionContext(run));
     const ran = result.worker ? { worker: result.worker, ...(result.task_queue ? { task_queue: result.task_queue } : {}) } : {};
     return finish({ status: 'succeeded', outputs: result.outputs, attempt: result.attempt, ...ran });
   } catch (error) {
@@ -98,7 +102,7 @@ export async function runPhase(run: Run, steps: PlanStep[]): Promise<StepState |
   return failed;
 }
 
-function outcomeOf(state: StepState): string {
+export function outcomeOf(state: StepState): string {
   switch (state.status) {
     case 'succeeded':
       return 'success';

@@ -25,6 +25,8 @@ export interface Scenario {
   sites?: string[];
   /** How the run started, as `rebound serve` or a Schedule passes it (`trigger.*`). */
   trigger?: Trigger;
+  /** Needs an HAProxy while recording (backend web: servers primary, standby); `HAPROXY_SOCKET` in the runbook becomes its Runtime API. */
+  haproxy?: boolean;
 }
 
 export const SCENARIOS: Scenario[] = [
@@ -161,6 +163,43 @@ export const SCENARIOS: Scenario[] = [
     - {id: gate, uses: approval, with: {timeout: 1s, on_timeout: approve}}
     - {id: probe, uses: http.check, continue_on_error: true, retry: {max_attempts: 1}, with: {url: "${refused}"}}
     - {id: done, uses: log, with: {message: done}}
+`,
+  },
+  {
+    // A drill's simulated state carried per resource (patch drill-state): the second switch's guard holds
+    // only against the 50/50 the first would have left, not HAProxy's real 1/1.
+    name: 'drill-state',
+    mode: 'drill',
+    haproxy: true,
+    runbook: `${head('drill-state')}  steps:
+    - {id: half, uses: routing.switch, with: {provider: haproxy, haproxy: {socket: "HAPROXY_SOCKET", backend: web, servers: {primary: {weight: 50}, standby: {weight: 50}}}}}
+    - id: all
+      uses: routing.switch
+      with: {provider: haproxy, haproxy: {socket: "HAPROXY_SOCKET", backend: web, servers: {primary: {weight: 0}, standby: {weight: 100}}}, expect_current: {primary: {weight: 50}}}
+`,
+  },
+  {
+    // for_each in order (patch for-each): an iteration per item, item and index in with:, a later step reading steps.x[i].
+    name: 'for-each-in-order',
+    runbook: `${head('loop')}  steps:
+    - {id: shift, uses: log, name: "shift \${{ item }}", for_each: [eu, us], with: {message: "\${{ index }} \${{ item }}"}}
+    - {id: after, uses: log, with: {message: "\${{ steps.shift[1].outputs.message }}"}}
+`,
+  },
+  {
+    // for_each in parallel (patch for-each): a group of steps per item, two at once, one iteration failing (allowed), siblings read by bare id.
+    name: 'for-each-parallel',
+    runbook: `${head('loop-parallel')}  parameters: {regions: {type: string, default: "eu,us,ap"}}
+  steps:
+    - id: region
+      for_each: \${{ params.regions.split(',') }}
+      parallel: 2
+      continue_on_error: true
+      steps:
+        - {id: wait, uses: sleep, with: {duration: 1s}}
+        - {id: probe, uses: http.check, if: "item == 'us'", retry: {max_attempts: 1}, with: {url: "${refused}"}}
+        - {id: done, uses: log, with: {message: "\${{ item }} \${{ steps.wait.outputs.slept_ms }}"}}
+    - {id: after, uses: log, with: {message: "outcomes \${{ steps.region.map(r, r.outcome) }}"}}
 `,
   },
 ];
