@@ -1,6 +1,7 @@
 // The zod schema of the runbook document (rebound/v1): metadata, parameters, secrets, triggers, sites, and steps with retry, timeout and drill.
 import { z } from 'zod';
 import { DURATION_PATTERN } from '../contract/duration.ts';
+import { MAX_PARALLEL } from '../contract/for-each.ts';
 import { RUN_EVENTS } from '../contract/plan.ts';
 
 /**
@@ -19,7 +20,8 @@ export const RetrySchema = z.strictObject({
   non_retryable: z.array(z.string()).optional(),
 });
 
-export const StepSchema = z.strictObject({
+/** A step that runs an action: a phase's step, or one of a for_each group's `steps:`. */
+export const ActionStepSchema = z.strictObject({
   id: name,
   name: z.string().optional(),
   uses: z.string().min(1),
@@ -36,6 +38,41 @@ export const StepSchema = z.strictObject({
     .union([z.enum(['run', 'simulate', 'skip']), z.strictObject({ with: z.record(z.string(), z.unknown()) })])
     .optional()
     .describe('What a drill does with this step: run, simulate, skip, or run with drill-safe `with` overrides'),
+  analysis: z
+    .array(
+      z.strictObject({
+        id: name.optional().describe('names the check in outputs and logs (default check-1, check-2, …)'),
+        name: z.string().optional(),
+        uses: z.string().min(1).describe('a read action: http.check, metrics.check, k8s.wait, …'),
+        with: z.record(z.string(), z.unknown()).optional(),
+        retry: RetrySchema.optional(),
+        timeout: duration.optional(),
+      }),
+    )
+    .min(1)
+    .optional()
+    .describe('traffic.shift only: the read steps run after each step of the shift; one that fails rolls the shift back (or holds)'),
+});
+
+/** A phase's step: an action step, which `for_each:` may run once per item, or a for_each group of steps (`steps:` instead of `uses:`). */
+export const StepSchema = ActionStepSchema.extend({
+  uses: z.string().min(1).optional().describe('the action this step runs (a for_each group gives steps: instead)'),
+  for_each: z
+    .union([z.array(z.unknown()), z.string()], { error: 'for_each takes a list, or one ${{ }} expression that gives a list' })
+    .optional()
+    .describe('run this step (or its steps:) once per item: a list, or a ${{ }} expression giving one; item and index read the current one'),
+  parallel: z
+    .number()
+    .int()
+    .min(1, 'parallel is how many iterations run at once: 1 or more')
+    .max(MAX_PARALLEL, `parallel runs at most ${MAX_PARALLEL} iterations at once`)
+    .optional()
+    .describe(`with for_each: how many iterations run at once (default 1: in order; at most ${MAX_PARALLEL})`),
+  steps: z
+    .array(ActionStepSchema)
+    .min(1, 'a for_each group needs at least one step')
+    .optional()
+    .describe('with for_each: a group of steps (needs among themselves) run once per item, instead of uses:'),
 });
 
 export const ParameterSchema = z.strictObject({

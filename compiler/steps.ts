@@ -4,6 +4,9 @@ import type { Phase, PlanStep } from '../contract/plan.ts';
 import { CompileError } from './errors.ts';
 import { issuesToErrors } from './issues.ts';
 import { StepSchema } from './schema.ts';
+import { withAnalysis } from './shift.ts';
+import { checkLoopFields, compileGroup, loopShape, withLoop } from './for-each.ts';
+import type { LoopShape } from './references.ts';
 import { compileStep, declaredOutputs } from './step.ts';
 import type { ParsedStep, StepContext } from './step-context.ts';
 import { orderSteps } from './step-order.ts';
@@ -21,6 +24,8 @@ export interface PhaseInput {
   earlier: ReadonlySet<string>;
   /** Declared outputs per step id, filled as phases compile. */
   outputsOf: Map<string, readonly string[] | undefined>;
+  /** The for_each steps compiled so far, for `steps.x[i]` (compiler/for-each.ts); absent: none are read. */
+  loops?: Map<string, LoopShape>;
 }
 
 function parseSteps(raw: unknown[], input: PhaseInput, ctx: StepContext): ParsedStep[] {
@@ -40,12 +45,13 @@ function parseSteps(raw: unknown[], input: PhaseInput, ctx: StepContext): Parsed
       return;
     }
     input.ids.add(doc.id);
-    const spec = ACTIONS.get(doc.uses);
-    if (!spec) {
+    if (!checkLoopFields({ doc, path }, ctx)) return;
+    const spec = doc.uses === undefined ? undefined : ACTIONS.get(doc.uses);
+    if (doc.uses !== undefined && !spec) {
       ctx.errors.push(
         new CompileError(
           'unknown_action',
-          `step "${doc.id}": unknown action "${doc.uses}"${didYouMean(doc.uses, ACTIONS.keys())}`,
+          `step "${doc.id}": unknown action "${doc.uses}"${didYouMean(doc.uses!, ACTIONS.keys())}`,
           ctx.source.locate([...path, 'uses']),
         ),
       );
@@ -60,5 +66,18 @@ export function compileSteps(raw: unknown, input: PhaseInput, ctx: StepContext):
   const parsed = parseSteps(raw, input, ctx);
   const order = orderSteps(parsed, input.allIds, ctx);
   for (const p of parsed) input.outputsOf.set(p.doc.id, declaredOutputs(p.spec));
-  return parsed.map((step) => compileStep(step, { ctx, phase: input.phase, order, earlier: input.earlier, outputsOf: input.outputsOf, allIds: input.allIds }));
+  for (const p of parsed) if (loopShape(p)) input.loops?.set(p.doc.id, loopShape(p)!);
+  return parsed.map((step) => {
+    const scope = {
+      ctx,
+      phase: input.phase,
+      order,
+      earlier: input.earlier,
+      outputsOf: input.outputsOf,
+      allIds: input.allIds,
+      ...(input.loops ? { loops: input.loops } : {}),
+    };
+    if (step.doc.steps) return compileGroup(step, scope, input.ids);
+    return withLoop(withAnalysis(compileStep(step, scope), step, scope), step, scope);
+  });
 }

@@ -48,8 +48,22 @@ export interface PlanStep {
   site?: string;
   /** With a site: how long the step may wait for a worker of that site before it fails. */
   site_timeout_ms?: number;
+  /** traffic.shift: the read steps run after each of its steps (`analysis:`); absent on every other step, so older plans keep their hash. */
+  analysis?: PlanStep[];
+  /** `for_each:`: the step (or its group of steps) runs once per item; absent on other steps, so their plans keep their hash. */
+  for_each?: PlanLoop;
   line: number;
   col: number;
+}
+
+/** A step's for_each (contract/for-each.ts has its limits and iteration ids). */
+export interface PlanLoop {
+  /** A literal list (its items may hold templates), or one `${{ }}` template that gives a list; evaluated when the step starts. */
+  items: unknown[] | string;
+  /** How many iterations run at once; 1 runs them in order. */
+  parallel: number;
+  /** A group's steps, run once per item, with bare ids and needs (an iteration's are `<step>[i].<id>`); absent: the step's own action. */
+  steps?: PlanStep[];
 }
 
 export interface PlanParameter {

@@ -79,6 +79,10 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
     throw ApplicationFailure.nonRetryable(refused, 'UntrustedPlan', status);
   }
   const run: Run = { ctx, params, states, status, trigger: triggerOf(input) };
+  ctx.progress = (id, outputs) => {
+    const state = states.get(id);
+    if (state) state.outputs = outputs;
+  };
   const notifier = notifierOf(run);
   if (notifier) Object.assign(ctx, { notify: notifier.emit, decided: notifier.decided });
   notifier?.emit('started');
@@ -90,7 +94,8 @@ export async function runbook(input: RunInput): Promise<RunStatus> {
   status.ended_at = now();
   status.state = failed ? 'failed' : cancelled ? 'cancelled' : 'succeeded';
   if (failed) status.error = `step "${failed.id}" (${failed.uses}) failed: ${failed.reason}`;
-  if (plan.mode === 'drill') status.report = drillReport(plan, status, patched('rpo-measured-by-step'));
+  if (plan.mode === 'drill')
+    status.report = drillReport(plan, status, patched('rpo-measured-by-step'), patched('drill-state') ? (ctx.drill?.carriedFrom ?? new Map()) : undefined);
   if (notifier) await CancellationScope.nonCancellable(() => tellTheEnd(notifier, run));
   if (failed) throw ApplicationFailure.nonRetryable(status.error!, 'RunbookFailed', status);
   // Rethrowing a cancellation marks the workflow Canceled (not Failed) in Temporal.

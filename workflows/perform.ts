@@ -4,11 +4,13 @@ import type { z } from 'zod';
 import { runApproval, type Approvals } from './approval.ts';
 import type { StarterStatement } from '../contract/approvals.ts';
 import { approval, childRunbook, sleep as sleepSpec } from '../contract/actions/builtin.ts';
+import { runShift } from './shift.ts';
 import type { PlanSignatures } from '../contract/canonical.ts';
 import { parseDuration } from '../contract/duration.ts';
 import { nonRetryableTypes } from '../contract/failures.ts';
-import { secretPaths } from '../contract/expression.ts';
+import { secretPaths, type ExpressionContext } from '../contract/expression.ts';
 import type { Plan, PlanStep, RunEvent } from '../contract/plan.ts';
+import { carriedFor, newDrillStates, recordDrillState, type DrillStates } from './drill-state.ts';
 import type { EventDetail } from './notifications.ts';
 import { WORKFLOW_TYPE, type ActionInput, type ActionResult, type RunInput, type RunStatus } from '../contract/run.ts';
 
@@ -27,6 +29,10 @@ export interface Ctx {
   notify?: (event: RunEvent, detail: EventDetail) => void;
   /** An approval step ended (its page, if any, is resolved); absent with notify. */
   decided?: (step: string) => void;
+  /** A long step's outputs so far (a traffic.shift's weights), shown in status while it runs. */
+  progress?: (step: string, outputs: Record<string, unknown>) => void;
+  /** A drill's simulated state per resource (patch drill-state), made on the first activity. */
+  drill?: DrillStates;
 }
 
 export type Outputs = { outputs: Record<string, unknown>; attempt: number; worker?: string; task_queue?: string };
@@ -71,7 +77,8 @@ function nonRetryable(step: PlanStep): string[] {
   return types.length === listed.length || !patched('failure-catalog') ? listed : types;
 }
 
-export async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+/** `peek`: a read made as a simulation (where a traffic.shift starts) finds the drill's state but leaves none. */
+export async function callActivity(step: PlanStep, input: Record<string, unknown>, ctx: Ctx, options: { peek?: boolean } = {}): Promise<Outputs> {
   const activities = proxyActivities<Record<string, (input: ActionInput) => Promise<ActionResult>>>({
     ...siteOptions(step),
     startToCloseTimeout: step.timeout_ms,
@@ -87,7 +94,10 @@ export async function callActivity(step: PlanStep, input: Record<string, unknown
     },
     summary: `${step.id} (${step.uses})`,
   });
-  return activities[step.uses]!({
+  // A simulated step finds what earlier simulated steps on its resource would have left (patch drill-state).
+  const drill = (ctx.drill ??= newDrillStates());
+  const carried = carriedFor(step, input, drill);
+  const result = await activities[step.uses]!({
     runbook: ctx.plan.name,
     run_id: ctx.runId,
     step: step.id,
@@ -97,7 +107,10 @@ export async function callActivity(step: PlanStep, input: Record<string, unknown
     with: input,
     secrets: ctx.plan.secrets,
     ...(ctx.signatures ? { plan_hash: ctx.plan.hash, signature: ctx.signatures[ctx.plan.hash], secret_paths: secretPaths(step.with) } : {}),
+    ...(carried?.before ? { drill_state: carried.before } : {}),
   });
+  if (!options.peek) recordDrillState(carried, step.id, result.outputs, drill);
+  return result;
 }
 
 async function runChild(step: PlanStep, input: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
@@ -132,10 +145,15 @@ function checked(step: PlanStep, input: Record<string, unknown>, schema: z.ZodTy
   throw new StepRejected(`with: ${result.error.issues.map((i) => `${i.path.join('.') || step.uses}: ${i.message}`).join('; ')}`);
 }
 
-const BUILTIN_SCHEMAS: Record<string, z.ZodType> = { approval: approval.input, sleep: sleepSpec.input, runbook: childRunbook.input };
+const BUILTIN_SCHEMAS: Record<string, z.ZodType> = {
+  approval: approval.input,
+  sleep: sleepSpec.input,
+  runbook: childRunbook.input,
+};
 
 /** Runs the work of one step, by the kind of action it uses. */
-export async function perform(step: PlanStep, raw: Record<string, unknown>, ctx: Ctx): Promise<Outputs> {
+/** `context`: what `${{ }}` reads at this step (a for_each iteration's item included), for templates a step renders itself (a traffic.shift's checks). */
+export async function perform(step: PlanStep, raw: Record<string, unknown>, ctx: Ctx, context?: () => ExpressionContext): Promise<Outputs> {
   if (step.kind === 'activity') return runActivity(step, raw, ctx);
   const input = BUILTIN_SCHEMAS[step.uses] ? checked(step, raw, BUILTIN_SCHEMAS[step.uses]!) : raw;
   switch (step.uses) {
@@ -148,6 +166,8 @@ export async function perform(step: PlanStep, raw: Record<string, unknown>, ctx:
     }
     case 'runbook':
       return runChild(step, input, ctx);
+    case 'traffic.shift':
+      return runShift(step, input, ctx, context!);
     default:
       throw new StepRejected(`action "${step.uses}" is not built into this interpreter`);
   }
