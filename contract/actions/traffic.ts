@@ -23,7 +23,6 @@ export type Weights = z.infer<typeof WeightsSchema>;
 const StepSchema = z.union([z.number().int().min(0).max(100), WeightsSchema]);
 
 export const SHIFT_PROVIDERS = ['haproxy', 'aws-elbv2', 'route53'] as const;
-export type ShiftProvider = (typeof SHIFT_PROVIDERS)[number];
 
 export const trafficShiftInput = z
   .strictObject({

@@ -160,4 +160,13 @@ describe('for_each on a real Temporal server and worker process', () => {
     const status = await runToEnd(client, plan, site);
     expect(stepOf(status, 'bad')).toMatchObject({ status: 'failed', reason: 'for_each: "${{ \'eu\' }}" gave "eu", not a list' });
   });
+
+  it('a list longer than a for_each may run fails the step before any iteration starts', async () => {
+    const plan = planOf(
+      `${head}  parameters: {hosts: {type: string}}\n  steps:\n    - {id: many, uses: log, for_each: "\${{ params.hosts.split(',') }}", with: {message: "\${{ item }}"}}\n`,
+    );
+    const status = await runToEnd(client, plan, site, { hosts: Array.from({ length: 501 }, (_, i) => `h${i}`).join(',') });
+    expect(stepOf(status, 'many')).toMatchObject({ status: 'failed', reason: 'for_each: 501 items; a for_each runs at most 500' });
+    expect(status.steps.filter((s) => s.id.startsWith('many['))).toEqual([]);
+  });
 });
