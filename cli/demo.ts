@@ -69,18 +69,20 @@ export async function demoCommand(options: { keep?: boolean; file?: string }): P
   }
 }
 
-/** `rebound demo [drill|failover|backup]`: each example is its own file; this picks one. */
+/** `rebound demo [drill|failover|backup|ml]`: each example is its own file; this picks one. */
 export function registerDemo(cli: Command): void {
   cli
     .command('demo')
-    .argument('[which]', 'drill (a quick DR drill), failover (DNS + HAProxy for real, then failback) or backup', 'drill')
+    .argument('[which]', 'drill (a quick DR drill), failover (DNS + HAProxy for real, then failback), backup or ml (model-inference DR drill)', 'drill')
     .option('--keep', 'leave the stack running afterwards')
     .option('--file <runbook>', 'another runbook to drill')
     .description('run an example end to end on the embedded default stack')
     .action(async (which: string, o) => {
       if (which === 'backup') return demoBackupCommand(o);
       if (which === 'failover') return demoFailoverCommand(o);
-      if (which !== 'drill') throw new UsageError(`demo is drill, failover or backup, not "${which}"`);
+      // Loaded only when asked for: its site drives Route 53 through the AWS SDK, which every other command can do without.
+      if (which === 'ml') return (await import('./demo-ml.ts')).demoMlCommand(o);
+      if (which !== 'drill') throw new UsageError(`demo is drill, failover, backup or ml, not "${which}"`);
       return demoCommand(o);
     });
 }

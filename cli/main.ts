@@ -23,7 +23,7 @@ const VERB_GROUPS: ReadonlyArray<(cli: Command) => void> = [
   registerSchema, // schema
   registerWorker, // worker
   registerDev, // dev
-  registerDemo, // demo [drill|failover|backup]
+  registerDemo, // demo [drill|failover|backup|ml]
   registerSetup, // setup
   registerRestorePoints, // restore-points check|list|show|latest|sets|sync|verify|prune
   registerKeys, // keys generate|show
