@@ -47,6 +47,10 @@ export const ActionStepSchema = z.strictObject({
         with: z.record(z.string(), z.unknown()).optional(),
         retry: RetrySchema.optional(),
         timeout: duration.optional(),
+        drill: z
+          .strictObject({ with: z.record(z.string(), z.unknown()) })
+          .optional()
+          .describe('drill-only `with` overrides (judge the standby in a drill)'),
       }),
     )
     .min(1)

@@ -54,6 +54,12 @@ describe('traffic.shift compiled', () => {
     expect(plan!.steps[1]!.analysis![0]!.execution).toBe('run');
   });
 
+  it('an analysis check takes drill overrides, so a drill can judge the standby', () => {
+    const drilled = CHECK + '          drill: {with: {url: "http://127.0.0.1:9/standby"}}\n';
+    expect(compiled(runbook(HAPROXY, drilled), 'drill').plan!.steps[1]!.analysis![0]!.with.url).toBe('http://127.0.0.1:9/standby');
+    expect(compiled(runbook(HAPROXY, drilled), 'run').plan!.steps[1]!.analysis![0]!.with.url).toBe('${{ params.url }}');
+  });
+
   it('a step that is not a shift cannot have analysis', () => {
     const text = runbook(HAPROXY, CHECK).replace('      with: {url: "http://127.0.0.1:9/"}\n', `      with: {url: "http://127.0.0.1:9/"}\n${CHECK}`);
     expect(compiled(text).errors).toEqual([expect.stringMatching(/^rb\.yaml:12:9: step "probe": analysis: only traffic.shift runs analysis checks/)]);

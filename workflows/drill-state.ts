@@ -33,7 +33,8 @@ export function carriedFor(step: PlanStep, input: Record<string, unknown>, state
   const resource = resourceOf(ACTIONS.get(step.uses), input);
   if (!resource) return undefined;
   const before = states.resources.get(resource.key);
-  if (before) states.carriedFrom.set(step.id, before.from);
+  // A step of several calls (a traffic shift's switches) carries from what was there before its first, never from itself.
+  if (before && before.from !== step.id && !states.carriedFrom.has(step.id)) states.carriedFrom.set(step.id, before.from);
   return { resource, ...(before ? { before } : {}) };
 }
 

@@ -113,12 +113,17 @@ export const route53HealthCheckImpl = defineImpl({
   },
   async simulate(input, ctx) {
     try {
-      const found = await read(connect(input, ctx), input.health_check_id);
+      const real = await read(connect(input, ctx), input.health_check_id);
+      // In a drill, as an earlier simulated step (an invert before this uninvert) would have left it.
+      const carried = ctx.carried?.state as HealthCheckState | undefined;
+      const found = carried ? { ...real, state: carried } : real;
       const target = targetOf(input, found.state);
       const atTarget = same(found.state, target);
       const preflight = [
         `health check ${input.health_check_id} exists and can be read: it probes ${found.probes}`,
-        `it is ${describeState(found.state)}`,
+        carried
+          ? `state as the earlier step "${ctx.carried!.from}" would have left it: ${describeState(carried)} (really there now: ${describeState(real.state)})`
+          : `it is ${describeState(found.state)}`,
         atTarget
           ? `it is already as ${input.operation} sets it: a run would change nothing`
           : `would ${input.operation} it (${describeState(found.state)} → ${describeState(target)}); Route 53's failover follows within its request interval and failure threshold`,

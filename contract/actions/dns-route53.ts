@@ -93,6 +93,8 @@ export const route53HealthCheck = defineAction({
   backend: 'route53',
   impact: 'production',
   simulates: true,
+  // One check is one resource: an invert and its later uninvert in a drill see each other.
+  resource: (input) => (typeof input.health_check_id === 'string' ? `route53 health-check ${input.health_check_id}` : undefined),
   secret_inputs: ['route53.access_key', 'route53.secret_key'],
   secret_destinations: { route53: 'route53.endpoint' },
   input: z
