@@ -118,13 +118,24 @@ export const k8sRolloutImpl = defineImpl({
           : `container ${input.image!.container} already runs ${input.image!.image}: a run would change nothing${input.wait ? ' and wait for the rollout' : ''}`,
       );
       ctx.log('info', preflight.at(-1)!);
-      return { namespace: input.namespace, workload: w.ref, previous: now, current: target(input, now, undefined), changed: todo, simulated: true, preflight };
+      return {
+        namespace: input.namespace,
+        workload: w.ref,
+        previous: now,
+        current: target(input, now, input.restart ? wouldStamp() : undefined),
+        changed: todo,
+        simulated: true,
+        preflight,
+      };
     } catch (error) {
       const e = k8sFailure(error, 'preflight', ctx);
       throw new ActionError(e.code, `preflight failed: ${e.message}`, { retryable: e.retryable, cause: e });
     }
   },
 });
+
+/** The restartedAt a run would write now (kubectl's RFC 3339 in seconds), so a drill's after differs from its before. */
+const wouldStamp = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 const images = (facts: Facts): string =>
   Object.entries(facts.images)

@@ -220,6 +220,10 @@ describe('k8s.rollout timeouts and drills', () => {
     expect((restart.outputs.preflight as string[]).at(-1)).toBe(
       `would restart statefulset/cache in ${NS} (a new ${RESTARTED_AT} on its pod template), replacing its 2 pods`,
     );
+    // Its would-be after carries the stamp a run would write now, so a report shows a change.
+    const [was, would] = [restart.outputs.previous, restart.outputs.current] as { restarted_at?: string }[];
+    expect(would!.restarted_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(would!.restarted_at).not.toBe(was!.restarted_at);
     const missing = await failureOf(run(k8sRolloutImpl, { kind: 'Deployment', name: 'model', image: { container: 'gpu', image: 'x:1' } }, { simulate: true }));
     expect(missing.message).toContain('preflight failed: deployment/model in inference-dr has no container "gpu"');
     expect(unchanged('deployment/model')).toBe(before);
