@@ -82,7 +82,11 @@ export function renderPlan(plan: Plan): string {
     if (!steps.length) continue;
     out.push('', `${phase}:`);
     const rows = [['STEP', 'ACTION', 'IMPACT', 'DOES', 'ORDER', 'IF']];
-    for (const s of steps) rows.push([s.id, s.uses, s.impact, s.execution, edges(s), s.if ?? '']);
+    for (const s of steps) {
+      rows.push([s.id, s.uses, s.impact, s.execution, edges(s), s.if ?? '']);
+      // A traffic shift's checks run after each of its steps: shown under it, where they act.
+      for (const check of s.analysis ?? []) rows.push([`  ${check.id}`, check.uses, check.impact, check.execution, `after each step of ${s.id}`, '']);
+    }
     out.push(table(rows).replace(/^/gm, '  '));
   }
   out.push(...planApprovals(plan));

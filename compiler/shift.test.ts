@@ -1,5 +1,6 @@
 // traffic.shift compiled: its analysis checks become read steps in the shift's scope, and every mistake is located.
 import { describe, expect, it } from 'vitest';
+import { renderPlan } from '../cli/render.ts';
 import { ACTIONS } from '../contract/actions/registry.ts';
 import { compile } from './index.ts';
 
@@ -58,6 +59,13 @@ describe('traffic.shift compiled', () => {
     const drilled = CHECK + '          drill: {with: {url: "http://127.0.0.1:9/standby"}}\n';
     expect(compiled(runbook(HAPROXY, drilled), 'drill').plan!.steps[1]!.analysis![0]!.with.url).toBe('http://127.0.0.1:9/standby');
     expect(compiled(runbook(HAPROXY, drilled), 'run').plan!.steps[1]!.analysis![0]!.with.url).toBe('${{ params.url }}');
+  });
+
+  it('rebound plan shows each check under its shift, where it acts', () => {
+    const text = renderPlan(compiled(runbook(HAPROXY, CHECK), 'drill').plan!);
+    expect(text).toMatch(
+      /\n  failback +traffic\.shift +production +simulate +after probe *\n    failback\.check-1 +http\.check +read +run +after each step of failback/,
+    );
   });
 
   it('a step that is not a shift cannot have analysis', () => {
