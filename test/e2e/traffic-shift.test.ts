@@ -151,6 +151,15 @@ describe('traffic.shift on HAProxy', () => {
     expect(await weights()).toEqual({ primary: 0, standby: 100 });
   });
 
+  it('a pause given by a parameter is checked when the run fills it in: a wrong one fails the step before any weight moves', { timeout: 180_000 }, async () => {
+    await failedOver();
+    const client = await connect(inject('temporalAddress'));
+    const text = runbook('        pause: "${{ params.pause }}"\n').replace('  steps:\n', '  parameters: {pause: {type: string}}\n  steps:\n');
+    const status = await finalStatus(await start(client, planOf(text), site, { pause: 'two minutes' }));
+    expect(stepOf(status, 'failback').reason).toBe('with: pause: a duration such as 2m');
+    expect(await weights()).toEqual({ primary: 0, standby: 100 });
+  });
+
   it('a drill preflights the whole sequence against the weights each step would leave, and moves nothing', { timeout: 180_000 }, async () => {
     await failedOver();
     const client = await connect(inject('temporalAddress'));
