@@ -20,6 +20,18 @@ function elapsed(step: StepState, now: number): string {
   return formatDuration(end - Date.parse(step.started_at));
 }
 
+/** Where a traffic shift stands while it runs: the step reached and the weights it set last. */
+function shiftNote(s: StepState): string {
+  if (s.uses !== 'traffic.shift' || s.status !== 'running' || !s.outputs) return '';
+  const { sets = [], reached = 0 } = s.outputs as { sets?: { step: number; weights: Record<string, number> }[]; reached?: number };
+  const last = sets.at(-1);
+  if (!last) return 'reading the weights';
+  const weights = Object.entries(last.weights)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+  return `step ${last.step} set (${weights}); ${reached === last.step ? 'passed its analysis' : 'pausing, then its analysis'}`;
+}
+
 /** The live step table `rebound run` and `rebound status` show, cut to the terminal's width. */
 export function renderStatus(status: RunStatus, now = Date.now(), width = process.stdout.columns || 160): string {
   // Which worker ran each step matters once steps run in more than one site.
@@ -28,7 +40,7 @@ export function renderStatus(status: RunStatus, now = Date.now(), width = proces
   for (const s of status.steps) {
     if (s.phase !== 'main' && s.status === 'pending' && status.state !== 'running') continue;
     const allowed = s.status === 'failed' && s.continue_on_error ? '(continue_on_error) ' : '';
-    const note = allowed + (s.reason ?? (s.execution !== 'run' ? s.execution : ''));
+    const note = allowed + (s.reason ?? (shiftNote(s) || (s.execution !== 'run' ? s.execution : '')));
     const worker = workers ? [s.worker ? `${s.worker}${s.task_queue ? ` (${s.task_queue})` : ''}` : ''] : [];
     rows.push([ICON[s.status], s.id, s.uses, s.phase, s.status, s.attempt ? String(s.attempt) : '', elapsed(s, now), ...worker, note]);
     for (const vote of voteRows(s)) rows.push(workers ? [...vote.slice(0, 7), '', vote[7]!] : vote);

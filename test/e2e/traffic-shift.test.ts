@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildFailback } from '../../client/failback.ts';
 import { loadRunRecord } from '../../client/record.ts';
 import { finalStatus, startRun } from '../../client/runs.ts';
+import { renderStatus } from '../../cli/render.ts';
 import { command, parseLocation, readServers } from '../../activities/routing/haproxy.ts';
 import { startHaproxy, type HaproxyServer } from '../../stack/haproxy.ts';
 import type { RunStatus } from '../../contract/run.ts';
@@ -191,8 +192,10 @@ describe('traffic.shift on HAProxy', () => {
     const before = analysis.count('/health');
     const handle = await start(client, planOf(runbook('        pause: 20s\n')), own);
     // In the pause after step 2: its weights are set, its analysis has not run.
-    await waitFor(handle, (s) => (outputsOf(s)?.sets?.length ?? 0) === 2, 120_000);
+    const paused = await waitFor(handle, (s) => (outputsOf(s)?.sets?.length ?? 0) === 2, 120_000);
     expect(analysis.count('/health') - before).toBe(1);
+    // `rebound status` says where the shift stands.
+    expect(renderStatus(paused, Date.now(), 400)).toContain('step 2 set (standby=50 primary=50); pausing, then its analysis');
     await first.kill('SIGKILL');
     workers.push(await startWorkerProcess({ address, site: own, bundle: inject('workflowBundle'), startTimeoutMs: 120_000 }));
     const status = await finalStatus(handle);
