@@ -24,6 +24,7 @@ import { p7 } from './p7-kubernetes.ts';
 import { p8 } from './p8-snapshots.ts';
 import { p9 } from './p9-replicas.ts';
 import { p10 } from './p10-pitr.ts';
+import { consolePosture } from './console-posture.ts';
 import { median, printTable, type Row } from './report.ts';
 
 // Every bench run signs its plans with a pair of its own, which its workers trust.
@@ -139,6 +140,7 @@ if (wants('p10')) rows.push(...(await p10(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
 if (wants('p4')) rows.push(...(await p4(results)));
 if (wants('p5')) rows.push(...(await p5(results)));
+if (wants('c1')) rows.push(...(await consolePosture(results)));
 
 printTable(rows);
 mkdirSync('bench/results', { recursive: true });
