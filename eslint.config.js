@@ -41,6 +41,26 @@ export default tseslint.config(
   layer('client', ['workflows', 'activities', 'worker', 'serve', 'stack', 'cli']),
   // The alert receiver: contract/, compiler/ and client/ only.
   layer('serve', ['workflows', 'activities', 'worker', 'stack', 'cli', 'test', 'bench', 'scripts']),
+  // The console: contract/, compiler/, client/, the restore-point catalog, and serve's approvers file for identity.
+  {
+    files: ['console/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ours(
+              ['workflows', 'worker', 'stack', 'cli', 'test', 'bench', 'scripts'],
+              'console/ may not import workflows, worker, stack, cli (see ARCHITECTURE.md)',
+            ),
+            { group: ['**/activities/*', '!**/activities/restore-points'], message: 'console/ reads restore points only (activities/restore-points/)' },
+            { group: ['**/serve/**', '!**/serve/approvers.ts'], message: 'console/ takes only the approvers file from serve/ (serve/approvers.ts)' },
+          ],
+        },
+      ],
+    },
+  },
   layer('worker', ['compiler', 'serve', 'stack', 'cli']),
   layer('stack', ['compiler', 'serve', 'cli']),
   // Only the CLI (and tests) start the alert receiver.

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{test,contract,compiler,workflows,activities,worker,client,stack,cli,serve}/**/*.test.ts'],
+    include: ['{test,contract,compiler,workflows,activities,worker,client,stack,cli,serve,console}/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },

@@ -12,6 +12,7 @@ import { registerNotify } from './notify.ts';
 import { registerSchedule } from './schedule.ts';
 import { registerSchema } from './schema.ts';
 import { registerServe } from './serve.ts';
+import { registerConsole } from './console.ts';
 import { registerSetup } from './setup.ts';
 import { registerWorker } from './worker.ts';
 
@@ -28,6 +29,7 @@ const VERB_GROUPS: ReadonlyArray<(cli: Command) => void> = [
   registerRestorePoints, // restore-points check|list|show|latest|sets|sync|verify|prune
   registerKeys, // keys generate|show
   registerServe, // serve
+  registerConsole, // console
   registerSchedule, // schedule apply|list|pause|unpause|trigger|backfill|delete
   registerNotify, // notify test
 ];

@@ -1,6 +1,7 @@
 // How approvals read in the CLI: each step's policy in `rebound plan` (auto-approvals called out), and each ballot under its step in `rebound status`.
 import type { Plan, PlanStep } from '../contract/plan.ts';
 import type { RunStatus } from '../contract/run.ts';
+import { approvalPolicy as policy } from '../client/approval-policy.ts';
 
 /** The production steps that wait for this one, directly or through others. */
 function guarded(step: PlanStep, steps: PlanStep[]): PlanStep[] {
@@ -12,14 +13,6 @@ function guarded(step: PlanStep, steps: PlanStep[]): PlanStep[] {
     }
   }
   return steps.filter((s) => s.id !== step.id && behind.has(s.id) && s.impact === 'production');
-}
-
-function policy(step: PlanStep): string {
-  const w = step.with as Record<string, unknown>;
-  const approvers = Array.isArray(w.approvers) && w.approvers.length ? w.approvers.join(', ') : 'anyone in the approvers file';
-  const min = typeof w.min_approvals === 'number' ? w.min_approvals : 1;
-  const self = w.allow_self_approval === true ? 'self-approval allowed' : 'not by who started the run';
-  return `${min} of ${approvers}; ${self}; waits ${String(w.timeout ?? '1h')}, then ${w.on_timeout === 'approve' ? 'approves' : 'rejects'}`;
 }
 
 /** `rebound plan`'s approvals section: who decides each, and every auto-approval in front of a production change. */

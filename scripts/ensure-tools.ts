@@ -1,5 +1,6 @@
 // Installs (or finds) every server the suite runs, before any test starts its clock.
 import { ensureAlertmanager } from '../stack/alertmanager.ts';
+import { ensureChromium } from '../stack/chromium.ts';
 import { ensureEtcd } from '../stack/etcd.ts';
 import { ensureFerretDb } from '../stack/ferretdb.ts';
 import { ensureHaproxy } from '../stack/haproxy.ts';
@@ -37,3 +38,4 @@ console.log(`[tools] prometheus: ${ensurePrometheus(log)}`);
 console.log(`[tools] rabbitmq: ${ensureRabbitMq(log)}`);
 console.log(`[tools] kubernetes control plane: ${ensureKubernetes(log).bin('')}`);
 console.log(`[tools] opensearch (one-node runner, Maven): ${ensureOpenSearch(log)}`);
+console.log(`[tools] chromium (the console's browser tests): ${ensureChromium(log)}`);

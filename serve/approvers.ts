@@ -1,4 +1,4 @@
-// The deployment's approvers file (`rebound serve --approvers FILE`): each person, their groups, and how they prove who they are — a named token (stored as its sha256) or an mTLS client certificate's subject.
+// The deployment's approvers file (`rebound serve|console --approvers FILE`): each person, their groups, and how they prove who they are — a named token (stored as its sha256) or an mTLS client certificate's subject; `viewers:` may look at the console but never decide.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
@@ -18,14 +18,23 @@ const Person = z.strictObject({
   groups: z.array(z.string().regex(NAME)).default([]),
 });
 
+const People = z.record(z.string().regex(NAME, 'a name: letters, digits, . _ @ -'), Person);
+
 const ApproversFile = z.strictObject({
-  approvers: z.record(z.string().regex(NAME, 'a name: letters, digits, . _ @ -'), Person),
+  approvers: People,
+  /** People who may read the console (`rebound console`) and decide nothing; serve's approval API does not know them. */
+  viewers: People.default({}),
 });
 
 export type Approvers = z.infer<typeof ApproversFile>['approvers'];
 
-/** Reads and checks the file; a person with no way to authenticate, or a token two people share, stops the start. */
+/** Reads and checks the file: its approvers (serve's approval API knows only these). */
 export function loadApprovers(path: string): Approvers {
+  return loadPeople(path).approvers;
+}
+
+/** Reads and checks the file; a person with no way to authenticate, a token two people share, or a name in both sections stops the start. */
+export function loadPeople(path: string): { approvers: Approvers; viewers: Approvers } {
   let data: unknown;
   try {
     data = parse(readFileSync(path, 'utf8'));
@@ -37,14 +46,16 @@ export function loadApprovers(path: string): Approvers {
     throw new AuthConfigError(`--approvers ${path}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
   const tokens = new Map<string, string>();
-  for (const [name, person] of Object.entries(result.data.approvers)) {
+  const both = Object.keys(result.data.viewers).filter((name) => name in result.data.approvers);
+  if (both.length) throw new AuthConfigError(`--approvers ${path}: ${both.join(', ')} listed as both approver and viewer; keep each person in one section`);
+  for (const [name, person] of [...Object.entries(result.data.approvers), ...Object.entries(result.data.viewers)]) {
     if (!person.token_sha256 && !person.certificate) throw new AuthConfigError(`--approvers ${path}: ${name} has neither token_sha256 nor certificate`);
     if (person.token_sha256 && tokens.has(person.token_sha256)) {
       throw new AuthConfigError(`--approvers ${path}: ${name} and ${tokens.get(person.token_sha256)} share a token; each person needs their own`);
     }
     if (person.token_sha256) tokens.set(person.token_sha256, name);
   }
-  return result.data.approvers;
+  return result.data;
 }
 
 function bearer(headers: Record<string, string | string[] | undefined>): string | undefined {

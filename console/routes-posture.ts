@@ -1,0 +1,73 @@
+// The posture, restore-point and drill-history routes: engineer P's renderers (console/views/) over client/posture.ts and client/drill-history.ts, for the runbooks and restore points the console was started with.
+import type { FastifyInstance } from 'fastify';
+import type { Plan } from '../contract/plan.ts';
+import { loadDrillHistory } from '../client/drill-history.ts';
+import { loadPosture, type PointRecord, type RestorePoints } from '../client/posture.ts';
+import { problem, render, type ConsoleDeps } from './context.ts';
+import { esc, table } from './html.ts';
+import { renderDrillHistory } from './views/drills.ts';
+import { renderPosture } from './views/posture.ts';
+import { renderRestorePoints } from './views/restore-points.ts';
+
+export interface PostureSource {
+  /** The runbooks compiled from --runbooks (read again on reload). */
+  runbooks: () => { file: string; plan: Plan }[];
+  /** The restore-point catalog (--storage); openRestorePoints(storage) is one. */
+  points?: RestorePoints & { latest?(service: string, options: { before?: string; verified?: boolean }): Promise<PointRecord | undefined> };
+}
+
+/** Points the restore-points page reads at once (newest first). */
+const POINTS_SHOWN = 2000;
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+function time(value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+function runbookList(source: PostureSource): string {
+  const rows = source
+    .runbooks()
+    .map(({ file, plan }) => [
+      `<a href="/runbooks/${encodeURIComponent(plan.name)}/drills">${esc(plan.name)}</a>`,
+      `<code>${esc(file)}</code>`,
+      esc(plan.description ?? ''),
+    ]);
+  return rows.length ? table('Runbooks', ['Runbook', 'File', 'Description'], rows) : '<p>No runbooks: start the console with --runbooks DIR.</p>';
+}
+
+export function registerPostureRoutes(app: FastifyInstance, deps: ConsoleDeps, source: PostureSource = { runbooks: () => [] }): void {
+  app.get('/', async (request, reply) => {
+    const posture = await loadPosture({ client: deps.client, runbooks: source.runbooks(), ...(source.points ? { points: source.points } : {}) });
+    return render(deps, request, reply, 'Posture', renderPosture(posture));
+  });
+
+  app.get<{ Querystring: { service?: string } }>('/restore-points', async (request, reply) => {
+    if (!source.points) return problem(deps, request, reply, 404, 'Restore points', 'No restore-point storage: start the console with --storage URL.');
+    const service = request.query.service && NAME.test(request.query.service) ? request.query.service : undefined;
+    const points = await source.points.list({ ...(service ? { service } : {}), limit: POINTS_SHOWN });
+    return render(deps, request, reply, 'Restore points', renderRestorePoints({ points, now: Date.now(), ...(service ? { service } : {}) }));
+  });
+
+  app.get<{ Querystring: { service?: string; before?: string } }>('/restore-points/latest', async (request, reply) => {
+    const points = source.points;
+    const service = request.query.service ?? '';
+    if (!points?.latest || !NAME.test(service))
+      return problem(deps, request, reply, 400, 'Restore points', 'Give a service name (and storage with --storage).');
+    const before = time(request.query.before);
+    const point = await points.latest(service, { verified: true, ...(before ? { before } : {}) });
+    const list = await points.list({ service, limit: POINTS_SHOWN });
+    const latest = { service, ...(before ? { before } : {}), ...(point ? { point } : {}) };
+    return render(deps, request, reply, 'Restore points', renderRestorePoints({ points: list, now: Date.now(), service, latest }));
+  });
+
+  app.get('/runbooks', (request, reply) => render(deps, request, reply, 'Drill history', runbookList(source)));
+
+  app.get<{ Params: { name: string } }>('/runbooks/:name/drills', async (request, reply) => {
+    const { name } = request.params;
+    if (!NAME.test(name)) return problem(deps, request, reply, 404, 'Drill history', 'No such runbook.');
+    const records = await loadDrillHistory(deps.client, name);
+    return render(deps, request, reply, `Drill history: ${name}`, renderDrillHistory(name, records));
+  });
+}
