@@ -66,7 +66,7 @@ export async function consoleCommand(options: ConsoleCommandOptions): Promise<vo
     approvers: options.approvers,
     taskQueue: taskQueueFor(options.site),
     publicUrls: options.publicUrl,
-    posture: { runbooks: () => runbooks, points: storageOf(options.storage) },
+    posture: { runbooks: () => runbooks, points: storageOf(options.storage), ...(options.storage ? { storageUrl: options.storage } : {}) },
     ...(options.tlsCert ? { tlsCert: options.tlsCert } : {}),
     ...(options.tlsKey ? { tlsKey: options.tlsKey } : {}),
     ...(options.clientCa ? { clientCa: options.clientCa } : {}),

@@ -108,14 +108,25 @@ describe('console boundary', () => {
     expect((await fetch(`${consoleApp.url}/runs`, { headers: { cookie }, redirect: 'manual' })).status).toBe(303);
   });
 
-  it('a viewer cannot decide, cancel or start a failback, even with a valid form token', async () => {
+  it('a viewer cannot decide, cancel, start a failback or a verification, even with a valid form token', async () => {
     const cookie = await signIn(consoleApp.url, consoleApp.tokens.vic!);
     const csrf = csrfOf(await pageAs(cookie));
-    for (const path of ['/runs/r/approvals/gate', '/runs/r/cancel', '/runs/r/failback']) {
-      const answer = await post(path, cookie, { _csrf: csrf, decision: 'approve', reason: 'x', mode: 'drill' });
+    for (const path of ['/runs/r/approvals/gate', '/runs/r/cancel', '/runs/r/failback', '/restore-points/verify']) {
+      const answer = await post(path, cookie, { _csrf: csrf, decision: 'approve', reason: 'x', mode: 'drill', point: 'p1' });
       expect(answer.status).toBe(403);
       expect(await answer.text()).toContain('Only approvers can do this');
     }
+  });
+
+  it("an approver's verification names a point and, for scratch, a variable of the worker: a URL there is refused, never sent", async () => {
+    const cookie = await signIn(consoleApp.url, consoleApp.tokens.alice!);
+    const csrf = csrfOf(await pageAs(cookie));
+    const url = await post('/restore-points/verify', cookie, { _csrf: csrf, point: 'p1', scratch_env: 'postgres://u:secret@db/x' });
+    expect(url.status).toBe(400);
+    const text = await url.text();
+    expect(text).toContain('names an environment variable of the worker');
+    expect(text).not.toContain('secret@db');
+    expect((await post('/restore-points/verify', cookie, { _csrf: csrf, point: '../etc' })).status).toBe(400);
   });
 
   it('answers no Host but its own (DNS rebinding)', async () => {
