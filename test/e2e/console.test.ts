@@ -1,10 +1,11 @@
-// The console in a real browser (Debian's Chromium driven by playwright-core) against a real Temporal server and a worker process: viewer and approver sign in; a waiting run is approved from the page and followed live to success; a viewer cannot approve; a POST without the form token is refused; three drills are three points on the trend chart. Screenshots go to .data/console/ (and docs/console.png with REBOUND_UPDATE_SCREENSHOTS=1).
+// The console in a real browser (Debian's Chromium driven by playwright-core) against a real Temporal server and a worker process: viewer and approver sign in; a waiting run is approved from the page and followed live to success; a viewer cannot approve; a POST without the form token is refused; three drills fired by a real Temporal Schedule in drill mode are three points on the trend chart. Screenshots go to .data/console/ (and docs/console.png with REBOUND_UPDATE_SCREENSHOTS=1).
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Client } from '@temporalio/client';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { finalStatus, startRun } from '../../client/runs.ts';
+import { reconcileSchedules } from '../../client/schedules.ts';
 import { ensureChromium } from '../../stack/chromium.ts';
 import { voteAs } from '../helpers/approvals.ts';
 import { startTestConsole, type ConsoleUnderTest } from '../helpers/console.ts';
@@ -127,18 +128,39 @@ describe('the console in a browser', () => {
     },
   );
 
-  it('three drills of a runbook are three points on its trend chart', { timeout: 180_000 }, async () => {
-    const plan = planOf(
-      `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${DRILLED}}\nspec:\n  objectives: {rto: 5m}\n  steps:\n    - {id: check, uses: log, with: {message: drill}}\n`,
-      {
-        mode: 'drill',
-      },
-    );
-    for (let i = 0; i < 3; i++) expect((await finalStatus(await startRun(client, plan, {}, { taskQueue: `rebound-${site}` }))).state).toBe('succeeded');
+  it('three scheduled drills of a runbook are three points on its trend chart', { timeout: 240_000 }, async () => {
+    // A Temporal Schedule in drill mode, as `rebound schedule apply` makes it; fired three times
+    // by hand (each after the last finished), so the test waits on runs, not on a clock.
+    const text = `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: ${DRILLED}}\nspec:\n  objectives: {rto: 5m}\n  triggers:\n    schedule: {every: 24h, mode: drill}\n  steps:\n    - {id: check, uses: log, with: {message: drill}}\n`;
+    const plan = planOf(text, { mode: 'drill' });
+    const desired = { id: DRILLED, file: 'drilled.yaml', plan, schedule: plan.triggers.schedule!, taskQueue: `rebound-${site}` };
+    await reconcileSchedules(client, [desired], { dryRun: false, prune: false });
+    const schedule = client.schedule.getHandle(DRILLED);
+    try {
+      for (let fired = 1; fired <= 3; fired++) {
+        await schedule.trigger();
+        await expect
+          .poll(
+            async () => {
+              const runs = [];
+              for await (const r of client.workflow.list({ query: `ReboundRunbook = '${DRILLED}' AND ExecutionStatus = 'Completed'` })) runs.push(r);
+              return runs.length;
+            },
+            { timeout: 60_000, interval: 500 },
+          )
+          .toBe(fired);
+      }
+    } finally {
+      await schedule.delete();
+    }
     const { context, page } = await signedIn('vic');
     await page.goto(`${app.url}/runbooks`);
     await page.getByRole('link', { name: DRILLED }).click();
-    await expect.poll(() => page.locator('svg circle').count(), { timeout: 30_000 }).toBe(3);
+    await expect.poll(() => page.locator('svg circle.point.rto').count(), { timeout: 30_000 }).toBe(3);
+    // The auditor's table: one row per drill, each started by the schedule.
+    const rows = await page.locator('main table tbody tr').allTextContents();
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row).toMatch(/\bschedule\b/);
     await page.screenshot({ path: join(SHOTS, 'drill-history.png'), fullPage: true });
     await context.close();
   });
