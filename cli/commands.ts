@@ -32,9 +32,8 @@ export function params(plan: Plan, pairs: string[]): Record<string, string | num
   }
 }
 
-function uiUrl(workflowId?: string): string {
-  const { connectionOptions, namespace } = connectConfig();
-  return webUiUrl(String(connectionOptions.address), namespace, workflowId);
+function uiUrl(workflowId?: string): string | undefined {
+  return webUiUrl(connectConfig().namespace, workflowId);
 }
 
 /**
@@ -69,17 +68,17 @@ export async function runCommand(connectTo: () => Promise<Client>, plan: Plan, o
     throw missing.length ? new CommandFailed(new NamespaceNotReadyError(client.options.namespace, missing).message) : error;
   });
   const url = uiUrl(handle.workflowId);
-  if (!options.json) console.log(`run ${handle.workflowId} started (${plan.mode} mode)\n  ${url}`);
+  if (!options.json) console.log(`run ${handle.workflowId} started (${plan.mode} mode)${url ? `\n  ${url}` : ''}`);
   if (options.wait === false) {
-    if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, url }));
+    if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, ...(url ? { url } : {}) }));
     return undefined;
   }
   const printer = progressPrinter(!!options.json);
   const watch = watchForWorker(client, taskQueue);
   const status = await followRun(client, handle, (s) => printer.update(s)).finally(() => clearTimeout(watch));
   printer.done(status);
-  if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, url, ...status }, null, 2));
-  else console.log(`\n${status.state === 'succeeded' ? 'run succeeded' : `run ${status.state}`}: ${url}`);
+  if (options.json) console.log(JSON.stringify({ workflow_id: handle.workflowId, ...(url ? { url } : {}), ...status }, null, 2));
+  else console.log(`\n${status.state === 'succeeded' ? 'run succeeded' : `run ${status.state}`}${url ? `: ${url}` : ''}`);
   if (status.state !== 'succeeded') throw new CommandFailed(`run ${status.state}${status.error ? `: ${status.error}` : ''}`);
   return status;
 }

@@ -25,10 +25,14 @@ export function taskQueueFor(site?: string): string {
   return site && site !== 'default' ? `rebound-${site}` : 'rebound';
 }
 
-/** The Web UI: $REBOUND_UI_URL, else the dev server's convention (gRPC port + 1000). */
-export function webUiUrl(address: string, namespace: string, workflowId?: string): string {
-  const [host, port] = address.split(':');
-  const root = process.env.REBOUND_UI_URL ?? `http://${host}:${Number(port) + 1000}`;
+/**
+ * The Web UI's page of a run, when one is known: $REBOUND_UI_URL (the embedded stack sets it to
+ * its dev server's UI). A real cluster's UI is wherever its operators put it, so without the
+ * variable there is no link rather than a guessed one.
+ */
+export function webUiUrl(namespace: string, workflowId?: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const root = env.REBOUND_UI_URL;
+  if (!root) return undefined;
   const base = `${root.replace(/\/$/, '')}/namespaces/${namespace}/workflows`;
   return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
 }

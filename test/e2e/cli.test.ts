@@ -101,9 +101,15 @@ describe('rebound run / status / approve / reject / cancel / list (real server a
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ state: 'succeeded', steps: [{ id: 'hello', status: 'succeeded', outputs: { message: 'hi' } }] });
     const bad = write('fail.yaml', `${head}  steps:\n    - {id: probe, uses: http.check, retry: {max_attempts: 1}, with: {url: "${http.url('/down')}"}}\n`);
-    const failed = await rebound(['run', bad, '--site', site], env());
+    const failed = await rebound(['run', bad, '--site', site], { ...env(), REBOUND_UI_URL: '' });
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('probe');
+    // No Web UI is known on a server Rebound did not start: no guessed link.
+    expect(failed.stdout).not.toContain('/namespaces/');
+    expect(failed.stdout).toMatch(/\nrun failed\n?$/);
+    // With REBOUND_UI_URL (the embedded stack sets it), the run's page is named.
+    const linked = await rebound(['run', good, '--site', site, '--id', `${site}-linked`], { ...env(), REBOUND_UI_URL: 'https://temporal-ui.example/' });
+    expect(linked.stdout).toContain(`run succeeded: https://temporal-ui.example/namespaces/default/workflows/${site}-linked`);
     expect(failed.stderr).toContain('run failed: step "probe" (http.check) failed: http: step "probe": GET');
     expect(failed.stderr).toContain('no attempts left (1 of 1)');
   });
