@@ -7,6 +7,7 @@ export function registerWorker(cli: Command): void {
     .command('worker')
     .option('--site <site>', 'serve the task queue of this site')
     .option('--bundle <file>', 'prebuilt workflow bundle')
+    .option('--metrics <host:port>', "serve Prometheus metrics (Rebound's and the Temporal SDK's) on /metrics at this address")
     .description('run a worker until SIGTERM')
     .action(async (o) => runWorker(o));
 }

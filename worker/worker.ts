@@ -24,10 +24,12 @@ export interface ReboundWorkerOptions {
   extra?: Partial<WorkerOptions>;
   /** Signals the SDK's runtime handles; [] when an embedding process owns them. */
   shutdownSignals?: NodeJS.Signals[];
+  /** Where the SDK's Core serves its own Prometheus metrics (worker/metrics.ts picks it); only before the process's first worker. */
+  coreMetricsAddress?: string;
 }
 
 export async function createWorker(options: ReboundWorkerOptions = {}): Promise<Worker> {
-  installLogger({ shutdownSignals: options.shutdownSignals });
+  installLogger({ shutdownSignals: options.shutdownSignals, coreMetricsAddress: options.coreMetricsAddress });
   // A worker that trusts no key could run no plan: say what to set now, not at the first run.
   trustedKeys();
   const { connectionOptions, namespace } = connectConfig();

@@ -5,6 +5,7 @@ import { parseDuration } from '../../contract/duration.ts';
 import type { StorageConfig } from '../../contract/storage.ts';
 import { closeCatalogs, openIndex, type PointIndex, type PointQuery, type SetQuery } from './catalog.ts';
 import { ActionError } from '../runtime/errors.ts';
+import { countPointRead, recordPointWritten } from '../runtime/metrics.ts';
 import { MANIFEST, objectKey, placeProblem, pointFolder, VERIFICATION, type Place } from './layout.ts';
 import { readPoint, restorePointId, scanStore, type Ignored, type Manifest, type RestorePoint, type Verification } from './manifest.ts';
 import { defaultStorage, openStore, type ObjectStore } from './object-store.ts';
@@ -90,7 +91,7 @@ export function openRestorePoints(storage: StorageConfig = defaultStorage()): Re
     ignored: () => ignored,
     stored: (point) => readPoint(store, point, key),
     draft: (service, kind, id) => draft(store, index, { service, kind, id }, key, () => lockedUntil(storage)),
-    open: (point, object = point.object) => store.get(objectKey(point, object)),
+    open: async (point, object = point.object) => countPointRead(point.kind, await store.get(objectKey(point, object))),
     keyOf: (point, object = point.object) => objectKey(point, object),
     async recordVerification(point, verification) {
       // Locked as long as the point: deleting the verdict early would make a verified point count as unverified.
@@ -157,6 +158,8 @@ function draft(store: ObjectStore, index: PointIndex, at: Place, key: string | u
       await store.putText(objectKey(at, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`, until);
       const point: RestorePoint = { ...manifest, status: 'unverified', signature: key ? 'valid' : 'unsigned' };
       await index.record(point);
+      // Only what Rebound put in storage: a point kept in its backend (external) wrote nothing here.
+      if (!fields.external) recordPointWritten(at.kind, fields.size);
       return point;
     },
   };

@@ -7,6 +7,7 @@ import type { ActionInput, ActionResult } from '../../contract/run.ts';
 import { refuseForeignHosts } from './destinations.ts';
 import { ActionError } from './errors.ts';
 import { workerIdentity } from './identity.ts';
+import { measured } from './metrics.ts';
 import { mask, resolveSecrets, SecretUnavailableError } from './secrets.ts';
 import { UntrustedPlanError, verifyStatement } from './trust.ts';
 
@@ -75,7 +76,7 @@ function failure(input: ActionInput, backend: string, attempt: number, error: un
  * backend, the step and the retry verdict — with every secret value masked.
  */
 export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<ActionResult> {
-  return async (input: ActionInput): Promise<ActionResult> => {
+  return measured(impl.spec.name, async (input: ActionInput): Promise<ActionResult> => {
     const activity = Context.current();
     const attempt = activity.info.attempt;
     const secrets = new Set<string>();
@@ -126,7 +127,7 @@ export function toActivity(impl: ActionImpl): (input: ActionInput) => Promise<Ac
     } finally {
       clearInterval(ticker);
     }
-  };
+  });
 }
 
 /** What a failed (or cancelled) production step says it may have changed, masked: it lands in the history for a failback to read. */

@@ -22,9 +22,11 @@ export async function startWorkerProcess(options: {
   nodeArgs?: string[];
   /** How long to wait for it to poll (default 120 s: a worker process can take a minute to start on a busy machine). */
   startTimeoutMs?: number;
+  /** More options of `rebound worker` (`--metrics ADDR`). */
+  args?: string[];
 }): Promise<WorkerProcess> {
   const startTimeoutMs = options.startTimeoutMs ?? 120_000;
-  const args = ['worker', '--site', options.site, '--bundle', options.bundle];
+  const args = ['worker', '--site', options.site, '--bundle', options.bundle, ...(options.args ?? [])];
   // Run as an operator runs it (`npx rebound worker`): through the shebang and the memory settings it holds.
   const [command, argv] = options.nodeArgs ? [process.execPath, [...options.nodeArgs, REBOUND_BIN, ...args]] : [REBOUND_BIN, args];
   const child = spawn(command, argv, {
