@@ -2,7 +2,7 @@
 import { closeCatalogs } from '../activities/restore-points/index.ts';
 import { startWorkerMetrics } from './metrics.ts';
 import { createWorker } from './worker.ts';
-import { taskQueueFor } from '../client/connection.ts';
+import { connectClient, taskQueueFor } from '../client/connection.ts';
 
 /**
  * `rebound worker`: runs until SIGINT/SIGTERM, then stops polling and lets running
@@ -17,10 +17,15 @@ export async function runWorker(options: { site?: string; bundle?: string; metri
       throw error;
     },
   );
-  if (metrics) console.log(`rebound worker: metrics on ${metrics.url}`);
+  const client = metrics ? await connectClient() : undefined;
+  if (metrics && client) {
+    metrics.watchApprovals(client, taskQueueFor(options.site));
+    console.log(`rebound worker: metrics on ${metrics.url}`);
+  }
   console.log(`rebound worker: polling task queue ${taskQueueFor(options.site)}`);
   await worker.run();
   await closeCatalogs();
   await metrics?.close();
+  await client?.connection.close();
   console.log('rebound worker: stopped');
 }

@@ -1,13 +1,17 @@
 // `rebound worker --metrics ADDR`: one /metrics on ADDR serving Rebound's registry followed by the SDK Core's metrics, which Core exports on a private loopback port.
 import { createServer, type Server } from 'node:http';
+import type { Client } from '@temporalio/client';
 import { enableWorkerMetrics } from '../activities/runtime/metrics.ts';
 import { freePort } from '../activities/runtime/ports.ts';
+import { watchApprovals } from './approvals-waiting.ts';
 
 export interface WorkerMetricsEndpoint {
   /** `http://ADDR/metrics`, what Prometheus scrapes. */
   url: string;
   /** Where Core exports its own metrics, for createWorker's `coreMetricsAddress`: loopback, never meant to be scraped directly. */
   coreAddress: string;
+  /** Adds the approvals-waiting gauge, read through this client at scrape time, once the worker is connected. */
+  watchApprovals(client: Client, taskQueue: string): void;
   close(): Promise<void>;
 }
 
@@ -63,6 +67,7 @@ export async function startWorkerMetrics(address: string): Promise<WorkerMetrics
   return {
     url: `http://${address}/metrics`,
     coreAddress,
+    watchApprovals: (client, taskQueue) => watchApprovals(registry, client, taskQueue),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

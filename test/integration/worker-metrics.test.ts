@@ -3,15 +3,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../stack/ports.ts';
 import { startPrometheus, type PrometheusServer } from '../../stack/prometheus.ts';
 import { startWorkerProcess, type WorkerProcess } from '../helpers/worker-process.ts';
-import { connect, planOf, runToEnd, uniqueSite } from '../helpers/runs.ts';
+import { connect, planOf, runToEnd, start, uniqueSite, waitFor } from '../helpers/runs.ts';
 
 let worker: WorkerProcess;
 let address: string;
+let site: string;
 let prometheus: PrometheusServer | undefined;
 
 beforeAll(async () => {
   address = `127.0.0.1:${await freePort()}`;
-  const site = uniqueSite('metrics');
+  site = uniqueSite('metrics');
   worker = await startWorkerProcess({ address: inject('temporalAddress'), site, bundle: inject('workflowBundle'), args: ['--metrics', address] });
   const client = await connect(inject('temporalAddress'));
   const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: metrics}\nspec:
@@ -77,6 +78,28 @@ describe('rebound worker --metrics', () => {
     expect(text).not.toContain('Temporal SDK metrics unavailable');
     // Nothing else is served there.
     expect((await fetch(`http://${address}/`)).status).toBe(404);
+  });
+
+  it('counts the approvals waiting on its queue by runbook, and stops counting one once decided', async () => {
+    const client = await connect(inject('temporalAddress'));
+    const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: metrics-gate}\nspec:
+  steps:
+    - {id: gate, uses: approval, with: {timeout: 10m}}
+`);
+    const waiting = async () => parse(await (await fetch(`http://${address}/metrics`)).text()).series.get('rebound_approvals_waiting{runbook="metrics-gate"}');
+    const handle = await start(client, plan, site);
+    await waitFor(handle, (s) => s.steps.some((step) => step.id === 'gate' && step.status === 'running'));
+    // The gauge is read from Temporal at scrape time and cached 10 s: poll it, bet on no interval.
+    const until = async (want: number | undefined) => {
+      const deadline = Date.now() + 60_000;
+      while ((await waiting()) !== want) {
+        if (Date.now() > deadline) throw new Error(`rebound_approvals_waiting never became ${want}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    };
+    await until(1);
+    await handle.cancel();
+    await until(undefined);
   });
 
   it('is scraped by the real Prometheus: up, and the rebound_ and temporal_ series are queryable', { timeout: 240_000 }, async () => {
