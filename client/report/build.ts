@@ -3,6 +3,7 @@ import type { VoteRecord } from '../../contract/approvals.ts';
 import type { Plan, PlanStep } from '../../contract/plan.ts';
 import type { RunInput, RunStatus, StepState, NotificationRecord } from '../../contract/run.ts';
 import { flatRun, type RunTree } from '../run-tree.ts';
+import { sitesOf, stepSite, type SiteEntry } from './sites.ts';
 
 export interface TimelineEntry {
   id: string;
@@ -16,6 +17,8 @@ export interface TimelineEntry {
   ended_at?: string;
   duration_ms?: number;
   worker?: string;
+  /** The site it ran on, or was sent to (client/report/sites.ts). */
+  site?: string;
   reason?: string;
 }
 
@@ -87,6 +90,8 @@ export interface Report {
   rto: { objective_ms?: number; to_switch_ms?: number; switched_at?: string; to_end_ms?: number; met?: boolean; note?: string };
   rpo: { objective_ms?: number; worst_ms?: number; points: RestorePointEntry[]; services: ServiceRpo[]; met?: boolean; note?: string };
   timeline: TimelineEntry[];
+  /** Which site did what; absent when the runbook names no sites and everything ran on one. */
+  sites?: SiteEntry[];
   approvals: ApprovalEntry[];
   changes: ChangeEntry[];
   /** Who was told of what (spec.notify); absent when the runbook notifies no one. */
@@ -103,12 +108,12 @@ function origin(status: RunStatus, trigger: RunInput['trigger']): Report['origin
 }
 
 function timeline(plan: Plan, status: RunStatus): TimelineEntry[] {
-  const names = new Map([...plan.steps, ...plan.on_failure, ...plan.finally].map((s) => [s.id, s.name]));
+  const planned = new Map([...plan.steps, ...plan.on_failure, ...plan.finally].map((s) => [s.id, s]));
   return status.steps
     .filter((s) => s.status !== 'pending' || status.state === 'running')
     .map((s) => ({
       id: s.id,
-      ...(names.get(s.id) ? { name: names.get(s.id) } : {}),
+      ...(planned.get(s.id)?.name ? { name: planned.get(s.id)!.name } : {}),
       uses: s.uses,
       phase: s.phase,
       execution: s.execution,
@@ -118,6 +123,7 @@ function timeline(plan: Plan, status: RunStatus): TimelineEntry[] {
       ...(s.ended_at ? { ended_at: s.ended_at } : {}),
       ...(ms(s.started_at, s.ended_at) !== undefined ? { duration_ms: ms(s.started_at, s.ended_at) } : {}),
       ...(s.worker ? { worker: s.worker } : {}),
+      ...(stepSite(s, planned.get(s.id)) ? { site: stepSite(s, planned.get(s.id)) } : {}),
       ...(s.reason ? { reason: s.reason } : {}),
     }));
 }
@@ -253,6 +259,8 @@ export function buildReport(input: {
   const { workflowId } = input;
   const { plan, status } = flatRun(input);
   const from = origin(status, input.trigger);
+  const steps = timeline(plan, status);
+  const sites = sitesOf(plan, steps);
   return {
     run: {
       id: workflowId,
@@ -268,7 +276,8 @@ export function buildReport(input: {
     origin: from,
     rto: rto(plan, status, from),
     rpo: rpo(plan, status),
-    timeline: timeline(plan, status),
+    timeline: steps,
+    ...(sites ? { sites } : {}),
     approvals: approvals(status),
     changes: changes(plan, status),
     ...(status.notifications?.length ? { notifications: status.notifications } : {}),

@@ -2,6 +2,7 @@
 import { formatDuration } from '../../contract/duration.ts';
 import type { ChangeEntry, Report } from './build.ts';
 import { escapeXml, ganttSvg } from './gantt.ts';
+import type { SiteEntry } from './sites.ts';
 
 export type ReportFormat = 'md' | 'json' | 'html';
 
@@ -32,7 +33,7 @@ function objectiveRows(report: Report): string[][] {
 
 function timelineRows(report: Report): string[][] {
   return [
-    ['step', 'action', 'phase', 'status', 'attempts', 'started', 'ended', 'took', 'worker', 'note'],
+    ['step', 'action', 'phase', 'status', 'attempts', 'started', 'ended', 'took', 'site', 'worker', 'note'],
     ...report.timeline.map((t) => [
       t.id,
       t.uses,
@@ -42,9 +43,17 @@ function timelineRows(report: Report): string[][] {
       t.started_at ?? '',
       t.ended_at ?? '',
       dur(t.duration_ms),
+      t.site ?? '',
       t.worker ?? '',
       t.reason ?? '',
     ]),
+  ];
+}
+
+function siteRows(sites: SiteEntry[]): string[][] {
+  return [
+    ['site', 'succeeded', 'failed', 'other', 'workers'],
+    ...sites.map((s) => [s.site, s.succeeded.join(', '), s.failed.join('; '), s.other.join(', '), s.workers.join(', ')]),
   ];
 }
 
@@ -131,6 +140,7 @@ export function renderMarkdown(report: Report): string {
   const out = [`# ${heading(report)}`, '', ...facts(report).map(([k, v]) => `- **${k}**: ${v}`), ''];
   out.push('## Objectives', '', mdTable(objectiveRows(report)), '');
   out.push('## Timeline', '', ganttSvg(report.timeline, report.origin.at), '', mdTable(timelineRows(report)), '');
+  if (report.sites) out.push('## Sites', '', mdTable(siteRows(report.sites)), '');
   out.push('## Approvals', '', report.approvals.length ? mdTable(approvalRows(report)) : 'No approvals were asked for.', '');
   if (hasVotes(report)) out.push('### Votes', '', mdTable(voteRows(report)), '');
   out.push(`## ${changesTitle(report)}`, '', report.changes.length ? mdTable(changeRows(report)) : 'No production step ran.', '');
@@ -159,6 +169,7 @@ export function renderHtml(report: Report): string {
   );
   out.push('<h2>Objectives</h2>', htmlTable(objectiveRows(report)));
   out.push('<h2>Timeline</h2>', ganttSvg(report.timeline, report.origin.at), htmlTable(timelineRows(report)));
+  if (report.sites) out.push('<h2>Sites</h2>', htmlTable(siteRows(report.sites)));
   out.push('<h2>Approvals</h2>', report.approvals.length ? htmlTable(approvalRows(report)) : '<p>No approvals were asked for.</p>');
   if (hasVotes(report)) out.push('<h3>Votes</h3>', htmlTable(voteRows(report)));
   out.push(`<h2>${escapeXml(changesTitle(report))}</h2>`, report.changes.length ? htmlTable(changeRows(report)) : '<p>No production step ran.</p>');

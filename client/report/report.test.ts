@@ -234,4 +234,50 @@ describe('run reports', () => {
     expect(svg.match(/<svg/g)).toHaveLength(1);
     expect(svg.trim().endsWith('</svg>')).toBe(true);
   });
+
+  it('says which site did what: per site the steps that succeeded, those that failed with why, and the workers', () => {
+    const text = `apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: sites}\nspec:
+  sites: [primary, dr]
+  site: dr
+  steps:
+    - {id: fence, uses: log, site: primary, site_timeout: 3s, continue_on_error: true, with: {message: fence}}
+    - {id: promote, uses: log, with: {message: promote}}
+    - {id: gate, uses: approval, with: {timeout: 1m}}
+`;
+    const plan = compile(text, { file: 'rb.yaml', mode: 'run' }).plan!;
+    const status: RunStatus = {
+      runbook: 'sites',
+      plan_hash: plan.hash,
+      mode: 'run',
+      state: 'succeeded',
+      started_at: at(0),
+      ended_at: at(9),
+      steps: [
+        step('fence', 'log', 0, 3, { status: 'failed', attempt: 0, reason: 'no worker for site primary: nothing polled task queue rebound-primary within 3s' }),
+        step('promote', 'log', 3, 8, { attempt: 2, worker: '7@dr-b', task_queue: 'rebound-dr' }),
+        step('gate', 'approval', 8, 9, { outputs: { decision: 'approved', by: 'bob', reason: 'ok', timed_out: false } }),
+      ],
+    };
+    const report = buildReport({ workflowId: 'run-2', plan, status });
+    expect(report.sites).toEqual([
+      {
+        site: 'primary',
+        succeeded: [],
+        failed: ['fence: no worker for site primary: nothing polled task queue rebound-primary within 3s'],
+        other: [],
+        workers: [],
+      },
+      { site: 'dr', succeeded: ['promote'], failed: [], other: [], workers: ['7@dr-b'] },
+    ]);
+    expect(report.timeline.map((t) => [t.id, t.site])).toEqual([
+      ['fence', 'primary'],
+      ['promote', 'dr'],
+      ['gate', undefined], // the workflow's own step: no site's worker runs it
+    ]);
+    const md = renderReport(report, 'md');
+    expect(md).toContain('## Sites');
+    expect(md).toMatch(/\| primary \|[^\n]*no worker for site primary/);
+    // A runbook that names no sites and ran on one queue has no such section.
+    expect(buildReport({ workflowId: 'run-1', plan: planFor('run'), status: statusFor('run') }).sites).toBeUndefined();
+  });
 });
