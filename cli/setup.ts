@@ -1,6 +1,7 @@
 // `rebound setup`: register Rebound's search attributes on a real Temporal cluster's namespace.
 import { Connection } from '@temporalio/client';
 import type { Command } from 'commander';
+import { connectExplained } from '../client/connect-errors.ts';
 import { connectConfig } from '../client/connection.ts';
 import { NamespaceMissingError, setupNamespace } from '../client/setup.ts';
 import { CommandFailed } from './errors.ts';
@@ -8,7 +9,7 @@ import { CommandFailed } from './errors.ts';
 export async function setupCommand(namespaceOption?: string): Promise<void> {
   const { connectionOptions, namespace: configured } = connectConfig();
   const namespace = namespaceOption ?? configured;
-  const connection = await Connection.connect(connectionOptions as Parameters<typeof Connection.connect>[0]);
+  const connection = await connectExplained(Connection.connect.bind(Connection), connectionOptions as Parameters<typeof Connection.connect>[0]);
   try {
     const { registered, present } = await setupNamespace(connection, namespace);
     for (const name of present) console.log(`${namespace}: search attribute ${name} already registered`);

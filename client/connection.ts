@@ -1,13 +1,16 @@
 // Temporal connection settings for CLI and worker (env or config profile), the task queue of a site, and a run's Web UI link.
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { connectExplained } from './connect-errors.ts';
 
 /**
  * Connection settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
  * TEMPORAL_TLS_*, TEMPORAL_API_KEY) or a Temporal config profile, as the temporal CLI reads them.
  */
-export function connectConfig() {
-  const config = loadClientConnectConfig();
+export function connectConfig(env: NodeJS.ProcessEnv = process.env) {
+  // An exported-but-empty variable (`TEMPORAL_TLS_CLIENT_CERT_PATH=`) means unset, not a file named "".
+  const set = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[0].startsWith('TEMPORAL_') && !!e[1]));
+  const config = loadClientConnectConfig({ overrideEnvVars: set });
   return {
     connectionOptions: { address: '127.0.0.1:7233', ...config.connectionOptions },
     namespace: config.namespace ?? 'default',
@@ -16,7 +19,7 @@ export function connectConfig() {
 
 export async function connectClient(): Promise<Client> {
   const { connectionOptions, namespace } = connectConfig();
-  const connection = await Connection.connect(connectionOptions as Parameters<typeof Connection.connect>[0]);
+  const connection = await connectExplained(Connection.connect.bind(Connection), connectionOptions as Parameters<typeof Connection.connect>[0]);
   return new Client({ connection, namespace });
 }
 

@@ -11,6 +11,7 @@ import { loadRunRecord } from '../client/record.ts';
 import { buildReport } from '../client/report/build.ts';
 import { renderMarkdown } from '../client/report/render.ts';
 import { assertNamespaceReady } from '../client/setup.ts';
+import { connectExplained } from '../client/connect-errors.ts';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { installLogger } from './logger.ts';
 
@@ -33,7 +34,10 @@ export async function createWorker(options: ReboundWorkerOptions = {}): Promise<
   // A worker that trusts no key could run no plan: say what to set now, not at the first run.
   trustedKeys();
   const { connectionOptions, namespace } = connectConfig();
-  const connection = await NativeConnection.connect(connectionOptions as Parameters<typeof NativeConnection.connect>[0]);
+  const connection = await connectExplained(
+    NativeConnection.connect.bind(NativeConnection),
+    connectionOptions as Parameters<typeof NativeConnection.connect>[0],
+  );
   // Runs would fail to start without them; say so now, with the fix, not at the first run.
   await assertNamespaceReady(connection, namespace);
   const bundlePath = options.bundlePath ?? process.env.REBOUND_WORKFLOW_BUNDLE;
