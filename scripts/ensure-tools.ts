@@ -17,10 +17,12 @@ import { ensurePymongo } from '../stack/pymongo.ts';
 import { ensureRabbitMq } from '../stack/rabbitmq.ts';
 import { ensureRedis } from '../stack/redis.ts';
 import { ensureSmtp } from '../stack/smtp.ts';
+import { ensureTemporalServer } from '../stack/temporal-cluster/build.ts';
 import { ensureTemporalCli } from '../stack/tools.ts';
 
 const log = (line: string) => console.log(`[tools] ${line}`);
 console.log(`[tools] temporal: ${ensureTemporalCli(log)}`);
+console.log(`[tools] temporal server (cluster): ${ensureTemporalServer(log).server}`);
 console.log(`[tools] postgres: ${ensurePostgres(log)}`);
 console.log(`[tools] mariadb: ${ensureMariaDb(log)}`);
 console.log(`[tools] pgbackrest: ${ensurePgBackRest(log)}`);

@@ -1,7 +1,7 @@
 // The test cluster's own certificates (a CA, the apiserver's serving cert, an admin client cert) and service-account keys, made with openssl.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CLIENT_AUTH, SERVER_AUTH, makeCa, openssl, signedCert } from '../openssl.ts';
 
 export interface ClusterCerts {
   ca: string;
@@ -14,49 +14,11 @@ export interface ClusterCerts {
   saPrivate: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-  const result = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`openssl ${args[0]} failed: ${(result.stderr || String(result.error ?? '')).trim()}`);
-}
-
-/** A key and a certificate signed by the CA; `extensions` is an openssl extension section's lines. */
-function signed(dir: string, name: string, subject: string, extensions: string): void {
-  openssl(['genrsa', '-out', `${name}.key`, '2048'], dir);
-  openssl(['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`], dir);
-  writeFileSync(join(dir, `${name}.ext`), extensions);
-  openssl(
-    [
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      'ca.crt',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-sha256',
-      '-extfile',
-      `${name}.ext`,
-      '-out',
-      `${name}.crt`,
-    ],
-    dir,
-  );
-}
-
 /** Certificates valid for two days: a cluster lives as long as one test run. */
 export function makeCerts(dir: string): ClusterCerts {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=rebound-test-ca'], dir);
-  signed(
-    dir,
-    'apiserver',
-    '/CN=kube-apiserver',
-    'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc\n',
-  );
-  signed(dir, 'admin', '/O=system:masters/CN=rebound-admin', 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
+  makeCa(dir, 'rebound-test-ca');
+  signedCert(dir, 'apiserver', '/CN=kube-apiserver', SERVER_AUTH('IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default.svc'));
+  signedCert(dir, 'admin', '/O=system:masters/CN=rebound-admin', CLIENT_AUTH);
   openssl(['genrsa', '-out', 'sa.key', '2048'], dir);
   openssl(['rsa', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'], dir);
   const at = (f: string) => join(dir, f);

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { compile, type Mode, type Plan } from '../../compiler/index.ts';
+import { connectConfig } from '../../client/connection.ts';
 import { finalStatus, startRun } from '../../client/runs.ts';
 import { statusQuery, type RunStatus } from '../../contract/run.ts';
 
@@ -21,8 +22,10 @@ export function planOf(text: string, options: { mode?: Mode; files?: Record<stri
   return plan;
 }
 
+/** A client of the server at `address`, with the TLS settings of the environment (the cluster run sets TEMPORAL_TLS_*). */
 export async function connect(address: string): Promise<Client> {
-  return new Client({ connection: await Connection.connect({ address }) });
+  const { connectionOptions } = connectConfig();
+  return new Client({ connection: await Connection.connect({ ...(connectionOptions as Parameters<typeof Connection.connect>[0]), address }) });
 }
 
 export async function start(client: Client, plan: Plan, site: string, params: Record<string, string | number | boolean> = {}): Promise<WorkflowHandle> {
