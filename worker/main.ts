@@ -5,18 +5,22 @@ import { createWorker } from './worker.ts';
 import { connectClient, taskQueueFor } from '../client/connection.ts';
 
 /**
- * `rebound worker`: runs until SIGINT/SIGTERM, then stops polling and lets running
- * activities finish (Temporal's graceful shutdown).
+ * `rebound worker`: runs until SIGINT/SIGTERM, then stops polling and gives running
+ * activities `drainMs` to finish (Temporal's shutdown grace time); those still running then
+ * are cancelled — their tools stopped, their drafts discarded — and retried on another worker.
  */
-export async function runWorker(options: { site?: string; bundle?: string; metrics?: string }): Promise<void> {
+export async function runWorker(options: { site?: string; bundle?: string; metrics?: string; drainMs?: number }): Promise<void> {
   // Listening first: a taken port fails the start, and Core's exporter is set up with the runtime.
   const metrics = options.metrics ? await startWorkerMetrics(options.metrics) : undefined;
-  const worker = await createWorker({ site: options.site, bundlePath: options.bundle, coreMetricsAddress: metrics?.coreAddress }).catch(
-    async (error: unknown) => {
-      await metrics?.close();
-      throw error;
-    },
-  );
+  const worker = await createWorker({
+    site: options.site,
+    bundlePath: options.bundle,
+    coreMetricsAddress: metrics?.coreAddress,
+    extra: { shutdownGraceTime: options.drainMs ?? 0 },
+  }).catch(async (error: unknown) => {
+    await metrics?.close();
+    throw error;
+  });
   const client = metrics ? await connectClient() : undefined;
   if (metrics && client) {
     metrics.watchApprovals(client, taskQueueFor(options.site));

@@ -67,3 +67,44 @@ describe('crash-resume', () => {
     await http.close();
   });
 });
+
+describe('a worker stopped with SIGTERM', () => {
+  it('lets the running step finish within --drain (default 30 s) before it exits, so the step is not run twice', { timeout: 240_000 }, async () => {
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    const http = await startHttpServer({
+      '/slow': async (_req, res) => {
+        await released;
+        res.writeHead(200).end('ok');
+      },
+    });
+    const site = uniqueSite('drain');
+    const address = inject('temporalAddress');
+    const bundle = inject('workflowBundle');
+    const first = await startWorkerProcess({ address, site, bundle });
+    workers.push(first);
+    const client = await connect(address);
+    const plan = planOf(`apiVersion: rebound/v1\nkind: Runbook\nmetadata: {name: drain}\nspec:
+  steps:
+    - {id: slow, uses: http.check, retry: {max_attempts: 3, initial_interval: 100ms}, with: {url: "${http.url('/slow')}", timeout: 1m}}
+    - {id: after, uses: log, with: {message: after}}
+`);
+    const handle = await start(client, plan, site);
+    await waitFor(handle, (s) => stepOf(s, 'slow').status === 'running' && http.count('/slow') === 1);
+    const exited = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGTERM');
+    // The worker has stopped polling but still holds the step; let it end now.
+    await new Promise((r) => setTimeout(r, 500));
+    release();
+    await exited;
+    expect(first.child.exitCode).toBe(0);
+    expect(first.output()).toContain('rebound worker: stopped');
+    const second = await startWorkerProcess({ address, site, bundle });
+    workers.push(second);
+    const status = await finalStatus(handle);
+    await http.close();
+    expect(status.state).toBe('succeeded');
+    expect(stepOf(status, 'slow')).toMatchObject({ status: 'succeeded', attempt: 1, worker: expect.stringMatching(new RegExp(`^${first.child.pid}@`)) });
+    expect(http.count('/slow')).toBe(1);
+  });
+});
