@@ -20,6 +20,7 @@ import { p2Mongo } from './p2-mongodb.ts';
 import { p3 } from './p3.ts';
 import { p4 } from './p4.ts';
 import { p5 } from './p5.ts';
+import { p5Cluster } from './p5-cluster.ts';
 import { p7 } from './p7-kubernetes.ts';
 import { p8 } from './p8-snapshots.ts';
 import { p9 } from './p9-replicas.ts';
@@ -140,6 +141,7 @@ if (wants('p10')) rows.push(...(await p10(results)));
 if (wants('p3')) rows.push(...(await p3(results)));
 if (wants('p4')) rows.push(...(await p4(results)));
 if (wants('p5')) rows.push(...(await p5(results)));
+if (wants('p5c')) rows.push(...(await p5Cluster(results)));
 if (wants('c1')) rows.push(...(await consolePosture(results)));
 
 printTable(rows);

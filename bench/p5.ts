@@ -17,12 +17,41 @@ import { postAlert, startServeProcess } from '../test/helpers/serve-process.ts';
 import { startWorkerProcess } from '../test/helpers/worker-process.ts';
 import { median, percentile, type Row } from './report.ts';
 
-interface Batch {
+export interface Batch {
   /** Runs that did not succeed (the goal is none). */
   failed: number;
   wall_ms: number;
   runs_per_s: number;
   peak_rss_mb: number;
+  workers: number;
+  /** CPU seconds the worker processes used, and the whole machine's CPU busy share over the batch. */
+  worker_cpu_s: number;
+  machine_busy: number;
+}
+
+/** Where a batch runs: a server's address, the variables its processes need (TLS), and a client of it. */
+export interface Target {
+  address: string;
+  env: Record<string, string>;
+  connect(): Promise<Client>;
+}
+
+export function devServerTarget(server: TemporalServer): Target {
+  return { address: server.address, env: {}, connect: async () => new Client({ connection: await Connection.connect({ address: server.address }) }) };
+}
+
+/** utime + stime of a process, in seconds (Linux's clock ticks are 100 per second). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** The machine's busy and total jiffies so far: a batch's busy share is the difference's ratio. */
+function machineJiffies(): { busy: number; total: number } {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.split(/\s+/).slice(1).map(Number);
+  const idle = cpu[3]! + cpu[4]!;
+  const total = cpu.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
 }
 
 function peakRssMb(pid: number): number {
@@ -49,14 +78,16 @@ const P5_RUNBOOK = (url: string) => `apiVersion: rebound/v1\nkind: Runbook\nmeta
     - {id: note, uses: log, with: {message: done}}
 `;
 
-/** One batch: `runs` workflows started at once on a fresh worker process; wall time from the first start to the last close. */
-async function batch(server: TemporalServer, bundle: string, kind: 'interpreter' | 'hand', runs: number, url: string): Promise<Batch> {
-  const site = `p5-${kind}-${Date.now()}`;
-  const worker = await startWorkerProcess({ address: server.address, site, bundle });
-  const client = new Client({ connection: await Connection.connect({ address: server.address }) });
+/** One batch: `runs` workflows started at once on fresh worker processes of one queue; wall time from the first start to the last close. */
+export async function batch(target: Target, bundle: string, kind: 'interpreter' | 'hand', runs: number, url: string, workerCount = 1): Promise<Batch> {
+  const site = `p5-${kind}-${workerCount}w-${Date.now()}`;
+  const workers = await Promise.all(Array.from({ length: workerCount }, () => startWorkerProcess({ address: target.address, site, bundle, env: target.env })));
+  const client = await target.connect();
   const plan = compile(P5_RUNBOOK(url), { file: 'p5.yaml' }).plan!;
   const handles: WorkflowHandle[] = [];
   try {
+    const cpu0 = workers.map((w) => cpuSeconds(w.child.pid!));
+    const machine0 = machineJiffies();
     const t0 = Date.now();
     await pool([...Array(runs).keys()], 100, async (i) => {
       const options = { taskQueue: `rebound-${site}`, workflowId: `${site}-${i}` };
@@ -77,9 +108,18 @@ async function batch(server: TemporalServer, bundle: string, kind: 'interpreter'
       lastClose = Math.max(lastClose, (await handle.describe()).closeTime!.getTime());
     });
     const wall = lastClose - t0;
-    return { wall_ms: wall, runs_per_s: runs / (wall / 1000), peak_rss_mb: peakRssMb(worker.child.pid!), failed };
+    const machine = machineJiffies();
+    return {
+      wall_ms: wall,
+      runs_per_s: runs / (wall / 1000),
+      peak_rss_mb: Math.max(...workers.map((w) => peakRssMb(w.child.pid!))),
+      failed,
+      workers: workerCount,
+      worker_cpu_s: workers.reduce((sum, w, i) => sum + cpuSeconds(w.child.pid!) - cpu0[i]!, 0),
+      machine_busy: (machine.busy - machine0.busy) / (machine.total - machine0.total),
+    };
   } finally {
-    await worker.kill();
+    await Promise.all(workers.map((w) => w.kill()));
     await client.connection.close();
   }
 }
@@ -124,9 +164,10 @@ export async function p5(results: Record<string, unknown>): Promise<Row[]> {
   const http = await startHttpServer();
   try {
     const bundle = await buildWorkflowBundle(join(dir, 'bundle.js'), fileURLToPath(new URL('./workflows.ts', import.meta.url)));
-    const hand = await batch(server, bundle, 'hand', runs, http.url('/health'));
+    const target = devServerTarget(server);
+    const hand = await batch(target, bundle, 'hand', runs, http.url('/health'));
     console.error(`P5 hand-written: ${runs} runs in ${(hand.wall_ms / 1000).toFixed(1)} s, worker peak RSS ${hand.peak_rss_mb.toFixed(0)} MB`);
-    const interpreter = await batch(server, bundle, 'interpreter', runs, http.url('/health'));
+    const interpreter = await batch(target, bundle, 'interpreter', runs, http.url('/health'));
     console.error(`P5 interpreter: ${runs} runs in ${(interpreter.wall_ms / 1000).toFixed(1)} s, worker peak RSS ${interpreter.peak_rss_mb.toFixed(0)} MB`);
     const latency = await alertLatency(server, bundle, alerts);
     const ratio = interpreter.wall_ms / hand.wall_ms;
