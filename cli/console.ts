@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
 import { openRestorePoints } from '../activities/restore-points/index.ts';
 import { defaultStorage } from '../activities/restore-points/object-store.ts';
-import { connectConfig, taskQueueFor } from '../client/connection.ts';
+import { connectConfig, taskQueueFor, warnIfUnreachable } from '../client/connection.ts';
 import { compileFile, type Plan } from '../compiler/index.ts';
 import { ConsoleConfigError, startConsole } from '../console/server.ts';
 import { AuthConfigError } from '../serve/auth.ts';
@@ -71,6 +71,7 @@ export async function consoleCommand(options: ConsoleCommandOptions): Promise<vo
     ...(options.tlsKey ? { tlsKey: options.tlsKey } : {}),
     ...(options.clientCa ? { clientCa: options.clientCa } : {}),
   };
+  warnIfUnreachable(connectConfig().connectionOptions, (message, fields) => log('warn', message, fields));
   const server = await startConsole(settings, client, log).catch((error) => {
     if (error instanceof AuthConfigError || error instanceof ConsoleConfigError) throw new UsageError(error.message);
     throw error;

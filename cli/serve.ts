@@ -1,7 +1,7 @@
 // `rebound serve`: the alert webhook receiver, until SIGTERM; SIGHUP reloads the runbooks and keys.
 import { Client, Connection } from '@temporalio/client';
 import type { Command } from 'commander';
-import { connectConfig, taskQueueFor } from '../client/connection.ts';
+import { connectConfig, taskQueueFor, warnIfUnreachable } from '../client/connection.ts';
 import { AuthConfigError } from '../serve/auth.ts';
 import { jsonLog } from '../serve/log.ts';
 import { RunbookDirectoryError } from '../serve/runbooks.ts';
@@ -50,6 +50,7 @@ export async function serveCommand(options: ServeCommandOptions): Promise<void> 
     limits: { alertsPerRequest: count('--max-alerts', options.maxAlerts), runsPerRequest: count('--max-runs', options.maxRuns) },
     metricsAuth: options.metricsAuth ?? false,
   };
+  warnIfUnreachable(connectConfig().connectionOptions, (message, fields) => log('warn', message, fields));
   const server = await startServe(settings, client, log).catch((error) => {
     if (error instanceof AuthConfigError || error instanceof RunbookDirectoryError) throw new UsageError(error.message);
     throw error;

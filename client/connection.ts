@@ -1,7 +1,7 @@
 // Temporal connection settings for CLI and worker (env or config profile), the task queue of a site, and a run's Web UI link.
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { connectExplained } from './connect-errors.ts';
+import { connectExplained, diagnoseConnection, type ConnectSettings } from './connect-errors.ts';
 
 /**
  * Connection settings come from the environment (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
@@ -38,4 +38,16 @@ export function webUiUrl(namespace: string, workflowId?: string, env: NodeJS.Pro
   if (!root) return undefined;
   const base = `${root.replace(/\/$/, '')}/namespaces/${namespace}/workflows`;
   return workflowId ? `${base}/${encodeURIComponent(workflowId)}` : base;
+}
+
+/**
+ * For the long-running commands whose connection is lazy (serve, console): they start while
+ * Temporal is down, but TLS settings that can never work are said once at start, with the fix.
+ */
+export function warnIfUnreachable(settings: unknown, warn: (message: string, fields: Record<string, string>) => void): void {
+  const connect = settings as ConnectSettings;
+  void diagnoseConnection(connect).then(
+    (reason) => reason && warn('cannot connect to Temporal', { address: connect.address ?? '127.0.0.1:7233', reason }),
+    () => undefined,
+  );
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLIENT_AUTH, makeCa, signedCert } from '../../stack/openssl.ts';
 import { rebound } from '../helpers/cli.ts';
+import { startServeProcess } from '../helpers/serve-process.ts';
 
 const certs = inject('temporalCluster')!.certs;
 const stranger = mkdtempSync(join(tmpdir(), 'rebound-stranger-'));
@@ -18,7 +19,8 @@ afterAll(() => rmSync(stranger, { recursive: true, force: true }));
 /** `rebound list` with these variables changed ('' unsets one: an empty variable means unset). */
 const list = (env: Record<string, string>) => rebound(['list'], env);
 
-describe('rebound on a cluster that requires client certificates', () => {
+// Concurrent: each refused connection waits out the SDK's 10 s connect deadline before the probe says why.
+describe.concurrent('rebound on a cluster that requires client certificates', () => {
   it('connects with TEMPORAL_ADDRESS and the TEMPORAL_TLS_* variables alone', async () => {
     const ok = await list({});
     expect(ok.stderr).toBe('');
@@ -61,5 +63,24 @@ describe('rebound on a cluster that requires client certificates', () => {
     const out = await rebound(['worker', '--site', 'nobody'], { TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' });
     expect(out.code).not.toBe(0);
     expect(out.stderr).toContain('the server requires a client certificate and none is configured');
+  });
+});
+
+describe('rebound serve on the cluster with a client certificate missing', () => {
+  it('starts (its connection is lazy) and logs once why Temporal cannot be reached', async () => {
+    const runbooks = mkdtempSync(join(tmpdir(), 'rebound-serve-tls-'));
+    const serve = await startServeProcess({
+      address: inject('temporalAddress'),
+      site: 'tls',
+      runbooks,
+      env: { REBOUND_SERVE_TOKEN: 'tls-test-token-0123456789abcdef0123', TEMPORAL_TLS_CLIENT_CERT_PATH: '', TEMPORAL_TLS_CLIENT_KEY_PATH: '' },
+    });
+    try {
+      await serve.waitFor('cannot connect to Temporal');
+      expect(serve.output()).toContain('the server requires a client certificate and none is configured');
+    } finally {
+      await serve.kill();
+      rmSync(runbooks, { recursive: true, force: true });
+    }
   });
 });
