@@ -15,12 +15,16 @@ import { connectExplained } from '../client/connect-errors.ts';
 import { connectConfig, taskQueueFor } from '../client/connection.ts';
 import { installLogger } from './logger.ts';
 
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// Beside this file's own kind: workflows/index.ts in a checkout, workflows/index.js in the packed build (dist/).
+const COMPILED = import.meta.url.endsWith('.js');
+export const WORKFLOWS_PATH = fileURLToPath(new URL(COMPILED ? '../workflows/index.js' : '../workflows/index.ts', import.meta.url));
+/** The bundle `npm pack` builds (scripts/build.ts) beside the compiled code: dist/workflow-bundle.js; never used from a checkout's sources. */
+const PACKED_BUNDLE = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
 
 export interface ReboundWorkerOptions {
   site?: string;
   taskQueue?: string;
-  /** A prebuilt workflow bundle (`npm run build:workflows`); without one, bundles at start. */
+  /** A prebuilt workflow bundle (`npm run build:workflows`); without one (nor REBOUND_WORKFLOW_BUNDLE), the packed build's, else bundles at start. */
   bundlePath?: string;
   extra?: Partial<WorkerOptions>;
   /** Signals the SDK's runtime handles; [] when an embedding process owns them. */
@@ -40,7 +44,7 @@ export async function createWorker(options: ReboundWorkerOptions = {}): Promise<
   );
   // Runs would fail to start without them; say so now, with the fix, not at the first run.
   await assertNamespaceReady(connection, namespace);
-  const bundlePath = options.bundlePath ?? process.env.REBOUND_WORKFLOW_BUNDLE;
+  const bundlePath = options.bundlePath ?? process.env.REBOUND_WORKFLOW_BUNDLE ?? (COMPILED && existsSync(PACKED_BUNDLE) ? PACKED_BUNDLE : undefined);
   if (bundlePath && !existsSync(bundlePath)) throw new Error(`workflow bundle ${bundlePath} does not exist; run npm run build:workflows`);
   // An e-mail's attached report is the run as it stands, read through the activity's own client (activities do not import client/).
   useReportSource(async (runId) => renderMarkdown(buildReport(await loadRunRecord(Context.current().client, runId))));
