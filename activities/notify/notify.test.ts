@@ -137,6 +137,25 @@ describe('notify', () => {
     expect([toHook!.invalid, toHook!.headers['content-type']]).toEqual([undefined, 'application/json']);
   });
 
+  it('puts what runs wrote in Teams as plain text runs, never in the Markdown a TextBlock or a Fact renders', async () => {
+    const got = since();
+    const hostile = 'backend said [Approve the failover](https://evil.example/approve) **now**';
+    await steps.run(notifyImpl, {
+      channels: [teams],
+      title: 'orders [x](https://evil.example/t)',
+      message: hostile,
+      fields: { alert: '[run](https://evil.example/f)' },
+    });
+    const [toTeams] = got();
+    expect(toTeams!.invalid).toBeUndefined();
+    type Element = { type: string; text?: string; facts?: Array<{ title: string; value: string }>; inlines?: Array<string | { text: string }> };
+    const body = (toTeams!.json as { attachments: Array<{ content: { body: Element[] } }> }).attachments[0]!.content.body;
+    const markdown = body.flatMap((e) => [e.text ?? '', ...(e.facts ?? []).flatMap((f) => [f.title, f.value])]);
+    expect(markdown.join(' ')).not.toContain('evil.example');
+    const runs = body.flatMap((e) => (e.inlines ?? []).map((r) => (typeof r === 'string' ? r : r.text)));
+    expect(runs).toEqual(expect.arrayContaining([hostile, 'orders [x](https://evil.example/t)', '[run](https://evil.example/f)']));
+  });
+
   it('a retry does not resend to the channels an earlier attempt reached', async () => {
     receivers.force('/pagerduty/v2/enqueue', { status: 502 });
     const first = new MockActivityEnvironment({ attempt: 1 });

@@ -24,7 +24,11 @@ export const SlackMessage = z
   .refine((m) => m.text || m.blocks, 'no_text');
 
 /** Teams Workflows ("when a Teams webhook request is received"): a message whose attachments are Adaptive Cards. */
-const CardElement = z.object({ type: z.enum(['TextBlock', 'FactSet', 'ColumnSet', 'Container', 'Image']) }).loose();
+const TextRun = z.union([z.string(), z.object({ type: z.literal('TextRun'), text: z.string() }).loose()]);
+const CardElement = z.union([
+  z.object({ type: z.literal('RichTextBlock'), inlines: z.array(TextRun).min(1) }).loose(),
+  z.object({ type: z.enum(['TextBlock', 'FactSet', 'ColumnSet', 'Container', 'Image']) }).loose(),
+]);
 export const TeamsMessage = z.strictObject({
   type: z.literal('message'),
   attachments: z
