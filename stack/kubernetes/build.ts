@@ -1,9 +1,9 @@
 // Builds the test Kubernetes control plane's binaries from the Go module proxy, once, into a git-ignored folder keyed by their pins.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, TOOLS } from '../tools.ts';
+import { buildOnce, ROOT, TOOLS } from '../tools.ts';
 
 export const KUBERNETES_VERSION = 'v1.37.2';
 const SOURCE = join(ROOT, 'stack', 'kubernetes');
@@ -95,11 +95,7 @@ function toolsIn(dir: string): KubernetesTools {
  */
 export function ensureKubernetes(log: (line: string) => void = () => {}): KubernetesTools {
   const dir = process.env.REBOUND_KUBERNETES_DIR ?? join(TOOLS, `kubernetes-${KUBERNETES_VERSION}-${pinsDigest()}`);
-  if (existsSync(join(dir, 'complete'))) return toolsIn(dir);
-  const partial = `${dir}.partial-${process.pid}`;
-  rmSync(partial, { recursive: true, force: true });
-  mkdirSync(join(partial, 'bin'), { recursive: true });
-  try {
+  buildOnce(dir, (partial) => {
     for (const module of MODULES) {
       const started = Date.now();
       const names = module.output ? [module.output] : module.packages.map((p) => p.split('/').pop());
@@ -111,12 +107,6 @@ export function ensureKubernetes(log: (line: string) => void = () => {}): Kubern
     }
     writeKwokStages(join(partial, 'kwok-stages.yaml'));
     copyCrds(join(partial, 'crd'));
-    writeFileSync(join(partial, 'complete'), `${new Date().toISOString()}\n`);
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(partial, dir);
-  } catch (error) {
-    rmSync(partial, { recursive: true, force: true });
-    throw error;
-  }
+  });
   return toolsIn(dir);
 }
