@@ -22,7 +22,7 @@ export async function p5Cluster(results: Record<string, unknown>): Promise<Row[]
   const cluster = await startTemporalCluster({ dir: join(dir, 'temporal'), log: (line) => console.error(`[p5c] ${line}`) });
   const http = await startHttpServer();
   try {
-    const options = () => ({ ...(connectConfig({ ...process.env, ...cluster.env }).connectionOptions as Parameters<typeof Connection.connect>[0]) });
+    const options = () => connectConfig({ ...process.env, ...cluster.env }).connectionOptions as Parameters<typeof Connection.connect>[0];
     const setup = await Connection.connect(options());
     await setupNamespace(setup, 'default').finally(() => setup.close());
     const target: Target = { address: cluster.address, env: cluster.env, connect: async () => new Client({ connection: await Connection.connect(options()) }) };

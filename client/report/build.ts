@@ -109,23 +109,26 @@ function origin(status: RunStatus, trigger: RunInput['trigger']): Report['origin
 
 function timeline(plan: Plan, status: RunStatus): TimelineEntry[] {
   const planned = new Map([...plan.steps, ...plan.on_failure, ...plan.finally].map((s) => [s.id, s]));
-  return status.steps
-    .filter((s) => s.status !== 'pending' || status.state === 'running')
-    .map((s) => ({
-      id: s.id,
-      ...(planned.get(s.id)?.name ? { name: planned.get(s.id)!.name } : {}),
-      uses: s.uses,
-      phase: s.phase,
-      execution: s.execution,
-      status: s.status,
-      attempt: s.attempt,
-      ...(s.started_at ? { started_at: s.started_at } : {}),
-      ...(s.ended_at ? { ended_at: s.ended_at } : {}),
-      ...(ms(s.started_at, s.ended_at) !== undefined ? { duration_ms: ms(s.started_at, s.ended_at) } : {}),
-      ...(s.worker ? { worker: s.worker } : {}),
-      ...(stepSite(s, planned.get(s.id)) ? { site: stepSite(s, planned.get(s.id)) } : {}),
-      ...(s.reason ? { reason: s.reason } : {}),
-    }));
+  return status.steps.filter((s) => s.status !== 'pending' || status.state === 'running').map((s) => entry(s, planned.get(s.id)));
+}
+
+function entry(s: StepState, step: PlanStep | undefined): TimelineEntry {
+  const site = stepSite(s, step);
+  return {
+    id: s.id,
+    ...(step?.name ? { name: step.name } : {}),
+    uses: s.uses,
+    phase: s.phase,
+    execution: s.execution,
+    status: s.status,
+    attempt: s.attempt,
+    ...(s.started_at ? { started_at: s.started_at } : {}),
+    ...(s.ended_at ? { ended_at: s.ended_at } : {}),
+    ...(ms(s.started_at, s.ended_at) !== undefined ? { duration_ms: ms(s.started_at, s.ended_at) } : {}),
+    ...(s.worker ? { worker: s.worker } : {}),
+    ...(site ? { site } : {}),
+    ...(s.reason ? { reason: s.reason } : {}),
+  };
 }
 
 function approvals(status: RunStatus): ApprovalEntry[] {
